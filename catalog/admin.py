@@ -1,0 +1,138 @@
+"""Admin for the platform team: find anything fast, change reference data, never delete apps."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from catalog import services
+from catalog.models import AuditEvent, Contract, MicroApp, Notification, Region, Review, Team
+
+
+class NoDeleteMixin:
+    """Apps and their history are retired, never deleted (DESIGN.md §2)."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "cost_center", "contact_email", "chat_channel"]
+    search_fields = ["name", "slug", "cost_center", "contact_email"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["members"]
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "jurisdiction", "sovereign", "pci"]
+    list_filter = ["jurisdiction", "sovereign", "pci"]
+    search_fields = ["code", "name"]
+
+
+class AuditEventInline(admin.TabularInline):
+    model = AuditEvent
+    fields = ["at", "action", "actor", "changes", "comment", "request_id"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-at"]
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(MicroApp)
+class MicroAppAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = [
+        "name", "slug", "team", "owner", "state", "risk_badge", "environment", "criticality",
+        "expires_at", "last_seen_at",
+    ]  # fmt: skip
+    list_filter = [
+        "state", "team", "environment", "criticality", "kind", "handles_pii",
+        "handles_payment_data", "externally_exposed", "regions",
+    ]  # fmt: skip
+    search_fields = ["name", "slug", "description", "owner__username", "team__name"]
+    list_select_related = ["team", "owner"]
+    autocomplete_fields = ["owner", "team", "depends_on"]
+    filter_horizontal = ["regions"]
+    readonly_fields = [
+        "state", "went_live_at", "expires_at", "last_seen_at", "retired_at", "retired_reason",
+        "created_at", "updated_at",
+    ]  # fmt: skip
+    date_hierarchy = "created_at"
+    inlines = [AuditEventInline]
+    actions = ["retire_selected"]
+
+    @admin.display(description="risk")
+    def risk_badge(self, obj: MicroApp) -> str:
+        return obj.get_risk_display() if hasattr(obj, "get_risk_display") else obj.risk
+
+    def save_model(self, request, obj, form, change):
+        # The admin's change view already runs in one transaction; the audit event is
+        # written in save_related, once the many-to-many fields are saved too.
+        obj._audit_before = MicroApp.objects.get(pk=obj.pk).audit_snapshot() if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.app_record_change(
+            app=form.instance, actor=request.user, before=form.instance._audit_before
+        )
+
+    @admin.action(description="Retire selected apps (keeps all data)")
+    def retire_selected(self, request, queryset):
+        count = 0
+        for app in queryset.live():
+            services.app_retire(app=app, actor=request.user, reason="Retired from the admin.")
+            count += 1
+        self.message_user(request, f"Retired {count} app(s).", messages.SUCCESS)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["at", "app", "action", "actor", "request_id"]
+    list_filter = ["action"]
+    search_fields = ["app__slug", "actor__username", "request_id", "comment"]
+    list_select_related = ["app", "actor"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Contract)
+class ContractAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["app", "version", "kind", "spec_version", "is_valid", "breaking", "created_at"]
+    list_filter = ["kind", "is_valid", "breaking"]
+    search_fields = ["app__slug", "version", "sha256"]
+    list_select_related = ["app"]
+    readonly_fields = [f.name for f in Contract._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["app", "requested_at", "due_at", "decision", "reviewer", "escalated_at"]
+    list_filter = ["decision"]
+    search_fields = ["app__slug", "comment"]
+    list_select_related = ["app", "reviewer"]
+    readonly_fields = [f.name for f in Review._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["created_at", "kind", "channel", "recipient", "app", "sent_at", "attempts"]
+    list_filter = ["kind", "channel"]
+    search_fields = ["subject", "dedupe_key", "recipient__username", "app__slug"]
+    list_select_related = ["recipient", "app"]
+    readonly_fields = [f.name for f in Notification._meta.fields]

@@ -1,0 +1,23 @@
+"""Turn model-level errors into API answers with field-level messages."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from catalog.models import TransitionError
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, TransitionError):
+        return Response(
+            {"detail": " ".join(exc.messages), "code": "invalid_transition"},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = ValidationError(detail)
+    return drf_exception_handler(exc, context)

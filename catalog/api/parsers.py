@@ -1,0 +1,47 @@
+"""JSON parsing that cannot be driven into a 500 by deeply nested input."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+
+def json_depth(value) -> int:
+    """Depth of nested containers, measured without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser plus a nesting limit (APPKEEPER_MAX_JSON_DEPTH, 64 by default)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read() if stream is not None else b""
+        try:
+            data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        except RecursionError:
+            raise ParseError("JSON is nested too deeply.") from None
+        except UnicodeDecodeError:
+            raise ParseError("JSON must be UTF-8.") from None
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
+        limit = settings.APPKEEPER_MAX_JSON_DEPTH
+        if json_depth(data) > limit:
+            raise ParseError(f"JSON is nested more than {limit} levels deep.")
+        return data
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")

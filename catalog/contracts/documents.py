@@ -1,0 +1,313 @@
+"""Safe loading, normalisation and hashing of contract documents.
+
+Everything here treats the input as hostile: size is checked before parsing, YAML
+anchors/aliases are refused before anything is composed (billion laughs), nesting is
+measured iteratively (no RecursionError), and every non-local ``$ref`` is refused before
+any validator that might follow it runs (no outbound connection, no file read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .errors import DocumentMalformed, DocumentTooLarge, ForbiddenRef, TooDeep
+
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "ContractDocument",
+    "canonical_json",
+    "json_path",
+    "load_document",
+    "parse_openapi_text",
+]
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 200
+
+_CParser = getattr(yaml, "CParser", None)
+_CSafeLoader = getattr(yaml, "CSafeLoader", None)
+
+
+@dataclass(frozen=True)
+class ContractDocument:
+    """A loaded, checked and normalised contract document."""
+
+    kind: str  # "openapi" | "graphql"
+    spec_version: str  # "2.0", "3.0.3", "3.1.0", "graphql"
+    data: dict[str, Any] | None  # the OpenAPI tree (None for GraphQL)
+    sdl: str | None  # printed GraphQL schema (None for OpenAPI)
+    normalised: str  # canonical JSON or printed SDL: what is stored and hashed
+    sha256: str
+
+
+def json_path(parts: tuple[Any, ...] | list[Any]) -> str:
+    """Render a key/index sequence as ``$.paths./pets.get.responses[0]``."""
+    out = ["$"]
+    for part in parts:
+        out.append(f"[{part}]" if isinstance(part, int) else f".{part}")
+    return "".join(out)
+
+
+def canonical_json(data: Any) -> str:
+    """Sorted keys, compact separators: key order and whitespace do not change the hash."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _to_text(data: bytes | str) -> str:
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+        if len(raw) > MAX_BYTES:
+            raise DocumentTooLarge(f"document is {len(raw)} bytes; the limit is {MAX_BYTES}")
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DocumentMalformed(f"document is not UTF-8: {exc}") from exc
+    # Count encoded size for str too, so the limit means the same thing for both inputs.
+    if len(data) > MAX_BYTES // 4 and len(data.encode("utf-8")) > MAX_BYTES:
+        raise DocumentTooLarge(f"document is larger than the limit of {MAX_BYTES} bytes")
+    return data
+
+
+class NoAliasSafeLoader(yaml.SafeLoader):
+    """Pure-Python SafeLoader that refuses anchors and aliases as soon as they are parsed.
+
+    Used only when libyaml is missing; the C path runs the same check on the event stream.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        event = self.peek_event()
+        _refuse_anchor(event)
+        return super().compose_node(parent, index)
+
+
+def _refuse_anchor(event: Any) -> None:
+    if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+        mark = event.start_mark
+        raise DocumentMalformed(
+            [
+                {
+                    "path": f"line {mark.line + 1}, column {mark.column + 1}",
+                    "message": "YAML anchors and aliases are not allowed",
+                }
+            ]
+        )
+
+
+def _yaml_error(exc: yaml.YAMLError) -> DocumentMalformed:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is not None:
+        where = f"line {mark.line + 1}, column {mark.column + 1}"
+        return DocumentMalformed([{"path": where, "message": f"invalid YAML: {problem}"}])
+    return DocumentMalformed([{"path": "$", "message": f"invalid YAML: {problem}"}])
+
+
+def _scan_yaml_events(text: str) -> None:
+    """Walk the libyaml event stream: refuse anchors/aliases and excessive nesting.
+
+    This runs before composition, so a billion-laughs payload fails at its first anchor
+    and a deeply nested one fails without building (or recursing into) the tree.
+    """
+    parser = _CParser(text)
+    depth = 0
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                break
+            _refuse_anchor(event)
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise TooDeep(
+                        [
+                            {
+                                "path": f"line {mark.line + 1}, column {mark.column + 1}",
+                                "message": f"document nests deeper than {MAX_DEPTH} levels",
+                            }
+                        ]
+                    )
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                depth -= 1
+    finally:
+        parser.dispose()
+
+
+def _load_yaml(text: str) -> Any:
+    try:
+        if _CParser is not None and _CSafeLoader is not None:
+            _scan_yaml_events(text)
+            docs = list(yaml.load_all(text, Loader=_CSafeLoader))
+        else:
+            docs = list(yaml.load_all(text, Loader=NoAliasSafeLoader))
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc) from exc
+    except RecursionError as exc:  # pure-Python composer on pathological input
+        raise TooDeep(f"document nests deeper than {MAX_DEPTH} levels") from exc
+    if len(docs) != 1:
+        raise DocumentMalformed(f"expected exactly one YAML document, found {len(docs)}")
+    return docs[0]
+
+
+def _load_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise DocumentMalformed([{"path": where, "message": f"invalid JSON: {exc.msg}"}]) from exc
+    except RecursionError as exc:
+        raise TooDeep(f"document nests deeper than {MAX_DEPTH} levels") from exc
+
+
+def _scalar(value: Any) -> Any:
+    # YAML turns unquoted dates into date objects; JSON has no such type.
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _normalise_tree(root: Any) -> tuple[Any, list[dict[str, str]]]:
+    """Copy the tree with string keys and JSON scalars, checking depth and ``$ref``s.
+
+    Iterative (explicit stack) so that depth is reported as an error, never as a crash.
+    Returns the new tree and the list of forbidden-ref errors.
+    """
+    bad_refs: list[dict[str, str]] = []
+
+    def make(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {}
+        if isinstance(node, list):
+            return [None] * len(node)
+        return _scalar(node)
+
+    out_root = make(root)
+    # Stack items: (source node, target container, json path parts, depth).
+    stack: list[tuple[Any, Any, tuple[Any, ...], int]] = [(root, out_root, (), 1)]
+    while stack:
+        node, target, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise TooDeep(
+                [{"path": json_path(path), "message": f"nesting deeper than {MAX_DEPTH}"}]
+            )
+        if isinstance(node, dict):
+            items: Any = ((str(_scalar(k)), v) for k, v in node.items())
+        elif isinstance(node, list):
+            items = enumerate(node)
+        else:
+            continue
+        for key, value in items:
+            if key == "$ref" and isinstance(node, dict) and isinstance(value, str):
+                if not value.startswith("#"):
+                    bad_refs.append(
+                        {
+                            "path": json_path((*path, key)),
+                            "message": f"external $ref {value!r} is not allowed; "
+                            "only local references (starting with '#') are",
+                        }
+                    )
+            child = make(value)
+            target[key] = child
+            if isinstance(value, dict | list) and value:
+                stack.append((value, child, (*path, key), depth + 1))
+    return out_root, bad_refs
+
+
+def _detect_openapi_version(data: Any) -> str:
+    if not isinstance(data, dict):
+        raise DocumentMalformed("an OpenAPI document must be a mapping at the top level")
+    swagger = data.get("swagger")
+    if swagger is not None:
+        if str(swagger) != "2.0":
+            raise DocumentMalformed([{"path": "$.swagger", "message": "only 2.0 is supported"}])
+        return "2.0"
+    openapi = data.get("openapi")
+    if openapi is None:
+        raise DocumentMalformed(
+            [{"path": "$", "message": "missing 'openapi' or 'swagger' version field"}]
+        )
+    version = str(openapi)
+    if not version.startswith(("3.0", "3.1")):
+        raise DocumentMalformed(
+            [{"path": "$.openapi", "message": f"unsupported OpenAPI version {version!r}"}]
+        )
+    return version
+
+
+def parse_openapi_text(text: str) -> dict[str, Any]:
+    """Parse JSON or YAML text into a checked, normalised tree (no version detection)."""
+    stripped = text.lstrip()
+    data = _load_json(text) if stripped.startswith(("{", "[")) else _load_yaml(text)
+    tree, bad_refs = _normalise_tree(data)
+    if bad_refs:
+        raise ForbiddenRef(bad_refs)
+    if not isinstance(tree, dict):
+        raise DocumentMalformed("an OpenAPI document must be a mapping at the top level")
+    return tree
+
+
+def _load_graphql(text: str) -> ContractDocument:
+    from graphql import GraphQLError, build_schema, print_schema
+
+    try:
+        schema = build_schema(text)
+    except GraphQLError as exc:
+        errors = []
+        for loc in exc.locations or []:
+            errors.append({"path": f"line {loc.line}, column {loc.column}", "message": exc.message})
+        raise DocumentMalformed(errors or [{"path": "$", "message": exc.message}]) from exc
+    except RecursionError as exc:
+        raise TooDeep("GraphQL document nests too deeply") from exc
+    except TypeError as exc:  # graphql-core raises TypeError for some semantic errors
+        raise DocumentMalformed(str(exc)) from exc
+    printed = print_schema(schema)
+    return ContractDocument(
+        kind="graphql",
+        spec_version="graphql",
+        data=None,
+        sdl=printed,
+        normalised=printed,
+        sha256=hashlib.sha256(printed.encode("utf-8")).hexdigest(),
+    )
+
+
+def load_document(data: bytes | str, kind: str | None = None) -> ContractDocument:
+    """Load a contract document safely.
+
+    ``kind`` is ``"openapi"``, ``"graphql"`` or ``None`` (guess: SDL unless the text
+    looks like JSON or carries an ``openapi:``/``swagger:`` key).
+    Raises a :class:`~catalog.contracts.errors.ContractError` subclass on any problem.
+    """
+    text = _to_text(data)
+    if kind is None:
+        kind = _guess_kind(text)
+    if kind == "graphql":
+        return _load_graphql(text)
+    if kind != "openapi":
+        raise DocumentMalformed(f"unknown contract kind {kind!r}")
+    tree = parse_openapi_text(text)
+    version = _detect_openapi_version(tree)
+    normalised = canonical_json(tree)
+    return ContractDocument(
+        kind="openapi",
+        spec_version=version,
+        data=tree,
+        sdl=None,
+        normalised=normalised,
+        sha256=hashlib.sha256(normalised.encode("utf-8")).hexdigest(),
+    )
+
+
+def _guess_kind(text: str) -> str:
+    head = text.lstrip()[:4096]
+    if head.startswith("{") or "openapi" in head or "swagger" in head:
+        return "openapi"
+    return "graphql"

@@ -1,0 +1,370 @@
+"""Document- and operation-level checks: paths, parameters, bodies, responses, security."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .model import Operation, Resolver, collect_operations
+from .report import ERR, INFO, WARN, Collector, SchemaCtx
+from .schema import SchemaDiffer
+
+__all__ = ["diff_documents"]
+
+_STABILITY = {"draft": 0, "alpha": 1, "beta": 2, "stable": 3}
+
+
+def _sunset(op: Operation) -> dt.date | None:
+    raw = op.raw.get("x-sunset")
+    if raw is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(raw)[:10])
+    except ValueError:
+        return None
+
+
+def _security_map(requirements: Any) -> dict[frozenset[str], dict[str, set[str]]]:
+    """Requirement alternatives keyed by the set of scheme names they combine."""
+    out: dict[frozenset[str], dict[str, set[str]]] = {}
+    for req in requirements or []:
+        if isinstance(req, dict):
+            out[frozenset(req)] = {k: set(v or []) for k, v in req.items()}
+    return out
+
+
+class _Differ:
+    def __init__(self, base: dict[str, Any], rev: dict[str, Any]) -> None:
+        self.a, self.b = base, rev
+        self.ra, self.rb = Resolver(base), Resolver(rev)
+        self.out = Collector()
+        self.schemas = SchemaDiffer(self.ra, self.rb, self.out)
+
+    # -- document level ------------------------------------------------------------
+    def run(self) -> list[dict[str, Any]]:
+        self._security_components()
+        self._security("", "", self.a.get("security"), self.b.get("security"), "api-global")
+        self._paths("paths", self._path_removed)
+        self._paths("webhooks", self._webhook_removed)
+        return self.out.changes
+
+    def _security_components(self) -> None:
+        def schemes(doc: dict[str, Any]) -> dict[str, Any]:
+            comps = (doc.get("components") or {}).get("securitySchemes")
+            return comps if isinstance(comps, dict) else (doc.get("securityDefinitions") or {})
+
+        sa, sb = schemes(self.a), schemes(self.b)
+        for name in sa.keys() - sb.keys():
+            self.out.add(
+                "api-security-component-removed", INFO, f"security scheme {name!r} removed"
+            )
+        for name in sb.keys() - sa.keys():
+            self.out.add("api-security-component-added", INFO, f"security scheme {name!r} added")
+        for name in sa.keys() & sb.keys():
+            x, y = self.ra.deref(sa[name]) or {}, self.rb.deref(sb[name]) or {}
+            if x.get("type") != y.get("type"):
+                self.out.add(
+                    "api-security-component-type-changed", INFO, f"scheme {name!r} type changed"
+                )
+
+    def _security(self, method: str, path: str, sec_a: Any, sec_b: Any, prefix: str) -> None:
+        ma, mb = _security_map(sec_a), _security_map(sec_b)
+        where = {"operation": method, "path": path, "location": "security"}
+        for key in ma.keys() - mb.keys():
+            self.out.add(
+                f"{prefix}-security-removed", INFO, f"security {sorted(key)} removed", **where
+            )
+        for key in mb.keys() - ma.keys():
+            self.out.add(f"{prefix}-security-added", INFO, f"security {sorted(key)} added", **where)
+        for key in ma.keys() & mb.keys():
+            for scheme in key:
+                for scope in ma[key][scheme] - mb[key][scheme]:
+                    self.out.add(
+                        f"{prefix}-security-scope-removed",
+                        INFO,
+                        f"scope {scope!r} of {scheme!r} removed",
+                        **where,
+                    )
+                for scope in mb[key][scheme] - ma[key][scheme]:
+                    self.out.add(
+                        f"{prefix}-security-scope-added",
+                        INFO,
+                        f"scope {scope!r} of {scheme!r} added",
+                        **where,
+                    )
+
+    def _paths(self, section: str, on_path_removed: Any) -> None:
+        ops_a = collect_operations(self.ra, self.a, section)
+        ops_b = collect_operations(self.rb, self.b, section)
+        for key, methods in ops_a.items():
+            if key not in ops_b:
+                on_path_removed(methods)
+                continue
+            for method, op in methods.items():
+                other = ops_b[key].get(method)
+                if other is None:
+                    self._operation_removed(op, "api-removed")
+                else:
+                    self._operation(op, other)
+            for method, op in ops_b[key].items():
+                if method not in methods:
+                    self.out.add(
+                        "endpoint-added",
+                        INFO,
+                        "endpoint added",
+                        operation=op.method.upper(),
+                        path=op.path,
+                    )
+        for key, methods in ops_b.items():
+            if key in ops_a:
+                continue
+            if section == "webhooks":
+                self.out.add("webhook-added", INFO, f"webhook {key!r} added", path=key)
+                continue
+            for op in methods.values():
+                self.out.add(
+                    "endpoint-added",
+                    INFO,
+                    "endpoint added",
+                    operation=op.method.upper(),
+                    path=op.path,
+                )
+
+    def _path_removed(self, methods: dict[str, Operation]) -> None:
+        for op in methods.values():
+            self._operation_removed(op, "api-path-removed")
+
+    def _webhook_removed(self, methods: dict[str, Operation]) -> None:
+        for op in methods.values():
+            self.out.add(
+                "webhook-removed",
+                ERR,
+                f"webhook {op.path!r} removed",
+                path=op.path,
+                operation=op.method.upper(),
+            )
+
+    def _operation_removed(self, op: Operation, prefix: str) -> None:
+        where = {"operation": op.method.upper(), "path": op.path, "location": ""}
+        if not op.raw.get("deprecated"):
+            self.out.add(
+                f"{prefix}-without-deprecation", ERR, "removed without deprecation", **where
+            )
+            return
+        sunset = _sunset(op)
+        if sunset is not None and sunset > dt.date.today():
+            self.out.add(f"{prefix}-before-sunset", ERR, f"removed before sunset {sunset}", **where)
+        else:
+            self.out.add(f"{prefix}-with-deprecation", INFO, "removed after deprecation", **where)
+
+    # -- operation level -------------------------------------------------------------
+    def _operation(self, a: Operation, b: Operation) -> None:
+        method, path = b.method.upper(), b.path
+        where = {"operation": method, "path": path}
+        dep_a, dep_b = bool(a.raw.get("deprecated")), bool(b.raw.get("deprecated"))
+        if dep_b and not dep_a:
+            rule = "endpoint-deprecated-with-sunset" if _sunset(b) else "endpoint-deprecated"
+            self.out.add(rule, INFO, "endpoint deprecated", **where)
+        elif dep_a and not dep_b:
+            self.out.add("endpoint-reactivated", INFO, "endpoint reactivated", **where)
+        sa, sb = _sunset(a), _sunset(b)
+        if dep_b and sa and not sb and "x-sunset" not in b.raw:
+            self.out.add("api-sunset-deleted", ERR, "sunset date removed", **where)
+        elif dep_b and sa and sb and sb < sa:
+            self.out.add("api-sunset-date-changed-too-small", ERR, f"sunset {sa} -> {sb}", **where)
+        la, lb = a.raw.get("x-stability-level"), b.raw.get("x-stability-level")
+        if la in _STABILITY and lb in _STABILITY and la != lb:
+            if _STABILITY[lb] < _STABILITY[la]:
+                self.out.add("api-stability-decreased", ERR, f"stability {la} -> {lb}", **where)
+            else:
+                self.out.add("api-stability-increased", INFO, f"stability {la} -> {lb}", **where)
+        for tag in set(a.raw.get("tags") or []) - set(b.raw.get("tags") or []):
+            self.out.add("api-tag-removed", INFO, f"tag {tag!r} removed", **where)
+        for tag in set(b.raw.get("tags") or []) - set(a.raw.get("tags") or []):
+            self.out.add("api-tag-added", INFO, f"tag {tag!r} added", **where)
+        if "security" in a.raw or "security" in b.raw:
+            self._security(method, path, a.raw.get("security"), b.raw.get("security"), "api")
+        self._parameters(a, b)
+        self._request_body(a, b)
+        self._responses(a, b)
+
+    def _parameters(self, a: Operation, b: Operation) -> None:
+        method, path = b.method.upper(), b.path
+        for key, param in b.parameters.items():
+            if key in a.parameters:
+                continue
+            where = {"operation": method, "path": path, "location": f"parameter {key[0]}.{key[1]}"}
+            label = f"{key[0]} parameter {param.get('name')!r}"
+            if key[0] == "path":
+                self.out.add("new-request-path-parameter", ERR, f"new {label}", **where)
+            elif param.get("required"):
+                self.out.add(
+                    "new-required-request-parameter", ERR, f"new required {label}", **where
+                )
+            else:
+                self.out.add(
+                    "new-optional-request-parameter", INFO, f"new optional {label}", **where
+                )
+        for key, pa in a.parameters.items():
+            location = f"parameter {key[0]}.{pa.get('name')}"
+            where = {"operation": method, "path": path, "location": location}
+            pb = b.parameters.get(key)
+            if pb is None:
+                self.out.add("request-parameter-removed", WARN, f"{location} removed", **where)
+                continue
+            if bool(pb.get("required")) and not pa.get("required"):
+                self.out.add(
+                    "request-parameter-became-required", ERR, f"{location} became required", **where
+                )
+            elif pa.get("required") and not pb.get("required"):
+                self.out.add(
+                    "request-parameter-became-optional",
+                    INFO,
+                    f"{location} became optional",
+                    **where,
+                )
+            if pb.get("deprecated") and not pa.get("deprecated"):
+                self.out.add(
+                    "request-parameter-deprecated", INFO, f"{location} deprecated", **where
+                )
+            elif pa.get("deprecated") and not pb.get("deprecated"):
+                self.out.add(
+                    "request-parameter-reactivated", INFO, f"{location} reactivated", **where
+                )
+            ctx = SchemaCtx(
+                "request",
+                "request-parameter",
+                "request-parameter-property",
+                method,
+                path,
+                location,
+                param_in=key[0],
+            )
+            if pa.get("schema") is not None and pb.get("schema") is not None:
+                self.schemas.compare(pa["schema"], pb["schema"], ctx)
+            for mt in (pa.get("content") or {}).keys() & (pb.get("content") or {}).keys():
+                ma = self.ra.deref(pa["content"][mt]) or {}
+                mb = self.rb.deref(pb["content"][mt]) or {}
+                self.schemas.compare(ma.get("schema"), mb.get("schema"), ctx)
+
+    def _request_body(self, a: Operation, b: Operation) -> None:
+        method, path = b.method.upper(), b.path
+        where = {"operation": method, "path": path, "location": "request body"}
+        ba, bb = a.body, b.body
+        if ba is None and bb is None:
+            return
+        if ba is None:
+            if bb and bb["required"]:
+                self.out.add("added-required-request-body", ERR, "required body added", **where)
+            else:
+                self.out.add("added-optional-request-body", INFO, "optional body added", **where)
+            return
+        if bb is None:
+            self.out.add("request-body-removed", ERR, "request body removed", **where)
+            return
+        if bb["required"] and not ba["required"]:
+            self.out.add("request-body-became-required", ERR, "body became required", **where)
+        elif ba["required"] and not bb["required"]:
+            self.out.add("request-body-became-optional", INFO, "body became optional", **where)
+        ca, cb = ba["content"], bb["content"]
+        for mt in ca.keys() - cb.keys():
+            self.out.add(
+                "request-body-media-type-removed", ERR, f"media type {mt} removed", **where
+            )
+        for mt in cb.keys() - ca.keys():
+            self.out.add("request-body-media-type-added", INFO, f"media type {mt} added", **where)
+        for mt in ca.keys() & cb.keys():
+            if ca[mt] is None or cb[mt] is None:
+                continue
+            ctx = SchemaCtx(
+                "request",
+                "request-body",
+                "request-property",
+                method,
+                path,
+                f"request body {mt}",
+                media_type=mt,
+            )
+            self.schemas.compare(ca[mt], cb[mt], ctx)
+
+    def _responses(self, a: Operation, b: Operation) -> None:
+        method, path = b.method.upper(), b.path
+        for status, ra in a.responses.items():
+            success = status.startswith("2")
+            where = {"operation": method, "path": path, "location": f"response {status}"}
+            rb = b.responses.get(status)
+            if rb is None:
+                if success:
+                    self.out.add(
+                        "response-success-status-removed",
+                        ERR,
+                        f"success status {status} removed",
+                        **where,
+                    )
+                else:
+                    self.out.add(
+                        "response-non-success-status-removed",
+                        INFO,
+                        f"status {status} removed",
+                        **where,
+                    )
+                continue
+            self._response(status, ra, rb, method, path)
+        for status in b.responses.keys() - a.responses.keys():
+            where = {"operation": method, "path": path, "location": f"response {status}"}
+            rule = (
+                "response-success-status-added"
+                if status.startswith("2")
+                else "response-non-success-status-added"
+            )
+            self.out.add(rule, INFO, f"status {status} added", **where)
+
+    def _response(
+        self, status: str, ra: dict[str, Any], rb: dict[str, Any], method: str, path: str
+    ) -> None:
+        where = {"operation": method, "path": path, "location": f"response {status}"}
+        ca, cb = ra["content"], rb["content"]
+        for mt in ca.keys() - cb.keys():
+            self.out.add(
+                "response-media-type-removed", ERR, f"{status} media type {mt} removed", **where
+            )
+        for mt in cb.keys() - ca.keys():
+            self.out.add(
+                "response-media-type-added", INFO, f"{status} media type {mt} added", **where
+            )
+        for mt in ca.keys() & cb.keys():
+            if ca[mt] is None or cb[mt] is None:
+                continue
+            ctx = SchemaCtx(
+                "response",
+                "response-body",
+                "response-property",
+                method,
+                path,
+                f"response {status} {mt}",
+                media_type=mt,
+            )
+            self.schemas.compare(ca[mt], cb[mt], ctx)
+        ha, hb = ra["headers"], rb["headers"]
+        for name in ha.keys() - hb.keys():
+            if ha[name].get("required"):
+                self.out.add(
+                    "required-response-header-removed", ERR, f"header {name!r} removed", **where
+                )
+            else:
+                self.out.add(
+                    "optional-response-header-removed", WARN, f"header {name!r} removed", **where
+                )
+        for name in ha.keys() & hb.keys():
+            if ha[name].get("required") and not hb[name].get("required"):
+                self.out.add(
+                    "response-header-became-optional",
+                    ERR,
+                    f"header {name!r} became optional",
+                    **where,
+                )
+
+
+def diff_documents(base: dict[str, Any], revision: dict[str, Any]) -> list[dict[str, Any]]:
+    """All changes from ``base`` to ``revision`` as oasdiff-style change dicts."""
+    return _Differ(base, revision).run()

@@ -1,0 +1,101 @@
+"""Validation of contract documents, collecting every error with its JSON path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .documents import ContractDocument, json_path, load_document
+
+__all__ = ["ValidationResult", "validate_contract", "validate_openapi_tree"]
+
+# Cap the list: a badly broken document can yield thousands of errors, and nobody reads
+# past the first screenful; the count still tells the user how bad it is.
+MAX_ERRORS = 200
+
+
+@dataclass
+class ValidationResult:
+    """Outcome of validating one document."""
+
+    valid: bool
+    errors: list[dict[str, str]] = field(default_factory=list)
+    spec_version: str = ""
+    normalised: str = ""
+    sha256: str = ""
+    document: ContractDocument | None = None
+
+
+def _validator_class(spec_version: str) -> type:
+    from openapi_spec_validator import (
+        OpenAPIV2SpecValidator,
+        OpenAPIV30SpecValidator,
+        OpenAPIV31SpecValidator,
+    )
+
+    if spec_version == "2.0":
+        base: type = OpenAPIV2SpecValidator
+    elif spec_version.startswith("3.0"):
+        base = OpenAPIV30SpecValidator
+    else:
+        base = OpenAPIV31SpecValidator
+
+    # No resolver handlers: even though documents.py refuses non-local $refs first, the
+    # validator must never be able to open a URL or a file (defence in depth).
+    return type(f"Offline{base.__name__}", (base,), {"resolver_handlers": {}})
+
+
+def validate_openapi_tree(tree: dict[str, Any], spec_version: str) -> list[dict[str, str]]:
+    """Run openapi-spec-validator and return all errors as ``{"path", "message"}``."""
+    validator = _validator_class(spec_version)(tree)
+    errors: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    try:
+        for err in validator.iter_errors():
+            path = json_path(list(getattr(err, "absolute_path", None) or []))
+            message = str(getattr(err, "message", err)).splitlines()[0]
+            if (path, message) in seen:
+                continue
+            seen.add((path, message))
+            errors.append({"path": path, "message": message})
+            if len(errors) >= MAX_ERRORS:
+                break
+    except Exception as exc:  # noqa: BLE001 - the validator raises unresolvable-ref errors
+        errors.append({"path": "$", "message": f"validator failed: {exc}"})
+    return errors
+
+
+def _validate_graphql(document: ContractDocument) -> list[dict[str, str]]:
+    from graphql import build_schema, validate_schema
+
+    schema = build_schema(document.sdl or "")
+    errors = []
+    for err in validate_schema(schema):
+        locs = err.locations or []
+        where = f"line {locs[0].line}, column {locs[0].column}" if locs else "$"
+        errors.append({"path": where, "message": err.message})
+    return errors
+
+
+def validate_contract(
+    data: bytes | str | ContractDocument, kind: str | None = None
+) -> ValidationResult:
+    """Load (if needed) and validate a document.
+
+    Loading problems (size, malformed, forbidden ``$ref``, depth) still raise their
+    :class:`ContractError` so the caller can pick the status code; validation problems
+    are returned in ``errors`` — all of them, not just the first.
+    """
+    document = data if isinstance(data, ContractDocument) else load_document(data, kind)
+    if document.kind == "graphql":
+        errors = _validate_graphql(document)
+    else:
+        errors = validate_openapi_tree(document.data or {}, document.spec_version)
+    return ValidationResult(
+        valid=not errors,
+        errors=errors,
+        spec_version=document.spec_version,
+        normalised=document.normalised,
+        sha256=document.sha256,
+        document=document,
+    )

@@ -1,0 +1,72 @@
+"""One FilterSet per list, shared by the HTML pages and the API (STYLE.md §7)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+
+from catalog.choices import AppKind, AppState, Criticality, Environment, Risk
+from catalog.models import MicroApp, Region, Team
+
+
+class MicroAppFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    team = django_filters.ModelMultipleChoiceFilter(
+        field_name="team__slug", to_field_name="slug", queryset=Team.objects.all(), label="Team"
+    )
+    team_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="team", queryset=Team.objects.all(), label="Team (id)"
+    )
+    state = django_filters.MultipleChoiceFilter(choices=AppState.choices)
+    risk = django_filters.ChoiceFilter(choices=Risk.choices, method="filter_risk")
+    region = django_filters.ModelMultipleChoiceFilter(
+        field_name="regions__code",
+        to_field_name="code",
+        queryset=Region.objects.all(),
+        label="Region",
+        distinct=True,
+    )
+    kind = django_filters.MultipleChoiceFilter(choices=AppKind.choices)
+    environment = django_filters.MultipleChoiceFilter(choices=Environment.choices)
+    criticality = django_filters.MultipleChoiceFilter(choices=Criticality.choices)
+    owner = django_filters.CharFilter(field_name="owner__username", label="Owner (username)")
+    tag = django_filters.CharFilter(method="filter_tag", label="Tag")
+    expires_before = django_filters.IsoDateTimeFilter(field_name="expires_at", lookup_expr="lt")
+    include_retired = django_filters.BooleanFilter(
+        method="filter_include_retired",
+        label="Include retired apps (hidden unless a state filter asks for them)",
+    )
+
+    class Meta:
+        model = MicroApp
+        fields: list[str] = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(slug__icontains=value)
+            | Q(description__icontains=value)
+            | Q(runtime__icontains=value)
+        )
+
+    def filter_risk(self, queryset, name, value):
+        return queryset.high_risk() if value == Risk.HIGH else queryset.low_risk()
+
+    def filter_tag(self, queryset, name, value):
+        # JSON containment is not portable to SQLite; tags are short, so match the token.
+        return queryset.filter(tags__icontains=f'"{value}"')
+
+    def filter_include_retired(self, queryset, name, value):
+        return queryset
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        # Retired apps leave the default view but stay one filter away.
+        if not data.get("state") and not data.get("include_retired"):
+            queryset = queryset.live()
+        return queryset

@@ -1,0 +1,460 @@
+"""The registry's data, its invariants and its state transitions."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.audit import current_request_id
+from catalog.choices import (
+    AppKind,
+    AppState,
+    ContractKind,
+    Criticality,
+    Environment,
+    Jurisdiction,
+    NotificationChannel,
+    ReviewDecision,
+    Risk,
+    SupportHours,
+)
+from catalog.querysets import MicroAppQuerySet, TeamQuerySet
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    "Use lowercase letters, digits and single hyphens, e.g. ticket-router.",
+)
+
+
+class TransitionError(ValidationError):
+    """A lifecycle transition that is not allowed from the app's current state."""
+
+
+class Team(models.Model):
+    """A group of people that owns apps and pays for them."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, validators=[slug_validator])
+    cost_center = models.CharField(max_length=50, blank=True)
+    contact_email = models.EmailField(blank=True)
+    chat_channel = models.CharField(max_length=100, blank=True)
+    webhook_url = models.URLField(
+        blank=True, help_text="Optional: lifecycle notifications are also POSTed here, signed."
+    )
+    webhook_secret = models.CharField(max_length=100, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="appkeeper_teams", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Region(models.Model):
+    """A deployment region and the jurisdiction whose law applies to data stored there."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    jurisdiction = models.CharField(max_length=8, choices=Jurisdiction.choices)
+    sovereign = models.BooleanField(default=False)
+    pci = models.BooleanField(default=False, help_text="Certified for payment card data.")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class MicroApp(models.Model):
+    """A registered micro-app: who owns it, what it touches, where it runs, how long it lives."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80, unique=True, validators=[slug_validator])
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=AppKind.choices)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="apps")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_apps"
+    )
+    contact = models.CharField(max_length=200, blank=True)
+    runtime = models.CharField(max_length=50, blank=True)
+    environment = models.CharField(
+        max_length=20, choices=Environment.choices, default=Environment.SANDBOX
+    )
+    criticality = models.CharField(
+        max_length=20, choices=Criticality.choices, default=Criticality.STANDARD
+    )
+    handles_pii = models.BooleanField(default=False)
+    handles_payment_data = models.BooleanField(default=False)
+    externally_exposed = models.BooleanField(default=False)
+    data_residency = models.CharField(max_length=8, choices=Jurisdiction.choices, blank=True)
+    regions = models.ManyToManyField(Region, related_name="apps", blank=True)
+    depends_on = models.ManyToManyField(
+        "self", symmetrical=False, related_name="dependents", blank=True
+    )
+    sla_availability = models.DecimalField(
+        "availability target (%)",
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("50")), MaxValueValidator(Decimal("100"))],
+    )
+    sla_p95_ms = models.PositiveIntegerField(
+        "p95 latency target (ms)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(600_000)],
+    )
+    sla_support_hours = models.CharField(max_length=20, choices=SupportHours.choices, blank=True)
+    docs_url = models.URLField(blank=True)
+    runbook_url = models.URLField(blank=True)
+    repository_url = models.URLField(blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    state = models.CharField(
+        max_length=20, choices=AppState.choices, default=AppState.DRAFT, db_index=True
+    )
+    went_live_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_reason = models.TextField(blank=True)
+    # Standard Webhooks needs the raw secret to verify HMACs, so it cannot be hashed.
+    ingestion_secret = models.CharField(max_length=80, blank=True, editable=False)
+    previous_ingestion_secret = models.CharField(max_length=80, blank=True, editable=False)
+    previous_secret_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MicroAppQuerySet.as_manager()
+
+    # The fields an AuditEvent compares before and after a change.
+    AUDITED_FIELDS = (
+        "name", "slug", "description", "kind", "team", "owner", "contact", "runtime",
+        "environment", "criticality", "handles_pii", "handles_payment_data",
+        "externally_exposed", "data_residency", "regions", "depends_on", "sla_availability",
+        "sla_p95_ms", "sla_support_hours", "docs_url", "runbook_url", "repository_url", "tags",
+        "state", "expires_at", "retired_reason",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["team", "state"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("app-detail", args=[self.slug])
+
+    # --- derived facts -------------------------------------------------------------------
+
+    @property
+    def is_high_risk(self) -> bool:
+        return self.handles_pii or self.handles_payment_data or self.externally_exposed
+
+    @property
+    def risk(self) -> str:
+        return Risk.HIGH if self.is_high_risk else Risk.LOW
+
+    @property
+    def risk_reasons(self) -> list[str]:
+        reasons = []
+        if self.handles_pii:
+            reasons.append("handles personal data")
+        if self.handles_payment_data:
+            reasons.append("handles payment data")
+        if self.externally_exposed:
+            reasons.append("is exposed outside the company")
+        return reasons
+
+    @property
+    def has_sla(self) -> bool:
+        return bool(self.sla_availability and self.sla_p95_ms and self.sla_support_hours)
+
+    @property
+    def expires(self) -> bool:
+        """Critical apps are re-certified yearly instead of expiring after a quarter."""
+        return self.criticality != Criticality.CRITICAL
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.handles_pii and not self.data_residency:
+            errors["data_residency"] = (
+                "Apps that handle personal data must declare where that data must stay."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def audit_snapshot(self) -> dict:
+        """The audited fields as JSON-ready values, for before/after comparisons."""
+        snapshot: dict = {}
+        for name in self.AUDITED_FIELDS:
+            if name in ("regions", "depends_on"):
+                if self.pk is None:
+                    snapshot[name] = []
+                else:
+                    key = "code" if name == "regions" else "slug"
+                    snapshot[name] = sorted(getattr(o, key) for o in getattr(self, name).all())
+            elif name == "team":
+                snapshot[name] = self.team.slug if self.team_id else None
+            elif name == "owner":
+                snapshot[name] = self.owner.get_username() if self.owner_id else None
+            else:
+                value = getattr(self, name)
+                if hasattr(value, "isoformat"):
+                    value = value.isoformat()
+                elif isinstance(value, Decimal):
+                    value = str(value)
+                snapshot[name] = value
+        return snapshot
+
+    # --- transitions ---------------------------------------------------------------------
+
+    def _move(self, target: str, *, allowed: tuple[str, ...], by, action: str, comment: str = "",
+              extra_fields: tuple[str, ...] = (), data: dict | None = None) -> None:  # fmt: skip
+        """Change state after checking the source state, save the given fields and record it."""
+        if self.state not in allowed:
+            raise TransitionError(
+                f"Cannot {action.replace('_', ' ')} an app that is "
+                f"{self.get_state_display().lower()}.",
+                code="invalid_transition",
+            )
+        before = self.state
+        self.state = target
+        self.save(update_fields=("state", "updated_at", *extra_fields))
+        changes = {"state": [before, target]}
+        for field in extra_fields:
+            value = getattr(self, field)
+            changes[field] = [None, value.isoformat() if hasattr(value, "isoformat") else value]
+        AuditEvent.record(
+            app=self, actor=by, action=action, changes=changes, comment=comment, data=data
+        )
+
+    def next_expiry(self, start=None):
+        start = start or timezone.now()
+        days = settings.APPKEEPER_EXPIRY_DAYS if self.expires else settings.APPKEEPER_RECERTIFY_DAYS
+        return start + timedelta(days=days)
+
+    def activate(self, *, by, comment: str = "") -> None:
+        """Go live: start the expiry (or re-certification) clock."""
+        now = timezone.now()
+        if self.went_live_at is None:
+            self.went_live_at = now
+        self.expires_at = self.next_expiry(now)
+        self._move(
+            AppState.ACTIVE,
+            allowed=(AppState.DRAFT, AppState.IN_REVIEW, AppState.SUNSETTING, AppState.EXPIRED),
+            by=by,
+            action="activated",
+            comment=comment,
+            extra_fields=("went_live_at", "expires_at"),
+        )
+
+    def send_to_review(self, *, by) -> None:
+        self._move(AppState.IN_REVIEW, allowed=(AppState.DRAFT,), by=by, action="submitted")
+
+    def return_to_draft(self, *, by, comment: str) -> None:
+        self._move(
+            AppState.DRAFT,
+            allowed=(AppState.IN_REVIEW,),
+            by=by,
+            action="changes_requested",
+            comment=comment,
+        )
+
+    def expire(self, *, by=None) -> None:
+        self._move(AppState.EXPIRED, allowed=(AppState.ACTIVE,), by=by, action="expired")
+
+    def start_sunset(self, *, by=None, reason: str = "") -> None:
+        self._move(
+            AppState.SUNSETTING,
+            allowed=(AppState.ACTIVE, AppState.EXPIRED),
+            by=by,
+            action="sunset_started",
+            comment=reason,
+        )
+
+    def retire(self, *, by, reason: str) -> None:
+        """Take the app out of the fleet for good; all its data and history stay."""
+        if not reason.strip():
+            raise ValidationError({"reason": "Say why the app is retired."})
+        self.retired_at = timezone.now()
+        self.retired_reason = reason
+        self._move(
+            AppState.RETIRED,
+            allowed=tuple(s for s in AppState.values if s != AppState.RETIRED),
+            by=by,
+            action="retired",
+            comment=reason,
+            extra_fields=("retired_at", "retired_reason"),
+        )
+
+
+class AuditEvent(models.Model):
+    """One change to an app: who, when, from which request, and the before/after values."""
+
+    app = models.ForeignKey(
+        MicroApp, on_delete=models.PROTECT, related_name="audit_events", null=True, blank=True
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    action = models.CharField(max_length=50, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["app", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.app} at {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record(cls, *, app, actor, action: str, changes: dict | None = None,
+               comment: str = "", data: dict | None = None) -> AuditEvent:  # fmt: skip
+        actor = actor if getattr(actor, "is_authenticated", False) else None
+        return cls.objects.create(
+            app=app,
+            actor=actor,
+            action=action,
+            changes=changes or {},
+            comment=comment,
+            data=data or {},
+            request_id=current_request_id(),
+        )
+
+
+class Contract(models.Model):
+    """One immutable version of an app's API contract."""
+
+    app = models.ForeignKey(MicroApp, on_delete=models.PROTECT, related_name="contracts")
+    kind = models.CharField(max_length=10, choices=ContractKind.choices)
+    version = models.CharField(max_length=50)
+    document = models.JSONField(null=True, blank=True, help_text="Normalised OpenAPI document.")
+    sdl = models.TextField(blank=True, help_text="Normalised GraphQL SDL.")
+    sha256 = models.CharField(max_length=64)
+    spec_version = models.CharField(max_length=20, blank=True)
+    is_valid = models.BooleanField(default=True)
+    errors = models.JSONField(default=list, blank=True)
+    changes = models.JSONField(default=list, blank=True)
+    breaking = models.BooleanField(default=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "sha256"], name="contract_unique_content"),
+            models.UniqueConstraint(fields=["app", "version"], name="contract_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app.slug} {self.version}"
+
+    @staticmethod
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Review(models.Model):
+    """A platform-team review of a high-risk app, due 48 hours after submission."""
+
+    app = models.ForeignKey(MicroApp, on_delete=models.PROTECT, related_name="reviews")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(db_index=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviews_decided",
+    )
+    decision = models.CharField(max_length=20, choices=ReviewDecision.choices, blank=True)
+    comment = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            # At most one open review per app, whatever races happen on submit.
+            models.UniqueConstraint(
+                fields=["app"], condition=models.Q(decision=""), name="review_one_open_per_app"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.app} due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return not self.decision
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_at < timezone.now()
+
+
+class Notification(models.Model):
+    """An outbox row: a message to one recipient, sent at most once thanks to its dedupe key."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True)
+    app = models.ForeignKey(
+        MicroApp, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications"
+    )
+    kind = models.CharField(max_length=50)
+    channel = models.CharField(
+        max_length=10, choices=NotificationChannel.choices, default=NotificationChannel.EMAIL
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    link = models.CharField(max_length=300, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,48 @@
+"""The Celery app and the one place every periodic schedule lives."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("appkeeper")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Times are UTC. Daily jobs run early in the morning so owners see the outcome at work;
+# every job is safe to run twice or concurrently, so a missed or doubled beat is harmless.
+app.conf.beat_schedule = {
+    "escalate-overdue-reviews": {
+        "task": "catalog.escalate_overdue_reviews",
+        "schedule": crontab(minute=5),
+    },
+    "send-notifications": {
+        "task": "catalog.send_notifications",
+        "schedule": 60.0,
+    },
+    "send-expiry-reminders": {
+        "task": "lifecycle.send_expiry_reminders",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "expire-apps": {
+        "task": "lifecycle.expire_apps",
+        "schedule": crontab(hour=6, minute=15),
+    },
+    "open-sunset-cases": {
+        "task": "lifecycle.open_sunset_cases",
+        "schedule": crontab(hour=6, minute=30),
+    },
+    "close-sunset-cases": {
+        "task": "lifecycle.close_sunset_cases",
+        "schedule": crontab(hour=6, minute=45),
+    },
+    "compute-quarterly-scorecards": {
+        "task": "scorecards.compute_quarterly_scorecards",
+        # First day of each quarter, for the quarter that just ended.
+        "schedule": crontab(hour=2, minute=0, day_of_month=1, month_of_year="1,4,7,10"),
+    },
+}

@@ -1,0 +1,285 @@
+"""Appkeeper settings: one module, every value from the environment.
+
+``APPKEEPER_ENV=development`` (the default) gives safe local defaults: SQLite under
+``var/``, a broker-less Celery transport on the file system, console email. With
+``APPKEEPER_ENV=production`` nothing is guessed: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL
+and CELERY_BROKER_URL must be set, and a missing one stops the process at start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import (
+    database_from_url,
+    env_bool,
+    env_decimal,
+    env_int,
+    env_list,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("APPKEEPER_VAR_DIR", str(BASE_DIR / "var")))
+
+APPKEEPER_ENV = env_str("APPKEEPER_ENV", "development")
+if APPKEEPER_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(
+        f"Environment variable APPKEEPER_ENV={APPKEEPER_ENV!r} must be development or production."
+    )
+PRODUCTION = APPKEEPER_ENV == "production"
+
+DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("Environment variable DEBUG must not be true in production.")
+
+SECRET_KEY = env_str(
+    "SECRET_KEY",
+    "dev-insecure-appkeeper-key-do-not-use-in-production-0123456789",
+    required=PRODUCTION,
+)
+if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        "Environment variable SECRET_KEY must be at least 50 characters with 5 distinct ones."
+    )
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"], required=PRODUCTION
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "catalog",
+    "lifecycle",
+    "scorecards",
+]
+
+MIDDLEWARE = [
+    "catalog.middleware.RequestIdMiddleware",
+    "catalog.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+if PRODUCTION:
+    # Behind gunicorn there is no runserver to serve static files; whitenoise does.
+    MIDDLEWARE.insert(3, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "catalog.context_processors.appkeeper",
+            ],
+        },
+    }
+]
+
+_database_url = env_str("DATABASE_URL", required=PRODUCTION)
+if _database_url:
+    DATABASES = {"default": database_from_url("DATABASE_URL", _database_url)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "appkeeper.sqlite3",
+            # WAL lets the web app read while the worker writes; IMMEDIATE avoids
+            # "database is locked" upgrades in short write transactions.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# Request bodies: contracts may be 10 MB, so the transport limit sits a little above that;
+# endpoints with smaller budgets (telemetry: 1 MB) enforce their own.
+APPKEEPER_MAX_REQUEST_BYTES = env_int("APPKEEPER_MAX_REQUEST_BYTES", 11 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = APPKEEPER_MAX_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = APPKEEPER_MAX_REQUEST_BYTES
+APPKEEPER_MAX_JSON_DEPTH = env_int("APPKEEPER_MAX_JSON_DEPTH", 64, minimum=2)
+
+# Product rules (DESIGN.md §3).
+APPKEEPER_EXPIRY_DAYS = env_int("APPKEEPER_EXPIRY_DAYS", 90, minimum=1)
+APPKEEPER_GRACE_DAYS = env_int("APPKEEPER_GRACE_DAYS", 30, minimum=0)
+APPKEEPER_RECERTIFY_DAYS = env_int("APPKEEPER_RECERTIFY_DAYS", 365, minimum=1)
+APPKEEPER_REMINDER_DAYS = [
+    int(d) for d in env_list("APPKEEPER_REMINDER_DAYS", ["30", "14", "7", "1"])
+]
+APPKEEPER_REVIEW_HOURS = env_int("APPKEEPER_REVIEW_HOURS", 48, minimum=1)
+APPKEEPER_HEARTBEAT_HOURS = env_int("APPKEEPER_HEARTBEAT_HOURS", 24, minimum=1)
+APPKEEPER_SUNSET_MIN_REQUESTS = env_int("APPKEEPER_SUNSET_MIN_REQUESTS", 100, minimum=0)
+APPKEEPER_SUNSET_RESPONSE_DAYS = env_int("APPKEEPER_SUNSET_RESPONSE_DAYS", 14, minimum=1)
+APPKEEPER_CURRENCY = env_str("APPKEEPER_CURRENCY", "EUR")
+APPKEEPER_TELEMETRY_TOLERANCE_SECONDS = env_int("APPKEEPER_TELEMETRY_TOLERANCE_SECONDS", 300)
+APPKEEPER_TELEMETRY_MAX_BYTES = env_int("APPKEEPER_TELEMETRY_MAX_BYTES", 1024 * 1024)
+APPKEEPER_CONTRACT_MAX_BYTES = env_int("APPKEEPER_CONTRACT_MAX_BYTES", 10 * 1024 * 1024)
+APPKEEPER_BASE_URL = env_str("APPKEEPER_BASE_URL", "http://127.0.0.1:8000")
+APPKEEPER_METRICS_TOKEN = env_str("APPKEEPER_METRICS_TOKEN", "")
+APPKEEPER_COST_WARN = env_decimal("APPKEEPER_COST_WARN", "1000")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["catalog.api.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "catalog.api.pagination.StandardPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "catalog.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "telemetry": env_str("APPKEEPER_THROTTLE_TELEMETRY", "6000/min"),
+        "sensitive": env_str("APPKEEPER_THROTTLE_SENSITIVE", "60/min"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Appkeeper API",
+    "DESCRIPTION": "Registry and autopilot for a fleet of micro-apps.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+# Celery: in development a broker-less file-system transport under var/, so `make run`
+# needs no server; in production CELERY_BROKER_URL must name Redis.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://", required=PRODUCTION)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue_dir = VAR_DIR / "celery" / "queue"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "appkeeper@localhost")
+
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "catalog.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "readable": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "catalog.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if PRODUCTION else "readable",
+        }
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

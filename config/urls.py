@@ -1,0 +1,27 @@
+"""Top-level routes: HTML pages per app, the versioned API, schema, docs and health."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from catalog.views_health import healthz
+
+api_v1 = [
+    path("", include("catalog.api.urls")),
+    path("", include("lifecycle.api.urls")),
+    path("", include("scorecards.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+    path("", include("lifecycle.urls")),
+    path("", include("scorecards.urls")),
+    path("", include("catalog.urls")),
+]
+
+handler403 = "catalog.views.permission_denied"
+handler404 = "catalog.views.page_not_found"

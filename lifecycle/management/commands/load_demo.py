@@ -1,0 +1,244 @@
+"""Load the demo fleet of DESIGN.md §5; running it again changes nothing."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.choices import FINANCE_GROUP, PLATFORM_GROUP, AppState
+from catalog.models import AuditEvent, MicroApp, Region, Team
+from lifecycle.models import UsageReport
+
+DEMO_PASSWORD = "appkeeper"
+
+REGIONS = [
+    ("eu-central", "EU Central (Frankfurt)", "EU", False, True),
+    ("eu-sovereign", "EU Sovereign (Paris)", "EU", True, False),
+    ("us-east", "US East (Virginia)", "US", False, True),
+    ("uk-south", "UK South (London)", "UK", False, False),
+]
+TEAMS = [
+    ("support-tools", "Support Tools", "CC-1001", "support-tools@example.com", "#support-tools"),
+    ("field-ops", "Field Ops", "CC-2040", "field-ops@example.com", "#field-ops"),
+    ("platform", "Platform", "CC-9000", "platform@example.com", "#platform"),
+]
+USERS = [
+    ("alice", "Alice", "Andersen", ["support-tools"], []),
+    ("bob", "Bob", "Brown", ["support-tools"], []),
+    ("carol", "Carol", "Costa", ["field-ops"], []),
+    ("pat", "Pat", "Park", ["platform"], [PLATFORM_GROUP]),
+    ("fin", "Fin", "Fischer", [], [FINANCE_GROUP]),
+]
+KINDS = ["widget", "integration", "ui", "service", "automation"]
+RUNTIMES = ["aws-lambda", "k8s", "cloudflare-worker", "zapier", "retool", "n8n"]
+STATES = [
+    AppState.ACTIVE, AppState.ACTIVE, AppState.ACTIVE, AppState.ACTIVE, AppState.DRAFT,
+    AppState.IN_REVIEW, AppState.EXPIRED, AppState.SUNSETTING, AppState.RETIRED,
+]  # fmt: skip
+NAMES = [
+    "Ticket Router", "CRM Sync", "Refund Helper", "Shift Planner", "Invoice Bot",
+    "Lead Scorer", "Chat Widget", "Survey Mailer", "Warranty Checker", "Parts Lookup",
+    "Route Optimizer", "Visit Logger", "SLA Monitor", "Access Reviewer", "Cost Reporter",
+    "Onboarding Flow", "Escalation Pager", "Churn Alert", "Quote Builder", "Stock Watcher",
+    "Holiday Calendar", "Feedback Board", "Macro Library", "Returns Portal", "Payout Checker",
+    "Field Photos", "Kiosk Menu", "Meeting Notes", "Badge Printer", "Vendor Portal",
+    "Slack Digest", "Knowledge Sync", "Uptime Badge", "Order Tracker", "Fraud Flagger",
+    "Language Detector",
+]  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Load demo regions, teams, users, apps and 90 days of usage (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--usage-days", type=int, default=90)
+
+    def handle(self, *args, usage_days: int, **options):
+        if settings.PRODUCTION:
+            raise CommandError("Demo data (with its known passwords) is for development only.")
+        with transaction.atomic():
+            regions = self._regions()
+            teams = self._teams()
+            users = self._users(teams)
+            created = self._apps(teams, users, regions)
+            usage = self._usage(regions, usage_days)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(regions)} regions, {len(teams)} teams, {len(users)} users, "
+                f"{MicroApp.objects.count()} apps ({created} new), {usage} new usage rows."
+            )
+        )
+        self.stdout.write(
+            "Demo users (password 'appkeeper'): alice, bob (support-tools), carol (field-ops), "
+            "pat (platform-team), fin (finance)"
+        )
+
+    def _regions(self) -> dict[str, Region]:
+        out = {}
+        for code, name, jurisdiction, sovereign, pci in REGIONS:
+            out[code], _ = Region.objects.update_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "jurisdiction": jurisdiction,
+                    "sovereign": sovereign,
+                    "pci": pci,
+                },  # fmt: skip
+            )
+        return out
+
+    def _teams(self) -> dict[str, Team]:
+        out = {}
+        for slug, name, cost_center, email, channel in TEAMS:
+            out[slug], _ = Team.objects.update_or_create(
+                slug=slug,
+                defaults={
+                    "name": name,
+                    "cost_center": cost_center,
+                    "contact_email": email,
+                    "chat_channel": channel,
+                },  # fmt: skip
+            )
+        return out
+
+    def _users(self, teams: dict[str, Team]) -> dict:
+        User = get_user_model()
+        out = {}
+        for username, first, last, team_slugs, groups in USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.com",
+                },  # fmt: skip
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.is_staff = username == "pat"
+                user.save()
+            for slug in team_slugs:
+                teams[slug].members.add(user)
+            for name in groups:
+                group, _ = Group.objects.get_or_create(name=name)
+                user.groups.add(group)
+            out[username] = user
+        return out
+
+    def _apps(self, teams, users, regions) -> int:
+        rng = random.Random(42)
+        now = timezone.now()
+        owners = [("support-tools", "alice"), ("support-tools", "bob"), ("field-ops", "carol"),
+                  ("platform", "pat")]  # fmt: skip
+        created_count = 0
+        for index, name in enumerate(NAMES):
+            slug = name.lower().replace(" ", "-")
+            if MicroApp.objects.filter(slug=slug).exists():
+                continue
+            team_slug, owner = owners[index % len(owners)]
+            state = STATES[index % len(STATES)]
+            pii = index % 4 == 0
+            payment = index % 7 == 3
+            exposed = index % 5 == 2
+            region_codes = ["eu-central"] if pii or payment else rng.sample(list(regions), 2)
+            live_days = rng.randint(10, 200)
+            app = MicroApp.objects.create(
+                name=name,
+                slug=slug,
+                description=f"{name}: a {KINDS[index % 5]} built by {team_slug} "
+                "to save the team a few hours a week.",
+                kind=KINDS[index % len(KINDS)],
+                team=teams[team_slug],
+                owner=users[owner],
+                contact=teams[team_slug].chat_channel,
+                runtime=RUNTIMES[index % len(RUNTIMES)],
+                environment=["production", "staging", "sandbox"][index % 3],
+                criticality=["standard", "prototype", "standard", "critical"][index % 4],
+                handles_pii=pii,
+                handles_payment_data=payment,
+                externally_exposed=exposed,
+                data_residency="EU" if pii else "",
+                sla_availability=Decimal("99.5") if index % 3 != 2 else None,
+                sla_p95_ms=300 if index % 3 != 2 else None,
+                sla_support_hours="business" if index % 3 != 2 else "",
+                docs_url=f"https://docs.example.com/{slug}" if index % 2 == 0 else "",
+                runbook_url=f"https://runbooks.example.com/{slug}" if index % 3 == 0 else "",
+                repository_url=f"https://git.example.com/{team_slug}/{slug}",
+                tags=[KINDS[index % 5], team_slug],
+                state=state,
+            )
+            app.regions.set([regions[c] for c in region_codes])
+            if state != AppState.DRAFT and state != AppState.IN_REVIEW:
+                app.went_live_at = now - timedelta(days=live_days)
+                app.expires_at = {
+                    AppState.ACTIVE: now + timedelta(days=rng.choice([3, 12, 25, 45, 80])),
+                    AppState.EXPIRED: now - timedelta(days=5),
+                    AppState.SUNSETTING: now - timedelta(days=35),
+                    AppState.RETIRED: now - timedelta(days=60),
+                }[state]
+                app.last_seen_at = now - timedelta(hours=rng.randint(1, 72))
+                if state == AppState.RETIRED:
+                    app.retired_at = now - timedelta(days=20)
+                    app.retired_reason = "No longer used after the CRM migration."
+                app.save()
+            AuditEvent.record(app=app, actor=users[owner], action="created",
+                              changes={"state": [None, "draft"]}, comment="Demo data")  # fmt: skip
+            created_count += 1
+        slugs = {a.slug: a for a in MicroApp.objects.all()}
+        dependencies = [
+            ("ticket-router", "crm-sync"),
+            ("refund-helper", "crm-sync"),
+            ("escalation-pager", "ticket-router"),
+            ("churn-alert", "lead-scorer"),
+        ]
+        for a, b in dependencies:
+            if a in slugs and b in slugs:
+                slugs[a].depends_on.add(slugs[b])
+        return created_count
+
+    def _usage(self, regions, days: int) -> int:
+        today = timezone.now().date()
+        existing = set(
+            UsageReport.objects.filter(date__gte=today - timedelta(days=days)).values_list(
+                "app_id", "region_id", "date"
+            )
+        )
+        rows = []
+        apps = MicroApp.objects.exclude(state__in=[AppState.DRAFT, AppState.IN_REVIEW])
+        for app in apps.prefetch_related("regions"):
+            rng = random.Random(app.slug)
+            base = rng.choice([0, 5, 40, 400, 4000])
+            for region in app.regions.all():
+                for offset in range(1, days + 1):
+                    day = today - timedelta(days=offset)
+                    # Draw every number even for rows that exist, so a rerun makes the
+                    # same choices for the rows that do not.
+                    gap = rng.random() < 0.1
+                    requests = max(0, int(base * rng.uniform(0.5, 1.5)))
+                    errors = requests // rng.randint(50, 500)
+                    p95 = rng.uniform(80, 900)
+                    if gap or (app.pk, region.pk, day) in existing:
+                        continue
+                    rows.append(
+                        UsageReport(
+                            app=app,
+                            region=region,
+                            date=day,
+                            requests=requests,
+                            errors=errors,
+                            p95_ms=p95,
+                            cost=(Decimal(requests) * Decimal("0.0004")).quantize(
+                                Decimal("0.0001")
+                            ),
+                        )  # fmt: skip
+                    )
+        UsageReport.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+        return len(rows)

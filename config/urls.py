@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("lifecycle.urls")),
     path("", include("scorecards.urls")),
+    path("", include("catalog.urls_review")),
     path("", include("catalog.urls")),
 ]
 

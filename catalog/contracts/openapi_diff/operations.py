@@ -24,6 +24,33 @@ def _sunset(op: Operation) -> dt.date | None:
         return None
 
 
+def _media_essence(mt: str) -> tuple[str, str]:
+    """``application/problem+json; q=1`` -> ("application", "json"): type and syntax."""
+    base = mt.split(";", 1)[0].strip().lower()
+    kind, _, sub = base.partition("/")
+    return kind, sub.rsplit("+", 1)[-1]
+
+
+def match_media_types(
+    ca: dict[str, Any], cb: dict[str, Any]
+) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """Pair media types; parameters and ``+json``-style specialisations still match.
+
+    A client that reads ``application/json`` can read ``application/problem+json``, so
+    oasdiff does not call that a removal; unmatched leftovers are real additions/removals.
+    """
+    pairs = [(mt, mt) for mt in ca if mt in cb]
+    rest_a = [mt for mt in ca if mt not in cb]
+    rest_b = [mt for mt in cb if mt not in ca]
+    for mt in list(rest_a):
+        hit = next((x for x in rest_b if _media_essence(x) == _media_essence(mt)), None)
+        if hit is not None:
+            pairs.append((mt, hit))
+            rest_a.remove(mt)
+            rest_b.remove(hit)
+    return pairs, rest_a, rest_b
+
+
 def _security_map(requirements: Any) -> dict[frozenset[str], dict[str, set[str]]]:
     """Requirement alternatives keyed by the set of scheme names they combine."""
     out: dict[frozenset[str], dict[str, set[str]]] = {}

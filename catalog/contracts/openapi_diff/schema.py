@@ -338,7 +338,7 @@ class SchemaDiffer:
             ("contentEncoding", "content-encoding-changed"),
             ("contentMediaType", "content-media-type-changed"),
         ):
-            if kw in a and a.get(kw) != b.get(kw):
+            if kw in a and kw in b and a[kw] != b[kw]:
                 self._emit(ctx, root, frag, ERR, f"{kw} {a.get(kw)!r} -> {b.get(kw)!r}", pp)
         self._discriminator(a, b, ctx, pp, root)
         sa, sb = a.get("x-stability-level"), b.get("x-stability-level")

@@ -21,7 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    password = factory.django.Password(PASSWORD)
 
 
 def add_to_group(user, name: str):
@@ -54,6 +54,7 @@ class RegionFactory(factory.django.DjangoModelFactory):
 class MicroAppFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = MicroApp
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"App {n}")
     slug = factory.Sequence(lambda n: f"app-{n}")

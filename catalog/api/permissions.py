@@ -21,6 +21,9 @@ class CanManageApp(BasePermission):
 
     message = "Only the app's owner, its team or the platform team may change it."
 
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in SAFE_METHODS:
             return True

@@ -1,0 +1,312 @@
+"""The registry API as clients use it: auth, roles, validation, filters, audit, budgets."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from catalog.models import AuditEvent, MicroApp
+from tests.factories import MicroAppFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/apps/"
+
+
+def payload(**overrides) -> dict:
+    body = {
+        "slug": "ticket-router",
+        "name": "Ticket Router",
+        "description": "Routes tickets by language.",
+        "kind": "integration",
+        "team": "support-tools",
+        "contact": "#support-tools",
+        "runtime": "aws-lambda",
+        "environment": "production",
+        "criticality": "standard",
+        "handles_pii": True,
+        "data_residency": "EU",
+        "regions": ["eu-central"],
+        "sla_availability": "99.9",
+        "sla_p95_ms": 300,
+        "sla_support_hours": "business",
+        "docs_url": "https://docs.example.com/ticket-router",
+        "tags": ["tickets"],
+    }
+    body.update(overrides)
+    return body
+
+
+def test_anonymous_callers_are_refused(api):
+    assert api.get(URL).status_code in (401, 403)
+
+
+def test_registering_an_app_defaults_owner_to_caller_and_starts_in_draft(api_as, alice, regions):
+    response = api_as(alice).post(URL, payload(), format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["owner"] == "alice"
+    assert body["state"] == "draft"
+    assert body["risk"] == "high"
+    assert body["regions"] == ["eu-central"]
+    assert body["expires_at"] is None
+
+
+def test_registering_writes_an_audit_event_with_request_id_in_the_same_request(
+    api_as, alice, regions
+):
+    response = api_as(alice).post(
+        URL, payload(), format="json", HTTP_X_REQUEST_ID="req-123"
+    )
+
+    event = AuditEvent.objects.get(app__slug="ticket-router")
+    assert response["X-Request-ID"] == "req-123"
+    assert event.action == "created"
+    assert event.actor == alice
+    assert event.request_id == "req-123"
+    assert event.changes["regions"] == [None, ["eu-central"]]
+    assert event.changes["handles_pii"] == [None, True]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"data_residency": ""}, "data_residency", "personal data"),
+        ({"regions": ["mars-north"]}, "regions", "mars-north"),
+        ({"kind": "spaceship"}, "kind", "not a valid choice"),
+        ({"slug": "Not A Slug"}, "slug", "lowercase"),
+        ({"team": "field-ops"}, "team", "your own teams"),
+        ({"sla_availability": "120"}, "sla_availability", "less than or equal"),
+        ({"tags": ["Has Spaces"]}, "tags", "lowercase"),
+        ({"docs_url": "not-a-url"}, "docs_url", "valid URL"),
+    ],
+)
+def test_invalid_fields_get_field_level_messages_and_nothing_is_written(
+    api_as, alice, regions, field_ops, overrides, field, message
+):
+    response = api_as(alice).post(URL, payload(**overrides), format="json")
+
+    assert response.status_code == 400
+    errors = response.json()
+    assert field in errors, errors
+    assert message.lower() in json.dumps(errors[field]).lower()
+    assert not MicroApp.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_slug_clash_is_a_field_error(api_as, alice, regions):
+    client = api_as(alice)
+    assert client.post(URL, payload(), format="json").status_code == 201
+
+    response = client.post(URL, payload(name="Other"), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["slug"] == ["Another app already uses this slug."]
+
+
+def test_platform_team_may_register_for_any_team(api_as, pat, support_tools, regions):
+    response = api_as(pat).post(URL, payload(), format="json")
+    assert response.status_code == 201
+    assert response.json()["team"] == "support-tools"
+
+
+def test_owner_updates_and_audit_records_only_changed_fields(api_as, alice, regions):
+    client = api_as(alice)
+    client.post(URL, payload(), format="json")
+
+    response = client.patch(
+        f"{URL}ticket-router/", {"name": "Ticket Router 2", "regions": ["eu-sovereign"]}
+    )
+
+    assert response.status_code == 200, response.json()
+    event = AuditEvent.objects.filter(action="updated").get()
+    assert event.changes == {
+        "name": ["Ticket Router", "Ticket Router 2"],
+        "regions": [["eu-central"], ["eu-sovereign"]],
+    }
+
+
+def test_team_member_may_edit_the_team_app(api_as, alice, bob, regions):
+    api_as(alice).post(URL, payload(), format="json")
+    response = api_as(bob).patch(f"{URL}ticket-router/", {"contact": "#tickets"})
+    assert response.status_code == 200
+
+
+def test_other_team_cannot_change_an_app_and_nothing_changes(api_as, alice, carol, regions):
+    api_as(alice).post(URL, payload(), format="json")
+    app = MicroApp.objects.get()
+    app.send_to_review(by=alice)  # visible to everyone once out of draft
+
+    client = api_as(carol)
+    read = client.get(f"{URL}ticket-router/")
+    patch = client.patch(f"{URL}ticket-router/", {"name": "Hijacked"})
+    retire = client.post(f"{URL}ticket-router/retire/", {"reason": "I do not like it"})
+
+    assert read.status_code == 200
+    assert patch.status_code == 403
+    assert retire.status_code == 403
+    app.refresh_from_db()
+    assert app.name == "Ticket Router"
+    assert app.state == "in_review"
+
+
+def test_other_teams_drafts_are_invisible(api_as, alice, carol, regions):
+    api_as(alice).post(URL, payload(), format="json")
+    client = api_as(carol)
+
+    assert client.get(f"{URL}ticket-router/").status_code == 404
+    assert client.patch(f"{URL}ticket-router/", {"name": "x"}).status_code == 404
+    assert client.get(URL).json()["count"] == 0
+
+
+def test_slug_cannot_be_changed(api_as, alice, regions):
+    client = api_as(alice)
+    client.post(URL, payload(), format="json")
+    response = client.patch(f"{URL}ticket-router/", {"slug": "other"})
+    assert response.status_code == 400
+    assert "slug" in response.json()
+
+
+def test_apps_are_never_deleted_only_retired(api_as, alice, pat, regions):
+    api_as(alice).post(URL, payload(), format="json")
+
+    assert api_as(pat).delete(f"{URL}ticket-router/").status_code == 405
+    response = api_as(pat).post(f"{URL}ticket-router/retire/", {"reason": "Replaced by CRM"})
+
+    assert response.status_code == 200
+    app = MicroApp.objects.get()
+    assert app.state == "retired"
+    assert app.retired_reason == "Replaced by CRM"
+    assert AuditEvent.objects.filter(app=app, action="retired").exists()
+    # Retired apps leave the default list but stay one filter away.
+    assert api_as(pat).get(URL).json()["count"] == 0
+    assert api_as(pat).get(URL, {"state": "retired"}).json()["count"] == 1
+    assert api_as(pat).get(URL, {"include_retired": "true"}).json()["count"] == 1
+
+
+def test_retiring_twice_is_a_conflict(api_as, pat, alice, regions):
+    api_as(alice).post(URL, payload(), format="json")
+    client = api_as(pat)
+    client.post(f"{URL}ticket-router/retire/", {"reason": "Replaced by CRM"})
+    response = client.post(f"{URL}ticket-router/retire/", {"reason": "Again please"})
+    assert response.status_code == 409
+
+
+def test_token_authentication(alice, regions):
+    token = Token.objects.create(user=alice)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get(URL).status_code == 200
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert client.get(URL).status_code == 401
+
+
+@pytest.fixture
+def fleet(alice, carol, support_tools, field_ops, regions):
+    now = timezone.now()
+    a = MicroAppFactory(
+        slug="alpha", name="Alpha", team=support_tools, owner=alice, state="active",
+        kind="widget", environment="production", criticality="critical", handles_pii=True,
+        data_residency="EU", expires_at=now + timedelta(days=5),
+        regions=[regions["eu-central"]], description="Routes invoices",
+    )  # fmt: skip
+    b = MicroAppFactory(
+        slug="beta", name="Beta", team=field_ops, owner=carol, state="active",
+        kind="integration", environment="staging", expires_at=now + timedelta(days=50),
+        regions=[regions["us-east"]],
+    )  # fmt: skip
+    c = MicroAppFactory(
+        slug="gamma", name="Gamma", team=field_ops, owner=carol, state="expired",
+        kind="ui", environment="sandbox", criticality="prototype", externally_exposed=True,
+        regions=[regions["us-east"], regions["eu-central"]],
+    )  # fmt: skip
+    return a, b, c
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"team": "support-tools"}, ["alpha"]),
+        ({"team": "field-ops"}, ["beta", "gamma"]),
+        ({"state": "expired"}, ["gamma"]),
+        ({"state": ["active", "expired"]}, ["alpha", "beta", "gamma"]),
+        ({"risk": "high"}, ["alpha", "gamma"]),
+        ({"risk": "low"}, ["beta"]),
+        ({"region": "eu-central"}, ["alpha", "gamma"]),
+        ({"kind": "ui"}, ["gamma"]),
+        ({"environment": "production"}, ["alpha"]),
+        ({"criticality": "critical"}, ["alpha"]),
+        ({"q": "invoice"}, ["alpha"]),
+        ({"q": "GAM"}, ["gamma"]),
+        ({"tag": "demo"}, ["alpha", "beta", "gamma"]),
+    ],
+)
+def test_list_filters(api_as, alice, fleet, query, expected):
+    response = api_as(alice).get(URL, query)
+    assert response.status_code == 200
+    assert [row["slug"] for row in response.json()["results"]] == expected
+
+
+def test_expires_before_filter(api_as, alice, fleet):
+    cutoff = (timezone.now() + timedelta(days=10)).isoformat()
+    response = api_as(alice).get(URL, {"expires_before": cutoff})
+    assert [row["slug"] for row in response.json()["results"]] == ["alpha"]
+
+
+def test_unknown_filter_values_are_400_not_500(api_as, alice, fleet):
+    client = api_as(alice)
+    assert client.get(URL, {"state": "sleeping"}).status_code == 400
+    assert client.get(URL, {"team": "nobody"}).status_code == 400
+    assert client.get(URL, {"expires_before": "yesterday"}).status_code == 400
+
+
+def test_ordering_and_page_size(api_as, alice, fleet):
+    client = api_as(alice)
+    ordered = client.get(URL, {"ordering": "-expires_at"}).json()["results"]
+    assert [r["slug"] for r in ordered][:2] == ["beta", "alpha"]
+
+    page = client.get(URL, {"page_size": 2}).json()
+    assert len(page["results"]) == 2
+    assert page["count"] == 3
+    assert page["next"]
+
+
+def test_page_size_is_capped_at_500(api_as, alice, support_tools):
+    MicroAppFactory.create_batch(501, team=support_tools, owner=alice, state="active")
+    response = api_as(alice).get(URL, {"page_size": 1000})
+    assert len(response.json()["results"]) == 500
+
+
+@pytest.mark.parametrize("size", [5, 200])
+def test_list_query_count_does_not_grow_with_apps(
+    api_as, alice, support_tools, regions, django_assert_max_num_queries, size
+):
+    apps = MicroAppFactory.create_batch(
+        size, team=support_tools, owner=alice, state="active",
+        regions=[regions["eu-central"], regions["us-east"]],
+    )  # fmt: skip
+    for first, second in zip(apps, apps[1:], strict=False):
+        first.depends_on.add(second)
+    client = api_as(alice)
+
+    with django_assert_max_num_queries(7):
+        response = client.get(URL, {"page_size": 500})
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == size
+
+
+def test_teams_and_regions_are_read_by_all_and_written_by_platform(api_as, alice, pat, regions):
+    assert api_as(alice).get("/api/v1/regions/").json()["count"] == 4
+    assert api_as(alice).get("/api/v1/teams/support-tools/").status_code == 200
+    new_region = {"code": "ch-north", "name": "Zurich", "jurisdiction": "CH"}
+    assert api_as(alice).post("/api/v1/regions/", new_region).status_code == 403
+    assert api_as(pat).post("/api/v1/regions/", new_region).status_code == 201
+    assert api_as(alice).patch("/api/v1/teams/support-tools/", {"name": "X"}).status_code == 403
+    assert api_as(pat).delete("/api/v1/teams/support-tools/").status_code == 405

@@ -1,0 +1,71 @@
+"""Production configuration comes from the environment and fails loudly when it is wrong."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.env import database_from_url
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "APPKEEPER_ENV": "production",
+    "SECRET_KEY": "k" * 30 + "abcdefghijklmnopqrstuvwxyz0123456789",
+    "ALLOWED_HOSTS": "appkeeper.example.com",
+    "DATABASE_URL": "postgres://appkeeper:secret@db.example.com:5432/appkeeper",
+    "CELERY_BROKER_URL": "redis://redis.example.com:6379/0",
+}
+
+
+def run_check(env_overrides: dict, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "DEBUG"}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL",
+                                     "CELERY_BROKER_URL"])  # fmt: skip
+def test_production_refuses_to_start_without_a_required_variable(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = run_check(env)
+    assert result.returncode != 0
+    assert missing in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", "mysql://x@y/z"),
+        ("DATABASE_URL", "postgres://host:notaport/db"),
+        ("APPKEEPER_EXPIRY_DAYS", "ninety"),
+        ("DEBUG", "maybe"),
+        ("SECRET_KEY", "short"),
+    ],
+)
+def test_malformed_variables_name_themselves(variable, value):
+    result = run_check({**PRODUCTION, variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = run_check(PRODUCTION, "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_database_urls_are_parsed():
+    pg = database_from_url("DATABASE_URL", "postgresql://u:p%40ss@h:6543/app?sslmode=require")
+    assert pg["ENGINE"] == "django.db.backends.postgresql"
+    assert (pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"], pg["NAME"]) == (
+        "u", "p@ss", "h", "6543", "app",
+    )  # fmt: skip
+    assert pg["OPTIONS"] == {"sslmode": "require"}
+    assert database_from_url("X", "sqlite:////tmp/a.db")["NAME"] == "/tmp/a.db"
+    assert database_from_url("X", "sqlite:///var/a.db")["NAME"] == "var/a.db"

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "catalog.metrics.RequestMetricsMiddleware",
     "catalog.middleware.RequestIdMiddleware",
     "catalog.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -76,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "catalog.security.LoginRateLimitMiddleware",
+    "catalog.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -83,7 +86,8 @@ MIDDLEWARE = [
 
 if PRODUCTION:
     # Behind gunicorn there is no runserver to serve static files; whitenoise does.
-    MIDDLEWARE.insert(3, "whitenoise.middleware.WhiteNoiseMiddleware")
+    _security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+    MIDDLEWARE.insert(_security + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -122,7 +126,16 @@ else:
             },
         }
     }
+_cache_url = env_str("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # the Django 6 default, opted into now
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -179,10 +192,22 @@ APPKEEPER_BASE_URL = env_str("APPKEEPER_BASE_URL", "http://127.0.0.1:8000")
 APPKEEPER_METRICS_TOKEN = env_str("APPKEEPER_METRICS_TOKEN", "")
 APPKEEPER_COST_WARN = env_decimal("APPKEEPER_COST_WARN", "1000")
 
+# Operations (issue 8): sign-in limiting, benchmark-only endpoints, Celery logging.
+# /metrics: APPKEEPER_METRICS_TOKEN (above) set -> bearer token required; empty -> only
+# direct loopback clients are answered (see docs/operations.md).
+APPKEEPER_LOGIN_MAX_ATTEMPTS = env_int("APPKEEPER_LOGIN_MAX_ATTEMPTS", 5, minimum=1)
+APPKEEPER_LOGIN_WINDOW_SECONDS = env_int("APPKEEPER_LOGIN_WINDOW_SECONDS", 900, minimum=1)
+APPKEEPER_BENCH_ENDPOINTS = env_bool("APPKEEPER_BENCH_ENDPOINTS", False)
+if PRODUCTION and APPKEEPER_BENCH_ENDPOINTS:
+    raise ImproperlyConfigured("APPKEEPER_BENCH_ENDPOINTS is for benchmark runs, not production.")
+# Keep Django's LOGGING (JSON in production) in the worker instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first, so a bad token is answered 401 with a WWW-Authenticate header.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["catalog.api.parsers.BoundedJSONParser"],
@@ -215,6 +240,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Region.jurisdiction and MicroApp.data_residency share one enum.
+    "ENUM_NAME_OVERRIDES": {"JurisdictionEnum": "catalog.choices.Jurisdiction"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "catalog.api.schema.add_error_responses",
+    ],
 }
 
 # Celery: in development a broker-less file-system transport under var/, so `make run`

@@ -8,10 +8,25 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from catalog.contracts import ContractError, DocumentTooLarge
 from catalog.models import TransitionError
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, ContractError):
+        # Every error with its path, so the author can fix them all in one go.
+        return Response(
+            {
+                "detail": str(exc) or "The contract was refused.",
+                "code": exc.code,
+                "errors": exc.errors,
+            },  # fmt: skip
+            status=(
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+                if isinstance(exc, DocumentTooLarge)
+                else status.HTTP_400_BAD_REQUEST
+            ),
+        )
     if isinstance(exc, TransitionError):
         return Response(
             {"detail": " ".join(exc.messages), "code": "invalid_transition"},

@@ -6,7 +6,7 @@ import json
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 
 
 def json_depth(value) -> int:
@@ -27,6 +27,8 @@ def json_depth(value) -> int:
 class BoundedJSONParser(JSONParser):
     """DRF's JSON parser plus a nesting limit (APPKEEPER_MAX_JSON_DEPTH, 64 by default)."""
 
+    max_depth: int | None = None
+
     def parse(self, stream, media_type=None, parser_context=None):
         raw = stream.read() if stream is not None else b""
         try:
@@ -37,7 +39,7 @@ class BoundedJSONParser(JSONParser):
             raise ParseError("JSON must be UTF-8.") from None
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
-        limit = settings.APPKEEPER_MAX_JSON_DEPTH
+        limit = self.max_depth or settings.APPKEEPER_MAX_JSON_DEPTH
         if json_depth(data) > limit:
             raise ParseError(f"JSON is nested more than {limit} levels deep.")
         return data
@@ -45,3 +47,12 @@ class BoundedJSONParser(JSONParser):
 
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
+
+
+class PlainTextParser(BaseParser):
+    """Raw YAML or text bodies (``catalog-info.yaml`` uploads), handed over as bytes."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read() if stream is not None else b""

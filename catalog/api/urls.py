@@ -1,10 +1,45 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from catalog.api import views
+from catalog.api import contract_views, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("apps", views.MicroAppViewSet, basename="app")
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("regions", views.RegionViewSet, basename="region")
+router.register("reviews", views.ReviewViewSet, basename="review")
+router.register("policies", views.PolicyViewSet, basename="policy")
 
-urlpatterns = router.urls
+# Explicit contract and Backstage routes come first: `apps/import/` must not be taken for
+# an app called "import".
+contract_urls = [
+    path("apps/import/", contract_views.BackstageImportView.as_view(), name="apps-import"),
+    path("contracts/check/", contract_views.ContractCheckView.as_view(), name="contracts-check"),
+    path(
+        "apps/<slug:slug>/catalog-info.yaml",
+        contract_views.BackstageExportView.as_view(),
+        name="app-catalog-info",
+    ),
+    path(
+        "apps/<slug:slug>/contracts/",
+        contract_views.AppContractsView.as_view(),
+        name="app-contracts",
+    ),
+    path(
+        "apps/<slug:slug>/contracts/changelog/",
+        contract_views.AppContractChangelogView.as_view(),
+        name="app-contracts-changelog",
+    ),
+    path(
+        "apps/<slug:slug>/contracts/<str:version>/",
+        contract_views.AppContractDetailView.as_view(),
+        name="app-contract-detail",
+    ),
+    path(
+        "apps/<slug:slug>/contracts/<str:version>/document/",
+        contract_views.AppContractDocumentView.as_view(),
+        name="app-contract-document",
+    ),
+]
+
+urlpatterns = [*contract_urls, *router.urls]

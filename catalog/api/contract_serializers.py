@@ -1,0 +1,108 @@
+"""Shapes of the contract registry's requests and answers (documented in the schema)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from catalog.choices import ContractKind
+from catalog.models import Contract
+
+
+class ChangeSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    level = serializers.ChoiceField(choices=["ERR", "WARN", "INFO"])
+    message = serializers.CharField()
+    operation = serializers.CharField(allow_blank=True, allow_null=True)
+    path = serializers.CharField(allow_blank=True, allow_null=True)
+    location = serializers.CharField(allow_blank=True, allow_null=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    breaking_changes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contract
+        fields = [
+            "version",
+            "kind",
+            "spec_version",
+            "sha256",
+            "is_valid",
+            "breaking",
+            "breaking_changes",
+            "author",
+            "created_at",
+        ]
+
+    def get_breaking_changes(self, contract: Contract) -> int:
+        return sum(1 for c in contract.changes if c.get("level") == "ERR")
+
+
+class ContractDetailSerializer(ContractSerializer):
+    changes = ChangeSerializer(many=True, read_only=True)
+    errors = ErrorSerializer(many=True, read_only=True)
+    document = serializers.SerializerMethodField()
+    created = serializers.BooleanField(read_only=True, required=False)
+
+    class Meta(ContractSerializer.Meta):
+        fields = [*ContractSerializer.Meta.fields, "changes", "errors", "document", "created"]
+
+    def get_document(self, contract: Contract) -> dict | str | None:
+        if not self.context.get("include_document"):
+            return None
+        return contract.sdl if contract.kind == ContractKind.GRAPHQL else contract.document
+
+
+class ContractUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ContractKind.choices, required=False)
+    version = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,49}$",
+        required=False,
+        help_text="Version label; defaults to info.version (OpenAPI) or v<n>.",
+        error_messages={"invalid": "Use letters, digits, dots, dashes or plus signs."},
+    )
+    spec = serializers.JSONField(required=False, help_text="The document: text or an object.")
+    file = serializers.FileField(required=False, help_text="Or upload the document as a file.")
+
+
+class ContractCheckRequestSerializer(serializers.Serializer):
+    app = serializers.SlugField()
+    kind = serializers.ChoiceField(choices=ContractKind.choices, required=False)
+    spec = serializers.JSONField(help_text="The candidate document: text or an object.")
+
+
+class ContractCheckSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    errors = ErrorSerializer(many=True)
+    spec_version = serializers.CharField()
+    base_version = serializers.CharField(allow_null=True)
+    changes = ChangeSerializer(many=True)
+    compatible = serializers.BooleanField()
+
+
+class BackstageImportSerializer(serializers.Serializer):
+    yaml = serializers.CharField(required=False, trim_whitespace=False)
+    file = serializers.FileField(required=False)
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+
+class EntityReportSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    action = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class ImportReportSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    ok = serializers.BooleanField()
+    written = serializers.BooleanField()
+    summary = serializers.DictField(child=serializers.IntegerField())
+    entities = EntityReportSerializer(many=True)

@@ -1,0 +1,271 @@
+"""Contract registry endpoints: versions, changelogs, CI dry runs, Backstage in and out."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import backstage, roles
+from catalog.api.contract_serializers import (
+    BackstageImportSerializer,
+    ContractCheckRequestSerializer,
+    ContractCheckSerializer,
+    ContractDetailSerializer,
+    ContractSerializer,
+    ContractUploadSerializer,
+    ImportReportSerializer,
+)
+from catalog.api.parsers import BoundedJSONParser, PlainTextParser
+from catalog.contract_services import (
+    contract_changelog,
+    contract_check,
+    contract_upload,
+)
+from catalog.models import MicroApp
+
+
+class ContractJSONParser(BoundedJSONParser):
+    """Contracts may nest up to 200 levels (the engine enforces that), plus the envelope."""
+
+    max_depth = 202
+
+
+def visible_app(request, slug: str) -> MicroApp:
+    return get_object_or_404(MicroApp.objects.visible_to(request.user), slug=slug)
+
+
+def managed_app(request, slug: str) -> MicroApp:
+    app = visible_app(request, slug)
+    if not roles.can_manage_app(request.user, app):
+        raise PermissionDenied("Only the app's owner, its team or the platform team may do this.")
+    return app
+
+
+def document_text(data, files) -> tuple[str | bytes, str | None]:
+    """The contract from a file upload, a string, or a JSON object, and its declared kind."""
+    kind = data.get("kind") or None
+    upload = files.get("file") if files else None
+    if upload is not None:
+        if upload.size > settings.APPKEEPER_CONTRACT_MAX_BYTES:
+            from catalog.contracts import DocumentTooLarge
+
+            raise DocumentTooLarge(
+                f"The file is {upload.size} bytes; the limit is "
+                f"{settings.APPKEEPER_CONTRACT_MAX_BYTES}."
+            )
+        return upload.read(), kind
+    spec = data.get("spec")
+    if spec is None or spec == "":
+        raise ValidationError({"spec": ["Send the contract as `spec` (text or object) or `file`."]})
+    if isinstance(spec, dict | list):
+        return json.dumps(spec), kind or "openapi"
+    if not isinstance(spec, str):
+        raise ValidationError({"spec": ["Expected a document as text or a JSON object."]})
+    return spec, kind
+
+
+class AppContractsView(APIView):
+    """List an app's contract versions, or upload a new one."""
+
+    parser_classes = [ContractJSONParser, MultiPartParser]
+
+    @extend_schema(responses=ContractSerializer(many=True), operation_id="apps_contracts_list")
+    def get(self, request, slug: str):
+        app = visible_app(request, slug)
+        contracts = app.contracts.select_related("author").order_by("-created_at", "-pk")
+        return Response(ContractSerializer(contracts, many=True).data)
+
+    @extend_schema(
+        request={
+            "application/json": ContractUploadSerializer,
+            "multipart/form-data": ContractUploadSerializer,
+        },
+        responses={
+            201: ContractDetailSerializer,
+            200: ContractDetailSerializer,
+            400: OpenApiResponse(description="Malformed or invalid document, with all errors."),
+            413: OpenApiResponse(description="Document over 10 MB."),
+        },
+        operation_id="apps_contracts_create",
+    )
+    def post(self, request, slug: str):
+        app = managed_app(request, slug)
+        body = ContractUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        content, kind = document_text(request.data, request.FILES)
+        contract, created = contract_upload(
+            app=app,
+            actor=request.user,
+            content=content,
+            kind=kind,
+            version=body.validated_data.get("version", ""),
+        )
+        data = ContractDetailSerializer(contract, context={"include_document": False}).data
+        data["created"] = created
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class AppContractDetailView(APIView):
+    """One version with its document, validation and changes against its predecessor."""
+
+    @extend_schema(responses=ContractDetailSerializer, operation_id="apps_contracts_retrieve")
+    def get(self, request, slug: str, version: str):
+        app = visible_app(request, slug)
+        contract = get_object_or_404(app.contracts, version=version)
+        return Response(ContractDetailSerializer(contract, context={"include_document": True}).data)
+
+
+class AppContractDocumentView(APIView):
+    """The stored (normalised) document itself: JSON for OpenAPI, SDL text for GraphQL."""
+
+    @extend_schema(
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "text/plain"): OpenApiTypes.STR,
+        },
+        operation_id="apps_contracts_document",
+    )
+    def get(self, request, slug: str, version: str):
+        app = visible_app(request, slug)
+        contract = get_object_or_404(app.contracts, version=version)
+        if contract.kind == "graphql":
+            return HttpResponse(contract.sdl, content_type="text/plain; charset=utf-8")
+        return HttpResponse(json.dumps(contract.document), content_type="application/json")
+
+
+class AppContractChangelogView(APIView):
+    """Changes between any two versions (``from`` and ``to`` labels)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, required=True),
+            OpenApiParameter("to", str, required=True),
+        ],
+        responses=ContractCheckSerializer,
+        operation_id="apps_contracts_changelog",
+    )
+    def get(self, request, slug: str):
+        app = visible_app(request, slug)
+        labels = {k: request.query_params.get(k, "") for k in ("from", "to")}
+        missing = {k: ["Name a version."] for k, v in labels.items() if not v}
+        if missing:
+            raise ValidationError(missing)
+        versions = {c.version: c for c in app.contracts.filter(version__in=labels.values())}
+        for label in labels.values():
+            if label not in versions:
+                raise NotFound(f"No version {label!r} of {app.slug}.")
+        older, newer = versions[labels["from"]], versions[labels["to"]]
+        changes = contract_changelog(older, newer)
+        return Response(
+            {
+                "valid": True,
+                "errors": [],
+                "spec_version": newer.spec_version,
+                "base_version": older.version,
+                "changes": changes,
+                "compatible": not any(c["level"] == "ERR" for c in changes),
+            }
+        )
+
+
+class ContractCheckView(APIView):
+    """CI dry run: is this document valid, and what does it break against the latest
+    registered version? Writes nothing."""
+
+    parser_classes = [ContractJSONParser]
+
+    @extend_schema(
+        request=ContractCheckRequestSerializer,
+        responses={
+            200: ContractCheckSerializer,
+            400: OpenApiResponse(description="Malformed document or unknown app."),
+        },
+        operation_id="contracts_check",
+    )
+    def post(self, request):
+        body = ContractCheckRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        app = MicroApp.objects.visible_to(request.user).filter(slug=body.validated_data["app"])
+        app = app.first()
+        if app is None:
+            raise ValidationError({"app": ["No such app."]})
+        content, kind = document_text(request.data, None)
+        result = contract_check(app=app, content=content, kind=kind)
+        return Response(result.as_dict())
+
+
+class BackstageImportView(APIView):
+    """Import a Backstage ``catalog-info.yaml`` (multi-document): all or nothing."""
+
+    parser_classes = [PlainTextParser, BoundedJSONParser, MultiPartParser]
+
+    @extend_schema(
+        request={
+            "application/yaml": OpenApiTypes.STR,
+            "text/plain": OpenApiTypes.STR,
+            "application/json": BackstageImportSerializer,
+            "multipart/form-data": BackstageImportSerializer,
+        },
+        parameters=[OpenApiParameter("dry_run", bool, description="Report without writing.")],
+        responses={
+            200: ImportReportSerializer,
+            201: ImportReportSerializer,
+            400: ImportReportSerializer,
+        },
+        operation_id="apps_import",
+    )
+    def post(self, request):
+        dry_run = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
+        if isinstance(request.data, str | bytes):
+            text = request.data
+        else:
+            body = BackstageImportSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            upload = request.FILES.get("file")
+            text = upload.read() if upload else body.validated_data.get("yaml", "")
+            dry_run = dry_run or body.validated_data.get("dry_run", False)
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValidationError({"yaml": ["The file must be UTF-8 text."]}) from None
+        if not text.strip():
+            raise ValidationError({"yaml": ["Send a catalog-info.yaml."]})
+        try:
+            report = backstage.import_catalog_info(
+                text=text, user=request.user, request=request, dry_run=dry_run
+            )
+        except ValueError as exc:
+            raise ValidationError({"yaml": [str(exc)]}) from None
+        except backstage.ImportRejected as rejected:
+            return Response(rejected.report.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+        code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
+        return Response(report.as_dict(), status=code)
+
+
+class BackstageExportView(APIView):
+    """The app as a ``catalog-info.yaml``, with its latest contract as an API entity."""
+
+    @extend_schema(
+        responses={(200, "application/yaml"): OpenApiTypes.STR}, operation_id="apps_catalog_info"
+    )
+    def get(self, request, slug: str):
+        app = get_object_or_404(
+            MicroApp.objects.visible_to(request.user)
+            .select_related("team", "owner")
+            .prefetch_related("regions", "depends_on"),
+            slug=slug,
+        )
+        response = HttpResponse(backstage.export_app(app), content_type="application/yaml")
+        response["Content-Disposition"] = f'inline; filename="{app.slug}-catalog-info.yaml"'
+        return response

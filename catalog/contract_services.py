@@ -1,0 +1,183 @@
+"""Registering contract versions and checking candidates against them.
+
+The engine in ``catalog.contracts`` knows documents; this module knows apps: which version
+is the base of a diff, how versions are labelled, what is stored and audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from catalog.contracts import (
+    ContractDocument,
+    ContractError,
+    diff_contracts,
+    is_compatible,
+    load_document,
+    validate_contract,
+)
+from catalog.models import AuditEvent, Contract, MicroApp
+
+
+class ContractInvalid(ContractError):
+    """The document parsed but does not validate: refused with every error, nothing stored."""
+
+    code = "contract_invalid"
+
+
+@dataclass
+class ContractCheck:
+    """What a CI dry run reports: validity, and the changes against the latest version."""
+
+    valid: bool
+    errors: list[dict[str, str]]
+    spec_version: str
+    base_version: str | None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def compatible(self) -> bool:
+        return self.valid and is_compatible(self.changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "errors": self.errors,
+            "spec_version": self.spec_version,
+            "base_version": self.base_version,
+            "changes": self.changes,
+            "compatible": self.compatible,
+        }
+
+
+def stored_document(contract: Contract) -> ContractDocument:
+    """Rebuild the engine's view of a stored version without re-validating it."""
+    if contract.kind == "graphql":
+        return ContractDocument(
+            kind="graphql",
+            spec_version="graphql",
+            data=None,
+            sdl=contract.sdl,
+            normalised=contract.sdl,
+            sha256=contract.sha256,
+        )
+    return ContractDocument(
+        kind="openapi",
+        spec_version=contract.spec_version,
+        data=contract.document,
+        sdl=None,
+        normalised="",
+        sha256=contract.sha256,
+    )
+
+
+def latest_contract(app: MicroApp, kind: str | None = None) -> Contract | None:
+    contracts = app.contracts.all()
+    if kind:
+        contracts = contracts.filter(kind=kind)
+    return contracts.order_by("-created_at", "-pk").first()
+
+
+def contract_check(*, app: MicroApp, content: bytes | str, kind: str | None) -> ContractCheck:
+    """Validate a candidate and diff it against the app's latest version; writes nothing.
+
+    Loading errors (too large, malformed, forbidden ``$ref``, too deep) raise
+    :class:`ContractError`; validation errors are reported in the result.
+    """
+    document = load_document(content, kind)
+    result = validate_contract(document)
+    base = latest_contract(app, document.kind)
+    changes = diff_contracts(stored_document(base), document) if base else []
+    return ContractCheck(
+        valid=result.valid,
+        errors=result.errors,
+        spec_version=result.spec_version,
+        base_version=base.version if base else None,
+        changes=changes,
+    )
+
+
+def _label(app: MicroApp, document: ContractDocument, requested: str) -> str:
+    if requested:
+        if app.contracts.filter(version=requested).exists():
+            raise ValidationError({"version": f"Version {requested} is already registered."})
+        return requested
+    info = (document.data or {}).get("info") if document.data else None
+    base = str(info.get("version", "")).strip()[:40] if isinstance(info, dict) else ""
+    base = base or f"v{app.contracts.count() + 1}"
+    label, n = base, 1
+    while app.contracts.filter(version=label).exists():
+        n += 1
+        label = f"{base}-r{n}"
+    return label
+
+
+@transaction.atomic
+def contract_upload(
+    *, app: MicroApp, actor, content: bytes | str, kind: str | None = None, version: str = ""
+) -> tuple[Contract, bool]:
+    """Store a new immutable version; returns ``(contract, created)``.
+
+    1. Load safely (size, YAML aliases, depth, non-local ``$ref`` are refused first).
+    2. Validate, collecting every error; an invalid document is refused, nothing stored.
+    3. Identical content (same sha256 of the normalised document) returns the stored one.
+    4. Diff against the latest version of the same kind; breaking changes are allowed (the
+       owner's call) but stored on the version and recorded in the audit event.
+    """
+    document = load_document(content, kind)
+    result = validate_contract(document)
+    if not result.valid:
+        raise ContractInvalid(result.errors)
+    # Lock the app row so two uploads of the same app are labelled and diffed in turn.
+    app = MicroApp.objects.select_for_update().get(pk=app.pk)
+    existing = app.contracts.filter(sha256=document.sha256).first()
+    if existing is not None:
+        return existing, False
+    base = latest_contract(app, document.kind)
+    changes = diff_contracts(stored_document(base), document) if base else []
+    breaking = [c for c in changes if c["level"] == "ERR"]
+    contract = Contract(
+        app=app,
+        kind=document.kind,
+        version=_label(app, document, version.strip()),
+        document=document.data,
+        sdl=document.sdl or "",
+        sha256=document.sha256,
+        spec_version=document.spec_version,
+        is_valid=True,
+        errors=[],
+        changes=changes,
+        breaking=bool(breaking),
+        author=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    try:
+        with transaction.atomic():
+            contract.save()
+    except IntegrityError:
+        raise ValidationError({"version": "This version was registered meanwhile."}) from None
+    AuditEvent.record(
+        app=app,
+        actor=actor,
+        action="contract_uploaded",
+        changes={"contract": [base.version if base else None, contract.version]},
+        comment=f"{len(breaking)} breaking change(s)" if breaking else "",
+        data={
+            "version": contract.version,
+            "spec_version": contract.spec_version,
+            "breaking_changes": breaking[:100],
+        },
+    )
+    return contract, True
+
+
+def contract_changelog(older: Contract, newer: Contract) -> list[dict[str, Any]]:
+    """Changes between any two stored versions of an app (either order of arguments)."""
+    if older.kind != newer.kind:
+        raise ValidationError({"against": "An OpenAPI and a GraphQL contract cannot be compared."})
+    if (older.created_at, older.pk) > (newer.created_at, newer.pk):
+        older, newer = newer, older
+    return diff_contracts(stored_document(older), stored_document(newer))

@@ -1,0 +1,172 @@
+"""Backstage catalog-info.yaml import and export, with the shared corpus."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from catalog.models import AuditEvent, Contract, MicroApp
+from tests.contracts.helpers import CORPUS
+from tests.factories import MicroAppFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+BACKSTAGE = CORPUS / "backstage"
+IMPORT = "/api/v1/apps/import/"
+
+
+def corpus(name: str) -> str:
+    path = BACKSTAGE / name
+    if not path.exists():
+        pytest.skip(f"shared corpus file {name} not present")
+    return path.read_text()
+
+
+def post_yaml(client, text: str, **params):
+    query = "?dry_run=true" if params.get("dry_run") else ""
+    return client.post(f"{IMPORT}{query}", data=text, content_type="application/yaml")
+
+
+@pytest.fixture
+def sre(pat):
+    team = TeamFactory(slug="sre", name="SRE")
+    team.members.add(pat)
+    return team
+
+
+def test_petstore_component_and_inline_api_become_an_app_and_a_contract(api_as, pat, sre):
+    response = post_yaml(api_as(pat), corpus("backstage-petstore.yaml"))
+
+    assert response.status_code == 201, response.json()
+    app = MicroApp.objects.get(slug="petstore")
+    assert app.team == sre
+    # Production needs an SLA, which Backstage does not describe: staging, with a warning.
+    assert app.environment == "staging"
+    assert app.repository_url == "https://github.com/swagger-api/swagger-petstore"
+    assert app.state == "draft"
+    contract = Contract.objects.get(app=app)
+    assert contract.version == "1.0.0" and contract.spec_version == "3.0.0"
+    actions = {(e["kind"], e["name"]): e["action"] for e in response.json()["entities"]}
+    assert actions[("Component", "petstore")] == "created"
+    assert actions[("API", "petstore")] == "created"
+    assert AuditEvent.objects.filter(app=app, action="created").exists()
+
+
+def test_dry_run_reports_without_writing(api_as, pat, sre):
+    response = post_yaml(api_as(pat), corpus("backstage-petstore.yaml"), dry_run=True)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["dry_run"] is True and body["ok"] is True and body["written"] is False
+    assert body["summary"]["created"] == 2
+    assert not MicroApp.objects.exists() and not Contract.objects.exists()
+
+
+def test_missing_owner_is_reported_per_entity_and_nothing_is_written(api_as, pat, sre):
+    response = post_yaml(api_as(pat), corpus("roadie-noowner.yaml"))
+
+    assert response.status_code == 400
+    entity = response.json()["entities"][0]
+    assert entity["name"] == "tags-test" and entity["action"] == "error"
+    assert entity["errors"][0]["field"] == "spec.owner"
+    assert not MicroApp.objects.exists()
+
+
+def test_broken_file_reports_owner_and_dangling_references(api_as, pat, sre):
+    response = post_yaml(api_as(pat), corpus("roadie-broken.yaml"))
+    assert response.status_code == 400
+    entity = response.json()["entities"][0]
+    assert any("owner" in e["message"].lower() for e in entity["errors"])
+
+
+def test_unknown_owner_and_url_definitions_are_reported_not_fetched(api_as, pat):
+    TeamFactory(slug="marketing").members.add(pat)
+    response = post_yaml(api_as(pat), corpus("roadie-sample-service.yaml"))
+
+    body = response.json()
+    assert response.status_code == 400  # group:roadiehq/engineering is not a team here
+    by_name = {(e["kind"], e["name"]): e for e in body["entities"]}
+    assert "Unknown owner" in by_name[("Component", "sample-service")]["errors"][0]["message"]
+    assert by_name[("Component", "sentry-js")]["action"] == "created"
+    skipped = by_name[("API", "open-api-ref-sample")]
+    assert skipped["action"] == "skipped"
+    assert "not fetched" in skipped["warnings"][0]
+    assert by_name[("Resource", "sample-s3-bucket")]["action"] == "skipped"
+    assert not MicroApp.objects.exists()
+
+
+def test_sample_service_imports_once_its_teams_exist(api_as, pat):
+    for slug in ("engineering", "marketing"):
+        TeamFactory(slug=slug).members.add(pat)
+    response = post_yaml(api_as(pat), corpus("roadie-sample-service.yaml"))
+    assert response.status_code == 201, response.json()
+    app = MicroApp.objects.get(slug="sample-service")
+    assert set(app.tags) >= {"test", "js"}
+
+
+def test_a_dangling_dependency_is_reported_and_linked_by_a_later_import(api_as, pat, sre):
+    lonely = """
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: lonely}
+spec: {type: service, lifecycle: experimental, owner: sre, dependsOn: [component:ghost]}
+"""
+    ghost = lonely.replace("lonely", "ghost").replace(", dependsOn: [component:ghost]", "")
+    client = api_as(pat)
+
+    first = post_yaml(client, lonely)
+    assert first.status_code == 201
+    assert "Dangling reference component:ghost" in first.json()["entities"][0]["warnings"][0]
+    assert not MicroApp.objects.get(slug="lonely").depends_on.exists()
+
+    assert post_yaml(client, ghost).status_code == 201
+    assert post_yaml(client, lonely).status_code == 201
+    assert [a.slug for a in MicroApp.objects.get(slug="lonely").depends_on.all()] == ["ghost"]
+
+
+def test_import_cannot_take_over_another_teams_app(api_as, alice, pat, sre, support_tools):
+    MicroAppFactory(slug="petstore", team=sre, owner=pat, state="active")
+    response = post_yaml(api_as(alice), corpus("backstage-petstore.yaml"))
+    assert response.status_code == 400
+    assert MicroApp.objects.get(slug="petstore").team == sre
+
+
+def test_aliases_and_garbage_are_400(api_as, pat):
+    client = api_as(pat)
+    assert post_yaml(client, "a: &x [1]\nb: *x\n").status_code == 400
+    assert post_yaml(client, "kind: [unclosed\n").status_code == 400
+    assert post_yaml(client, "").status_code == 400
+
+
+def test_export_round_trip_keeps_the_fields(api_as, pat, alice, support_tools, regions):
+    client = api_as(alice)
+    created = client.post("/api/v1/apps/", {
+        "slug": "ticket-router", "name": "Ticket Router", "description": "Routes tickets.",
+        "kind": "integration", "team": "support-tools", "environment": "production",
+        "criticality": "critical", "handles_pii": True, "data_residency": "EU",
+        "regions": ["eu-central"], "tags": ["tickets"], "runtime": "k8s",
+        "sla_availability": "99.9", "sla_p95_ms": 250, "sla_support_hours": "24x7",
+        "docs_url": "https://docs.example.com/tr", "runbook_url": "https://rb.example.com/tr",
+        "repository_url": "https://git.example.com/tr",
+    }, format="json")  # fmt: skip
+    assert created.status_code == 201, created.json()
+    spec = {"openapi": "3.0.3", "info": {"title": "TR", "version": "1.2.0"},
+            "paths": {"/t": {"get": {"responses": {"200": {"description": "ok"}}}}}}  # fmt: skip
+    client.post("/api/v1/apps/ticket-router/contracts/", {"spec": spec}, format="json")
+    before = client.get("/api/v1/apps/ticket-router/").json()
+
+    exported = client.get("/api/v1/apps/ticket-router/catalog-info.yaml")
+    assert exported["Content-Type"] == "application/yaml"
+    docs = list(yaml.safe_load_all(exported.content))
+    assert [d["kind"] for d in docs] == ["Component", "API"]
+
+    # Re-import into a fresh catalog: the same fields come back.
+    MicroApp.objects.filter(slug="ticket-router").update(slug="ticket-router-old")
+    response = post_yaml(client, exported.content.decode())
+    assert response.status_code == 201, response.json()
+    after = client.get("/api/v1/apps/ticket-router/").json()
+    keep = ["name", "description", "kind", "team", "owner", "environment", "criticality",
+            "handles_pii", "data_residency", "regions", "tags", "runtime", "sla_availability",
+            "sla_p95_ms", "sla_support_hours", "docs_url", "runbook_url", "repository_url"]  # fmt: skip
+    assert {k: after[k] for k in keep} == {k: before[k] for k in keep}
+    assert Contract.objects.get(app__slug="ticket-router").version == "1.2.0"

@@ -61,9 +61,7 @@ def test_registering_an_app_defaults_owner_to_caller_and_starts_in_draft(api_as,
 def test_registering_writes_an_audit_event_with_request_id_in_the_same_request(
     api_as, alice, regions
 ):
-    response = api_as(alice).post(
-        URL, payload(), format="json", HTTP_X_REQUEST_ID="req-123"
-    )
+    response = api_as(alice).post(URL, payload(), format="json", HTTP_X_REQUEST_ID="req-123")
 
     event = AuditEvent.objects.get(app__slug="ticket-router")
     assert response["X-Request-ID"] == "req-123"

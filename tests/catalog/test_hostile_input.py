@@ -48,9 +48,7 @@ def test_non_json_content_type_is_415(api_as, alice, content_type):
     assert not MicroApp.objects.exists()
 
 
-@pytest.mark.parametrize(
-    "body", [b"{", b"\xff\xfe", b'{"name": NaN}', b"null", b"[]", b'"string"']
-)
+@pytest.mark.parametrize("body", [b"{", b"\xff\xfe", b'{"name": NaN}', b"null", b"[]", b'"string"'])
 def test_garbage_json_is_400(api_as, alice, body):
     response = api_as(alice).post(URL, data=body, content_type="application/json")
     assert response.status_code == 400

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db
 def test_schema_endpoint_serves_a_valid_openapi_document(client, alice):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
-    document = response.json() if "json" in response["Content-Type"] else yaml.safe_load(
-        response.content
+    document = (
+        response.json() if "json" in response["Content-Type"] else yaml.safe_load(response.content)
     )
     validate(document)
     assert "/api/v1/apps/" in document["paths"]

@@ -1,0 +1,46 @@
+"""The contract upload form of the app page: a file or pasted text."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+from catalog.choices import ContractKind
+
+
+class ContractUploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=[("", "Detect from the document"), *ContractKind.choices],
+        required=False,
+    )
+    version = forms.RegexField(
+        label="Version label",
+        regex=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,49}$",
+        required=False,
+        help_text="Optional; defaults to info.version of an OpenAPI document.",
+        error_messages={"invalid": "Use letters, digits, dots, dashes or plus signs."},
+    )
+    file = forms.FileField(
+        label="Upload a file",
+        required=False,
+        help_text="OpenAPI/Swagger as JSON or YAML, or GraphQL SDL.",
+    )
+    text = forms.CharField(
+        label="…or paste it",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        upload, text = data.get("file"), (data.get("text") or "").strip()
+        if not upload and not text:
+            raise forms.ValidationError("Upload a file or paste the document.")
+        if upload and upload.size > settings.APPKEEPER_CONTRACT_MAX_BYTES:
+            self.add_error("file", "The file is over 10 MB.")
+        return data
+
+    def document(self) -> bytes | str:
+        upload = self.cleaned_data.get("file")
+        return upload.read() if upload else self.cleaned_data["text"]

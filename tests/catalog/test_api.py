@@ -275,10 +275,13 @@ def test_ordering_and_page_size(api_as, alice, fleet):
     assert page["next"]
 
 
-def test_page_size_is_capped_at_500(api_as, alice, support_tools):
+def test_page_size_goes_up_to_500_and_beyond_is_a_clear_400(api_as, alice, support_tools):
     MicroAppFactory.create_batch(501, team=support_tools, owner=alice, state="active")
-    response = api_as(alice).get(URL, {"page_size": 1000})
-    assert len(response.json()["results"]) == 500
+    client = api_as(alice)
+    assert len(client.get(URL, {"page_size": 500}).json()["results"]) == 500
+    too_many = client.get(URL, {"page_size": 1000})
+    assert too_many.status_code == 400
+    assert "500" in too_many.json()["page_size"][0]
 
 
 @pytest.mark.parametrize("size", [5, 200])

@@ -281,7 +281,7 @@ def test_page_size_goes_up_to_500_and_beyond_is_a_clear_400(api_as, alice, suppo
     assert len(client.get(URL, {"page_size": 500}).json()["results"]) == 500
     too_many = client.get(URL, {"page_size": 1000})
     assert too_many.status_code == 400
-    assert "500" in too_many.json()["page_size"][0]
+    assert "500" in str(too_many.json()["page_size"])
 
 
 @pytest.mark.parametrize("size", [5, 200])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +32,12 @@ __all__ = [
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 200
 
-_CParser = getattr(yaml, "CParser", None)
-_CSafeLoader = getattr(yaml, "CSafeLoader", None)
+try:  # libyaml bindings: much faster on big documents; optional in PyYAML builds
+    from yaml.cyaml import CParser as _CParser
+    from yaml.cyaml import CSafeLoader as _CSafeLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    _CParser = None  # type: ignore[assignment,misc]
+    _CSafeLoader = None  # type: ignore[assignment,misc]
 
 
 @dataclass(frozen=True)
@@ -100,13 +105,15 @@ def _refuse_anchor(event: Any) -> None:
         )
 
 
-def _yaml_error(exc: yaml.YAMLError) -> DocumentMalformed:
+def _yaml_error(exc: yaml.YAMLError) -> DocumentMalformed | TooDeep:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
-    if mark is not None:
-        where = f"line {mark.line + 1}, column {mark.column + 1}"
-        return DocumentMalformed([{"path": where, "message": f"invalid YAML: {problem}"}])
-    return DocumentMalformed([{"path": "$", "message": f"invalid YAML: {problem}"}])
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "$"
+    if "maximum nesting depth" in str(problem):
+        # libyaml's own limit (1000 levels) can trip while it scans ahead, before our
+        # event walk reaches level 201: it is the same failure.
+        return TooDeep([{"path": where, "message": f"nesting deeper than {MAX_DEPTH}"}])
+    return DocumentMalformed([{"path": where, "message": f"invalid YAML: {problem}"}])
 
 
 def _scan_yaml_events(text: str) -> None:
@@ -141,13 +148,66 @@ def _scan_yaml_events(text: str) -> None:
         parser.dispose()
 
 
+def _check_node_graph(root: yaml.Node) -> None:
+    """Refuse aliases and excessive nesting in a composed (not yet constructed) graph.
+
+    An alias composes to a second reference to the *same* node object, so a node met
+    twice is an alias. This check runs before construction, where merge keys ("<<") and
+    shared subtrees would let a small document expand exponentially.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            mark = node.start_mark
+            raise DocumentMalformed(
+                [
+                    {
+                        "path": f"line {mark.line + 1}, column {mark.column + 1}",
+                        "message": "YAML anchors and aliases are not allowed",
+                    }
+                ]
+            )
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            continue
+        if depth > MAX_DEPTH:
+            mark = node.start_mark
+            raise TooDeep(
+                [
+                    {
+                        "path": f"line {mark.line + 1}, column {mark.column + 1}",
+                        "message": f"document nests deeper than {MAX_DEPTH} levels",
+                    }
+                ]
+            )
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        else:
+            stack.extend((child, depth + 1) for child in node.value)
+
+
 def _load_yaml(text: str) -> Any:
     try:
         if _CParser is not None and _CSafeLoader is not None:
+            # The event scan is C-speed (a fraction of a second for megabytes) and
+            # refuses the first anchor or alias before anything is composed.
             _scan_yaml_events(text)
-            docs = list(yaml.load_all(text, Loader=_CSafeLoader))
-        else:
-            docs = list(yaml.load_all(text, Loader=NoAliasSafeLoader))
+            # Compose in C (libyaml caps nesting at 1000, so no stack overflow), check
+            # the graph for aliases and depth, and only then construct Python objects.
+            loader = _CSafeLoader(text)
+            try:
+                node = loader.get_single_node()
+                if node is None:
+                    raise DocumentMalformed("the document is empty")
+                _check_node_graph(node)
+                return loader.construct_document(node)
+            finally:
+                loader.dispose()
+        docs = list(yaml.load_all(text, Loader=NoAliasSafeLoader))
     except yaml.YAMLError as exc:
         raise _yaml_error(exc) from exc
     except RecursionError as exc:  # pure-Python composer on pathological input
@@ -168,10 +228,26 @@ def _load_json(text: str) -> Any:
 
 
 def _scalar(value: Any) -> Any:
+    """A JSON scalar for a parsed YAML/JSON scalar; other YAML types are refused."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        raise DocumentMalformed("NaN and infinite numbers are not valid in a contract")
     # YAML turns unquoted dates into date objects; JSON has no such type.
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return value
+    # !!binary, !!set and friends have no JSON equivalent (and no place in OpenAPI).
+    raise DocumentMalformed(f"unsupported YAML value of type {type(value).__name__}")
+
+
+def _key(key: Any) -> str:
+    """Mapping keys as JSON would spell them (YAML allows ``200:``, ``true:``, ``~:``)."""
+    value = _scalar(key)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
 
 
 def _normalise_tree(root: Any) -> tuple[Any, list[dict[str, str]]]:
@@ -181,6 +257,9 @@ def _normalise_tree(root: Any) -> tuple[Any, list[dict[str, str]]]:
     Returns the new tree and the list of forbidden-ref errors.
     """
     bad_refs: list[dict[str, str]] = []
+    # A container reached twice is a YAML alias that slipped past the event scan; walking
+    # it again is exactly how a billion-laughs document explodes, so refuse it.
+    seen: set[int] = set()
 
     def make(node: Any) -> Any:
         if isinstance(node, dict):
@@ -194,30 +273,47 @@ def _normalise_tree(root: Any) -> tuple[Any, list[dict[str, str]]]:
     stack: list[tuple[Any, Any, tuple[Any, ...], int]] = [(root, out_root, (), 1)]
     while stack:
         node, target, path, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise TooDeep(
-                [{"path": json_path(path), "message": f"nesting deeper than {MAX_DEPTH}"}]
-            )
         if isinstance(node, dict):
-            items: Any = ((str(_scalar(k)), v) for k, v in node.items())
+            items: Any = ((_key(k), v) for k, v in node.items())
         elif isinstance(node, list):
             items = enumerate(node)
         else:
             continue
         for key, value in items:
-            if key == "$ref" and isinstance(node, dict) and isinstance(value, str):
-                if not value.startswith("#"):
-                    bad_refs.append(
-                        {
-                            "path": json_path((*path, key)),
-                            "message": f"external $ref {value!r} is not allowed; "
-                            "only local references (starting with '#') are",
-                        }
-                    )
+            is_ref = key == "$ref" and isinstance(node, dict) and isinstance(value, str)
+            if is_ref and not value.startswith("#"):
+                bad_refs.append(
+                    {
+                        "path": json_path((*path, key)),
+                        "message": f"external $ref {value!r} is not allowed; "
+                        "only local references (starting with '#') are",
+                    }
+                )
             child = make(value)
             target[key] = child
-            if isinstance(value, dict | list) and value:
-                stack.append((value, child, (*path, key), depth + 1))
+            if isinstance(value, dict | list):
+                if id(value) in seen:
+                    raise DocumentMalformed(
+                        [
+                            {
+                                "path": json_path((*path, key)),
+                                "message": "YAML anchors and aliases are not allowed",
+                            }
+                        ]
+                    )
+                seen.add(id(value))
+                # Count every container, empty ones too: "[[[]]]" is three levels deep.
+                if depth + 1 > MAX_DEPTH:
+                    raise TooDeep(
+                        [
+                            {
+                                "path": json_path((*path, key)),
+                                "message": f"nesting deeper than {MAX_DEPTH}",
+                            }
+                        ]
+                    )
+                if value:
+                    stack.append((value, child, (*path, key), depth + 1))
     return out_root, bad_refs
 
 

@@ -26,6 +26,24 @@ class ValidationResult:
     document: ContractDocument | None = None
 
 
+_OFFLINE: dict[type, type] = {}
+
+
+def _clear_validator_cache(cls: type) -> None:
+    """Drop openapi-spec-validator's memo of ``iter_errors``.
+
+    The library decorates ``iter_errors`` with an unbounded ``lru_cache`` keyed by the
+    validator instance, which would keep every uploaded document alive for the life of
+    the worker process.
+    """
+    func: Any = getattr(cls, "iter_errors", None)
+    while func is not None:
+        if hasattr(func, "cache_clear"):
+            func.cache_clear()
+            return
+        func = getattr(func, "__wrapped__", None)
+
+
 def _validator_class(spec_version: str) -> type:
     from openapi_spec_validator import (
         OpenAPIV2SpecValidator,
@@ -42,12 +60,15 @@ def _validator_class(spec_version: str) -> type:
 
     # No resolver handlers: even though documents.py refuses non-local $refs first, the
     # validator must never be able to open a URL or a file (defence in depth).
-    return type(f"Offline{base.__name__}", (base,), {"resolver_handlers": {}})
+    if base not in _OFFLINE:
+        _OFFLINE[base] = type(f"Offline{base.__name__}", (base,), {"resolver_handlers": {}})
+    return _OFFLINE[base]
 
 
 def validate_openapi_tree(tree: dict[str, Any], spec_version: str) -> list[dict[str, str]]:
     """Run openapi-spec-validator and return all errors as ``{"path", "message"}``."""
-    validator = _validator_class(spec_version)(tree)
+    cls = _validator_class(spec_version)
+    validator = cls(tree)
     errors: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
     try:
@@ -62,6 +83,8 @@ def validate_openapi_tree(tree: dict[str, Any], spec_version: str) -> list[dict[
                 break
     except Exception as exc:  # noqa: BLE001 - the validator raises unresolvable-ref errors
         errors.append({"path": "$", "message": f"validator failed: {exc}"})
+    finally:
+        _clear_validator_cache(cls)
     return errors
 
 

@@ -47,6 +47,8 @@ class Resolver:
 
     def deref(self, node: Any) -> Any:
         """Follow a chain of ``$ref``s; a cycle made only of refs resolves to ``None``."""
+        if not isinstance(node, dict) or "$ref" not in node:
+            return node  # the common case, kept cheap: most nodes are not references
         hops = 0
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]

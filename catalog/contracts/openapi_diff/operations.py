@@ -6,12 +6,10 @@ import datetime as dt
 from typing import Any
 
 from .model import Operation, Resolver, collect_operations
-from .report import ERR, INFO, WARN, Collector, SchemaCtx
+from .report import ERR, INFO, STABILITY, WARN, Collector, SchemaCtx
 from .schema import SchemaDiffer
 
 __all__ = ["diff_documents"]
-
-_STABILITY = {"draft": 0, "alpha": 1, "beta": 2, "stable": 3}
 
 
 def _sunset(op: Operation) -> dt.date | None:
@@ -200,8 +198,8 @@ class _Differ:
         elif dep_b and sa and sb and sb < sa:
             self.out.add("api-sunset-date-changed-too-small", ERR, f"sunset {sa} -> {sb}", **where)
         la, lb = a.raw.get("x-stability-level"), b.raw.get("x-stability-level")
-        if la in _STABILITY and lb in _STABILITY and la != lb:
-            if _STABILITY[lb] < _STABILITY[la]:
+        if la in STABILITY and lb in STABILITY and la != lb:
+            if STABILITY[lb] < STABILITY[la]:
                 self.out.add("api-stability-decreased", ERR, f"stability {la} -> {lb}", **where)
             else:
                 self.out.add("api-stability-increased", INFO, f"stability {la} -> {lb}", **where)
@@ -293,26 +291,39 @@ class _Differ:
             self.out.add("request-body-became-required", ERR, "body became required", **where)
         elif ba["required"] and not bb["required"]:
             self.out.add("request-body-became-optional", INFO, "body became optional", **where)
-        ca, cb = ba["content"], bb["content"]
-        for mt in ca.keys() - cb.keys():
-            self.out.add(
-                "request-body-media-type-removed", ERR, f"media type {mt} removed", **where
-            )
-        for mt in cb.keys() - ca.keys():
-            self.out.add("request-body-media-type-added", INFO, f"media type {mt} added", **where)
-        for mt in ca.keys() & cb.keys():
-            if ca[mt] is None or cb[mt] is None:
+        self._content("request", ba["content"], bb["content"], method, path, "request body", where)
+
+    def _content(
+        self,
+        direction: str,
+        ca: dict[str, Any],
+        cb: dict[str, Any],
+        method: str,
+        path: str,
+        label: str,
+        where: dict[str, str],
+    ) -> None:
+        """Media types of a body: removals, additions, and a schema walk per pair."""
+        removed_id, added_id = (
+            ("request-body-media-type-removed", "request-body-media-type-added")
+            if direction == "request"
+            else ("response-media-type-removed", "response-media-type-added")
+        )
+        pairs, removed, added = match_media_types(ca, cb)
+        for mt in removed:
+            self.out.add(removed_id, ERR, f"{label}: media type {mt} removed", **where)
+        for mt in added:
+            self.out.add(added_id, INFO, f"{label}: media type {mt} added", **where)
+        root, prop = (
+            ("request-body", "request-property")
+            if direction == "request"
+            else ("response-body", "response-property")
+        )
+        for mt_a, mt_b in pairs:
+            if ca[mt_a] is None or cb[mt_b] is None:
                 continue
-            ctx = SchemaCtx(
-                "request",
-                "request-body",
-                "request-property",
-                method,
-                path,
-                f"request body {mt}",
-                media_type=mt,
-            )
-            self.schemas.compare(ca[mt], cb[mt], ctx)
+            ctx = SchemaCtx(direction, root, prop, method, path, f"{label} {mt_b}", media_type=mt_b)
+            self.schemas.compare(ca[mt_a], cb[mt_b], ctx)
 
     def _responses(self, a: Operation, b: Operation) -> None:
         method, path = b.method.upper(), b.path
@@ -350,28 +361,9 @@ class _Differ:
         self, status: str, ra: dict[str, Any], rb: dict[str, Any], method: str, path: str
     ) -> None:
         where = {"operation": method, "path": path, "location": f"response {status}"}
-        ca, cb = ra["content"], rb["content"]
-        for mt in ca.keys() - cb.keys():
-            self.out.add(
-                "response-media-type-removed", ERR, f"{status} media type {mt} removed", **where
-            )
-        for mt in cb.keys() - ca.keys():
-            self.out.add(
-                "response-media-type-added", INFO, f"{status} media type {mt} added", **where
-            )
-        for mt in ca.keys() & cb.keys():
-            if ca[mt] is None or cb[mt] is None:
-                continue
-            ctx = SchemaCtx(
-                "response",
-                "response-body",
-                "response-property",
-                method,
-                path,
-                f"response {status} {mt}",
-                media_type=mt,
-            )
-            self.schemas.compare(ca[mt], cb[mt], ctx)
+        self._content(
+            "response", ra["content"], rb["content"], method, path, f"response {status}", where
+        )
         ha, hb = ra["headers"], rb["headers"]
         for name in ha.keys() - hb.keys():
             if ha[name].get("required"):

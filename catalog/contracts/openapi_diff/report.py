@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ERR", "INFO", "WARN", "Collector", "SchemaCtx", "level_for"]
+__all__ = ["ERR", "INFO", "STABILITY", "WARN", "Collector", "SchemaCtx", "level_for"]
 
 ERR, WARN, INFO = "ERR", "WARN", "INFO"
+
+# x-stability-level values, least to most stable (oasdiff's order).
+STABILITY = {"draft": 0, "alpha": 1, "beta": 2, "stable": 3}
 
 # Effects the walker can state. "narrow"/"widen" depend on the direction; the others are
 # fixed levels.

@@ -22,6 +22,21 @@ from catalog.contracts import (
 )
 from catalog.models import AuditEvent, Contract, MicroApp
 
+# A rewrite of a big API (Stripe's, version to version) yields 200,000 per-operation
+# changes. Counts are kept exactly; the list is capped, worst first, so that a stored
+# version and an API answer stay a few hundred kilobytes.
+MAX_REPORTED_CHANGES = 1000
+LEVEL_ORDER = {"ERR": 0, "WARN": 1, "INFO": 2}
+
+
+def summarise(changes: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The changes worst first, capped, and the count of each level."""
+    counts = dict.fromkeys(LEVEL_ORDER, 0)
+    for change in changes:
+        counts[change["level"]] = counts.get(change["level"], 0) + 1
+    ordered = sorted(changes, key=lambda c: LEVEL_ORDER.get(c["level"], 3))
+    return ordered[:MAX_REPORTED_CHANGES], counts
+
 
 class ContractInvalid(ContractError):
     """The document parsed but does not validate: refused with every error, nothing stored."""
@@ -38,10 +53,11 @@ class ContractCheck:
     spec_version: str
     base_version: str | None
     changes: list[dict[str, Any]] = field(default_factory=list)
+    change_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def compatible(self) -> bool:
-        return self.valid and is_compatible(self.changes)
+        return self.valid and not self.change_counts.get("ERR") and is_compatible(self.changes)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +66,7 @@ class ContractCheck:
             "spec_version": self.spec_version,
             "base_version": self.base_version,
             "changes": self.changes,
+            "change_counts": self.change_counts,
             "compatible": self.compatible,
         }
 
@@ -91,13 +108,14 @@ def contract_check(*, app: MicroApp, content: bytes | str, kind: str | None) -> 
     document = load_document(content, kind)
     result = validate_contract(document)
     base = latest_contract(app, document.kind)
-    changes = diff_contracts(stored_document(base), document) if base else []
+    changes, counts = summarise(diff_contracts(stored_document(base), document) if base else [])
     return ContractCheck(
         valid=result.valid,
         errors=result.errors,
         spec_version=result.spec_version,
         base_version=base.version if base else None,
         changes=changes,
+        change_counts=counts,
     )
 
 
@@ -138,7 +156,7 @@ def contract_upload(
     if existing is not None:
         return existing, False
     base = latest_contract(app, document.kind)
-    changes = diff_contracts(stored_document(base), document) if base else []
+    changes, counts = summarise(diff_contracts(stored_document(base), document) if base else [])
     breaking = [c for c in changes if c["level"] == "ERR"]
     contract = Contract(
         app=app,
@@ -151,7 +169,8 @@ def contract_upload(
         is_valid=True,
         errors=[],
         changes=changes,
-        breaking=bool(breaking),
+        change_counts=counts,
+        breaking=bool(counts["ERR"]),
         author=actor if getattr(actor, "is_authenticated", False) else None,
     )
     try:
@@ -164,7 +183,7 @@ def contract_upload(
         actor=actor,
         action="contract_uploaded",
         changes={"contract": [base.version if base else None, contract.version]},
-        comment=f"{len(breaking)} breaking change(s)" if breaking else "",
+        comment=f"{counts['ERR']} breaking change(s)" if breaking else "",
         data={
             "version": contract.version,
             "spec_version": contract.spec_version,

@@ -12,7 +12,12 @@ from django.views.decorators.http import require_POST
 
 from catalog import roles
 from catalog.choices import AppState, ContractKind
-from catalog.contract_services import ContractInvalid, contract_changelog, contract_upload
+from catalog.contract_services import (
+    ContractInvalid,
+    contract_changelog,
+    contract_upload,
+    summarise,
+)
 from catalog.contracts import ContractError
 from catalog.forms_contracts import ContractUploadForm
 from catalog.models import Contract, MicroApp
@@ -39,11 +44,13 @@ def contracts_panel_context(request, app: MicroApp) -> dict:
     versions = list(app.contracts.select_related("author").order_by("-created_at", "-pk")[:50])
     latest = versions[0] if versions else None
     can_upload = roles.can_manage_app(request.user, app) and app.state != AppState.RETIRED
+    breaking = [c for c in latest.changes if c["level"] == "ERR"] if latest else []
     previous = [v.version for v in versions[1:]] + [None] if versions else []
     return {
         "versions": list(zip(versions, previous, strict=True)),
         "latest": latest,
-        "latest_breaking": [c for c in latest.changes if c["level"] == "ERR"] if latest else [],
+        "latest_breaking": breaking,
+        "breaking_count": latest.change_counts.get("ERR", len(breaking)) if latest else 0,
         "can_upload": can_upload,
         "form": ContractUploadForm() if can_upload else None,
     }
@@ -140,14 +147,15 @@ def contract_changelog_view(request, slug: str):
     }
     older, newer = pair[from_label], pair[to_label]
     try:
-        changes = contract_changelog(older, newer)
+        changes, counts = summarise(contract_changelog(older, newer))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        changes = []
+        changes, counts = [], {}
     groups = [
         {
             "level": level,
             "label": LEVEL_LABELS[level],
+            "count": counts.get(level, 0),
             "changes": [c for c in changes if c["level"] == level],
         }
         for level in ("ERR", "WARN", "INFO")
@@ -161,6 +169,7 @@ def contract_changelog_view(request, slug: str):
             "from_label": from_label,
             "to_label": to_label,
             "groups": groups,
-            "total": len(changes),
+            "total": sum(counts.values()),
+            "shown": len(changes),
         },
     )

@@ -36,12 +36,13 @@ class ContractSerializer(serializers.ModelSerializer):
             "is_valid",
             "breaking",
             "breaking_changes",
+            "change_counts",
             "author",
             "created_at",
         ]
 
     def get_breaking_changes(self, contract: Contract) -> int:
-        return sum(1 for c in contract.changes if c.get("level") == "ERR")
+        return contract.change_counts.get("ERR", 0)
 
 
 class ContractDetailSerializer(ContractSerializer):
@@ -82,7 +83,8 @@ class ContractCheckSerializer(serializers.Serializer):
     errors = ErrorSerializer(many=True)
     spec_version = serializers.CharField()
     base_version = serializers.CharField(allow_null=True)
-    changes = ChangeSerializer(many=True)
+    changes = ChangeSerializer(many=True, help_text="Worst first, at most 1000.")
+    change_counts = serializers.DictField(child=serializers.IntegerField())
     compatible = serializers.BooleanField()
 
 

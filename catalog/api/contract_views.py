@@ -30,6 +30,7 @@ from catalog.contract_services import (
     contract_changelog,
     contract_check,
     contract_upload,
+    summarise,
 )
 from catalog.models import MicroApp
 
@@ -165,7 +166,7 @@ class AppContractChangelogView(APIView):
             if label not in versions:
                 raise NotFound(f"No version {label!r} of {app.slug}.")
         older, newer = versions[labels["from"]], versions[labels["to"]]
-        changes = contract_changelog(older, newer)
+        changes, counts = summarise(contract_changelog(older, newer))
         return Response(
             {
                 "valid": True,
@@ -173,7 +174,8 @@ class AppContractChangelogView(APIView):
                 "spec_version": newer.spec_version,
                 "base_version": older.version,
                 "changes": changes,
-                "compatible": not any(c["level"] == "ERR" for c in changes),
+                "change_counts": counts,
+                "compatible": not counts["ERR"],
             }
         )
 

@@ -305,3 +305,13 @@ def test_malformed_documents_report_line_and_column(api_as, alice, app, text, wh
     assert response.status_code == 400
     dumped = json.dumps(response.json()).lower()
     assert where in dumped and "column" in dumped
+
+
+def test_huge_changelogs_are_capped_worst_first_with_exact_counts():
+    from catalog.contract_services import MAX_REPORTED_CHANGES, summarise
+
+    changes = [{"id": "x", "level": level} for level in ["INFO"] * 1500 + ["ERR"] * 3]
+    shown, counts = summarise(changes)
+    assert len(shown) == MAX_REPORTED_CHANGES
+    assert [c["level"] for c in shown[:3]] == ["ERR"] * 3
+    assert counts == {"ERR": 3, "WARN": 0, "INFO": 1500}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
+from rest_framework.filters import OrderingFilter
 
-from catalog.choices import AppKind, AppState, Criticality, Environment, Risk
-from catalog.models import MicroApp, Region, Team
+from catalog.choices import AppKind, AppState, Criticality, Environment, ReviewDecision, Risk
+from catalog.models import MicroApp, Region, Review, Team
 
 
 class MicroAppFilterSet(django_filters.FilterSet):
@@ -70,3 +71,42 @@ class MicroAppFilterSet(django_filters.FilterSet):
         if not data.get("state") and not data.get("include_retired"):
             queryset = queryset.live()
         return queryset
+
+
+class ReviewFilterSet(django_filters.FilterSet):
+    app = django_filters.ModelMultipleChoiceFilter(
+        field_name="app__slug", to_field_name="slug", queryset=MicroApp.objects.all(), label="App"
+    )
+    app_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="app", queryset=MicroApp.objects.all(), label="App (id)"
+    )
+    decision = django_filters.MultipleChoiceFilter(choices=ReviewDecision.choices)
+    open = django_filters.BooleanFilter(method="filter_open", label="Not decided yet")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past due")
+
+    class Meta:
+        model = Review
+        fields: list[str] = []
+
+    def filter_open(self, queryset, name, value):
+        return queryset.open() if value else queryset.exclude(decision="")
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = queryset.overdue()
+        return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
+
+
+class NullsLastOrderingFilter(OrderingFilter):
+    """``?ordering=`` where empty values sort last both ways, on SQLite and PostgreSQL alike
+    (PostgreSQL would put NULL first in descending order: never-expiring apps on top)."""
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        expressions = [
+            F(term[1:]).desc(nulls_last=True) if term.startswith("-")
+            else F(term).asc(nulls_last=True)
+            for term in ordering
+        ]  # fmt: skip
+        return queryset.order_by(*expressions)

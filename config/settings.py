@@ -216,8 +216,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "catalog.api.schema.StrictFilterBackend",
+        "catalog.filters.NullsLastOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "catalog.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
@@ -241,7 +241,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Region.jurisdiction and MicroApp.data_residency share one enum.
-    "ENUM_NAME_OVERRIDES": {"JurisdictionEnum": "catalog.choices.Jurisdiction"},
+    "ENUM_NAME_OVERRIDES": {
+        "JurisdictionEnum": "catalog.choices.Jurisdiction",
+        "AppKindEnum": "catalog.choices.AppKind",
+        "ContractKindEnum": "catalog.choices.ContractKind",
+        "ReviewDecisionEnum": "catalog.choices.ReviewDecision",
+        "SunsetDecisionEnum": "lifecycle.choices.SunsetDecision",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "catalog.api.schema.add_error_responses",

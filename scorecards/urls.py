@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from scorecards import views
+
+urlpatterns = [
+    path("scorecards/", views.scorecard_index, name="scorecards"),
+    path("scorecards/cleanup/", views.cleanup_page, name="scorecards-cleanup"),
+    path("chargeback/", views.chargeback_page, name="chargeback"),
+]

@@ -1,0 +1,201 @@
+"""Chargeback: usage cost summed by the database per team, cost centre, region, runtime,
+app or environment, for a month, a quarter or a date range (DESIGN.md §3).
+
+Money never passes through a float: costs are summed by the database as decimals and
+divided in Python with ``Decimal``. Access is decided here too, so the API and the page
+cannot disagree: finance and the platform team see every team, an owner only their teams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from catalog import roles
+from catalog.models import Team
+from lifecycle.models import UsageReport
+from scorecards.choices import GroupKey
+from scorecards.exports import csv_text
+from scorecards.periods import Period, shift
+
+# Group key → the usage report field it reads.
+GROUP_FIELDS: dict[str, str] = {
+    GroupKey.TEAM: "app__team__slug",
+    GroupKey.COST_CENTER: "app__team__cost_center",
+    GroupKey.REGION: "region__code",
+    GroupKey.RUNTIME: "app__runtime",
+    GroupKey.APP: "app__slug",
+    GroupKey.ENVIRONMENT: "app__environment",
+}
+MAX_GROUP_KEYS = 2
+COST_PLACES = Decimal("0.0001")
+ZERO = Decimal("0")
+
+
+class GroupByError(ValueError):
+    """A group_by that names unknown keys, repeats one or names more than two."""
+
+
+def parse_group_by(values: Iterable[str] | str | None) -> list[str]:
+    """``team`` or ``team,region`` (or the parameter repeated) → a list of one or two keys.
+
+    ``None`` means the default (team); an empty value is an error, as is a third key."""
+    valid = ", ".join(GroupKey.values)
+    if values is None:
+        return [GroupKey.TEAM.value]
+    if isinstance(values, str):
+        values = [values]
+    keys = [k.strip() for v in values for k in v.split(",")]
+    if not keys or any(not k for k in keys):
+        raise GroupByError(f"group_by must name one or two of: {valid}.")
+    unknown = [k for k in keys if k not in GROUP_FIELDS]
+    if unknown:
+        raise GroupByError(f"Unknown group_by {', '.join(unknown)}; use one or two of: {valid}.")
+    if len(keys) > MAX_GROUP_KEYS:
+        raise GroupByError(f"group_by takes at most two keys of: {valid}.")
+    return list(dict.fromkeys(keys))  # "team,team" is just "team"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which teams' costs a user may see: ``None`` means all of them."""
+
+    team_ids: frozenset[int] | None
+
+    def apply(self, rows: QuerySet) -> QuerySet:
+        if self.team_ids is None:
+            return rows
+        return rows.filter(app__team_id__in=self.team_ids)
+
+
+def scope_for(user, teams: Sequence[str] = ()) -> Scope:
+    """The user's chargeback scope, narrowed to ``teams`` (slugs) if given.
+
+    Raises PermissionDenied for users without chargeback access and for owners asking
+    for a team that is not theirs; unknown team slugs are a PermissionDenied for owners
+    too, so the answer does not reveal which teams exist."""
+    if not roles.can_see_chargeback(user):
+        raise PermissionDenied("Chargeback reports are for finance, the platform team and owners.")
+    everything = roles.is_finance(user) or roles.is_platform(user)
+    if not teams:
+        return Scope(None if everything else frozenset(roles.team_ids(user)))
+    wanted = dict(Team.objects.filter(slug__in=list(teams)).values_list("slug", "pk"))
+    if not everything:
+        mine = roles.team_ids(user)
+        foreign = [slug for slug in teams if wanted.get(slug) not in mine]
+        if foreign:
+            raise PermissionDenied(
+                f"You can only see the chargeback of your own teams, not {', '.join(foreign)}."
+            )
+    return Scope(frozenset(wanted.values()))
+
+
+def cost_per_1k(cost: Decimal, requests: int) -> Decimal | None:
+    if not requests:
+        return None
+    return (cost * 1000 / requests).quantize(COST_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _numbers(row: dict) -> dict:
+    requests = row["total_requests"] or 0
+    cost = (row["total_cost"] or ZERO).quantize(COST_PLACES)
+    return {
+        "requests": requests,
+        "errors": row["total_errors"] or 0,
+        "cost": cost,
+        "cost_per_1k_requests": cost_per_1k(cost, requests),
+        "apps": row["app_count"],
+    }
+
+
+AGGREGATES = {
+    "total_requests": Sum("requests"),
+    "total_errors": Sum("errors"),
+    "total_cost": Sum("cost"),
+    "app_count": Count("app", distinct=True),
+}
+
+
+def usage_in(period: Period, scope: Scope) -> QuerySet:
+    return scope.apply(UsageReport.objects.filter(date__gte=period.start, date__lt=period.end))
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    group_by: list[str]
+    rows: list[dict]
+    totals: dict
+    currency: str
+
+
+def chargeback_report(*, period: Period, group_by: Sequence[str], scope: Scope) -> Report:
+    """Rows per group (two grouped queries in all: the rows and the totals)."""
+    fields = [GROUP_FIELDS[k] for k in group_by]
+    usage = usage_in(period, scope)
+    grouped = usage.values(*fields).annotate(**AGGREGATES).order_by(*fields)
+    rows = [
+        {**{key: r[f] if r[f] is not None else "" for key, f in zip(group_by, fields, strict=True)},
+         **_numbers(r)}
+        for r in grouped
+    ]  # fmt: skip
+    totals = _numbers(usage.aggregate(**AGGREGATES))
+    return Report(period, list(group_by), rows, totals, settings.APPKEEPER_CURRENCY)
+
+
+def monthly_cost_by_team(*, period: Period, scope: Scope) -> dict:
+    """Cost per team per calendar month, from the month before the period to its end, for
+    the month-over-month view. One grouped query."""
+    months = period.months()
+    first = shift(months[0], -1)
+    span = Period("range", "", first.start, months[-1].end)
+    rows = (
+        usage_in(span, scope)
+        .annotate(month=TruncMonth("date"))
+        .values("app__team__slug", "app__team__name", "month")
+        .annotate(total_cost=Sum("cost"))
+        .order_by("app__team__name", "month")
+    )
+    labels = [first.label, *(m.label for m in months)]
+    teams: dict[str, dict] = {}
+    for r in rows:
+        month_label = f"{r['month']:%Y-%m}"
+        team = teams.setdefault(
+            r["app__team__slug"],
+            {"team": r["app__team__slug"], "name": r["app__team__name"], "costs": {}},
+        )
+        team["costs"][month_label] = (r["total_cost"] or ZERO).quantize(COST_PLACES)
+    for team in teams.values():
+        series = [team["costs"].get(label, ZERO) for label in labels]
+        team["series"] = series
+        before, last = series[-2], series[-1]
+        team["change"] = (last - before).quantize(COST_PLACES)
+        team["change_pct"] = (
+            ((last - before) * 100 / before).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            if before
+            else None
+        )
+    return {"months": labels, "teams": list(teams.values())}
+
+
+def report_csv(report: Report) -> str:
+    """The invoice-ready CSV: a header row, one row per group, then a TOTAL row."""
+    header = [*report.group_by, "requests", "errors", "cost", "cost_per_1k_requests", "apps",
+              "currency", "period_start", "period_end"]  # fmt: skip
+    start, end = report.period.start.isoformat(), report.period.last.isoformat()
+
+    def line(keys: list[str], numbers: dict) -> list:
+        cpk = numbers["cost_per_1k_requests"]
+        return [*keys, numbers["requests"], numbers["errors"], f"{numbers['cost']:.4f}",
+                f"{cpk:.4f}" if cpk is not None else "", numbers["apps"], report.currency,
+                start, end]  # fmt: skip
+
+    rows = [line([r[k] for k in report.group_by], r) for r in report.rows]
+    rows.append(line(["TOTAL"] + [""] * (len(report.group_by) - 1), report.totals))
+    return csv_text(header, rows)

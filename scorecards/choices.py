@@ -1,0 +1,38 @@
+"""Enumerations of scorecards and chargeback (DESIGN.md §3)."""
+
+from django.db import models
+
+
+class Grade(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+    F = "F", "F"
+
+
+class Dimension(models.TextChoices):
+    DOCUMENTATION = "documentation", "Documentation"
+    TELEMETRY = "telemetry", "Telemetry coverage"
+    COST = "cost", "Cost efficiency"
+    RESPONSIVENESS = "responsiveness", "Owner responsiveness"
+
+
+class GroupKey(models.TextChoices):
+    """What a chargeback report can be grouped by (one or two of these)."""
+
+    TEAM = "team", "Team"
+    COST_CENTER = "cost_center", "Cost centre"
+    REGION = "region", "Region"
+    RUNTIME = "runtime", "Runtime"
+    APP = "app", "App"
+    ENVIRONMENT = "environment", "Environment"
+
+
+class CleanupIssue(models.TextChoices):
+    """Why an app is on the cleanup report's agenda."""
+
+    LOW_GRADE = "low_grade", "Graded D or F"
+    LOW_USAGE = "low_usage", "Low usage"
+    NO_CONTRACT = "no_contract", "No valid contract"
+    STALE_TELEMETRY = "stale_telemetry", "Stale telemetry"

@@ -1,0 +1,389 @@
+"""Scoring: gather each input for the whole fleet in a fixed number of grouped queries,
+then score every app in Python against the rubric.
+
+The query count does not depend on the number of apps: usage is aggregated by the
+database (``values("app_id").annotate(Count/Sum)``), the latest contract is a correlated
+subquery on the app query, and notices, owner actions and team memberships come back in
+one query each. Nothing here writes; ``services.scorecards_compute`` stores the results.
+"""
+
+from __future__ import annotations
+
+import statistics
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from catalog.choices import AppState
+from catalog.models import AuditEvent, Contract, MicroApp, Notification, Team
+from lifecycle.models import UsageReport
+from scorecards.choices import Dimension
+from scorecards.periods import Period
+from scorecards.rubric import Rubric, get_rubric
+
+CPK_PLACES = Decimal("0.000001")
+COST_PLACES = Decimal("0.0001")
+FLEET_CACHE_SECONDS = 600
+
+
+@dataclass
+class Usage:
+    days: int = 0
+    requests: int = 0
+    errors: int = 0
+    cost: Decimal = field(default_factory=lambda: Decimal("0"))
+
+    @property
+    def cost_per_1k(self) -> Decimal | None:
+        if not self.requests:
+            return None
+        return (self.cost * 1000 / self.requests).quantize(CPK_PLACES, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class AppScore:
+    """One app's result: what ``Scorecard`` stores and the live panel shows."""
+
+    app: MicroApp
+    scores: dict[str, int]
+    reasons: dict[str, list[str]]
+    metrics: dict
+    overall: Decimal
+    grade: str
+
+
+def _half_up(value: float | Decimal) -> int:
+    return int(Decimal(str(value)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+# --- gathering: one query per input, whatever the fleet size ---------------------------------
+
+
+def scorable_apps(period: Period) -> QuerySet[MicroApp]:
+    """Apps that belong on a quarter's scorecards: not retired by the end of the period."""
+    return MicroApp.objects.filter(~Q(state=AppState.RETIRED) | Q(retired_at__gte=period.end_dt))
+
+
+def with_latest_contract(apps: QuerySet[MicroApp], cutoff: datetime) -> QuerySet[MicroApp]:
+    """Annotate ``latest_contract_valid``: True, False, or None when there is no contract."""
+    latest = Contract.objects.filter(app=OuterRef("pk"), created_at__lt=cutoff).order_by(
+        "-created_at", "-pk"
+    )
+    return apps.annotate(latest_contract_valid=Subquery(latest.values("is_valid")[:1]))
+
+
+def usage_by_app(period: Period, apps: QuerySet[MicroApp] | None = None) -> dict[int, Usage]:
+    """Days with reports, requests, errors and cost per app, aggregated by the database."""
+    rows = UsageReport.objects.filter(date__gte=period.start, date__lt=period.end)
+    if apps is not None:
+        rows = rows.filter(app__in=apps.values("pk"))
+    rows = (
+        rows.values("app_id")
+        .annotate(
+            days=Count("date", distinct=True),
+            total_requests=Sum("requests"),
+            total_errors=Sum("errors"),
+            total_cost=Sum("cost"),
+        )
+        .order_by()
+    )
+    return {
+        r["app_id"]: Usage(
+            days=r["days"],
+            requests=r["total_requests"] or 0,
+            errors=r["total_errors"] or 0,
+            # Quantized to the column's scale: SQLite hands sums back without one.
+            cost=(r["total_cost"] or Decimal("0")).quantize(COST_PLACES),
+        )
+        for r in rows
+    }
+
+
+def fleet_cost_curve(usage: Iterable[Usage]) -> list[Decimal]:
+    """Sorted cost per 1k requests of every app with requests: the percentile reference."""
+    return sorted(u.cost_per_1k for u in usage if u.cost_per_1k is not None)
+
+
+def cached_fleet_cost_curve(period: Period, today: date) -> list[Decimal]:
+    """The live fleet's curve for a period, cached briefly: app pages read it often and it
+    only moves when telemetry arrives, which is daily."""
+    key = f"scorecards:fleet-cpk:{period.label}:{today.isoformat()}"
+    curve = cache.get(key)
+    if curve is None:
+        curve = fleet_cost_curve(usage_by_app(period, scorable_apps(period)).values())
+        cache.set(key, curve, FLEET_CACHE_SECONDS)
+    return curve
+
+
+@dataclass
+class Responses:
+    """Notices per app, owner actions per app and team members: what responsiveness needs."""
+
+    notices: dict[int, list[datetime]]
+    actions: dict[int, list[tuple[datetime, int]]]
+    members: dict[int, set[int]]
+
+
+def gather_responses(
+    apps: QuerySet[MicroApp], period: Period, now: datetime, kinds: Iterable[str]
+) -> Responses:
+    """Notices to each app's owner in the period, and later audit events by people."""
+    notices_qs = Notification.objects.filter(
+        app__in=apps.values("pk"),
+        kind__in=list(kinds),
+        recipient_id=F("app__owner_id"),
+        created_at__gte=period.start_dt,
+        created_at__lt=min(period.end_dt, now),
+    )
+    notices: dict[int, list[datetime]] = defaultdict(list)
+    for app_id, created_at in notices_qs.values_list("app_id", "created_at").order_by():
+        notices[app_id].append(created_at)
+    if not notices:
+        return Responses({}, {}, {})
+    actions: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    events = AuditEvent.objects.filter(
+        app__in=notices_qs.values("app_id"),
+        actor__isnull=False,
+        at__gte=period.start_dt,
+        at__lte=now,
+    ).values_list("app_id", "at", "actor_id")
+    for app_id, at, actor_id in events.order_by("app_id", "at", "pk"):
+        actions[app_id].append((at, actor_id))
+    members: dict[int, set[int]] = defaultdict(set)
+    through = Team.members.through.objects.filter(
+        team_id__in=apps.filter(pk__in=notices_qs.values("app_id")).values("team_id")
+    )
+    for team_id, user_id in through.values_list("team_id", "user_id"):
+        members[team_id].add(user_id)
+    return Responses(dict(notices), dict(actions), dict(members))
+
+
+# --- scoring: pure functions of the gathered inputs ------------------------------------------
+
+
+def score_documentation(app: MicroApp, rubric: Rubric) -> tuple[int, list[str], dict]:
+    points = {c.key: c.points for c in rubric.dimension(Dimension.DOCUMENTATION).criteria}
+    score, reasons = 0, []
+    valid = getattr(app, "latest_contract_valid", None)
+    if valid:
+        score += points["valid_contract"]
+    elif valid is None:
+        reasons.append("no API contract")
+    else:
+        reasons.append("latest API contract is invalid")
+    length = len((app.description or "").strip())
+    if length >= rubric.description_min_chars:
+        score += points["description"]
+    elif length == 0:
+        reasons.append("no description")
+    else:
+        reasons.append(
+            f"description has {length} characters, fewer than {rubric.description_min_chars}"
+        )
+    if app.docs_url:
+        score += points["docs_url"]
+    else:
+        reasons.append("no docs URL")
+    if app.runbook_url:
+        score += points["runbook_url"]
+    else:
+        reasons.append("no runbook URL")
+    return score, reasons, {"contract_valid": valid, "description_chars": length}
+
+
+def score_telemetry(
+    app: MicroApp, usage: Usage, days_in_period: int, now: datetime, rubric: Rubric
+) -> tuple[int, list[str], dict]:
+    points = {c.key: c.points for c in rubric.dimension(Dimension.TELEMETRY).criteria}
+    reasons = []
+    days = min(usage.days, days_in_period)
+    share = Decimal(days) / days_in_period if days_in_period else Decimal(0)
+    score = _half_up(points["coverage"] * share)
+    if days < days_in_period:
+        reasons.append(f"telemetry on {days} of {days_in_period} days")
+    fresh_after = now - timedelta(hours=rubric.heartbeat_hours)
+    heartbeat = app.last_seen_at is not None and app.last_seen_at >= fresh_after
+    if heartbeat:
+        score += points["heartbeat"]
+    elif app.last_seen_at is None:
+        reasons.append("no heartbeat ever received")
+    else:
+        reasons.append(
+            f"no heartbeat in the last {rubric.heartbeat_hours} hours "
+            f"(last seen {app.last_seen_at:%Y-%m-%d %H:%M} UTC)"
+        )
+    metrics = {
+        "days_with_reports": days,
+        "days_in_period": days_in_period,
+        "heartbeat_fresh": heartbeat,
+        "last_seen_at": app.last_seen_at.isoformat() if app.last_seen_at else None,
+    }
+    return min(score, 100), reasons, metrics
+
+
+def cost_percentile(cpk: Decimal, curve: list[Decimal]) -> int:
+    """Share of the other apps on the curve that cost more per 1k requests (ties half)."""
+    n = len(curve)
+    greater = n - bisect_right(curve, cpk)
+    equal = bisect_right(curve, cpk) - bisect_left(curve, cpk)
+    if cpk in curve:
+        others, equal = n - 1, equal - 1
+    else:  # an app scored against a fleet it is not part of
+        others = n
+    if others <= 0:
+        return 100
+    return max(0, min(100, _half_up(Decimal(100) * (greater + Decimal(equal) / 2) / others)))
+
+
+def score_cost(usage: Usage, curve: list[Decimal]) -> tuple[int, list[str], dict]:
+    currency = settings.APPKEEPER_CURRENCY
+    cpk = usage.cost_per_1k
+    metrics = {
+        "requests": usage.requests,
+        "errors": usage.errors,
+        "cost": str(usage.cost),
+        "cost_per_1k_requests": str(cpk) if cpk is not None else None,
+        "fleet_size": len(curve),
+    }
+    if cpk is None:
+        if usage.cost:
+            return 0, [f"{usage.cost} {currency} of cost but no requests reported"], metrics
+        return 0, ["no usage reported"], metrics
+    score = cost_percentile(cpk, curve)
+    reasons = []
+    if score < 100:
+        reasons.append(
+            f"{cpk.normalize():f} {currency} per 1k requests: cheaper than {score}% of the fleet"
+        )
+    return score, reasons, metrics
+
+
+def score_responsiveness(
+    app: MicroApp, responses: Responses, now: datetime, rubric: Rubric
+) -> tuple[int, list[str], dict]:
+    notices = sorted(responses.notices.get(app.pk, []))
+    if not notices:
+        return 100, [], {"notices": 0, "median_hours": None, "unanswered": 0}
+    people = responses.members.get(app.team_id, set()) | {app.owner_id}
+    actions = [at for at, actor in responses.actions.get(app.pk, []) if actor in people]
+    hours, unanswered = [], 0
+    for sent in notices:
+        index = bisect_right(actions, sent)
+        if index < len(actions):
+            answered = actions[index]
+        else:  # still open: it counts for as long as it has waited so far
+            answered, unanswered = now, unanswered + 1
+        hours.append(max(0.0, (answered - sent).total_seconds() / 3600))
+    median = statistics.median(hours)
+    score = rubric.responsiveness_score(median)
+    reasons = []
+    if score < 100:
+        reasons.append(f"median response {median:.0f} hours over {len(notices)} notice(s)")
+    if unanswered:
+        reasons.append(f"{unanswered} of {len(notices)} notice(s) not answered yet")
+    metrics = {
+        "notices": len(notices),
+        "median_hours": round(median, 1),
+        "unanswered": unanswered,
+    }
+    return score, reasons, metrics
+
+
+def score_app(
+    app: MicroApp,
+    *,
+    usage: Usage,
+    curve: list[Decimal],
+    responses: Responses,
+    days_in_period: int,
+    now: datetime,
+    rubric: Rubric,
+) -> AppScore:
+    results = {
+        Dimension.DOCUMENTATION: score_documentation(app, rubric),
+        Dimension.TELEMETRY: score_telemetry(app, usage, days_in_period, now, rubric),
+        Dimension.COST: score_cost(usage, curve),
+        Dimension.RESPONSIVENESS: score_responsiveness(app, responses, now, rubric),
+    }
+    scores = {str(k): v[0] for k, v in results.items()}
+    overall = rubric.overall(scores)
+    return AppScore(
+        app=app,
+        scores=scores,
+        reasons={str(k): v[1] for k, v in results.items()},
+        metrics={str(k): v[2] for k, v in results.items()},
+        overall=overall,
+        grade=rubric.grade_for(overall),
+    )
+
+
+def days_scored(period: Period, now: datetime) -> int:
+    """Days of the period up to and including today: a quarter to date counts days so far."""
+    today = timezone.localdate(now)
+    end = min(period.end, today + timedelta(days=1))
+    return max(0, (end - period.start).days)
+
+
+def score_fleet(
+    period: Period, *, now: datetime | None = None, rubric: Rubric | None = None
+) -> tuple[list[AppScore], Rubric]:
+    """Score every app that belongs on the period's scorecards, in a fixed number of queries.
+
+    1. Read the apps with their latest contract's validity (one query).
+    2. Aggregate usage per app in the period (one grouped query).
+    3. Read notices to owners, later audit events and team members (at most three).
+    4. Score each app in Python; cost percentiles come from the fleet's own usage.
+    """
+    now = now or timezone.now()
+    rubric = rubric or get_rubric()
+    apps_qs = scorable_apps(period)
+    cutoff = min(period.end_dt, now)
+    apps = list(with_latest_contract(apps_qs, cutoff).order_by("pk"))
+    usage = usage_by_app(period, apps_qs)
+    alive = {app.pk for app in apps}
+    curve = fleet_cost_curve(u for app_id, u in usage.items() if app_id in alive)
+    responses = gather_responses(apps_qs, period, now, rubric.notice_kinds)
+    days = days_scored(period, now)
+    results = [
+        score_app(
+            app,
+            usage=usage.get(app.pk, Usage()),
+            curve=curve,
+            responses=responses,
+            days_in_period=days,
+            now=now,
+            rubric=rubric,
+        )
+        for app in apps
+    ]
+    return results, rubric
+
+
+def score_one(
+    app: MicroApp, period: Period, *, now: datetime | None = None, rubric: Rubric | None = None
+) -> AppScore:
+    """The live score of one app (quarter to date on its page), against the cached fleet."""
+    now = now or timezone.now()
+    rubric = rubric or get_rubric()
+    only = MicroApp.objects.filter(pk=app.pk)
+    annotated = with_latest_contract(only, min(period.end_dt, now)).first() or app
+    usage = usage_by_app(period, only).get(app.pk, Usage())
+    curve = cached_fleet_cost_curve(period, timezone.localdate(now))
+    responses = gather_responses(only, period, now, rubric.notice_kinds)
+    return score_app(
+        annotated,
+        usage=usage,
+        curve=curve,
+        responses=responses,
+        days_in_period=days_scored(period, now),
+        now=now,
+        rubric=rubric,
+    )

@@ -1,0 +1,188 @@
+"""HTML pages: scorecards (leaderboard, grades, rubric), the cleanup report, chargeback,
+and the app-page panel with the live quarter-to-date score and the trend."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from catalog import roles
+from catalog.choices import AppState
+from catalog.models import Team
+from scorecards import chargeback as cb
+from scorecards import charts, periods
+from scorecards.choices import Dimension, Grade
+from scorecards.cleanup import CSV_HEADER, cleanup_csv_rows, cleanup_report
+from scorecards.exports import csv_text
+from scorecards.filters import ScorecardFilterSet, latest_scored_quarter
+from scorecards.forms import ChargebackForm
+from scorecards.models import Scorecard
+from scorecards.rollups import grade_counts, team_rollups
+from scorecards.rubric import get_rubric
+from scorecards.scoring import score_one
+
+PAGE_SIZE = 50
+TREND_QUARTERS = 8
+
+
+def _quarter_from(request) -> periods.Period:
+    value = request.GET.get("quarter")
+    if value:
+        try:
+            return periods.parse_quarter(value)
+        except periods.PeriodError:
+            pass
+    latest = latest_scored_quarter()
+    return periods.parse_quarter(latest) if latest else periods.previous_quarter()
+
+
+def _known_quarters(selected: str) -> list[str]:
+    labels = set(Scorecard.objects.values_list("quarter", flat=True).distinct())
+    labels.add(selected)
+    return sorted(labels, reverse=True)
+
+
+@login_required
+def scorecard_index(request):
+    """Leaderboard, grade distribution and rubric for a quarter, and the apps' scorecards."""
+    quarter = _quarter_from(request)
+    visible = Scorecard.objects.visible_to(request.user)
+    params = request.GET.copy()
+    params["quarter"] = quarter.label
+    filterset = ScorecardFilterSet(params, queryset=visible.for_list())
+    cards = (
+        filterset.qs.order_by("-overall", "app__name") if filterset.is_valid() else visible.none()
+    )
+    page = Paginator(cards, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "quarter": quarter,
+        "filterset": filterset,
+        "page": page,
+        "cards": page.object_list,
+        "dimensions": Dimension.choices,
+        "grades": Grade.values,
+        "query": urlencode({k: v for k, v in params.items() if k != "page"}),
+    }
+    if request.htmx and request.htmx.target == "scorecard-results":
+        return render(request, "scorecards/partials/scorecard_table.html", context)
+    quarter_cards = visible.for_quarter(quarter.label)
+    distribution = grade_counts(quarter_cards)
+    context.update(
+        {
+            "leaderboard": team_rollups(quarter_cards),
+            "distribution": distribution,
+            "grade_chart": charts.column_chart(list(distribution.items())),
+            "total": sum(distribution.values()),
+            "rubric": get_rubric(),
+            "quarters": _known_quarters(quarter.label),
+            "teams": Team.objects.order_by("name"),
+        }
+    )
+    return render(request, "scorecards/index.html", context)
+
+
+@login_required
+def cleanup_page(request):
+    """The quarterly review's agenda, by team; ``?format=csv`` downloads it."""
+    quarter = _quarter_from(request)
+    groups = cleanup_report(user=request.user, quarter=quarter)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(
+            csv_text(CSV_HEADER, cleanup_csv_rows(groups)), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="cleanup-{quarter.label}.csv"'
+        return response
+    counts: dict[str, int] = {}
+    for team in groups:
+        for app in team["apps"]:
+            for issue in app["issues"]:
+                counts[issue["label"]] = counts.get(issue["label"], 0) + 1
+    return render(
+        request,
+        "scorecards/cleanup.html",
+        {
+            "quarter": quarter,
+            "groups": groups,
+            "apps_total": sum(t["count"] for t in groups),
+            "issue_counts": sorted(counts.items()),
+            "quarters": _known_quarters(quarter.label),
+            "csv_url": f"{reverse('scorecards-cleanup')}?"
+            + urlencode({"quarter": quarter.label, "format": "csv"}),
+        },
+    )
+
+
+@login_required
+def chargeback_page(request):
+    """Finance's page: period picker, grouping, table, cost by team, month over month."""
+    if not roles.can_see_chargeback(request.user):
+        raise PermissionDenied("Chargeback reports are for finance, the platform team and owners.")
+    data = request.GET or {"period": periods.current_quarter().label, "group_by": "team"}
+    form = ChargebackForm(data)
+    context: dict = {"form": form, "currency": settings.APPKEEPER_CURRENCY}
+    if form.is_valid():
+        period, keys = form.cleaned_data["report_period"], form.cleaned_data["keys"]
+        scope = cb.scope_for(request.user)
+        report = cb.chargeback_report(period=period, group_by=keys, scope=scope)
+        monthly = cb.monthly_cost_by_team(period=period, scope=scope)
+        team_costs = sorted(
+            ((t["name"], sum(t["series"][1:], Decimal("0"))) for t in monthly["teams"]),
+            key=lambda item: (-item[1], item[0]),
+        )
+        api_params = {"group_by": ",".join(keys), "format": "csv"}
+        if period.kind == "range":
+            api_params.update({"from": period.start.isoformat(), "to": period.last.isoformat()})
+        else:
+            api_params["period"] = period.label
+        context.update(
+            {
+                "report": report,
+                "rows": [{**r, "cells": [r[k] for k in keys]} for r in report.rows],
+                "period": period,
+                "keys": keys,
+                "key_labels": [dict(cb.GroupKey.choices)[k] for k in keys],
+                "monthly": monthly,
+                "team_chart": charts.bar_chart(team_costs),
+                "csv_url": f"{reverse('api:chargeback')}?{urlencode(api_params)}",
+                "scoped": not (roles.is_finance(request.user) or roles.is_platform(request.user)),
+            }
+        )
+    return render(request, "scorecards/chargeback.html", context)
+
+
+def app_scorecard_panel(request, app) -> dict | None:
+    """The app page's panel: the live quarter-to-date score and past quarters' trend.
+
+    A fixed number of queries: the live score's inputs (the fleet's cost curve is cached)
+    and one query for the history."""
+    retired = app.state == AppState.RETIRED
+    live = None if retired else score_one(app, periods.current_quarter())
+    history = list(Scorecard.objects.filter(app=app).order_by("-quarter")[:TREND_QUARTERS])[::-1]
+    rubric = get_rubric()
+    rows = []
+    if live is not None:
+        for key, label in Dimension.choices:
+            rows.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "weight": rubric.weights[key],
+                    "score": live.scores[key],
+                    "reasons": live.reasons[key],
+                }
+            )
+    return {
+        "live": live,
+        "live_quarter": periods.current_quarter(),
+        "dimension_rows": rows,
+        "history": history,
+        "trend": charts.sparkline([float(c.overall) for c in history]),
+    }

@@ -1,0 +1,57 @@
+"""Finance's quarterly journey: open chargeback, pick the quarter, download the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from lifecycle.models import UsageReport
+from scorecards import periods
+from tests.factories import MicroAppFactory
+
+pytestmark = pytest.mark.e2e
+
+
+def test_finance_downloads_the_quarters_chargeback_csv(cast, page, sign_in, live_server):
+    quarter = periods.previous_quarter()
+    eu = cast["regions"]["eu-central"]
+    router = MicroAppFactory(slug="ticket-router", team=cast["teams"]["support-tools"],
+                             owner=cast["users"]["alice"], state="active")  # fmt: skip
+    planner = MicroAppFactory(slug="shift-planner", team=cast["teams"]["field-ops"],
+                              owner=cast["users"]["carol"], state="active")  # fmt: skip
+    UsageReport.objects.bulk_create(
+        [UsageReport(app=router, region=eu, date=quarter.start + timedelta(days=d),
+                     requests=1000, cost=Decimal("0.01")) for d in range(quarter.days)]
+        + [UsageReport(app=planner, region=eu, date=quarter.start + timedelta(days=d),
+                       requests=10, cost=Decimal("2.5000")) for d in range(10)]
+    )  # fmt: skip
+    expected_router = f"{Decimal('0.01') * quarter.days:.4f}"
+
+    sign_in(page, "fin")
+    page.get_by_role("link", name="Chargeback").click()
+    page.wait_for_url(f"{live_server.url}/chargeback/")
+    page.get_by_label("Period", exact=True).select_option(quarter.label)
+    page.get_by_label("Group by", exact=True).select_option("team")
+    page.get_by_role("button", name="Show report").click()
+    page.wait_for_url(f"**/chargeback/?*period={quarter.label}*")
+    table = page.locator("#chargeback-table")
+    assert "support-tools" in table.inner_text()
+    assert expected_router in table.inner_text()
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download CSV").click()
+    download = info.value
+    assert download.suggested_filename == f"chargeback-{quarter.label}-team.csv"
+    with open(download.path(), encoding="utf-8") as handle:
+        rows = list(csv.reader(io.StringIO(handle.read())))
+    assert rows[0][:6] == ["team", "requests", "errors", "cost", "cost_per_1k_requests", "apps"]
+    by_team = {row[0]: row for row in rows[1:]}
+    assert by_team["support-tools"][3] == expected_router
+    assert by_team["field-ops"][3] == "25.0000"
+    assert by_team["TOTAL"][3] == f"{Decimal(expected_router) + Decimal('25'):.4f}"
+    assert by_team["support-tools"][6:] == ["EUR", quarter.start.isoformat(),
+                                            quarter.last.isoformat()]  # fmt: skip

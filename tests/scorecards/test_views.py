@@ -1,0 +1,136 @@
+"""The HTML pages: scorecards, cleanup report, chargeback and the app-page panel."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.test import Client
+
+from catalog.panels import APP_PANELS, nav_for
+from scorecards import services
+from scorecards.periods import parse_quarter
+from tests.factories import MicroAppFactory, TeamFactory, UserFactory
+from tests.scorecards.conftest import NOW
+from tests.scorecards.factories import add_contract, add_usage, documented_app
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def fleet(frozen, regions, alice, carol, support_tools, field_ops):
+    good = documented_app(slug="good", team=support_tools, owner=alice, state="active",
+                          last_seen_at=NOW - timedelta(hours=1))  # fmt: skip
+    add_contract(good)
+    add_usage(good, regions["eu-central"], date(2026, 7, 1), 92, requests=1000, cost="2.5000")
+    add_usage(good, regions["us-east"], date(2026, 6, 1), 30, requests=10, cost="1.0000")
+    bad = MicroAppFactory(slug="bad", name="Bad App", team=field_ops, owner=carol,
+                          state="active", runbook_url="")  # fmt: skip
+    add_usage(bad, regions["us-east"], date(2026, 8, 1), 10, requests=5, cost="9.0000")
+    services.scorecards_compute(quarter=parse_quarter("2026-Q2"))
+    services.scorecards_compute(quarter=parse_quarter("2026-Q3"))
+    return {"good": good, "bad": bad}
+
+
+def test_scorecards_page_shows_leaderboard_chart_rubric_and_table(fleet, alice):
+    response = client_for(alice).get("/scorecards/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Scorecards · 2026-Q3" in html
+    assert "Team leaderboard" in html and "Support Tools" in html and "Field Ops" in html
+    assert '<svg class="chart chart--grades"' in html
+    assert "Rubric" in html and "expiry_reminder" in html
+    assert "Bad App" in html and "no runbook URL" in html
+
+
+def test_scorecards_page_htmx_partial_and_filters(fleet, alice):
+    response = client_for(alice).get(
+        "/scorecards/", {"quarter": "2026-Q3", "grade": "A"},
+        HTTP_HX_REQUEST="true", HTTP_HX_TARGET="scorecard-results",
+    )  # fmt: skip
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="scorecard-results"')
+    assert "good" in html and "Bad App" not in html
+
+
+def test_cleanup_page_and_csv(fleet, pat):
+    client = client_for(pat)
+    html = client.get("/scorecards/cleanup/", {"quarter": "2026-Q3"}).content.decode()
+    assert "Cleanup report · 2026-Q3" in html
+    assert "Bad App" in html and "Stale telemetry" in html
+    response = client.get("/scorecards/cleanup/", {"quarter": "2026-Q3", "format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert "bad,Bad App" in response.content.decode()
+
+
+def test_chargeback_page_for_finance(fleet, fin):
+    response = client_for(fin).get("/chargeback/", {"period": "2026-Q3", "group_by": "team"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="chargeback-table"' in html
+    assert "Support Tools" in html  # bar chart and month-over-month tables
+    assert '<svg class="chart chart--bars"' in html
+    assert "2026-06" in html and "2026-09" in html  # the month before, then the quarter
+    assert "/api/v1/chargeback/?group_by=team&amp;format=csv&amp;period=2026-Q3" in html
+    assert "support-tools" in html and "field-ops" in html
+
+
+def test_chargeback_page_scopes_owners_and_refuses_others(fleet, alice):
+    html = client_for(alice).get("/chargeback/", {"period": "2026-Q3"}).content.decode()
+    assert "support-tools" in html and "field-ops" not in html
+    assert "for your teams" in html
+    assert client_for(UserFactory(username="dave")).get("/chargeback/").status_code == 403
+
+
+def test_chargeback_page_form_errors_and_ranges(fleet, fin):
+    client = client_for(fin)
+    html = client.get(
+        "/chargeback/", {"date_from": "2026-09-05", "date_to": "2026-09-01"}
+    ).content.decode()
+    assert "must not be before from" in html
+    html = client.get(
+        "/chargeback/", {"period": "2026-Q3", "group_by": "team", "then_by": "team"}
+    ).content.decode()
+    assert "/api/v1/chargeback/?group_by=team&amp;" in html  # the same key twice is one key
+    html = client.get("/chargeback/", {"date_from": "2026-09-01", "date_to": "2026-09-30",
+                                        "group_by": "region"}).content.decode()  # fmt: skip
+    assert "from=2026-09-01&amp;to=2026-09-30" in html
+    assert "eu-central" in html
+    default = client.get("/chargeback/")
+    assert default.status_code == 200 and "2026-Q4" in default.content.decode()
+
+
+def test_app_page_panel_shows_live_score_and_trend(fleet, alice):
+    assert "scorecard" in APP_PANELS
+    response = client_for(alice).get("/apps/good/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "2026-Q4 to date" in html
+    assert "2026-Q2" in html and "2026-Q3" in html  # the trend's quarters
+    assert "chart--trend" in html
+
+
+def test_app_panel_query_count_is_fixed(fleet, alice, django_assert_max_num_queries):
+    from scorecards.views import app_scorecard_panel
+
+    for i in range(10):
+        MicroAppFactory(team=TeamFactory(), slug=f"more-{i}", state="active")
+    app = fleet["good"]
+    with django_assert_max_num_queries(8):
+        context = app_scorecard_panel(None, app)
+    assert context["live"] is not None
+    assert [c.quarter for c in context["history"]] == ["2026-Q2", "2026-Q3"]
+
+
+def test_nav_entries(fleet, alice, fin):
+    outsider = UserFactory(username="dave")
+    assert {"Scorecards", "Chargeback"} <= {e.label for e in nav_for(fin)}
+    assert "Chargeback" in {e.label for e in nav_for(alice)}
+    assert {e.label for e in nav_for(outsider)} >= {"Scorecards"}
+    assert "Chargeback" not in {e.label for e in nav_for(outsider)}

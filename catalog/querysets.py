@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
+from catalog import roles
 from catalog.choices import PLATFORM_GROUP, AppState, Risk
 
 HIGH_RISK = Q(handles_pii=True) | Q(handles_payment_data=True) | Q(externally_exposed=True)
@@ -65,3 +66,23 @@ class MicroAppQuerySet(models.QuerySet):
     def for_list(self) -> MicroAppQuerySet:
         """What a list row shows, fetched in a fixed number of queries."""
         return self.select_related("team", "owner").prefetch_related("regions", "depends_on")
+
+
+class ReviewQuerySet(models.QuerySet):
+    def open(self) -> ReviewQuerySet:
+        return self.filter(decision="")
+
+    def overdue(self, now=None) -> ReviewQuerySet:
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+    def visible_to(self, user) -> ReviewQuerySet:
+        """The platform team sees every review; owners and team members their apps'."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if roles.is_platform(user):
+            return self
+        return self.filter(Q(app__owner=user) | Q(app__team_id__in=roles.team_ids(user)))
+
+    def for_list(self) -> ReviewQuerySet:
+        """What a queue row shows, in one query."""
+        return self.select_related("app", "app__team", "app__owner", "requested_by", "reviewer")

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
-from catalog.models import AuditEvent, MicroApp
+from catalog import gate, policies, roles
+from catalog.choices import AppState, ReviewDecision
+from catalog.models import AuditEvent, MicroApp, Review, TransitionError
+from catalog.notifications import notify_owners, notify_platform_team
 
 M2M_FIELDS = ("regions", "depends_on")
 
@@ -35,6 +43,7 @@ def app_register(*, actor, data: dict[str, Any]) -> MicroApp:
     plain, relations = _split(data)
     app = MicroApp(**plain)
     app.full_clean(exclude=["regions", "depends_on"])
+    _enforce_policies(app, regions=relations.get("regions", ()), contract_ok=False, before=())
     app.save()
     _set_relations(app, relations)
     app_record_change(app=app, actor=actor, before=None)
@@ -46,14 +55,38 @@ def app_update(*, app: MicroApp, actor, data: dict[str, Any]) -> MicroApp:
     """Apply a partial update; the audit event carries only the fields that really changed."""
     app = MicroApp.objects.select_for_update().get(pk=app.pk)
     before = app.audit_snapshot()
+    regions_before = list(app.regions.all())
+    contract_ok = policies.latest_contract_is_valid(app)
+    findings_before = policies.evaluate_app(
+        app, regions=regions_before, has_valid_contract=contract_ok
+    )
     plain, relations = _split(data)
     for field, value in plain.items():
         setattr(app, field, value)
     app.full_clean(exclude=["regions", "depends_on"])
+    _enforce_policies(
+        app,
+        regions=relations.get("regions", regions_before),
+        contract_ok=contract_ok,
+        before=findings_before,
+    )
     app.save()
     _set_relations(app, relations)
     app_record_change(app=app, actor=actor, before=before)
     return app
+
+
+def _enforce_policies(
+    app: MicroApp, *, regions: Iterable, contract_ok: bool, before: Iterable
+) -> None:
+    """Refuse the save on new blocking findings (field-keyed, so the API answers 400 with
+    field messages); otherwise leave all findings on ``app.policy_findings`` for the caller
+    to show. See ``catalog.policies`` for why contract findings wait for the gate."""
+    findings = policies.evaluate_app(app, regions=regions, has_valid_contract=contract_ok)
+    errors = policies.save_errors(findings, before=before)
+    if errors:
+        raise ValidationError(errors)
+    app.policy_findings = findings
 
 
 def app_record_change(*, app: MicroApp, actor, before: dict | None) -> AuditEvent | None:
@@ -73,3 +106,150 @@ def app_retire(*, app: MicroApp, actor, reason: str) -> MicroApp:
     app = MicroApp.objects.select_for_update().get(pk=app.pk)
     app.retire(by=actor, reason=reason)
     return app
+
+
+# --- go-live gate and review board (DESIGN.md §3) ---------------------------------------
+
+
+class ReviewAlreadyDecided(TransitionError):
+    """A second decision on a review someone has already decided."""
+
+
+@transaction.atomic
+def app_submit(*, app: MicroApp, actor) -> MicroApp:
+    """Move a ``draft`` app through the go-live gate.
+
+    1. Lock the app and check it is a draft (else a TransitionError: 409).
+    2. Run the gate checklist; a miss raises ``gate.GateFailed`` carrying the checklist.
+    3. Low risk: activate now (starts the expiry clock).
+    4. High risk: ``in_review``, open a Review due in APPKEEPER_REVIEW_HOURS and tell the
+       platform team through the outbox (so a rolled-back submit notifies nobody).
+    """
+    app = MicroApp.objects.select_for_update().select_related("team", "owner").get(pk=app.pk)
+    if app.state != AppState.DRAFT:
+        raise TransitionError(
+            f"Only draft apps can be submitted; this one is {app.get_state_display().lower()}.",
+            code="invalid_transition",
+        )
+    result = gate.check(app)
+    if not result.passed:
+        raise gate.GateFailed(result)
+    if not app.is_high_risk:
+        app.activate(by=actor, comment="Passed the go-live gate; low risk, no review needed.")
+        return app
+    app.send_to_review(by=actor)
+    now = timezone.now()
+    review = Review.objects.create(
+        app=app,
+        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        requested_at=now,
+        due_at=now + timedelta(hours=settings.APPKEEPER_REVIEW_HOURS),
+    )
+    notify_platform_team(
+        kind="review_requested",
+        subject=f"Review requested: {app.name}",
+        body=(
+            f"{app.name} ({', '.join(app.risk_reasons)}) waits for a platform review, "
+            f"due {review.due_at:%Y-%m-%d %H:%M} UTC."
+        ),
+        dedupe_key=f"review:{review.pk}:requested",
+        app=app,
+        link=reverse("review-detail", args=[review.pk]),
+    )
+    return app
+
+
+@transaction.atomic
+def review_decide(*, review: Review, actor, decision: str, comment: str = "") -> Review:
+    """Record a platform decision on an open review and move the app accordingly.
+
+    1. Only the platform team decides, never on an app the reviewer answers for.
+    2. ``changes_requested`` and ``rejected`` need a comment: the owner must learn why.
+    3. Claim the review with a conditional UPDATE: of two concurrent deciders exactly one
+       changes the row; the other gets ReviewAlreadyDecided (409).
+    4. approved -> app active; changes_requested -> draft; rejected -> retired with the
+       comment as reason. Each transition writes its AuditEvent; the owners are notified.
+    """
+    app = review.app
+    if not roles.can_decide(actor, app):
+        raise PermissionDenied(
+            "Only the platform team decides reviews, and never on an app they answer for."
+        )
+    comment = (comment or "").strip()
+    if decision not in ReviewDecision.values:
+        raise ValidationError({"decision": f"Choose one of: {', '.join(ReviewDecision.values)}."})
+    if decision != ReviewDecision.APPROVED and not comment:
+        raise ValidationError({"comment": "Tell the owner what to change or why it is rejected."})
+    now = timezone.now()
+    claimed = Review.objects.filter(pk=review.pk, decision="").update(
+        decision=decision, reviewer=actor, comment=comment, decided_at=now
+    )
+    if not claimed:
+        raise ReviewAlreadyDecided("This review has already been decided.", code="decided")
+    review.refresh_from_db()
+    app = MicroApp.objects.select_for_update().select_related("team", "owner").get(pk=app.pk)
+    if decision == ReviewDecision.APPROVED:
+        app.activate(by=actor, comment=f"Review approved. {comment}".strip())
+        subject, body = f"{app.name} is approved and live", comment or "Approved."
+    elif decision == ReviewDecision.CHANGES_REQUESTED:
+        app.return_to_draft(by=actor, comment=comment)
+        subject, body = f"Changes requested for {app.name}", comment
+    else:
+        app.retire(by=actor, reason=comment)
+        subject, body = f"{app.name} was rejected", comment
+    notify_owners(
+        app=app,
+        kind=f"review_{decision}",
+        subject=subject,
+        body=body,
+        dedupe_key=f"review:{review.pk}:decided",
+        link=app.get_absolute_url(),
+    )
+    return review
+
+
+def reviews_escalate_overdue(*, now=None) -> int:
+    """Escalate each overdue open review to the platform team exactly once.
+
+    1. List open, unescalated reviews past their due time.
+    2. Claim each with ``UPDATE ... WHERE escalated_at IS NULL``: a second run, or a second
+       worker racing this one, updates nothing and moves on.
+    3. In the same transaction notify the platform team (deduplicated outbox rows) and
+       write an AuditEvent so the app's timeline shows the escalation.
+    Returns how many reviews this run escalated.
+    """
+    now = now or timezone.now()
+    # An app retired while waiting has nothing left to review; leave its review alone.
+    overdue = Review.objects.overdue(now).filter(
+        escalated_at__isnull=True, app__state=AppState.IN_REVIEW
+    )
+    escalated = 0
+    for review in overdue.select_related("app").order_by("due_at", "pk"):
+        with transaction.atomic():
+            claimed = Review.objects.filter(
+                pk=review.pk, decision="", escalated_at__isnull=True
+            ).update(escalated_at=now)
+            if not claimed:
+                continue
+            late = now - review.due_at
+            hours = int(late.total_seconds() // 3600)
+            notify_platform_team(
+                kind="review_overdue",
+                subject=f"Overdue review: {review.app.name}",
+                body=(
+                    f"The review of {review.app.name} was due {review.due_at:%Y-%m-%d %H:%M} "
+                    f"UTC ({hours} h ago) and nobody has decided it."
+                ),
+                dedupe_key=f"review:{review.pk}:escalated",
+                app=review.app,
+                link=reverse("review-detail", args=[review.pk]),
+            )
+            AuditEvent.record(
+                app=review.app,
+                actor=None,
+                action="review_escalated",
+                comment=f"Review overdue since {review.due_at:%Y-%m-%d %H:%M} UTC.",
+                data={"review": review.pk},
+            )
+            escalated += 1
+    return escalated

@@ -1,0 +1,334 @@
+"""Browser forms of the registry: register and edit an app, one section at a time.
+
+The form validates; ``catalog.services`` writes. The same form validates one field at a
+time for the inline checks the register page runs as the user leaves a field, so the
+rules a person sees while typing are the rules that apply on submit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from catalog import policies, roles
+from catalog.choices import ContractKind
+from catalog.models import MicroApp, Region, Team
+
+TAG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+MAX_TAGS = 20
+# Slugs that would collide with pages under /apps/.
+RESERVED_SLUGS = frozenset({"new", "validate"})
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled group of fields; the template renders one fieldset per section."""
+
+    key: str
+    title: str
+    help: str
+    fields: tuple[str, ...]
+
+
+class RegionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, region: Region) -> str:
+        flags = [region.get_jurisdiction_display()]
+        if region.sovereign:
+            flags.append("sovereign")
+        if region.pci:
+            flags.append("PCI")
+        return f"{region.name} ({region.code}) · {' · '.join(flags)}"
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user) -> str:
+        full = user.get_full_name()
+        return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
+class AppChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, app: MicroApp) -> str:
+        return f"{app.name} ({app.slug})"
+
+
+class TagsField(forms.CharField):
+    """Tags typed as ``billing, eu, beta``; stored as a list of short lowercase words."""
+
+    def to_python(self, value) -> list[str]:
+        if isinstance(value, list | tuple):
+            value = ", ".join(value)
+        text = super().to_python(value) or ""
+        tags = [t.strip().lower() for t in re.split(r"[,\s]+", text) if t.strip()]
+        return list(dict.fromkeys(tags))  # keep order, drop repeats
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(value)
+        return value
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        if len(value) > MAX_TAGS:
+            raise forms.ValidationError(f"Use at most {MAX_TAGS} tags.")
+        bad = [t for t in value if not TAG_RE.match(t)]
+        if bad:
+            raise forms.ValidationError(
+                "Tags are lowercase words of up to 40 characters (letters, digits, . _ -); "
+                f"check: {', '.join(bad)}."
+            )
+
+
+class MicroAppForm(forms.ModelForm):
+    """Register (``instance`` unsaved) or edit an app.
+
+    ``user`` decides which teams the app may belong to: your own teams, or any team for the
+    platform team. The slug is the app's permanent address, so editing shows it read-only.
+    """
+
+    SECTIONS = (
+        Section("basics", "Basics", "What the app is and where it runs.",
+                ("name", "slug", "description", "kind", "runtime", "environment",
+                 "criticality", "tags")),
+        Section("ownership", "Ownership", "Who answers for the app when something happens.",
+                ("team", "owner", "contact")),
+        Section("sla", "Service level", "What users can expect. Production apps need all three.",
+                ("sla_availability", "sla_p95_ms", "sla_support_hours")),
+        Section("data", "Data & regions",
+                "Apps that handle personal data must stay in the regions of their residency.",
+                ("handles_pii", "handles_payment_data", "externally_exposed", "data_residency",
+                 "regions")),
+        Section("links", "Links & dependencies", "Where people find the docs, the runbook and "
+                "the code, and which apps this one calls.",
+                ("docs_url", "runbook_url", "repository_url", "depends_on")),
+        Section("contract", "API contract", "Optional: the OpenAPI or GraphQL description of "
+                "the app's API.", ("contract_kind", "contract_version", "contract_file",
+                                   "contract_text")),
+    )  # fmt: skip
+
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label="Choose a team…")
+    owner = UserChoiceField(
+        queryset=get_user_model().objects.none(),
+        help_text="The person accountable for the app. Usually you.",
+    )
+    regions = RegionChoiceField(
+        queryset=Region.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Where the app runs and stores data.",
+    )
+    depends_on = AppChoiceField(
+        queryset=MicroApp.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        label="Depends on",
+        help_text="Apps this one calls. Hold Ctrl (or ⌘) to pick several.",
+    )
+    tags = TagsField(
+        required=False, help_text="Comma-separated words, e.g. billing, eu, beta.", max_length=900
+    )
+    contract_kind = forms.ChoiceField(
+        choices=ContractKind.choices,
+        required=False,
+        initial=ContractKind.OPENAPI,
+        label="Contract type",
+    )
+    contract_version = forms.CharField(
+        max_length=50, required=False, label="Version label", initial="1.0.0"
+    )
+    contract_file = forms.FileField(
+        required=False,
+        label="Upload a file",
+        help_text="openapi.yaml, openapi.json or schema.graphql, up to 10 MB.",
+    )
+    contract_text = forms.CharField(
+        required=False,
+        label="…or paste it",
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+    )
+
+    CONTRACT_FIELDS = ("contract_kind", "contract_version", "contract_file", "contract_text")
+
+    class Meta:
+        model = MicroApp
+        fields = [
+            "name", "slug", "description", "kind", "runtime", "environment", "criticality",
+            "tags", "team", "owner", "contact", "sla_availability", "sla_p95_ms",
+            "sla_support_hours", "handles_pii", "handles_payment_data", "externally_exposed",
+            "data_residency", "regions", "docs_url", "runbook_url", "repository_url",
+            "depends_on",
+        ]  # fmt: skip
+        labels = {
+            "slug": "Slug",
+            "handles_pii": "Handles personal data (PII)",
+            "handles_payment_data": "Handles payment card data",
+            "externally_exposed": "Reachable from outside the company",
+            "data_residency": "Data residency",
+            "sla_availability": "Availability target (%)",
+            "sla_p95_ms": "p95 latency target (ms)",
+            "sla_support_hours": "Support hours",
+            "docs_url": "Documentation URL",
+            "runbook_url": "Runbook URL",
+            "repository_url": "Repository URL",
+        }
+        help_texts = {
+            "name": "A human name, e.g. Ticket Router.",
+            "slug": "The app's permanent address: lowercase letters, digits and hyphens.",
+            "description": "One or two sentences: what it does and for whom.",
+            "runtime": "e.g. aws-lambda, k8s, cloudflare-worker, zapier.",
+            "criticality": "Critical apps are re-certified yearly instead of expiring.",
+            "contact": "A chat channel or email people use to reach the owners.",
+            "data_residency": "Where personal data must stay. Required if the app handles PII.",
+            "sla_availability": "e.g. 99.5",
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "sla_availability": forms.NumberInput(attrs={"step": "0.001", "min": 50, "max": 100}),
+        }
+
+    def __init__(self, *args, user, contracts_enabled: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        editing = self.instance.pk is not None
+        # Policy findings the app has before this edit (see _check_policies).
+        self._regions_before = list(self.instance.regions.all()) if editing else []
+        self._contract_ok = editing and policies.latest_contract_is_valid(self.instance)
+        self._findings_before = (
+            policies.evaluate_app(
+                self.instance, regions=self._regions_before, has_valid_contract=self._contract_ok
+            )
+            if editing
+            else []
+        )
+        self.contracts_enabled = contracts_enabled and not editing
+        if editing:
+            # Contract versions are added on the app page, with their own history.
+            for name in self.CONTRACT_FIELDS:
+                del self.fields[name]
+        elif not contracts_enabled:
+            for name in self.CONTRACT_FIELDS:
+                self.fields[name].disabled = True
+        teams = Team.objects.all()
+        if not roles.is_platform(user):
+            allowed = Q(pk__in=roles.team_ids(user))
+            if editing:
+                allowed |= Q(pk=self.instance.team_id)  # keep the current team selectable
+            teams = teams.filter(allowed)
+        self.fields["team"].queryset = teams
+        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True)
+        if not editing:
+            self.initial.setdefault("owner", user.pk)
+            if not self.initial.get("team") and len(roles.team_ids(user)) == 1:
+                self.initial["team"] = next(iter(roles.team_ids(user)))
+        dependencies = MicroApp.objects.visible_to(user).live().order_by("name")
+        if editing:
+            dependencies = dependencies.exclude(pk=self.instance.pk)
+            # The slug is the app's permanent address: links and API clients use it.
+            self.fields["slug"].disabled = True
+            self.fields["slug"].help_text = "The slug is permanent: it is the app's address."
+        self.fields["depends_on"].queryset = dependencies
+        self.fields["data_residency"].choices = [("", "No personal data")] + list(
+            self.fields["data_residency"].choices
+        )[1:]
+        self.fields["kind"].choices = [("", "Choose…")] + list(self.fields["kind"].choices)[1:]
+        self.fields["sla_support_hours"].choices = [("", "Not declared yet")] + list(
+            self.fields["sla_support_hours"].choices
+        )[1:]
+
+    # --- rules that span fields ------------------------------------------------------------
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        if self.instance.pk is None and slug in RESERVED_SLUGS:
+            raise forms.ValidationError(
+                f"“{slug}” is reserved for a page of Appkeeper; pick another.", code="reserved"
+            )
+        if self.instance.pk is None and MicroApp.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(
+                "Another app already uses this slug. Pick another, e.g. add your team's name.",
+                code="unique",
+            )
+        return slug
+
+    def clean_contract_file(self):
+        upload = self.cleaned_data.get("contract_file")
+        if upload is not None and upload.size > settings.APPKEEPER_CONTRACT_MAX_BYTES:
+            raise forms.ValidationError("The contract file is larger than 10 MB.")
+        return upload
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("contract_file") and data.get("contract_text", "").strip():
+            self.add_error("contract_text", "Upload a file or paste the text, not both.")
+        return data
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # builds the instance from the form and runs the model rules
+        self._check_policies()
+
+    def _check_policies(self) -> None:
+        """Apply the policy rules that refuse a save (catalog.policies), as the services do.
+
+        Running them here shows them inline, on the field to fix, as the person leaves a
+        field: a PII app's regions must all be in its residency jurisdiction, payment data
+        only in PCI regions, and so on. Like the service, a finding the app already had
+        before this edit does not refuse it.
+        """
+        regions = self.cleaned_data.get("regions")
+        if regions is None:  # the field itself failed; judge the regions it had
+            regions = self._regions_before
+        findings = policies.evaluate_app(
+            self.instance, regions=regions, has_valid_contract=self._contract_ok
+        )
+        for name, messages in policies.save_errors(findings, before=self._findings_before).items():
+            if name in self.fields:
+                if not self.has_error(name):
+                    self.add_error(name, messages)
+            else:
+                self.add_error(None, messages)
+
+    # --- what the services receive --------------------------------------------------------
+
+    def app_data(self) -> dict:
+        """The cleaned values ``catalog.services.app_register``/``app_update`` expect."""
+        data = {
+            name: self.cleaned_data[name]
+            for name in self.Meta.fields
+            if name in self.cleaned_data and not self.fields[name].disabled
+        }
+        return data
+
+    def contract_payload(self) -> dict | None:
+        """The contract the user attached, or None when they attached nothing."""
+        upload = self.cleaned_data.get("contract_file")
+        text = (self.cleaned_data.get("contract_text") or "").strip()
+        if upload is not None:
+            raw = upload.read()
+            text = raw.decode("utf-8", errors="replace")
+        if not text:
+            return None
+        return {
+            "kind": self.cleaned_data.get("contract_kind") or ContractKind.OPENAPI,
+            "version": self.cleaned_data.get("contract_version") or "1.0.0",
+            "text": text,
+        }
+
+    def sections(self) -> list[dict]:
+        """Sections with their bound fields, for the template."""
+        out = []
+        for section in self.SECTIONS:
+            fields = [self[name] for name in section.fields if name in self.fields]
+            if fields:
+                out.append({"section": section, "fields": fields})
+        return out
+
+    def related_fields(self, name: str) -> tuple[str, ...]:
+        """Fields whose errors can change when ``name`` changes (re-rendered out of band)."""
+        residency_group = ("handles_pii", "data_residency", "regions")
+        if name in residency_group:
+            return tuple(n for n in residency_group if n != name)
+        return ()

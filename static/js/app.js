@@ -1,0 +1,63 @@
+// Small progressive enhancements; every page works without this file.
+(function () {
+  "use strict";
+  document.documentElement.classList.replace("no-js", "js");
+
+  // Register form: suggest a slug from the name until the person edits the slug themselves.
+  function slugify(text) {
+    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 80);
+  }
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target.id === "id_slug") {
+      target.dataset.touched = target.value ? "1" : "";
+    } else if (target.id === "id_name") {
+      var slug = document.getElementById("id_slug");
+      if (slug && !slug.disabled && !slug.dataset.touched) slug.value = slugify(target.value);
+    }
+  });
+  // A suggested slug should be checked too, when the name field is left.
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "id_name") return;
+    var slug = document.getElementById("id_slug");
+    if (slug && !slug.disabled && !slug.dataset.touched && slug.value && window.htmx) {
+      window.htmx.trigger(slug, "change");
+    }
+  });
+
+  // Inline validation swaps only a field's error box; mark the field and its controls
+  // invalid (or valid again) to match, so the state is announced with the control.
+  // Scanning the form's fields is cheap and does not depend on which element swapped.
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll(".app-form .field").forEach(function (field) {
+      var errors = field.querySelector(".field__errors");
+      var invalid = !!(errors && errors.children.length);
+      field.classList.toggle("has-error", invalid);
+      field.querySelectorAll("input, select, textarea, fieldset").forEach(function (control) {
+        if (invalid) control.setAttribute("aria-invalid", "true");
+        else control.removeAttribute("aria-invalid");
+      });
+    });
+  });
+
+  // Tell assistive technology when the results table is loading.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var results = document.getElementById("results");
+    if (results && event.detail.target === results) results.setAttribute("aria-busy", "true");
+  });
+
+  // A failed htmx request should not fail silently.
+  document.addEventListener("htmx:responseError", function (event) {
+    var box = document.getElementById("messages");
+    if (!box) return;
+    var status = event.detail.xhr.status;
+    var note = document.createElement("div");
+    note.className = "message message--error";
+    note.innerHTML = '<span class="message__icon" aria-hidden="true">!</span><p></p>';
+    note.querySelector("p").textContent = status === 403
+      ? "You are not allowed to do that."
+      : "Something went wrong (" + status + "). Reload the page and try again.";
+    box.appendChild(note);
+  });
+})();

@@ -17,12 +17,11 @@ from django.db.models import Q
 
 from catalog import policies, roles
 from catalog.choices import ContractKind
-from catalog.models import MicroApp, Region, Team
+from catalog.models import RESERVED_SLUGS, MicroApp, Region, Team
 
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 MAX_TAGS = 20
 # Slugs that would collide with pages under /apps/.
-RESERVED_SLUGS = frozenset({"new", "validate"})
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,17 @@ from catalog.choices import (
     Risk,
     SupportHours,
 )
-from catalog.querysets import MicroAppQuerySet, TeamQuerySet
+from catalog.querysets import MicroAppQuerySet, ReviewQuerySet, TeamQuerySet
 
 slug_validator = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
     "Use lowercase letters, digits and single hyphens, e.g. ticket-router.",
 )
+
+
+# Slugs that would collide with fixed routes (/apps/new/, /apps/validate/,
+# /api/v1/apps/import/): an app with one of them could never be reached.
+RESERVED_SLUGS = frozenset({"new", "validate", "import"})
 
 
 class TransitionError(ValidationError):
@@ -356,7 +361,12 @@ class Contract(models.Model):
     spec_version = models.CharField(max_length=20, blank=True)
     is_valid = models.BooleanField(default=True)
     errors = models.JSONField(default=list, blank=True)
-    changes = models.JSONField(default=list, blank=True)
+    changes = models.JSONField(
+        default=list, blank=True, help_text="Changes against the previous version, worst first."
+    )
+    change_counts = models.JSONField(
+        default=dict, blank=True, help_text="Number of changes per level, also past the cap."
+    )
     breaking = models.BooleanField(default=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
@@ -402,6 +412,8 @@ class Review(models.Model):
     comment = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "pk"]
@@ -458,3 +470,38 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class JobRun(models.Model):
+    """One run of a Celery task: when it started and finished, how it ended, and why it failed.
+
+    Written by the task signals in ``catalog/jobs.py`` (one insert and one update per run);
+    the operations page and ``/metrics`` read the latest runs per task. Only the newest
+    ``HISTORY`` runs of each task are kept, so a job beating every minute stays cheap.
+    """
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Succeeded"
+        FAILURE = "failure", "Failed"
+
+    HISTORY = 50
+
+    task = models.CharField(max_length=200)
+    task_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [
+            models.Index(fields=["task", "-started_at"], name="jobrun_task_started"),
+            models.Index(fields=["task_id"], name="jobrun_task_id"),
+        ]
+
+    def __str__(self) -> str:
+        outcome = self.get_outcome_display().lower()
+        return f"{self.task} {outcome} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -14,7 +14,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery(settings):
+def _test_settings(settings):
     """Tasks run inline in tests; the real-worker path has its own integration test."""
     from config.celery import app
 
@@ -22,6 +22,9 @@ def _eager_celery(settings):
     app.conf.task_eager_propagates = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Real hashers cost up to a second per test user on a busy machine; hashing strength
+    # is not what these tests are about.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
 
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
-from catalog import roles
-from catalog.choices import Risk
-from catalog.models import MicroApp, Region, Team
+from catalog import policies, roles
+from catalog.choices import (
+    Criticality,
+    Environment,
+    Jurisdiction,
+    ReviewDecision,
+    Risk,
+    SupportHours,
+)
+from catalog.models import RESERVED_SLUGS, MicroApp, Region, Review, Team, slug_validator
 
 User = get_user_model()
 
@@ -29,7 +37,23 @@ class TeamSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "cost_center", "contact_email", "chat_channel", "members"]
 
 
+class PolicyFindingSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    severity = serializers.ChoiceField(choices=policies.Severity.choices)
+    field = serializers.CharField(help_text="The app field to fix (or `contract`).")
+    message = serializers.CharField()
+
+
 class MicroAppSerializer(serializers.ModelSerializer):
+    slug = serializers.SlugField(
+        max_length=80,
+        validators=[
+            slug_validator,
+            UniqueValidator(
+                queryset=MicroApp.objects.all(), message="Another app already uses this slug."
+            ),
+        ],
+    )
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.filter(is_active=True), required=False
@@ -50,6 +74,7 @@ class MicroAppSerializer(serializers.ModelSerializer):
     )
     risk = serializers.SerializerMethodField()
     url = serializers.HyperlinkedIdentityField(view_name="api:app-detail", lookup_field="slug")
+    policy_findings = serializers.SerializerMethodField()
 
     class Meta:
         model = MicroApp
@@ -60,20 +85,27 @@ class MicroAppSerializer(serializers.ModelSerializer):
             "sla_availability", "sla_p95_ms", "sla_support_hours", "docs_url", "runbook_url",
             "repository_url", "tags", "state", "risk", "expires_at", "last_seen_at",
             "went_live_at", "retired_at", "retired_reason", "created_at", "updated_at", "url",
+            "policy_findings",
         ]  # fmt: skip
         read_only_fields = [
             "state", "expires_at", "last_seen_at", "went_live_at", "retired_at",
             "retired_reason", "created_at", "updated_at",
         ]  # fmt: skip
-        extra_kwargs = {
-            "slug": {
-                "error_messages": {"unique": "Another app already uses this slug."},
-            }
-        }
 
     @extend_schema_field(serializers.ChoiceField(choices=Risk.choices))
     def get_risk(self, app: MicroApp) -> str:
         return app.risk
+
+    @extend_schema_field(PolicyFindingSerializer(many=True, allow_null=True))
+    def get_policy_findings(self, app: MicroApp) -> list[dict] | None:
+        """Policy findings (block and warn) on a single app; null in lists, where evaluating
+        every row would cost a query each (the ``/policies/`` page covers the fleet)."""
+        findings = getattr(app, "policy_findings", None)
+        if findings is None:
+            if isinstance(self.parent, serializers.ListSerializer):
+                return None
+            findings = policies.evaluate_app(app)
+        return [f.as_dict() for f in findings]
 
     def _user(self):
         return self.context["request"].user
@@ -81,6 +113,8 @@ class MicroAppSerializer(serializers.ModelSerializer):
     def validate_slug(self, value: str) -> str:
         if self.instance is not None and value != self.instance.slug:
             raise serializers.ValidationError("The slug is the app's permanent address.")
+        if self.instance is None and value in RESERVED_SLUGS:
+            raise serializers.ValidationError(f"“{value}” is reserved by Appkeeper; pick another.")
         return value
 
     def validate_team(self, team: Team) -> Team:
@@ -116,3 +150,148 @@ class MicroAppSerializer(serializers.ModelSerializer):
 
 class RetireSerializer(serializers.Serializer):
     reason = serializers.CharField(min_length=5, max_length=2000)
+
+
+# --- go-live gate, policies and reviews -------------------------------------------------
+
+
+class GateCheckSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    ok = serializers.BooleanField()
+    required = serializers.BooleanField()
+    detail = serializers.CharField(allow_blank=True)
+
+
+class GateSerializer(serializers.Serializer):
+    """The go-live checklist; also the body of a refused submit (409)."""
+
+    passed = serializers.BooleanField()
+    checklist = GateCheckSerializer(many=True)
+    findings = PolicyFindingSerializer(many=True)
+
+
+class GateFailedSerializer(GateSerializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class PolicyRuleSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    description = serializers.CharField()
+    severity = serializers.ChoiceField(choices=policies.Severity.choices)
+
+
+class PolicyAppFieldsSerializer(serializers.Serializer):
+    """The app fields policies look at, all optional; other keys of an app payload are
+    ignored, so a whole ``GET /apps/{slug}/`` body can be posted as it is."""
+
+    slug = serializers.CharField(required=False, allow_blank=True)
+    name = serializers.CharField(required=False, allow_blank=True)
+    environment = serializers.ChoiceField(choices=Environment.choices, required=False)
+    criticality = serializers.ChoiceField(choices=Criticality.choices, required=False)
+    handles_pii = serializers.BooleanField(required=False)
+    handles_payment_data = serializers.BooleanField(required=False)
+    externally_exposed = serializers.BooleanField(required=False)
+    data_residency = serializers.ChoiceField(
+        choices=Jurisdiction.choices, required=False, allow_blank=True
+    )
+    regions = serializers.SlugRelatedField(
+        many=True, slug_field="code", queryset=Region.objects.all(), required=False
+    )
+    team = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
+    )
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
+    )
+    sla_availability = serializers.DecimalField(
+        max_digits=6, decimal_places=3, required=False, allow_null=True
+    )
+    sla_p95_ms = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    sla_support_hours = serializers.ChoiceField(
+        choices=SupportHours.choices, required=False, allow_blank=True
+    )
+    docs_url = serializers.URLField(required=False, allow_blank=True)
+    runbook_url = serializers.URLField(required=False, allow_blank=True)
+    repository_url = serializers.URLField(required=False, allow_blank=True)
+
+
+class PolicyEvaluateSerializer(PolicyAppFieldsSerializer):
+    """Either an app payload, or ``{"app": "<slug>", "changes": {...}}``."""
+
+    # A plain slug, looked up among the apps the caller may see (404 otherwise), so the
+    # answer does not reveal whether another team's draft exists.
+    app = serializers.SlugField(
+        required=False, help_text="An existing app to evaluate, with `changes` applied on top."
+    )
+    changes = serializers.DictField(required=False, help_text="Proposed changes to `app`.")
+
+    def validate_changes(self, changes: dict) -> dict:
+        fields = PolicyAppFieldsSerializer(data=changes)
+        fields.is_valid(raise_exception=True)
+        return fields.validated_data
+
+    def validate(self, attrs: dict) -> dict:
+        if "changes" in attrs and "app" not in attrs:
+            raise serializers.ValidationError({"app": "Name the app the changes apply to."})
+        return attrs
+
+
+class PolicyEvaluationSerializer(serializers.Serializer):
+    app = serializers.CharField(allow_null=True)
+    passed = serializers.BooleanField(help_text="No `block` finding.")
+    findings = PolicyFindingSerializer(many=True)
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    app = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    app_name = serializers.CharField(source="app.name", read_only=True)
+    app_state = serializers.CharField(source="app.state", read_only=True)
+    risk_reasons = serializers.ListField(
+        source="app.risk_reasons", child=serializers.CharField(), read_only=True
+    )
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+    decision = serializers.CharField(
+        read_only=True,
+        help_text="Empty while open; then `approved`, `changes_requested` or `rejected`.",
+    )
+    url = serializers.HyperlinkedIdentityField(view_name="api:review-detail")
+
+    class Meta:
+        model = Review
+        fields = [
+            "id", "app", "app_name", "app_state", "risk_reasons", "requested_by",
+            "requested_at", "due_at", "is_overdue", "escalated_at", "reviewer", "decision",
+            "comment", "decided_at", "url",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+@extend_schema_field({"type": "string", "enum": ReviewDecision.values})
+class ReviewDecisionField(serializers.ChoiceField):
+    """Documented inline: a named enum would collide with the sunset ``decision`` enum."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=ReviewDecision.choices, **kwargs)
+
+
+class ReviewDecisionSerializer(serializers.Serializer):
+    decision = ReviewDecisionField()
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=5000,
+        help_text="Mandatory for `changes_requested` and `rejected`: the owner reads it.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        comment = attrs.get("comment", "").strip()
+        if attrs["decision"] != ReviewDecision.APPROVED and not comment:
+            raise serializers.ValidationError(
+                {"comment": "Tell the owner what to change or why the app is rejected."}
+            )
+        attrs["comment"] = comment
+        return attrs

@@ -98,6 +98,13 @@ def test_invalid_fields_get_field_level_messages_and_nothing_is_written(
     assert not AuditEvent.objects.exists()
 
 
+@pytest.mark.parametrize("slug", ["new", "validate", "import"])
+def test_slugs_of_fixed_routes_are_reserved(api_as, alice, regions, slug):
+    response = api_as(alice).post(URL, payload(slug=slug), format="json")
+    assert response.status_code == 400
+    assert "reserved" in response.json()["slug"][0]
+
+
 def test_slug_clash_is_a_field_error(api_as, alice, regions):
     client = api_as(alice)
     assert client.post(URL, payload(), format="json").status_code == 201

@@ -165,8 +165,10 @@ def test_export_round_trip_keeps_the_fields(api_as, pat, alice, support_tools, r
     response = post_yaml(client, exported.content.decode())
     assert response.status_code == 201, response.json()
     after = client.get("/api/v1/apps/ticket-router/").json()
-    keep = ["name", "description", "kind", "team", "owner", "environment", "criticality",
-            "handles_pii", "data_residency", "regions", "tags", "runtime", "sla_availability",
-            "sla_p95_ms", "sla_support_hours", "docs_url", "runbook_url", "repository_url"]  # fmt: skip
+    keep = [
+        "name", "description", "kind", "team", "owner", "environment", "criticality",
+        "handles_pii", "data_residency", "regions", "tags", "runtime", "sla_availability",
+        "sla_p95_ms", "sla_support_hours", "docs_url", "runbook_url", "repository_url",
+    ]  # fmt: skip
     assert {k: after[k] for k in keep} == {k: before[k] for k in keep}
     assert Contract.objects.get(app__slug="ticket-router").version == "1.2.0"

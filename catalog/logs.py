@@ -1,14 +1,50 @@
-"""One JSON object per log line in production, so log pipelines need no parsing rules."""
+"""One JSON object per log line in production, so log pipelines need no parsing rules.
+
+Every record carries the request id, the signed-in user and the app the request is about
+(its slug), set per request by ``catalog.middleware.RequestContextMiddleware`` in context
+variables, and the Celery task name inside workers; ``RequestIdLogFilter`` copies them onto
+the record, and ``JsonFormatter`` writes whichever are present.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 from datetime import UTC, datetime
+
+_user: ContextVar[str] = ContextVar("appkeeper_log_user", default="")
+_app: ContextVar[str] = ContextVar("appkeeper_log_app", default="")
+
+
+def current_user() -> str:
+    return _user.get()
+
+
+def current_app_slug() -> str:
+    return _app.get()
+
+
+def set_log_user(value: str):
+    return _user.set(value)
+
+
+def set_log_app(value: str):
+    return _app.set(value)
+
+
+def reset_log_context(user_token, app_token) -> None:
+    if app_token is not None:
+        _app.reset(app_token)
+    if user_token is not None:
+        _user.reset(user_token)
 
 
 class JsonFormatter(logging.Formatter):
-    _EXTRA = ("request_id", "user", "app", "task", "status", "duration_ms", "path", "method")
+    _EXTRA = (
+        "request_id", "user", "app", "task", "method", "path", "view", "status", "duration_ms",
+        "remote_addr",
+    )  # fmt: skip
 
     def format(self, record: logging.LogRecord) -> str:
         payload = {

@@ -10,7 +10,8 @@ from rest_framework.parsers import BaseParser, JSONParser
 
 
 def json_depth(value) -> int:
-    """Depth of nested containers, measured without recursion."""
+    """Depth of nested containers, measured without recursion; refuses NUL in any string
+    (PostgreSQL text and jsonb cannot store it)."""
     deepest = 0
     stack = [(value, 1)]
     while stack:
@@ -18,6 +19,11 @@ def json_depth(value) -> int:
         if isinstance(node, dict):
             deepest = max(deepest, depth)
             stack.extend((child, depth + 1) for child in node.values())
+            stack.extend((key, depth) for key in node)
+        elif isinstance(node, str):
+            if "\x00" in node:
+                # PostgreSQL text and jsonb cannot store NUL; refuse it here, not as a 500.
+                raise ParseError("JSON strings must not contain NUL (\\u0000) characters.")
         elif isinstance(node, list):
             deepest = max(deepest, depth)
             stack.extend((child, depth + 1) for child in node)

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Fuzz the REST API from its own OpenAPI schema with schemathesis, once per role.
+#
+# 1. Create a fresh database (PostgreSQL appkeeper_fuzz when reachable, else SQLite),
+#    migrate it and load the demo data.
+# 2. Issue API tokens for alice (owner), pat (platform team) and fin (finance).
+# 3. Start gunicorn on a free loopback port (never 8000) with throttles opened wide.
+# 4. Run `schemathesis run` with its default checks against /api/schema/ for each role,
+#    bounded by --max-examples so the whole script stays within a few minutes on 2 cores.
+# 5. Stop the server; exit non-zero if any role's run failed.
+#
+# Tunables: FUZZ_MAX_EXAMPLES (default 8), FUZZ_SEED, FUZZ_DATABASE_URL, FUZZ_ROLES,
+# FUZZ_EXTRA_ARGS (passed to schemathesis, e.g. "--include-path-regex /apps/").
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PY=${PYTHON:-$ROOT/.venv/bin/python}
+BIN=$(dirname "$PY")
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/appkeeper-fuzz.XXXXXX")
+REPORT_DIR=${FUZZ_REPORT_DIR:-$ROOT/var/schemathesis}
+MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-8}
+SEED=${FUZZ_SEED:-20261101}
+ROLES=${FUZZ_ROLES:-"alice pat fin"}
+SERVER_PID=""
+
+cleanup() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+export APPKEEPER_ENV=development
+export DEBUG=false
+export APPKEEPER_VAR_DIR="$WORK/var"
+export CELERY_TASK_ALWAYS_EAGER=true
+export APPKEEPER_THROTTLE_SENSITIVE=100000/min
+export APPKEEPER_THROTTLE_TELEMETRY=100000/min
+export APPKEEPER_LOGIN_MAX_ATTEMPTS=100000
+export LOG_LEVEL=WARNING
+mkdir -p "$APPKEEPER_VAR_DIR/celery/queue" "$APPKEEPER_VAR_DIR/celery/processed" "$REPORT_DIR"
+
+# 1. A fresh database.
+DEFAULT_PG=postgres://postgres@127.0.0.1:5432/appkeeper_fuzz
+if [[ -n "${FUZZ_DATABASE_URL:-}" ]]; then
+  export DATABASE_URL=$FUZZ_DATABASE_URL
+elif command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then
+  psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS appkeeper_fuzz WITH (FORCE)" >/dev/null
+  psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE appkeeper_fuzz" >/dev/null
+  export DATABASE_URL=$DEFAULT_PG
+else
+  export DATABASE_URL="sqlite:///$WORK/fuzz.sqlite3"
+fi
+echo "schemathesis: database ${DATABASE_URL%%\?*}"
+"$PY" manage.py migrate --noinput >/dev/null
+"$PY" manage.py load_demo >/dev/null
+
+# 2. Tokens.
+declare -A TOKENS
+for user in $ROLES; do
+  TOKENS[$user]=$("$PY" manage.py issue_token "$user" | tail -n1)
+done
+
+# 3. The server, on a free port.
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+[[ "$PORT" == 8000 ]] && PORT=8765
+"$BIN/gunicorn" config.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --timeout 60 \
+  --log-level warning --error-logfile "$REPORT_DIR/gunicorn.log" &
+SERVER_PID=$!
+for _ in $(seq 1 60); do
+  if "$PY" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/api/schema/', timeout=2)" 2>/dev/null; then
+    break
+  fi
+  sleep 0.5
+done
+
+# 4. One run per role.
+status=0
+for user in $ROLES; do
+  echo "schemathesis: fuzzing as $user (max $MAX_EXAMPLES examples per operation)"
+  # shellcheck disable=SC2086
+  # Run from the scratch folder: schemathesis keeps its example database in ./.schemathesis.
+  if ! (cd "$WORK" && "$BIN/schemathesis" --config-file "$ROOT/.ci/schemathesis.toml" \
+      run "http://127.0.0.1:$PORT/api/schema/" \
+      --url "http://127.0.0.1:$PORT" \
+      -H "Authorization: Token ${TOKENS[$user]}" \
+      --max-examples "$MAX_EXAMPLES" --seed "$SEED" --no-shrink \
+      --workers 1 --request-timeout 30 \
+      --report junit --report-junit-path "$REPORT_DIR/junit-$user.xml" \
+      ${FUZZ_EXTRA_ARGS:-}); then
+    echo "schemathesis: FAILURES as $user"
+    status=1
+  fi
+done
+
+# 5. Done.
+if [[ $status -ne 0 ]]; then
+  echo "schemathesis: failed (server log: $REPORT_DIR/gunicorn.log)"
+else
+  echo "schemathesis: all roles passed"
+fi
+exit $status

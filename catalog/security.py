@@ -1,0 +1,91 @@
+"""Login attempt limiting: slow down password guessing on the two sign-in forms.
+
+Failed POSTs to ``/login/`` and ``/admin/login/`` are counted per (client IP, username) in
+the Django cache. After ``APPKEEPER_LOGIN_MAX_ATTEMPTS`` failures within
+``APPKEEPER_LOGIN_WINDOW_SECONDS`` (the window starts at the first failure), further
+attempts for that pair are answered 429 without checking the password, until the window
+ends. A successful sign-in clears the count.
+
+A failure is recognised by what Django's LoginView does: it answers a failed POST by
+showing the form again (200) and a successful one with a redirect (302). Counting in the
+cache rather than the database keeps failures cheap and lets them expire on their own; use
+a shared cache (``CACHE_URL``, Redis) when several processes serve the site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import escape
+
+LOGIN_PATHS_EXTRA = ("/admin/login/",)
+
+
+def _login_paths() -> set[str]:
+    return {reverse("login"), *LOGIN_PATHS_EXTRA}
+
+
+def client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites
+    # it, and trusting it would let an attacker pick a fresh "IP" for every guess.
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def attempts_key(ip: str, username: str) -> str:
+    digest = hashlib.sha256(f"{ip}\0{username.strip().lower()}".encode()).hexdigest()[:32]
+    return f"appkeeper:login-fail:{digest}"
+
+
+def record_failure(key: str, window: int) -> int:
+    """Count one failure; the first one opens the window. Returns the count so far."""
+    if cache.add(key, 1, timeout=window):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window)
+        return 1
+
+
+class LoginRateLimitMiddleware:
+    """Answer 429 to sign-in POSTs for an (IP, username) pair that failed too often."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST" or request.path not in _login_paths():
+            return self.get_response(request)
+        limit = settings.APPKEEPER_LOGIN_MAX_ATTEMPTS
+        window = settings.APPKEEPER_LOGIN_WINDOW_SECONDS
+        username = request.POST.get("username", "")[:150]
+        key = attempts_key(client_ip(request), username)
+        if (cache.get(key) or 0) >= limit:
+            return self._refuse(window)
+        response = self.get_response(request)
+        if response.status_code == 200:
+            record_failure(key, window)
+        elif 300 <= response.status_code < 400:
+            cache.delete(key)
+        return response
+
+    @staticmethod
+    def _refuse(window: int) -> HttpResponse:
+        minutes = max(1, round(window / 60))
+        message = (
+            "Too many failed sign-in attempts for this account from your address. "
+            f"Wait up to {minutes} minute{'s' if minutes != 1 else ''} and try again, "
+            "or ask the platform team to help."
+        )
+        response = HttpResponse(
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Too many sign-in attempts · Appkeeper</title></head><body>"
+            f"<h1>Too many sign-in attempts</h1><p>{escape(message)}</p></body></html>",
+            status=429,
+        )
+        response["Retry-After"] = str(window)
+        return response

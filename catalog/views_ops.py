@@ -1,0 +1,272 @@
+"""The operations page: is Appkeeper itself healthy, and what does the fleet look like?
+
+For the platform team only. Everything on it is computed in a fixed number of queries,
+whatever the size of the fleet:
+
+1. Beat tasks: the newest run of each scheduled task (one query over JobRun).
+2. Queue depth: Redis ``LLEN`` of the Celery queue, or the files in the file-system
+   transport's folder; "unknown" for any other broker.
+3. Telemetry freshness: live apps bucketed by the age of their last heartbeat (one
+   aggregate query), drawn as an inline SVG bar chart.
+4. Integration topology: the ``depends_on`` graph of live apps that take part in one
+   (two queries), laid out in layers server-side and drawn as SVG.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from catalog import roles
+from catalog.choices import AppState
+from catalog.models import JobRun, MicroApp
+from catalog.panels import NavEntry, register_nav
+
+# The topology picture stays readable (and cheap) up to this many apps; beyond it the page
+# says how many were left out.
+TOPOLOGY_LIMIT = 300
+FRESHNESS_BUCKETS = ("< 1 h", "< 24 h", "< 7 d", "older", "never")
+
+
+def register() -> None:
+    register_nav(NavEntry(label="Operations", url_name="ops", visible=roles.is_platform, order=90))
+
+
+# --- 1. beat tasks --------------------------------------------------------------------
+
+
+def beat_tasks() -> list[dict]:
+    """Each scheduled task (and any other task that ran) with its newest run and outcome."""
+    from config.celery import app as celery_app
+
+    schedule = {entry["task"]: key for key, entry in celery_app.conf.beat_schedule.items()}
+    latest_ids = (
+        JobRun.objects.values("task")
+        .annotate(
+            latest=Max("pk"),
+            last_success=Max("finished_at", filter=Q(outcome=JobRun.Outcome.SUCCESS)),
+        )
+        .order_by()
+    )
+    by_task = {row["task"]: row for row in latest_ids}
+    runs = JobRun.objects.in_bulk([row["latest"] for row in by_task.values()])
+    rows = []
+    for task in sorted(set(schedule) | set(by_task)):
+        info = by_task.get(task)
+        rows.append(
+            {
+                "task": task,
+                "schedule": schedule.get(task, ""),
+                "run": runs.get(info["latest"]) if info else None,
+                "last_success": info["last_success"] if info else None,
+            }
+        )
+    return rows
+
+
+# --- 2. queue depth -------------------------------------------------------------------
+
+
+def queue_depth(queue: str = "celery") -> int | None:
+    """Messages waiting in the default queue, or None when the broker cannot tell us."""
+    url = settings.CELERY_BROKER_URL
+    try:
+        if url.startswith(("redis://", "rediss://")):
+            import redis
+
+            client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+            try:
+                return int(client.llen(queue))
+            finally:
+                client.close()
+        if url.startswith("filesystem://"):
+            folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in", ""))
+            if not folder.is_dir():
+                return 0
+            return sum(1 for p in folder.iterdir() if p.suffix == ".msg")
+    except Exception:
+        return None
+    return None
+
+
+# --- 3. telemetry freshness -----------------------------------------------------------
+
+
+def telemetry_freshness() -> list[dict]:
+    """Live apps by age of their last heartbeat, in FRESHNESS_BUCKETS order (one query)."""
+    now = timezone.now()
+    hour, day, week = (now - timedelta(hours=1), now - timedelta(days=1), now - timedelta(days=7))
+    counts = MicroApp.objects.live().aggregate(
+        b0=Count("pk", filter=Q(last_seen_at__gte=hour)),
+        b1=Count("pk", filter=Q(last_seen_at__lt=hour, last_seen_at__gte=day)),
+        b2=Count("pk", filter=Q(last_seen_at__lt=day, last_seen_at__gte=week)),
+        b3=Count("pk", filter=Q(last_seen_at__lt=week)),
+        b4=Count("pk", filter=Q(last_seen_at__isnull=True)),
+    )
+    values = [counts[f"b{i}"] for i in range(len(FRESHNESS_BUCKETS))]
+    peak = max(values) or 1
+    width = 360
+    return [
+        {
+            "label": label,
+            "count": value,
+            "y": 8 + index * 30,
+            "width": round(width * value / peak, 1),
+            "css": f"bucket-{index}",
+        }
+        for index, (label, value) in enumerate(zip(FRESHNESS_BUCKETS, values, strict=True))
+    ]
+
+
+# --- 4. topology ----------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    pk: int
+    slug: str
+    state: str
+    layer: int = 0
+    x: float = 0
+    y: float = 0
+
+
+def layered_layout(
+    nodes: dict[int, Node], edges: list[tuple[int, int]], *, col: int = 190, row: int = 34
+) -> tuple[int, int]:
+    """Place nodes in columns by longest dependency path (a dependency sits left of its
+    dependents) and order each column by the mean position of its dependencies, a cheap
+    barycentre pass that removes most crossings. Cycles are broken by ignoring back edges
+    found during the depth-first walk. Returns the picture's width and height."""
+    deps: dict[int, list[int]] = defaultdict(list)
+    for source, target in edges:  # source depends on target
+        deps[source].append(target)
+    state: dict[int, int] = {}  # 1 = on the stack, 2 = done
+
+    for start in nodes:
+        if start in state:
+            continue
+        stack = [(start, iter(deps[start]))]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            advanced = False
+            for child in children:
+                if child not in nodes or state.get(child) == 1:
+                    continue  # outside the picture, or a back edge of a cycle
+                if child not in state:
+                    state[child] = 1
+                    stack.append((child, iter(deps[child])))
+                    advanced = True
+                    break
+            if advanced:
+                continue
+            stack.pop()
+            state[node] = 2
+            done = [nodes[c].layer for c in deps[node] if c in nodes and state.get(c) == 2]
+            nodes[node].layer = 1 + max(done) if done else 0
+
+    columns: dict[int, list[Node]] = defaultdict(list)
+    for node in nodes.values():
+        columns[node.layer].append(node)
+    for layer in sorted(columns):
+        column = columns[layer]
+        if layer == 0:
+            column.sort(key=lambda n: n.slug)
+        else:
+            column.sort(
+                key=lambda n: (
+                    sum(nodes[d].y for d in deps[n.pk] if d in nodes)
+                    / max(1, sum(1 for d in deps[n.pk] if d in nodes)),
+                    n.slug,
+                )
+            )
+        for index, node in enumerate(column):
+            node.x = 10 + layer * col
+            node.y = 10 + index * row
+    width = 10 + (max(columns) + 1 if columns else 1) * col
+    height = 20 + max((len(c) for c in columns.values()), default=1) * row
+    return width, height
+
+
+def topology() -> dict:
+    """Live apps with a dependency edge, laid out for the SVG picture (two queries)."""
+    through = MicroApp.depends_on.through
+    edge_rows = list(
+        through.objects.exclude(from_microapp__state=AppState.RETIRED)
+        .exclude(to_microapp__state=AppState.RETIRED)
+        .values_list("from_microapp_id", "to_microapp_id")
+        .order_by("from_microapp_id", "to_microapp_id")
+    )
+    ids = sorted({pk for edge in edge_rows for pk in edge})
+    total = len(ids)
+    ids = set(ids[:TOPOLOGY_LIMIT])
+    nodes = {
+        pk: Node(pk=pk, slug=slug, state=state)
+        for pk, slug, state in MicroApp.objects.filter(pk__in=ids)
+        .values_list("pk", "slug", "state")
+        .order_by()
+    }
+    edges = [(a, b) for a, b in edge_rows if a in nodes and b in nodes]
+    width, height = layered_layout(nodes, edges)
+    box_w, box_h = 160, 24
+    lines = []
+    for source, target in edges:
+        a, b = nodes[source], nodes[target]
+        # Arrow from the dependent (right) to its dependency (left).
+        x1, y1 = a.x, a.y + box_h / 2
+        x2, y2 = b.x + box_w, b.y + box_h / 2
+        if a.layer <= b.layer:  # a back edge of a cycle: draw it as a curve below
+            path = f"M{x1},{y1} C{x1 - 40},{y1 + 40} {x2 + 40},{y2 + 40} {x2},{y2}"
+        else:
+            mid = (x1 + x2) / 2
+            path = f"M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}"
+        lines.append({"d": path})
+    return {
+        "nodes": sorted(nodes.values(), key=lambda n: (n.layer, n.y)),
+        "edges": lines,
+        "width": math.ceil(width),
+        "height": math.ceil(height),
+        "box_w": box_w,
+        "box_h": box_h,
+        "total": total,
+        "shown": len(nodes),
+    }
+
+
+# --- the page -------------------------------------------------------------------------
+
+
+@login_required
+def ops_page(request: HttpRequest) -> HttpResponse:
+    if not roles.is_platform(request.user):
+        raise PermissionDenied("The operations page is for the platform team.")
+    context = {
+        "tasks": beat_tasks(),
+        "queue_depth": queue_depth(),
+        "broker": settings.CELERY_BROKER_URL.split("://", 1)[0],
+        "freshness": telemetry_freshness(),
+        "heartbeat_hours": settings.APPKEEPER_HEARTBEAT_HOURS,
+        "topology": topology(),
+        "now": timezone.now(),
+    }
+    return render(request, "catalog/ops.html", context)
+
+
+@csrf_exempt
+def bench_noop(request: HttpRequest) -> HttpResponse:
+    """Benchmark floor (APPKEEPER_BENCH_ENDPOINTS only): read the body, answer 204."""
+    _ = request.body
+    return HttpResponse(status=204)

@@ -1,0 +1,107 @@
+"""The operations page: platform team only, fixed queries, SVG pictures, queue depth."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from catalog import views_ops
+from catalog.models import JobRun
+from catalog.panels import nav_for
+from tests.factories import MicroAppFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _fleet(n: int, team) -> None:
+    now = timezone.now()
+    apps = [
+        MicroAppFactory(team=team, state="active", last_seen_at=now - timedelta(hours=i * 7))
+        for i in range(n)
+    ]
+    for index, app in enumerate(apps[1:], start=1):
+        app.depends_on.add(apps[(index - 1) // 2])
+    for index in range(n):
+        JobRun.objects.create(task=f"task.{index % 4}", outcome="success", finished_at=now)
+
+
+def test_only_the_platform_team_sees_the_page_and_its_nav_entry(client, alice, pat):
+    client.force_login(alice)
+    assert client.get("/ops/").status_code == 403
+    assert "ops" not in [e.url_name for e in nav_for(alice)]
+    assert "ops" in [e.url_name for e in nav_for(pat)]
+    client.force_login(pat)
+    assert client.get("/ops/").status_code == 200
+
+
+def test_page_shows_tasks_freshness_and_topology(client, pat):
+    team = TeamFactory()
+    _fleet(6, team)
+    JobRun.objects.create(task="lifecycle.expire_apps", outcome="failure", error="Boom")
+    client.force_login(pat)
+    html = client.get("/ops/").content.decode()
+    assert "lifecycle.expire_apps" in html
+    assert "Failed" in html
+    assert "catalog.send_notifications" in html  # scheduled, never ran
+    assert 'aria-label="Telemetry freshness bar chart"' in html
+    assert 'aria-label="App dependency graph"' in html
+    assert html.count('class="topo-edge"') == 5
+
+
+def _queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/ops/").status_code == 200
+    return len(queries)
+
+
+def test_the_page_takes_the_same_queries_for_a_small_and_a_larger_fleet(client, pat):
+    team = TeamFactory()
+    client.force_login(pat)
+    _fleet(3, team)
+    small = _queries(client)
+    _fleet(40, team)
+    assert _queries(client) == small
+    assert small <= 12
+
+
+def test_layout_puts_dependencies_left_of_dependents_and_survives_cycles():
+    nodes = {i: views_ops.Node(pk=i, slug=f"app-{i}", state="active") for i in range(1, 5)}
+    edges = [(2, 1), (3, 2), (4, 1), (1, 3)]  # 1 -> 3 closes a cycle
+    width, height = views_ops.layered_layout(nodes, edges)
+    assert width > 0 and height > 0
+    assert nodes[4].x > nodes[1].x
+    assert len({(n.x, n.y) for n in nodes.values()}) == 4
+
+
+def test_queue_depth_reads_the_filesystem_transport(settings, tmp_path):
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path)}
+    for index in range(3):
+        (tmp_path / f"{index}.msg").write_text("{}")
+    assert views_ops.queue_depth() == 3
+
+
+def test_queue_depth_reads_redis(settings):
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        client.delete("appkeeper-test-queue")
+        client.rpush("appkeeper-test-queue", "a", "b")
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.CELERY_BROKER_URL = url
+    try:
+        assert views_ops.queue_depth("appkeeper-test-queue") == 2
+    finally:
+        client.delete("appkeeper-test-queue")
+
+
+def test_queue_depth_is_unknown_for_other_brokers(settings):
+    settings.CELERY_BROKER_URL = "amqp://guest@127.0.0.1//"
+    assert views_ops.queue_depth() is None

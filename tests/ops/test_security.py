@@ -1,0 +1,69 @@
+"""Sign-in attempts are limited per (client IP, username)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    settings.APPKEEPER_LOGIN_MAX_ATTEMPTS = 3
+    settings.APPKEEPER_LOGIN_WINDOW_SECONDS = 600
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _login(client, username, password, path="/login/", ip="198.51.100.7"):
+    return client.post(path, {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_repeated_failures_are_answered_429_with_a_clear_message(client, alice):
+    for _ in range(3):
+        assert _login(client, "alice", "wrong").status_code == 200
+    refused = _login(client, "alice", PASSWORD)  # even the right password waits
+    assert refused.status_code == 429
+    assert b"Too many failed sign-in attempts" in refused.content
+    assert refused["Retry-After"] == "600"
+
+
+def test_the_limit_is_per_username_and_per_address(client, alice, bob):
+    for _ in range(3):
+        _login(client, "alice", "wrong")
+    assert _login(client, "bob", PASSWORD).status_code == 302
+    assert _login(client, "alice", PASSWORD, ip="198.51.100.8").status_code == 302
+
+
+def test_a_successful_sign_in_clears_the_count(client, alice):
+    for _ in range(2):
+        _login(client, "alice", "wrong")
+    assert _login(client, "alice", PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(2):
+        assert _login(client, "alice", "wrong").status_code == 200
+    assert _login(client, "alice", PASSWORD).status_code == 302
+
+
+def test_the_admin_login_is_limited_too(client, pat):
+    for _ in range(3):
+        assert _login(client, "pat", "wrong", path="/admin/login/").status_code == 200
+    assert _login(client, "pat", PASSWORD, path="/admin/login/").status_code == 429
+
+
+def test_usernames_are_compared_case_insensitively(client, alice):
+    for name in ("alice", "ALICE", "Alice"):
+        _login(client, name, "wrong")
+    assert _login(client, "alice", PASSWORD).status_code == 429
+
+
+def test_the_window_expires(client, alice, settings):
+    for _ in range(3):
+        _login(client, "alice", "wrong")
+    assert _login(client, "alice", PASSWORD).status_code == 429
+    cache.clear()  # what the cache does at the end of the window
+    assert _login(client, "alice", PASSWORD).status_code == 302

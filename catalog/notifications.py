@@ -6,11 +6,28 @@ nothing, and the unique dedupe key means a job that runs twice notifies once.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
 
 from catalog.choices import PLATFORM_GROUP, NotificationChannel
 from catalog.models import MicroApp, Notification
+
+logger = logging.getLogger(__name__)
 
 
 def notify(
@@ -99,3 +116,269 @@ def notify_platform_team(
         if note:
             out.append(note)
     return out
+
+
+# --- bulk writes (jobs) ------------------------------------------------------------------
+
+
+def owner_notifications(
+    *,
+    app: MicroApp,
+    kind: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    link: str = "",
+    team_contact: bool = True,
+) -> list[Notification]:
+    """Unsaved outbox rows for the app's owner, its team's contact address and its team
+    webhook, for jobs that queue many at once with :func:`queue` (``app.owner`` and
+    ``app.team`` should be select_related)."""
+    common = {"app": app, "kind": kind, "subject": subject, "body": body, "link": link}
+    notes = [Notification(recipient=app.owner, dedupe_key=f"{dedupe_key}:owner"[:200], **common)]
+    team = app.team
+    if team_contact and team.contact_email:
+        notes.append(Notification(team=team, dedupe_key=f"{dedupe_key}:team"[:200], **common))
+    if team.webhook_url:
+        notes.append(
+            Notification(
+                team=team,
+                channel=NotificationChannel.WEBHOOK,
+                dedupe_key=f"{dedupe_key}:webhook"[:200],
+                **common,
+            )
+        )
+    return notes
+
+
+def queue(notes: Iterable[Notification]) -> None:
+    """Insert outbox rows in bulk; a row whose dedupe key was queued before is skipped, so
+    a job that runs twice, or on two workers at once, still notifies once."""
+    Notification.objects.bulk_create(list(notes), ignore_conflicts=True, batch_size=500)
+
+
+# --- the drainer -------------------------------------------------------------------------
+
+MAX_ATTEMPTS = 8
+BATCH_SIZE = 50
+# A claimed row is invisible to other workers for this long; a worker that dies mid-batch
+# leaves its rows to be retried once the lease runs out (at-least-once, never lost).
+LEASE = timedelta(minutes=10)
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=6)
+WEBHOOK_TIMEOUT_SECONDS = 5
+
+
+@dataclass
+class SendResult:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    gave_up: int = 0
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before attempt ``attempts + 1``: 1, 2, 4 ... minutes, at most six hours."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def pending() -> models.QuerySet[Notification]:
+    """Rows to deliver now: unsent, not given up, not leased to another worker."""
+    now = timezone.now()
+    return Notification.objects.filter(
+        sent_at__isnull=True,
+        channel__in=[NotificationChannel.EMAIL, NotificationChannel.WEBHOOK],
+        attempts__lt=MAX_ATTEMPTS,
+    ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+
+def claim(*, limit: int = BATCH_SIZE) -> list[Notification]:
+    """Lease up to ``limit`` due rows to this worker; two workers never get the same row.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` hands concurrent workers disjoint rows, and the
+    lease written in the same transaction hides them from later ones. SQLite: the write
+    transaction is ``BEGIN IMMEDIATE`` (settings), which serialises the claims.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            pending()
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient", "team", "app")
+            .order_by("created_at", "pk")[:limit]
+        )
+        if rows:
+            Notification.objects.filter(pk__in=[n.pk for n in rows]).update(
+                attempts=F("attempts") + 1, next_attempt_at=now + LEASE
+            )
+    for note in rows:
+        note.attempts += 1
+    return rows
+
+
+def absolute(link: str) -> str:
+    if not link or link.startswith(("http://", "https://")):
+        return link
+    return settings.APPKEEPER_BASE_URL.rstrip("/") + "/" + link.lstrip("/")
+
+
+def email_address(note: Notification) -> str:
+    if note.recipient_id:
+        return note.recipient.email if note.recipient.is_active else ""
+    return note.team.contact_email if note.team_id else ""
+
+
+def email_message(note: Notification, address: str) -> EmailMessage:
+    body = note.body
+    if note.link:
+        body = f"{body}\n\n{absolute(note.link)}"
+    body += "\n\n-- \nAppkeeper, the micro-app catalog"
+    return EmailMessage(subject=f"[Appkeeper] {note.subject}", body=body, to=[address])
+
+
+def sign_webhook(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64 HMAC-SHA256(secret, "id.timestamp.body")>`` (Standard Webhooks)."""
+    if secret.startswith("whsec_"):
+        key = base64.b64decode(secret.removeprefix("whsec_") + "==")
+    else:
+        key = secret.encode()
+    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+def webhook_request(note: Notification) -> tuple[str, bytes, dict[str, str]]:
+    """URL, body and headers of the signed POST for a webhook row. The message id stays
+    the same on every retry so the receiver can deduplicate."""
+    team = note.team
+    payload = {
+        "type": f"appkeeper.{note.kind}",
+        "timestamp": note.created_at.isoformat(),
+        "data": {
+            "app": note.app.slug if note.app_id else None,
+            "team": team.slug,
+            "subject": note.subject,
+            "body": note.body,
+            "link": absolute(note.link),
+        },
+    }
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    msg_id = f"msg_appkeeper_{note.pk}"
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Appkeeper-Webhooks/1",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+    }
+    if team.webhook_secret:
+        headers["webhook-signature"] = sign_webhook(team.webhook_secret, msg_id, timestamp, body)
+    return team.webhook_url, body, headers
+
+
+def post_webhook(url: str, body: bytes, headers: dict[str, str]) -> None:
+    """POST and raise unless the receiver answers 2xx (the one place HTTP leaves us)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+        if not 200 <= response.status < 300:
+            raise OSError(f"HTTP {response.status}")
+
+
+def send_pending(*, limit: int = BATCH_SIZE) -> SendResult:
+    """Deliver one batch of the outbox.
+
+    1. Claim up to ``limit`` due rows (see :func:`claim`): each row is leased to this
+       worker and its attempt counted before anything leaves the machine.
+    2. Email rows go through Django's email backend on one connection (console in
+       development, SMTP by environment); webhook rows are POSTed to the team's URL,
+       signed in the Standard Webhooks scheme with the team's secret.
+    3. Record the outcome in two statements: delivered rows get ``sent_at``; failed rows
+       get ``last_error`` and ``next_attempt_at`` with exponential backoff, or are given
+       up after ``MAX_ATTEMPTS`` (they stay in the outbox, visible in the admin).
+    Query count is fixed per batch: one claim, one lease, two outcome writes.
+    """
+    rows = claim(limit=limit)
+    result = SendResult(claimed=len(rows))
+    if not rows:
+        return result
+    delivered: list[int] = []
+    failures: list[Notification] = []
+    connection = None
+
+    def fail(note: Notification, error: str, *, permanent: bool = False) -> None:
+        note.last_error = error[:2000]
+        if permanent or note.attempts >= MAX_ATTEMPTS:
+            note.next_attempt_at = None
+            note.attempts = max(note.attempts, MAX_ATTEMPTS)
+            result.gave_up += 1
+        else:
+            note.next_attempt_at = timezone.now() + backoff(note.attempts)
+        failures.append(note)
+
+    for note in rows:
+        if note.channel == NotificationChannel.WEBHOOK:
+            if not (note.team_id and note.team.webhook_url):
+                fail(note, "The team has no webhook URL.", permanent=True)
+                continue
+            try:
+                post_webhook(*webhook_request(note))
+            except Exception as exc:  # any network or HTTP failure is retried later
+                fail(note, f"{exc.__class__.__name__}: {exc}")
+                continue
+            delivered.append(note.pk)
+            continue
+        address = email_address(note)
+        if not address:
+            fail(note, "No email address for this recipient.", permanent=True)
+            continue
+        try:
+            if connection is None:
+                connection = get_connection(fail_silently=False)
+                connection.open()
+            connection.send_messages([email_message(note, address)])
+        except Exception as exc:  # SMTP trouble: retry with backoff
+            fail(note, f"{exc.__class__.__name__}: {exc}")
+            connection = _close_quietly(connection)
+            continue
+        delivered.append(note.pk)
+    _close_quietly(connection)
+
+    if delivered:
+        Notification.objects.filter(pk__in=delivered).update(
+            sent_at=timezone.now(), next_attempt_at=None, last_error=""
+        )
+    if failures:
+        Notification.objects.bulk_update(
+            failures, ["last_error", "next_attempt_at", "attempts"], batch_size=500
+        )
+    result.sent = len(delivered)
+    result.failed = len(failures)
+    if failures:
+        logger.warning("Notifications: %d of %d deliveries failed", len(failures), len(rows))
+    return result
+
+
+def _close_quietly(connection) -> None:
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:
+            logger.warning("Could not close the email connection", exc_info=True)
+    return None
+
+
+# --- in-app --------------------------------------------------------------------------------
+
+
+def unread_for(user) -> models.QuerySet[Notification]:
+    """The user's notifications not yet read in the app (every channel they receive)."""
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user, read_at__isnull=True)
+
+
+def mark_read(*, user, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's notifications read (all of them, or just ``ids``); returns how many."""
+    rows = unread_for(user)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return rows.update(read_at=timezone.now())

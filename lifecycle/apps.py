@@ -6,3 +6,10 @@ class LifecycleConfig(AppConfig):
 
     name = "lifecycle"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Panels on the app page and the dashboard, and the nav entries (catalog renders
+        # them without importing lifecycle).
+        from lifecycle import panels
+
+        panels.register()

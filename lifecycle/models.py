@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from catalog.models import MicroApp, Region
+from lifecycle.choices import (
+    SunsetDecision,
+    SunsetOutcome,
+    SunsetReason,
+    SunsetResponse,
+    SunsetStatus,
+)
+from lifecycle.querysets import ReminderQuerySet, SunsetCaseQuerySet, UsageReportQuerySet
 
 
 class UsageReport(models.Model):
@@ -27,6 +38,8 @@ class UsageReport(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = UsageReportQuerySet.as_manager()
+
     class Meta:
         ordering = ["-date", "app_id", "region_id"]
         constraints = [
@@ -36,3 +49,150 @@ class UsageReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app_id} {self.region_id} {self.date}"
+
+
+class Renewal(models.Model):
+    """An owner's statement that an app is still needed, extending its expiry; kept forever."""
+
+    app = models.ForeignKey(MicroApp, on_delete=models.PROTECT, related_name="renewals")
+    renewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="renewals"
+    )
+    justification = models.TextField()
+    renewed_at = models.DateTimeField(default=timezone.now)
+    previous_state = models.CharField(max_length=20)
+    previous_expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-renewed_at", "-pk"]
+        indexes = [models.Index(fields=["app", "-renewed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.app} renewed until {self.expires_at:%Y-%m-%d}"
+
+
+class Reminder(models.Model):
+    """One expiry reminder sent for one expiry period.
+
+    The period is identified by the ``expires_at`` the reminder was about: a renewal moves
+    ``expires_at`` and so starts a new period. The unique constraint is what makes each
+    reminder go out exactly once per period, however often or concurrently the job runs.
+    """
+
+    app = models.ForeignKey(MicroApp, on_delete=models.PROTECT, related_name="reminders")
+    expires_at = models.DateTimeField()
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app", "expires_at", "days_before"], name="reminder_once_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app_id}: {self.days_before} days before {self.expires_at:%Y-%m-%d}"
+
+
+class SunsetCase(models.Model):
+    """A retirement workflow: opened for low usage or an unrenewed expiry, answered by the
+    owner (accept or contest), decided by the platform team when contested, closed once."""
+
+    app = models.ForeignKey(MicroApp, on_delete=models.PROTECT, related_name="sunset_cases")
+    reason = models.CharField(max_length=20, choices=SunsetReason.choices)
+    opened_at = models.DateTimeField(default=timezone.now)
+    grace_ends_at = models.DateTimeField(db_index=True)
+    # The numbers that triggered the case (trailing requests, threshold...), as shown to
+    # the owner at the time.
+    figures = models.JSONField(default=dict, blank=True)
+    response = models.CharField(max_length=10, choices=SunsetResponse.choices, blank=True)
+    justification = models.TextField(blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=10, choices=SunsetDecision.choices, blank=True)
+    decision_comment = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=SunsetOutcome.choices, blank=True)
+
+    objects = SunsetCaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            # One open case per app, whatever races happen between the daily jobs.
+            models.UniqueConstraint(
+                fields=["app"], condition=Q(closed_at__isnull=True), name="sunset_one_open_per_app"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Sunset case #{self.pk} for {self.app} ({self.get_reason_display().lower()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def status(self) -> str:
+        if self.closed_at is not None:
+            return SunsetStatus.CLOSED
+        if self.response == SunsetResponse.CONTEST:
+            return SunsetStatus.AWAITING_DECISION
+        return SunsetStatus.AWAITING_OWNER
+
+    def get_status_display(self) -> str:
+        return SunsetStatus(self.status).label
+
+    @property
+    def can_respond(self) -> bool:
+        return self.is_open and not self.response and timezone.now() <= self.grace_ends_at
+
+    @property
+    def can_decide(self) -> bool:
+        return self.is_open and self.response == SunsetResponse.CONTEST
+
+
+class TelemetryDelivery(models.Model):
+    """One accepted telemetry call, kept so a repeated ``webhook-id`` gets the same answer.
+
+    Standard Webhooks senders retry with the same id; the unique constraint makes two
+    concurrent identical deliveries store their reports once, and the body hash tells a
+    retry (same body: same answer) from a reused id (different body: 422).
+    """
+
+    app = models.ForeignKey(MicroApp, on_delete=models.PROTECT, related_name="+")
+    webhook_id = models.CharField(max_length=200)
+    body_sha256 = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(default=202)
+    response = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app", "webhook_id"], name="telemetry_delivery_once_per_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app_id} {self.webhook_id}"

@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from catalog.choices import FINANCE_GROUP, PLATFORM_GROUP, AppState
 from catalog.models import AuditEvent, MicroApp, Region, Team
-from lifecycle.models import UsageReport
+from lifecycle import services as lifecycle_services
+from lifecycle.choices import SunsetReason, SunsetResponse
+from lifecycle.models import Renewal, SunsetCase, UsageReport
 
 DEMO_PASSWORD = "appkeeper"
 
@@ -70,10 +72,12 @@ class Command(BaseCommand):
             users = self._users(teams)
             created = self._apps(teams, users, regions)
             usage = self._usage(regions, usage_days)
+            lifecycle = self._lifecycle(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(regions)} regions, {len(teams)} teams, {len(users)} users, "
-                f"{MicroApp.objects.count()} apps ({created} new), {usage} new usage rows."
+                f"{MicroApp.objects.count()} apps ({created} new), {usage} new usage rows, "
+                f"{lifecycle} new renewals and sunset cases."
             )
         )
         self.stdout.write(
@@ -242,3 +246,53 @@ class Command(BaseCommand):
                     )
         UsageReport.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
         return len(rows)
+
+    def _lifecycle(self, users) -> int:
+        """Renewals, reminders and sunset cases, so every lifecycle screen has something to
+        show. Each is created only when the app has none, so a rerun adds nothing."""
+        now = timezone.now()
+        grace = timedelta(days=settings.APPKEEPER_SUNSET_RESPONSE_DAYS)
+        created = 0
+        renewed = set(Renewal.objects.values_list("app_id", flat=True))
+        with_case = set(SunsetCase.objects.values_list("app_id", flat=True))
+        apps = MicroApp.objects.select_related("owner").order_by("pk")
+        for index, app in enumerate(apps):
+            if app.state == AppState.ACTIVE and index % 3 == 0 and app.pk not in renewed:
+                Renewal.objects.create(
+                    app=app,
+                    renewed_by=app.owner,
+                    justification="Still used every day by the team; owner confirmed at the "
+                    "quarterly review.",
+                    renewed_at=now - timedelta(days=40),
+                    previous_state=AppState.ACTIVE,
+                    previous_expires_at=app.expires_at - timedelta(days=90),
+                    expires_at=app.expires_at,
+                )
+                created += 1
+            if app.state == AppState.SUNSETTING and app.pk not in with_case:
+                low_usage = index % 2 == 1
+                case = SunsetCase.objects.create(
+                    app=app,
+                    reason=SunsetReason.LOW_USAGE if low_usage else SunsetReason.EXPIRED,
+                    opened_at=now - timedelta(days=4),
+                    grace_ends_at=now - timedelta(days=4) + grace,
+                    figures=(
+                        {"requests": 42, "errors": 0, "cost": "0.02", "days": 90,
+                         "threshold": settings.APPKEEPER_SUNSET_MIN_REQUESTS}
+                        if low_usage
+                        else {"expired_at": app.expires_at.isoformat(), "grace_days": 30}
+                    ),
+                )  # fmt: skip
+                if low_usage:
+                    # One contest for the platform team (pat) to decide.
+                    case.response = SunsetResponse.CONTEST
+                    case.justification = (
+                        "Used at quarter end for the finance close; usage is seasonal."
+                    )
+                    case.responded_by = app.owner
+                    case.responded_at = now - timedelta(days=2)
+                    case.save()
+                created += 1
+        # Reminders for apps expiring within 30 days (unique per period: idempotent).
+        lifecycle_services.reminders_send(now=now)
+        return created

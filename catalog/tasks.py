@@ -1,0 +1,33 @@
+"""Celery tasks of the registry: thin wrappers over ``catalog.services`` (schedules live in
+``config/celery.py``). Each is safe to run twice or on two workers at once."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from catalog import notifications, services
+
+
+@shared_task(name="catalog.escalate_overdue_reviews")
+def escalate_overdue_reviews() -> int:
+    """Hourly: escalate reviews past their due time to the platform team, each once."""
+    return services.reviews_escalate_overdue()
+
+
+@shared_task(name="catalog.send_notifications")
+def send_notifications(batches: int = 20) -> dict:
+    """Every minute: drain the Notification outbox (email and signed team webhooks).
+
+    1. Claim a batch of due rows (leased, so two workers never send the same one).
+    2. Deliver it; failures are retried later with exponential backoff.
+    3. Repeat while batches come back full, at most ``batches`` times per run, so one run
+       stays well inside the task time limit and the next beat picks up the rest.
+    """
+    total = notifications.SendResult()
+    for _ in range(batches):
+        result = notifications.send_pending()
+        for field in ("claimed", "sent", "failed", "gave_up"):
+            setattr(total, field, getattr(total, field) + getattr(result, field))
+        if result.claimed < notifications.BATCH_SIZE:
+            break
+    return vars(total)

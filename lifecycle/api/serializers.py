@@ -1,0 +1,112 @@
+"""How renewals, secrets, sunset cases and telemetry read and write over the API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from lifecycle.choices import SunsetDecision, SunsetResponse, SunsetStatus
+from lifecycle.models import Renewal, SunsetCase
+from lifecycle.services import JUSTIFICATION_MIN_CHARS
+from lifecycle.telemetry import MAX_REPORTS
+
+
+class RenewSerializer(serializers.Serializer):
+    justification = serializers.CharField(min_length=JUSTIFICATION_MIN_CHARS, max_length=4000)
+
+
+class RenewalSerializer(serializers.ModelSerializer):
+    app = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    renewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    app_state = serializers.CharField(source="app.state", read_only=True)
+
+    class Meta:
+        model = Renewal
+        fields = [
+            "id", "app", "renewed_by", "justification", "renewed_at", "previous_state",
+            "previous_expires_at", "expires_at", "app_state",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Shown once: store it in the app's secret store.")
+    previous_secret_valid_until = serializers.DateTimeField(allow_null=True)
+
+
+class SunsetCaseSerializer(serializers.ModelSerializer):
+    app = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    app_name = serializers.CharField(source="app.name", read_only=True)
+    team = serializers.CharField(source="app.team.slug", read_only=True)
+    status = serializers.ChoiceField(choices=SunsetStatus.choices, read_only=True)
+    responded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api:sunset-case-detail")
+
+    class Meta:
+        model = SunsetCase
+        fields = [
+            "id", "url", "app", "app_name", "team", "reason", "status", "opened_at",
+            "grace_ends_at", "figures", "response", "justification", "responded_by",
+            "responded_at", "decision", "decision_comment", "decided_by", "decided_at",
+            "closed_at", "outcome",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SunsetRespondSerializer(serializers.Serializer):
+    response = serializers.ChoiceField(choices=SunsetResponse.choices)
+    justification = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=4000,
+        help_text=f"Required to contest: at least {JUSTIFICATION_MIN_CHARS} characters.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        text = attrs.get("justification", "").strip()
+        if attrs["response"] == SunsetResponse.CONTEST and len(text) < JUSTIFICATION_MIN_CHARS:
+            raise serializers.ValidationError(
+                {"justification": f"Explain in at least {JUSTIFICATION_MIN_CHARS} characters."}
+            )
+        return attrs
+
+
+class SunsetDecideSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=SunsetDecision.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+# --- telemetry (documentation only: the view reads and checks the raw bytes itself) --------
+
+
+class TelemetryReportSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="UTC day; not in the future, at most 400 days old.")
+    region = serializers.CharField(help_text="A region code, e.g. eu-central.")
+    requests = serializers.IntegerField(min_value=0)
+    errors = serializers.IntegerField(min_value=0, required=False)
+    p95_ms = serializers.FloatField(min_value=0, required=False, allow_null=True)
+    cost = serializers.DecimalField(
+        max_digits=14, decimal_places=4, min_value=0, required=False, coerce_to_string=True
+    )
+    currency = serializers.CharField(required=False, help_text="If given, the configured one.")
+
+
+class TelemetryBatchSerializer(serializers.Serializer):
+    app = serializers.SlugField()
+    currency = serializers.CharField(required=False)
+    reports = TelemetryReportSerializer(
+        many=True, max_length=MAX_REPORTS, help_text="Empty: a heartbeat."
+    )
+
+
+class TelemetryAcceptedSerializer(serializers.Serializer):
+    app = serializers.SlugField()
+    accepted = serializers.IntegerField(help_text="Daily rollups stored (inserted or replaced).")
+    heartbeat = serializers.BooleanField()
+    webhook_id = serializers.CharField()
+    received_at = serializers.DateTimeField()
+
+
+class TelemetryErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField(), required=False)

@@ -1,0 +1,37 @@
+"""A constant-cost rate limit for the telemetry endpoint."""
+
+from __future__ import annotations
+
+import time
+
+from rest_framework.throttling import ScopedRateThrottle
+
+
+class WindowRateThrottle(ScopedRateThrottle):
+    """``ScopedRateThrottle`` with a fixed window counter instead of a request history.
+
+    DRF's throttles keep a list of timestamps per client and pickle it on every request;
+    at the telemetry rate (thousands a minute per sender) that list costs more than the
+    request. A per-window counter (``cache.add`` + ``cache.incr``) costs the same at any
+    rate; the price is that a burst may straddle two windows.
+    """
+
+    def allow_request(self, request, view) -> bool:
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        ident = self.get_ident(request)
+        self.window = int(time.time() // self.duration)
+        self.key = f"throttle_window_{self.scope}_{ident}_{self.window}"
+        self.cache.add(self.key, 0, self.duration + 1)
+        try:
+            count = self.cache.incr(self.key)
+        except ValueError:  # evicted between add and incr: start over
+            self.cache.set(self.key, 1, self.duration + 1)
+            count = 1
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        return max(0.0, (self.window + 1) * self.duration - time.time())

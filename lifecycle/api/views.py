@@ -1,0 +1,290 @@
+"""Lifecycle endpoints: renew, rotate the ingestion secret, sunset cases, telemetry."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from catalog import roles
+from catalog.choices import AppState
+from catalog.models import MicroApp
+from lifecycle import services, telemetry
+from lifecycle.api.serializers import (
+    RenewalSerializer,
+    RenewSerializer,
+    SecretSerializer,
+    SunsetCaseSerializer,
+    SunsetDecideSerializer,
+    SunsetRespondSerializer,
+    TelemetryAcceptedSerializer,
+    TelemetryBatchSerializer,
+    TelemetryErrorSerializer,
+)
+from lifecycle.api.throttles import WindowRateThrottle
+from lifecycle.filters import SunsetCaseFilterSet
+from lifecycle.models import Renewal, SunsetCase
+
+
+class SensitiveThrottle(ScopedRateThrottle):
+    scope_attr = "sensitive_scope"
+
+
+class AppLifecycleViewSet(viewsets.GenericViewSet):
+    """Lifecycle actions on an app, addressed by its slug like the registry's endpoints."""
+
+    serializer_class = RenewalSerializer
+    permission_classes = [IsAuthenticated]
+    lookup_field = "slug"
+    lookup_value_regex = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+    pagination_class = None
+
+    def get_queryset(self):
+        return MicroApp.objects.visible_to(self.request.user).select_related("owner", "team")
+
+    @extend_schema(request=RenewSerializer, responses={201: RenewalSerializer})
+    @action(detail=True, methods=["post"])
+    def renew(self, request, slug=None):
+        """Renew the app with a justification: ``expires_at = max(now, expires_at) + 90 days``
+        (a year for critical apps). Open from 30 days before expiry through the grace
+        period, and for a sunsetting app whose case is for an unrenewed expiry (it becomes
+        active again). Owner and team members only. 409 outside the window."""
+        app = self.get_object()
+        if not roles.is_owner(request.user, app):
+            raise PermissionDenied("Only the app's owner or a member of its team may renew it.")
+        body = RenewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        renewal = services.app_renew(
+            app=app, actor=request.user, justification=body.validated_data["justification"]
+        )
+        return Response(RenewalSerializer(renewal).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=RenewalSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def renewals(self, request, slug=None):
+        """The app's renewal history, newest first."""
+        app = self.get_object()
+        rows = Renewal.objects.filter(app=app).select_related("app", "renewed_by")
+        return Response(RenewalSerializer(rows, many=True).data)
+
+    @extend_schema(request=None, responses=SecretSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="rotate-secret",
+        throttle_classes=[SensitiveThrottle],
+    )
+    def rotate_secret(self, request, slug=None):
+        """Issue a new telemetry ingestion secret (``whsec_...``) and show it this once. The
+        previous secret keeps working for 24 hours. The first call issues the first one."""
+        app = self.get_object()
+        if not roles.can_manage_app(request.user, app):
+            raise PermissionDenied("Only the app's owner, its team or the platform team may.")
+        secret = services.app_rotate_secret(app=app, actor=request.user)
+        app.refresh_from_db(fields=["previous_ingestion_secret", "previous_secret_valid_until"])
+        data = {
+            "secret": secret,
+            "previous_secret_valid_until": (
+                app.previous_secret_valid_until
+                if app.previous_secret_valid_until and app.previous_ingestion_secret
+                else None
+            ),
+        }
+        response = Response(SecretSerializer(data).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    sensitive_scope = "sensitive"
+
+
+class SunsetCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Sunset cases: retirement workflows for low usage or an unrenewed expiry."""
+
+    serializer_class = SunsetCaseSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_class = SunsetCaseFilterSet
+    ordering_fields = ["opened_at", "grace_ends_at", "closed_at"]
+    ordering = ["-opened_at"]
+
+    def get_queryset(self):
+        return SunsetCase.objects.visible_to(self.request.user).for_list()
+
+    @extend_schema(request=SunsetRespondSerializer, responses=SunsetCaseSerializer)
+    @action(detail=True, methods=["post"])
+    def respond(self, request, pk=None):
+        """The owner's answer within the grace period (14 days): ``accept`` retires the app
+        now; ``contest`` with a justification (20+ characters) asks the platform team."""
+        case = self.get_object()
+        if not roles.can_manage_app(request.user, case.app):
+            raise PermissionDenied("Only the app's owner or its team may answer this case.")
+        body = SunsetRespondSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case = services.sunset_respond(
+            case=case,
+            actor=request.user,
+            response=body.validated_data["response"],
+            justification=body.validated_data.get("justification", ""),
+        )
+        return Response(self.get_serializer(self._reload(case)).data)
+
+    @extend_schema(request=SunsetDecideSerializer, responses=SunsetCaseSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """Platform team only, on a contested case: ``uphold`` keeps the app (active again,
+        fresh expiry), ``retire`` retires it."""
+        case = self.get_object()
+        if not roles.can_decide(request.user, case.app):
+            raise PermissionDenied(
+                "Only the platform team decides contests, and not on its own apps."
+            )
+        body = SunsetDecideSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case = services.sunset_decide(
+            case=case,
+            actor=request.user,
+            decision=body.validated_data["decision"],
+            comment=body.validated_data.get("comment", ""),
+        )
+        return Response(self.get_serializer(self._reload(case)).data)
+
+    def _reload(self, case: SunsetCase) -> SunsetCase:
+        return SunsetCase.objects.for_list().get(pk=case.pk)
+
+
+def _answer(status_code: int, body: dict, **headers: str) -> JsonResponse:
+    response = JsonResponse(body, status=status_code)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+class TelemetryView(APIView):
+    """Signed usage ingestion (Standard Webhooks). Authenticated by the signature, not by a
+    user: the view reads the raw bytes itself, because the signature covers exactly them."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [WindowRateThrottle]
+    throttle_scope = "telemetry"
+    parser_classes: list = []
+
+    @extend_schema(
+        operation_id="telemetry_ingest",
+        request=TelemetryBatchSerializer,
+        parameters=[
+            OpenApiParameter("webhook-id", OpenApiTypes.STR, OpenApiParameter.HEADER, True),
+            OpenApiParameter(
+                "webhook-timestamp",
+                OpenApiTypes.INT,
+                OpenApiParameter.HEADER,
+                True,
+                description="Seconds since the epoch, within 5 minutes of the server's clock.",
+            ),
+            OpenApiParameter(
+                "webhook-signature",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                True,
+                description='Space-separated "v1,<base64 HMAC-SHA256 of id.timestamp.body>".',
+            ),
+        ],  # fmt: skip
+        responses={
+            202: TelemetryAcceptedSerializer,
+            400: OpenApiResponse(TelemetryErrorSerializer, "A report is invalid (with index)."),
+            401: OpenApiResponse(TelemetryErrorSerializer, "Missing or bad signature."),
+            410: OpenApiResponse(TelemetryErrorSerializer, "The app is retired."),
+            413: OpenApiResponse(TelemetryErrorSerializer, "Body over 1 MB."),
+            422: OpenApiResponse(TelemetryErrorSerializer, "webhook-id reused, other body."),
+        },
+    )
+    def post(self, request):
+        """Push daily usage (``reports``, up to 1000) or a heartbeat (``reports: []``).
+
+        Each report replaces the (app, date, region) daily rollup; every accepted call sets
+        the app's ``last_seen_at``. A repeated ``webhook-id`` with the same body gets the
+        same answer and is stored once."""
+        try:
+            return self.ingest(request._request)
+        except telemetry.Rejected as rejected:
+            headers = {}
+            if rejected.status == 401:
+                headers["WWW_Authenticate"] = 'Signature realm="appkeeper-telemetry"'
+            return _answer(rejected.status, rejected.body, **headers)
+
+    def ingest(self, request) -> JsonResponse:
+        """1. size → 413; 2. headers and timestamp → 401; 3. body shape → 400;
+        4. app and signature (current or, for 24 h, previous secret) → 401; retired → 410;
+        5. reports → 400 with indexes; 6. store once, or replay the stored answer."""
+        limit = settings.APPKEEPER_TELEMETRY_MAX_BYTES
+        too_big = telemetry.Rejected(413, f"The body must be at most {limit} bytes.")
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            raise too_big
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            raise too_big from None
+        except OSError:
+            raise telemetry.Rejected(400, "The body could not be read.") from None
+        if len(body) > limit:
+            raise too_big
+        envelope = telemetry.read_headers(request.META)
+        slug, reports = telemetry.parse_body(body)
+
+        now = timezone.now()
+        credentials = services.telemetry_credentials(slug, now=now)
+        if credentials is None:
+            raise telemetry.unauthorized("The signature does not match.")
+        app_id, state, keys = credentials
+        if not keys:
+            raise telemetry.unauthorized(
+                "This app has no ingestion secret yet: create one on its page or with "
+                "POST /api/v1/apps/{slug}/rotate-secret/."
+            )
+        if not telemetry.signature_matches(envelope, body, keys):
+            raise telemetry.unauthorized("The signature does not match.")
+        if state == AppState.RETIRED:
+            raise telemetry.Rejected(410, f"{slug} is retired and no longer takes telemetry.")
+
+        clean = telemetry.validate_reports(reports, today=now.date())
+        digest = hashlib.sha256(body).hexdigest()
+        answer = {
+            "app": slug,
+            "accepted": len(clean),
+            "heartbeat": not clean,
+            "webhook_id": envelope.msg_id,
+            "received_at": now.isoformat().replace("+00:00", "Z"),
+        }
+        try:
+            stored = services.telemetry_store(
+                app_id=app_id,
+                webhook_id=envelope.msg_id,
+                body_sha256=digest,
+                rows=clean,
+                answer=answer,
+                now=now,
+            )
+        except services.DeliveryConflict:
+            raise telemetry.Rejected(
+                422,
+                "This webhook-id was already used for a different body; "
+                "use a new id for a new message.",
+            ) from None
+        if stored.body is not answer:
+            return _answer(stored.status, stored.body, Idempotent_Replayed="true")
+        return _answer(stored.status, stored.body)

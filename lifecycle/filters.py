@@ -1,0 +1,37 @@
+"""FilterSets of the lifecycle lists, shared by the API and the pages (STYLE.md §7)."""
+
+from __future__ import annotations
+
+import django_filters
+
+from catalog.models import MicroApp, Team
+from lifecycle.choices import SunsetReason, SunsetStatus
+from lifecycle.models import SunsetCase
+
+
+class SunsetCaseFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=SunsetStatus.choices, method="filter_status")
+    open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", label="Open")
+    reason = django_filters.MultipleChoiceFilter(choices=SunsetReason.choices)
+    app = django_filters.ModelMultipleChoiceFilter(
+        field_name="app__slug", to_field_name="slug", queryset=MicroApp.objects.all(), label="App"
+    )
+    app_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="app", queryset=MicroApp.objects.all(), label="App (id)"
+    )
+    team = django_filters.ModelMultipleChoiceFilter(
+        field_name="app__team__slug",
+        to_field_name="slug",
+        queryset=Team.objects.all(),
+        label="Team",
+    )
+    team_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="app__team", queryset=Team.objects.all(), label="Team (id)"
+    )
+
+    class Meta:
+        model = SunsetCase
+        fields: list[str] = []
+
+    def filter_status(self, queryset, name, value):
+        return queryset.with_status(value)

@@ -1,0 +1,43 @@
+"""Forms of the lifecycle pages; the services re-check everything."""
+
+from __future__ import annotations
+
+from django import forms
+
+from lifecycle.choices import SunsetDecision, SunsetResponse
+from lifecycle.services import JUSTIFICATION_MIN_CHARS
+
+
+class RenewForm(forms.Form):
+    justification = forms.CharField(
+        min_length=JUSTIFICATION_MIN_CHARS,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=f"Why is the app still needed? At least {JUSTIFICATION_MIN_CHARS} characters.",
+    )
+
+
+class SunsetRespondForm(forms.Form):
+    response = forms.ChoiceField(choices=SunsetResponse.choices, widget=forms.RadioSelect)
+    justification = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=f"Required to contest: at least {JUSTIFICATION_MIN_CHARS} characters.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        text = (data.get("justification") or "").strip()
+        if data.get("response") == SunsetResponse.CONTEST and len(text) < JUSTIFICATION_MIN_CHARS:
+            self.add_error(
+                "justification", f"Explain in at least {JUSTIFICATION_MIN_CHARS} characters."
+            )
+        return data
+
+
+class SunsetDecideForm(forms.Form):
+    decision = forms.ChoiceField(choices=SunsetDecision.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )

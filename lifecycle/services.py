@@ -1,0 +1,897 @@
+"""Lifecycle writes: renewals, secrets, reminders, expiry, sunset cases, telemetry.
+
+Each public function is one transaction (or a short sequence of them, for the jobs) and
+leaves an audit trail. The daily jobs work on the whole fleet in a fixed number of
+queries, whatever its size: rows are read in one query, claimed under a row lock
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises write transactions) or by a
+unique constraint, and written in bulk. That is also what lets a job run twice, or on two
+workers at once, and still do its work once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import (
+    DecimalField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.audit import current_request_id
+from catalog.choices import AppState, Criticality
+from catalog.models import AuditEvent, MicroApp, TransitionError
+from catalog.notifications import notify_owners, notify_platform_team, owner_notifications, queue
+from lifecycle.choices import (
+    NoticeKind,
+    SunsetDecision,
+    SunsetOutcome,
+    SunsetReason,
+    SunsetResponse,
+)
+from lifecycle.models import Reminder, Renewal, SunsetCase, TelemetryDelivery, UsageReport
+
+logger = logging.getLogger(__name__)
+
+JUSTIFICATION_MIN_CHARS = 20
+SECRET_PREFIX = "whsec_"
+PREVIOUS_SECRET_VALIDITY = timedelta(hours=24)
+# A sunset case for low usage needs a quarter of history; an upheld contest buys a quarter.
+USAGE_WINDOW_DAYS = 90
+
+
+class RenewalNotAllowed(TransitionError):
+    """A renewal outside its window, or of an app in a state that cannot be renewed."""
+
+
+class SunsetCaseError(TransitionError):
+    """An answer or decision a sunset case cannot take in its current state."""
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _send_soon() -> None:
+    """Drain the outbox right after this transaction commits, instead of at the next beat."""
+
+    def enqueue() -> None:
+        from catalog.tasks import send_notifications
+
+        try:
+            send_notifications.delay()
+        except Exception:  # the broker is down: the every-minute beat will send them
+            logger.warning("Could not enqueue catalog.send_notifications", exc_info=True)
+
+    transaction.on_commit(enqueue)
+
+
+def _audit_rows(apps, *, action: str, changes: dict, comment: str = "", data_for=None):
+    """AuditEvent rows for a bulk transition (what ``MicroApp._move`` writes one by one)."""
+    request_id = current_request_id()
+    return [
+        AuditEvent(
+            app=app,
+            actor=None,
+            action=action,
+            changes=changes,
+            comment=comment,
+            data=data_for(app) if data_for else {},
+            request_id=request_id,
+        )
+        for app in apps
+    ]
+
+
+def _check_justification(text: str, field: str = "justification") -> str:
+    text = (text or "").strip()
+    if len(text) < JUSTIFICATION_MIN_CHARS:
+        raise ValidationError(
+            {field: f"Explain in at least {JUSTIFICATION_MIN_CHARS} characters why."}
+        )
+    return text
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%d %b %Y %H:%M} UTC"
+
+
+# --- renewals ------------------------------------------------------------------------------
+
+
+def renewal_opens_at(app: MicroApp) -> datetime | None:
+    """Renewal opens as soon as the first reminder goes out (30 days before expiry)."""
+    if app.expires_at is None:
+        return None
+    return app.expires_at - timedelta(days=max(settings.APPKEEPER_REMINDER_DAYS))
+
+
+def renewal_refusal(app: MicroApp, *, open_case: SunsetCase | None = None, now=None) -> str:
+    """Why the app cannot be renewed now, or "" if it can.
+
+    ``open_case`` is the app's open sunset case, if any (pass it to save a query when
+    the caller has it; only looked up for sunsetting apps).
+    """
+    now = now or timezone.now()
+    if app.state == AppState.ACTIVE:
+        opens = renewal_opens_at(app)
+        if opens is None:
+            return "This app has no expiry date to extend."
+        if now < opens:
+            return f"Renewal opens on {opens:%d %b %Y}, 30 days before the app expires."
+        return ""
+    if app.state == AppState.EXPIRED:
+        return ""
+    if app.state == AppState.SUNSETTING:
+        if open_case is None:
+            open_case = SunsetCase.objects.open().filter(app=app).first()
+        if open_case is not None and open_case.reason == SunsetReason.EXPIRED:
+            return ""
+        return "This app is being sunset for low usage; answer the sunset case instead."
+    return f"An app that is {app.get_state_display().lower()} cannot be renewed."
+
+
+@transaction.atomic
+def app_renew(*, app: MicroApp, actor, justification: str, now=None) -> Renewal:
+    """Renew an app: ``expires_at = max(now, expires_at) + 90 days`` (a year for critical
+    apps, which are re-certified), with the owner's justification kept as a Renewal.
+
+    1. Lock the app row, so two concurrent renewals run one after the other; the second
+       then finds the app outside its renewal window and is refused (extends once).
+    2. Check the justification and the window (from 30 days before expiry through the
+       grace period; also a sunsetting app whose case is for the unrenewed expiry).
+    3. Active apps get the new expiry; expired or sunsetting ones are reactivated (the
+       clock restarts now) and their open ``expired`` sunset case is closed.
+    4. Write the Renewal row and the audit event, notify the owners.
+    """
+    now = now or timezone.now()
+    app = MicroApp.objects.select_for_update().select_related("owner", "team").get(pk=app.pk)
+    justification = _check_justification(justification)
+    open_case = (
+        SunsetCase.objects.select_for_update().open().filter(app=app).first()
+        if app.state == AppState.SUNSETTING
+        else None
+    )
+    refusal = renewal_refusal(app, open_case=open_case, now=now)
+    if refusal:
+        raise RenewalNotAllowed(refusal, code="renewal_not_allowed")
+    previous_state, previous_expiry = app.state, app.expires_at
+    if app.state == AppState.ACTIVE:
+        app.expires_at = app.next_expiry(max(now, app.expires_at))
+        app.save(update_fields=["expires_at", "updated_at"])
+        AuditEvent.record(
+            app=app,
+            actor=actor,
+            action="renewed",
+            changes={"expires_at": [previous_expiry.isoformat(), app.expires_at.isoformat()]},
+            comment=justification,
+        )
+    else:
+        # activate() restarts the clock from now, which is max(now, expires_at) here.
+        app.activate(by=actor, comment=f"Renewed: {justification}")
+    renewal = Renewal.objects.create(
+        app=app,
+        renewed_by=actor,
+        justification=justification,
+        renewed_at=now,
+        previous_state=previous_state,
+        previous_expires_at=previous_expiry,
+        expires_at=app.expires_at,
+    )
+    if open_case is not None:
+        open_case.closed_at = now
+        open_case.outcome = SunsetOutcome.REACTIVATED
+        open_case.save(update_fields=["closed_at", "outcome"])
+    notify_owners(
+        app=app,
+        kind=NoticeKind.APP_RENEWED,
+        subject=f"{app.name} renewed until {app.expires_at:%d %b %Y}",
+        body=f"{actor} renewed {app.name} until {_when(app.expires_at)}:\n\n{justification}",
+        dedupe_key=f"renewal:{renewal.pk}",
+        link=app.get_absolute_url(),
+    )
+    _send_soon()
+    return renewal
+
+
+# --- ingestion secrets ---------------------------------------------------------------------
+
+
+def new_secret() -> str:
+    """``whsec_`` + base64 of 32 random bytes (the Standard Webhooks secret format)."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+@transaction.atomic
+def app_rotate_secret(*, app: MicroApp, actor, now=None) -> str:
+    """Issue a new ingestion secret and return it (the only time it is shown).
+
+    The first call issues the app's first secret. Later calls keep the old secret valid
+    for 24 hours, so a fleet of senders can be switched over without losing reports.
+    """
+    now = now or timezone.now()
+    app = MicroApp.objects.select_for_update().get(pk=app.pk)
+    if app.state == AppState.RETIRED:
+        raise TransitionError(
+            "A retired app no longer receives telemetry, so it needs no secret.",
+            code="invalid_transition",
+        )
+    secret = new_secret()
+    fields = ["ingestion_secret", "updated_at"]
+    rotated = bool(app.ingestion_secret)
+    if rotated:
+        app.previous_ingestion_secret = app.ingestion_secret
+        app.previous_secret_valid_until = now + PREVIOUS_SECRET_VALIDITY
+        fields += ["previous_ingestion_secret", "previous_secret_valid_until"]
+    app.ingestion_secret = secret
+    app.save(update_fields=fields)
+    AuditEvent.record(
+        app=app,
+        actor=actor,
+        action="secret_rotated" if rotated else "secret_issued",
+        comment=(
+            f"The previous secret stays valid until {_when(app.previous_secret_valid_until)}."
+            if rotated
+            else "First telemetry ingestion secret issued."
+        ),
+    )
+    return secret
+
+
+def app_issue_secret(*, app: MicroApp, actor) -> str | None:
+    """Issue the app's first secret; None when it has one already (shown only once)."""
+    with transaction.atomic():
+        locked = MicroApp.objects.select_for_update().get(pk=app.pk)
+        if locked.ingestion_secret:
+            return None
+        return app_rotate_secret(app=locked, actor=actor)
+
+
+# --- reminders -----------------------------------------------------------------------------
+
+
+def reminder_due(expires_at: datetime, now: datetime) -> int | None:
+    """The reminder (in days before expiry) due at ``now``: the smallest configured day
+    count not below the time left. 20 days left → the 30-day reminder; 5 days → the
+    7-day one. An app first seen late gets only the most urgent reminder, not a burst."""
+    left = expires_at - now
+    if left <= timedelta(0):
+        return None
+    due = [d for d in settings.APPKEEPER_REMINDER_DAYS if left <= timedelta(days=d)]
+    return min(due) if due else None
+
+
+def reminders_send(*, now=None) -> int:
+    """Send the expiry reminders due today; returns how many were due.
+
+    1. Read the active apps expiring within the largest reminder window (one query, with
+       owner and team).
+    2. Work out the reminder due for each (:func:`reminder_due`) and drop those already
+       recorded for the same expiry period (one query over Reminder).
+    3. In one transaction insert the Reminder rows and the owner/team notifications in
+       bulk, ignoring conflicts: the unique constraint (app, expires_at, days_before) and
+       the notifications' dedupe keys make a second or concurrent run insert nothing.
+    """
+    now = now or timezone.now()
+    horizon = now + timedelta(days=max(settings.APPKEEPER_REMINDER_DAYS))
+    apps = list(
+        MicroApp.objects.filter(state=AppState.ACTIVE, expires_at__gt=now, expires_at__lte=horizon)
+        .select_related("owner", "team")
+        .order_by("pk")
+    )
+    sent = set(
+        Reminder.objects.filter(expires_at__gt=now, expires_at__lte=horizon).values_list(
+            "app_id", "expires_at", "days_before"
+        )
+    )
+    reminders: list[Reminder] = []
+    notes = []
+    for app in apps:
+        days = reminder_due(app.expires_at, now)
+        if days is None or (app.pk, app.expires_at, days) in sent:
+            continue
+        reminders.append(
+            Reminder(app=app, expires_at=app.expires_at, days_before=days, sent_at=now)
+        )
+        what = "re-certification" if app.criticality == Criticality.CRITICAL else "expiry"
+        left = "tomorrow" if days == 1 else f"in {days} days"
+        notes += owner_notifications(
+            app=app,
+            kind=NoticeKind.EXPIRY_REMINDER,
+            subject=f"{app.name} is due for {what} {left}",
+            body=(
+                f"{app.name} ({app.team}) expires on {_when(app.expires_at)}. If it is still "
+                "needed, renew it with a short justification; otherwise let it expire and "
+                f"it will be suspended, then sunset after a {settings.APPKEEPER_GRACE_DAYS}-"
+                "day grace period."
+            ),
+            dedupe_key=f"reminder:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}:{days}",
+            link=reverse("lifecycle:app-renew", args=[app.slug]),
+        )
+    if reminders:
+        with transaction.atomic():
+            Reminder.objects.bulk_create(reminders, ignore_conflicts=True, batch_size=500)
+            queue(notes)
+    return len(reminders)
+
+
+# --- expiry --------------------------------------------------------------------------------
+
+
+@dataclass
+class ExpiryResult:
+    expired: int = 0
+    sunsetting: int = 0
+    recertification_overdue: int = 0
+
+
+def _lock(queryset):
+    """Lock the rows of ``queryset`` for this transaction, skipping rows another worker
+    holds (it is handling them); on SQLite the IMMEDIATE transaction is the lock."""
+    return list(
+        queryset.select_for_update(skip_locked=True, of=("self",))
+        .select_related("owner", "team")
+        .order_by("pk")
+    )
+
+
+def apps_expire(*, now=None) -> ExpiryResult:
+    """The daily expiry sweep.
+
+    1. Active, non-critical apps past ``expires_at`` become ``expired`` (suspended); their
+       owners are told they have a grace period to renew.
+    2. Expired apps past the grace period (``APPKEEPER_GRACE_DAYS``, 30) move to
+       ``sunsetting`` with a SunsetCase (reason ``expired``); owners are told when the app
+       will be retired.
+    3. Critical apps do not expire: one past its re-certification date stays active and
+       its owners and the platform team hear about it, once per period.
+    Steps 1 and 2 each run in one transaction over locked rows, with bulk writes.
+    """
+    now = now or timezone.now()
+    result = ExpiryResult()
+    grace = timedelta(days=settings.APPKEEPER_GRACE_DAYS)
+
+    # 1. active → expired
+    with transaction.atomic():
+        apps = _lock(
+            MicroApp.objects.filter(state=AppState.ACTIVE, expires_at__lte=now).exclude(
+                criticality=Criticality.CRITICAL
+            )
+        )
+        if apps:
+            MicroApp.objects.filter(pk__in=[a.pk for a in apps]).update(
+                state=AppState.EXPIRED, updated_at=now
+            )
+            AuditEvent.objects.bulk_create(
+                _audit_rows(
+                    apps,
+                    action="expired",
+                    changes={"state": [AppState.ACTIVE, AppState.EXPIRED]},
+                    comment="Not renewed before its expiry date.",
+                )
+            )
+            notes = []
+            for app in apps:
+                notes += owner_notifications(
+                    app=app,
+                    kind=NoticeKind.APP_EXPIRED,
+                    subject=f"{app.name} has expired",
+                    body=(
+                        f"{app.name} was not renewed by {_when(app.expires_at)} and is now "
+                        f"suspended. Renew it before {_when(app.expires_at + grace)} to bring "
+                        "it back; after that it is sunset and then retired."
+                    ),
+                    dedupe_key=f"expired:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}",
+                    link=reverse("lifecycle:app-renew", args=[app.slug]),
+                )
+            queue(notes)
+        result.expired = len(apps)
+
+    # 2. expired past grace → sunsetting with a case
+    with transaction.atomic():
+        apps = _lock(MicroApp.objects.filter(state=AppState.EXPIRED, expires_at__lte=now - grace))
+        if apps:
+            result.sunsetting = _open_cases(
+                apps, reason=SunsetReason.EXPIRED, now=now, figures=lambda app: {
+                    "expired_at": app.expires_at.isoformat(),
+                    "grace_days": settings.APPKEEPER_GRACE_DAYS,
+                },
+            )  # fmt: skip
+
+    # 3. critical apps past re-certification: notify, do not suspend
+    overdue = list(
+        MicroApp.objects.filter(
+            state=AppState.ACTIVE, criticality=Criticality.CRITICAL, expires_at__lte=now
+        ).select_related("owner", "team")
+    )
+    if overdue:
+        notes = []
+        for app in overdue:
+            key = f"recertify:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}"
+            subject = f"{app.name} is overdue for its yearly re-certification"
+            body = (
+                f"{app.name} is critical, so it does not expire, but its re-certification was "
+                f"due on {_when(app.expires_at)}. Its owner should renew it with a justification."
+            )
+            link = reverse("lifecycle:app-renew", args=[app.slug])
+            notes += owner_notifications(
+                app=app,
+                kind=NoticeKind.RECERTIFICATION_OVERDUE,
+                subject=subject,
+                body=body,
+                dedupe_key=key,
+                link=link,
+            )
+        queue(notes)
+        result.recertification_overdue = len(overdue)
+    return result
+
+
+def _open_cases(apps: list[MicroApp], *, reason: str, now, figures) -> int:
+    """Move locked apps to ``sunsetting`` with an open case each, audit and notify.
+    Runs inside the caller's transaction; returns how many cases were opened."""
+    grace_end = now + timedelta(days=settings.APPKEEPER_SUNSET_RESPONSE_DAYS)
+    cases = [
+        SunsetCase(app=app, reason=reason, opened_at=now, grace_ends_at=grace_end,
+                   figures=figures(app))
+        for app in apps
+    ]  # fmt: skip
+    # The partial unique index (one open case per app) is the last line of defence.
+    SunsetCase.objects.bulk_create(cases, ignore_conflicts=True, batch_size=500)
+    previous = {app.pk: app.state for app in apps}
+    MicroApp.objects.filter(pk__in=list(previous)).update(state=AppState.SUNSETTING, updated_at=now)
+    label = SunsetReason(reason).label.lower()
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                app=app,
+                action="sunset_started",
+                changes={"state": [previous[app.pk], AppState.SUNSETTING]},
+                comment=f"Sunset case opened: {label}.",
+                data=figures(app),
+                request_id=current_request_id(),
+            )
+            for app in apps
+        ]
+    )
+    notes = []
+    for app in apps:
+        facts = figures(app)
+        if reason == SunsetReason.LOW_USAGE:
+            why = (
+                f"{app.name} served {facts['requests']:,} requests in the last "
+                f"{facts['days']} days ({facts['errors']:,} errors, cost {facts['cost']} "
+                f"{settings.APPKEEPER_CURRENCY}); the threshold is {facts['threshold']:,}."
+            )
+        else:
+            why = (
+                f"{app.name} expired on {_when(app.expires_at)} and was not renewed within "
+                f"the {settings.APPKEEPER_GRACE_DAYS}-day grace period. Renewing it now "
+                "brings it back."
+            )
+        notes += owner_notifications(
+            app=app,
+            kind=NoticeKind.SUNSET_NOTICE,
+            subject=f"{app.name} will be retired on {grace_end:%d %b %Y}",
+            body=(
+                f"{why}\n\nAccept the retirement, or contest it with a justification before "
+                f"{_when(grace_end)}. Without an answer the app is retired then; its data "
+                "and history are kept."
+            ),
+            dedupe_key=f"sunset:{app.pk}:{reason}:{now:%Y%m%d}",
+            link=app.get_absolute_url() + "#lifecycle",
+        )
+    queue(notes)
+    return len(apps)
+
+
+# --- usage sunsetting ----------------------------------------------------------------------
+
+
+def _usage_sum(field: str, since: date, output):
+    rows = (
+        UsageReport.objects.filter(app=OuterRef("pk"), date__gte=since)
+        .order_by()
+        .values("app")
+        .annotate(total=Sum(field))
+        .values("total")
+    )
+    return Coalesce(Subquery(rows, output_field=output), Value(0, output_field=output))
+
+
+def low_usage_candidates(*, now=None):
+    """Active apps live for more than a quarter whose trailing-90-day requests are below
+    ``APPKEEPER_SUNSET_MIN_REQUESTS`` (no telemetry counts as zero), without an open
+    case and without a case closed in the last quarter (an upheld contest buys a
+    quarter). One query; annotated with the figures the owner is shown."""
+    now = now or timezone.now()
+    since = now.date() - timedelta(days=USAGE_WINDOW_DAYS - 1)
+    recent_cases = SunsetCase.objects.filter(app=OuterRef("pk")).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=now - timedelta(days=USAGE_WINDOW_DAYS))
+    )
+    return (
+        MicroApp.objects.filter(
+            state=AppState.ACTIVE,
+            went_live_at__lte=now - timedelta(days=USAGE_WINDOW_DAYS),
+        )
+        .exclude(Exists(recent_cases))
+        .annotate(
+            recent_requests=_usage_sum("requests", since, IntegerField()),
+            recent_errors=_usage_sum("errors", since, IntegerField()),
+            recent_cost=_usage_sum("cost", since, DecimalField(max_digits=20, decimal_places=4)),
+        )
+        .filter(recent_requests__lt=settings.APPKEEPER_SUNSET_MIN_REQUESTS)
+        .order_by("pk")
+    )
+
+
+def sunset_cases_open(*, now=None) -> int:
+    """Open a low-usage sunset case for each app that qualifies; returns how many.
+
+    1. Compute the candidates and their figures in one aggregate query
+       (:func:`low_usage_candidates`).
+    2. Lock those still active (``SKIP LOCKED``: a concurrent run gets none of them).
+    3. Move them to ``sunsetting`` with one open case each (unique per app), audit, and
+       notify the owners with the figures — all in bulk, in one transaction.
+    """
+    now = now or timezone.now()
+    facts = {
+        row["pk"]: row
+        for row in low_usage_candidates(now=now).values(
+            "pk", "recent_requests", "recent_errors", "recent_cost"
+        )
+    }
+    if not facts:
+        return 0
+
+    def figures(app: MicroApp) -> dict:
+        row = facts[app.pk]
+        return {
+            "requests": int(row["recent_requests"] or 0),
+            "errors": int(row["recent_errors"] or 0),
+            "cost": str(Decimal(row["recent_cost"] or 0).quantize(Decimal("0.01"))),
+            "threshold": settings.APPKEEPER_SUNSET_MIN_REQUESTS,
+            "days": USAGE_WINDOW_DAYS,
+        }
+
+    with transaction.atomic():
+        apps = _lock(MicroApp.objects.filter(pk__in=list(facts), state=AppState.ACTIVE))
+        if not apps:
+            return 0
+        return _open_cases(apps, reason=SunsetReason.LOW_USAGE, now=now, figures=figures)
+
+
+def sunset_cases_close(*, now=None) -> int:
+    """Retire the apps whose sunset case went unanswered; returns how many were retired.
+
+    1. Lock the open cases past their grace end that nobody contested, plus any open
+       case whose app already left ``sunsetting`` some other way (stale).
+    2. Retire the apps still sunsetting (bulk update with ``retired_at`` and a reason,
+       bulk audit events); close every locked case with its outcome.
+    3. Tell the owners. Contested cases wait for the platform team's decision.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        cases = list(
+            SunsetCase.objects.open()
+            .filter(Q(grace_ends_at__lte=now, response="") | ~Q(app__state=AppState.SUNSETTING))
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("app", "app__owner", "app__team")
+            .order_by("pk")
+        )
+        if not cases:
+            return 0
+        retiring = [c for c in cases if c.app.state == AppState.SUNSETTING]
+        apps = [c.app for c in retiring]
+        case_of = {c.app_id: c.pk for c in retiring}
+        reason = "No answer to the sunset notice by the end of its grace period."
+        if apps:
+            MicroApp.objects.filter(pk__in=[a.pk for a in apps], state=AppState.SUNSETTING).update(
+                state=AppState.RETIRED, retired_at=now, retired_reason=reason, updated_at=now
+            )
+            AuditEvent.objects.bulk_create(
+                _audit_rows(
+                    apps,
+                    action="retired",
+                    changes={
+                        "state": [AppState.SUNSETTING, AppState.RETIRED],
+                        "retired_reason": [None, reason],
+                    },
+                    comment=reason,
+                    data_for=lambda app: {"sunset_case": case_of[app.pk]},
+                )
+            )
+        for case in cases:
+            case.closed_at = now
+            case.outcome = (
+                SunsetOutcome.RETIRED
+                if case in retiring or case.app.state == AppState.RETIRED
+                else SunsetOutcome.WITHDRAWN
+            )
+        SunsetCase.objects.bulk_update(cases, ["closed_at", "outcome"], batch_size=500)
+        notes = []
+        for case in retiring:
+            notes += owner_notifications(
+                app=case.app,
+                kind=NoticeKind.SUNSET_CLOSED,
+                subject=f"{case.app.name} has been retired",
+                body=(
+                    f"Sunset case #{case.pk} for {case.app.name} got no answer by "
+                    f"{_when(case.grace_ends_at)}, so the app is retired. Its contracts, "
+                    "usage and history are kept and stay searchable."
+                ),
+                dedupe_key=f"sunset-case:{case.pk}:closed",
+                link=case.app.get_absolute_url(),
+            )
+        queue(notes)
+    return len(retiring)
+
+
+def _locked_case(case: SunsetCase) -> tuple[SunsetCase, MicroApp]:
+    """Lock the app first, then the case: the same order as renewals, so no deadlocks."""
+    app = MicroApp.objects.select_for_update().select_related("owner", "team").get(pk=case.app_id)
+    case = SunsetCase.objects.select_for_update().get(pk=case.pk)
+    case.app = app
+    return case, app
+
+
+@transaction.atomic
+def sunset_respond(*, case: SunsetCase, actor, response: str, justification: str = "",
+                   now=None) -> SunsetCase:  # fmt: skip
+    """The owner's answer to a sunset case, within its grace period.
+
+    ``accept`` retires the app at once. ``contest`` (with a justification of at least 20
+    characters) hands the case to the platform team, who decide it; until then the daily
+    job leaves it alone.
+    """
+    now = now or timezone.now()
+    if response not in SunsetResponse.values:
+        raise ValidationError({"response": f"Choose one of: {', '.join(SunsetResponse.values)}."})
+    case, app = _locked_case(case)
+    if not case.is_open:
+        raise SunsetCaseError("This sunset case is closed.", code="invalid_transition")
+    if case.response:
+        raise SunsetCaseError(
+            f"This sunset case was already answered ({case.get_response_display().lower()}).",
+            code="invalid_transition",
+        )
+    if now > case.grace_ends_at:
+        raise SunsetCaseError(
+            f"The time to answer ended on {_when(case.grace_ends_at)}.",
+            code="invalid_transition",
+        )
+    if response == SunsetResponse.CONTEST:
+        justification = _check_justification(justification)
+    case.response = response
+    case.justification = justification.strip()
+    case.responded_by = actor
+    case.responded_at = now
+    fields = ["response", "justification", "responded_by", "responded_at"]
+    if response == SunsetResponse.ACCEPT:
+        app.retire(by=actor, reason=f"The owner accepted sunset case #{case.pk}.")
+        case.closed_at = now
+        case.outcome = SunsetOutcome.RETIRED
+        fields += ["closed_at", "outcome"]
+        case.save(update_fields=fields)
+        return case
+    case.save(update_fields=fields)
+    AuditEvent.record(
+        app=app,
+        actor=actor,
+        action="sunset_contested",
+        comment=case.justification,
+        data={"sunset_case": case.pk},
+    )
+    notify_platform_team(
+        kind=NoticeKind.SUNSET_CONTESTED,
+        subject=f"Sunset of {app.name} contested",
+        body=f"{actor} contests sunset case #{case.pk} for {app.name}:\n\n{case.justification}",
+        dedupe_key=f"sunset-case:{case.pk}:contested",
+        app=app,
+        link=app.get_absolute_url() + "#lifecycle",
+    )
+    _send_soon()
+    return case
+
+
+@transaction.atomic
+def sunset_decide(*, case: SunsetCase, actor, decision: str, comment: str = "",
+                  now=None) -> SunsetCase:  # fmt: skip
+    """The platform team's decision on a contested case: ``uphold`` puts the app back to
+    ``active`` with a fresh expiry; ``retire`` retires it."""
+    now = now or timezone.now()
+    if decision not in SunsetDecision.values:
+        raise ValidationError({"decision": f"Choose one of: {', '.join(SunsetDecision.values)}."})
+    case, app = _locked_case(case)
+    if not case.can_decide:
+        state = "closed" if not case.is_open else "not contested"
+        raise SunsetCaseError(
+            f"Only an open, contested case can be decided; this one is {state}.",
+            code="invalid_transition",
+        )
+    comment = (comment or "").strip()
+    if decision == SunsetDecision.UPHOLD:
+        app.activate(by=actor, comment=f"Sunset case #{case.pk} contest upheld. {comment}".strip())
+        case.outcome = SunsetOutcome.REACTIVATED
+        subject = f"{app.name} stays: your contest was upheld"
+        body = f"{app.name} is active again until {_when(app.expires_at)}."
+    else:
+        app.retire(
+            by=actor,
+            reason=f"Sunset case #{case.pk}: contest rejected by the platform team. {comment}",
+        )
+        case.outcome = SunsetOutcome.RETIRED
+        subject = f"{app.name} is retired: your contest was not upheld"
+        body = f"{app.name} has been retired. Its data and history are kept."
+    case.decision = decision
+    case.decision_comment = comment
+    case.decided_by = actor
+    case.decided_at = now
+    case.closed_at = now
+    case.save(
+        update_fields=["decision", "decision_comment", "decided_by", "decided_at", "closed_at",
+                       "outcome"]
+    )  # fmt: skip
+    notify_owners(
+        app=app,
+        kind=NoticeKind.SUNSET_CLOSED,
+        subject=subject,
+        body=f"{body}\n\n{comment}".strip(),
+        dedupe_key=f"sunset-case:{case.pk}:decided",
+        link=app.get_absolute_url() + "#lifecycle",
+    )
+    _send_soon()
+    return case
+
+
+# --- telemetry -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status: int
+    body: dict
+
+
+class DeliveryConflict(Exception):
+    """The webhook id was used before for a different body."""
+
+
+def telemetry_credentials(slug: str, *, now) -> tuple[int, str, list[str]] | None:
+    """``(app id, state, secrets)`` for verifying a delivery, or None for an unknown slug.
+
+    The secrets are the current one and, until it lapses, the previous one. One indexed
+    query in plain SQL: this runs on every telemetry call and the ORM's query building
+    costs more than the query itself.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, state, ingestion_secret, CASE WHEN previous_secret_valid_until > %s "
+            f"THEN previous_ingestion_secret ELSE '' END FROM {MicroApp._meta.db_table} "
+            "WHERE slug = %s",
+            [connection.ops.adapt_datetimefield_value(now), slug],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    app_id, state, current, previous = row
+    return app_id, state, [s for s in (current, previous) if s]
+
+
+UPSERT_BATCH = 100  # SQLite: rows per statement, 800 parameters, under every build's limit
+
+
+def telemetry_store(*, app_id: int, webhook_id: str, body_sha256: str, rows: list,
+                    answer: dict, now=None) -> StoredAnswer:  # fmt: skip
+    """Store one verified, validated delivery exactly once.
+
+    1. In one transaction: record the delivery (unique per app and webhook id), upsert the
+       daily rollups (``INSERT ... ON CONFLICT (app, date, region) DO UPDATE``, which
+       SQLite and PostgreSQL both speak), and set the app's ``last_seen_at``.
+    2. If the delivery row already exists (a retry, or a concurrent twin that committed
+       first), roll back and answer what was answered then — or raise DeliveryConflict if
+       that id came with a different body.
+    ``rows`` are ``lifecycle.telemetry.CleanReport``. Plain SQL, like
+    :func:`telemetry_credentials`, to keep the hot path to the statements themselves.
+    """
+    now = now or timezone.now()
+    ops = connection.ops
+    stamp = ops.adapt_datetimefield_value(now)
+    delivery = TelemetryDelivery._meta.db_table
+    usage = UsageReport._meta.db_table
+    delivery_sql = (
+        f"INSERT INTO {delivery} (app_id, webhook_id, body_sha256, status_code, response, "
+        "received_at) VALUES (%s, %s, %s, %s, {json}, %s)"
+    )
+    delivery_params = [app_id, webhook_id, body_sha256, 202, json.dumps(answer), stamp]
+    seen_sql = f"UPDATE {MicroApp._meta.db_table} SET last_seen_at = %s WHERE id = "
+
+    def upsert(batch: list) -> tuple[str, list]:
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch))
+        params: list = []
+        for r in batch:
+            params += [app_id, r.region_id, ops.adapt_datefield_value(r.date), r.requests,
+                       r.errors, r.p95_ms, ops.adapt_decimalfield_value(r.cost, 14, 4),
+                       stamp]  # fmt: skip
+        return (
+            f"INSERT INTO {usage} (app_id, region_id, date, requests, errors, p95_ms, cost, "
+            f"updated_at) VALUES {values} ON CONFLICT (app_id, date, region_id) DO UPDATE SET "
+            "requests = excluded.requests, errors = excluded.errors, p95_ms = excluded.p95_ms, "
+            "cost = excluded.cost, updated_at = excluded.updated_at",
+            params,
+        )
+
+    try:
+        if connection.vendor == "postgresql":
+            # One statement, so one round trip and an implicit transaction: the
+            # data-modifying CTEs all run or, on a duplicate webhook id, none does.
+            sql = f"WITH delivery AS ({delivery_sql.format(json='%s::jsonb')} RETURNING app_id)"
+            params = list(delivery_params)
+            if rows:
+                usage_sql, usage_params = upsert(rows)
+                sql += f", usage AS ({usage_sql})"
+                params += usage_params
+            sql += f" {seen_sql}(SELECT app_id FROM delivery)"
+            params.append(stamp)
+            # Inside an outer transaction (tests, callers) a savepoint keeps a duplicate
+            # from poisoning it; on its own the statement is its own transaction.
+            guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+            with guard, connection.cursor() as cursor:
+                cursor.execute(sql, params)
+        else:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(delivery_sql.format(json="%s"), delivery_params)
+                for start in range(0, len(rows), UPSERT_BATCH):
+                    cursor.execute(*upsert(rows[start : start + UPSERT_BATCH]))
+                cursor.execute(seen_sql + "%s", [stamp, app_id])
+    except IntegrityError:
+        previous = telemetry_previous_answer(
+            app_id=app_id, webhook_id=webhook_id, body_sha256=body_sha256
+        )
+        if previous is None:  # not a duplicate delivery: surface the real problem
+            raise
+        return previous
+    return StoredAnswer(202, answer)
+
+
+def telemetry_previous_answer(
+    *, app_id: int, webhook_id: str, body_sha256: str
+) -> StoredAnswer | None:
+    """The answer stored for this webhook id, None if there is none; DeliveryConflict if
+    the id was used for a different body."""
+    previous = (
+        TelemetryDelivery.objects.filter(app_id=app_id, webhook_id=webhook_id)
+        .values("body_sha256", "status_code", "response")
+        .first()
+    )
+    if previous is None:
+        return None
+    if previous["body_sha256"] != body_sha256:
+        raise DeliveryConflict(webhook_id)
+    return StoredAnswer(previous["status_code"], previous["response"])
+
+
+def telemetry_prune(*, older_than_days: int = 7, now=None) -> int:
+    """Forget delivery records older than the retry horizon of any sane sender."""
+    now = now or timezone.now()
+    deleted, _ = TelemetryDelivery.objects.filter(
+        received_at__lt=now - timedelta(days=older_than_days)
+    ).delete()
+    return deleted

@@ -1,0 +1,63 @@
+"""Celery tasks of the lifecycle app: thin wrappers over ``lifecycle.services``.
+
+Schedules live in ``config/celery.py``. Every task is safe to run twice in a row or on two
+workers at once: the services claim rows under a lock or rely on unique constraints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from celery import shared_task
+
+from lifecycle import services
+
+
+@shared_task(name="lifecycle.send_expiry_reminders")
+def send_expiry_reminders() -> int:
+    """Daily: 30, 14, 7 and 1 days before expiry, remind owners and team contacts.
+
+    1. Find the active apps with a reminder due and not yet recorded for this period.
+    2. Record the reminders and queue the notifications (unique constraints: once each).
+    3. ``catalog.send_notifications`` delivers them within a minute.
+    """
+    return services.reminders_send()
+
+
+@shared_task(name="lifecycle.expire_apps")
+def expire_apps() -> dict:
+    """Daily: expire unrenewed apps, then sunset those past the 30-day grace period.
+
+    1. ``active`` past ``expires_at`` → ``expired``, owners notified.
+    2. ``expired`` past the grace → ``sunsetting`` with a SunsetCase (reason ``expired``).
+    3. Critical apps past re-certification: owners notified, state unchanged.
+    """
+    return asdict(services.apps_expire())
+
+
+@shared_task(name="lifecycle.open_sunset_cases")
+def open_sunset_cases() -> int:
+    """Daily: open a low-usage sunset case for each app below the usage threshold.
+
+    1. Sum each candidate's trailing-90-day requests in one query.
+    2. Lock the qualifying apps and move them to ``sunsetting`` with one open case each.
+    3. Notify the owners with the figures.
+    """
+    return services.sunset_cases_open()
+
+
+@shared_task(name="lifecycle.close_sunset_cases")
+def close_sunset_cases() -> int:
+    """Daily: retire the apps whose sunset case went unanswered past its grace end.
+
+    1. Lock the open, uncontested cases past their grace end.
+    2. Retire their apps and close the cases.
+    3. Notify the owners.
+    """
+    return services.sunset_cases_close()
+
+
+@shared_task(name="lifecycle.prune_telemetry_deliveries")
+def prune_telemetry_deliveries(older_than_days: int = 7) -> int:
+    """Daily: forget telemetry delivery records older than a week (idempotency window)."""
+    return services.telemetry_prune(older_than_days=older_than_days)

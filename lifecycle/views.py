@@ -1,0 +1,178 @@
+"""Lifecycle pages: renew, rotate the secret (shown once), answer and decide sunset cases,
+the sunset case list and the user's notifications.
+
+They call the same services as the API, so a browser and a script meet the same rules.
+Every form also works without JavaScript: it posts and redirects to the app page.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from catalog import roles
+from catalog.models import MicroApp, Notification, TransitionError
+from catalog.notifications import mark_read
+from lifecycle import services
+from lifecycle.filters import SunsetCaseFilterSet
+from lifecycle.forms import RenewForm, SunsetDecideForm, SunsetRespondForm
+from lifecycle.models import SunsetCase
+from lifecycle.panels import app_panel_context
+
+
+def _app(request, slug: str) -> MicroApp:
+    return get_object_or_404(
+        MicroApp.objects.visible_to(request.user).select_related("owner", "team"), slug=slug
+    )
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+def _back(app: MicroApp):
+    return redirect(app.get_absolute_url() + "#panel-lifecycle")
+
+
+@login_required
+def app_renew(request, slug: str):
+    """The Renew page (the reminder emails link here) and the Renew button's target."""
+    app = _app(request, slug)
+    if not roles.is_owner(request.user, app):
+        raise PermissionDenied("Only the app's owner or a member of its team may renew it.")
+    form = RenewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            renewal = services.app_renew(
+                app=app, actor=request.user, justification=form.cleaned_data["justification"]
+            )
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(
+                request,
+                f"{app.name} is renewed until {renewal.expires_at:%d %b %Y}. Thank you.",
+            )
+            return _back(app)
+    context = app_panel_context(request, app)
+    context["renew_form"] = form
+    status = 400 if request.method == "POST" else 200
+    return render(request, "lifecycle/renew.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_POST
+def app_rotate_secret(request, slug: str):
+    """Issue or rotate the ingestion secret and show it on a page that is never cached
+    and cannot be shown again (reloading it would need another POST: a new secret)."""
+    app = _app(request, slug)
+    if not roles.can_manage_app(request.user, app):
+        raise PermissionDenied("Only the app's owner, its team or the platform team may.")
+    try:
+        secret = services.app_rotate_secret(app=app, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return _back(app)
+    app.refresh_from_db()
+    response = render(
+        request,
+        "lifecycle/secret_once.html",
+        {"app": app, "secret": secret, "rotated": bool(app.previous_ingestion_secret)},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _case(request, pk: int) -> SunsetCase:
+    return get_object_or_404(SunsetCase.objects.visible_to(request.user).for_list(), pk=pk)
+
+
+@login_required
+@require_POST
+def sunset_respond(request, pk: int):
+    case = _case(request, pk)
+    if not roles.can_manage_app(request.user, case.app):
+        raise PermissionDenied("Only the app's owner or its team may answer this case.")
+    form = SunsetRespondForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return _back(case.app)
+    try:
+        case = services.sunset_respond(
+            case=case,
+            actor=request.user,
+            response=form.cleaned_data["response"],
+            justification=form.cleaned_data["justification"],
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        if case.outcome:
+            messages.success(request, f"{case.app.name} is retired. Its history is kept.")
+        else:
+            messages.success(request, "Your contest is with the platform team.")
+    return _back(case.app)
+
+
+@login_required
+@require_POST
+def sunset_decide(request, pk: int):
+    case = _case(request, pk)
+    if not roles.can_decide(request.user, case.app):
+        raise PermissionDenied("Only the platform team decides contests, not on its own apps.")
+    form = SunsetDecideForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return _back(case.app)
+    try:
+        case = services.sunset_decide(
+            case=case,
+            actor=request.user,
+            decision=form.cleaned_data["decision"],
+            comment=form.cleaned_data["comment"],
+        )
+    except (ValidationError, TransitionError) as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, f"Decided: {case.get_decision_display().lower()}.")
+    return _back(case.app)
+
+
+@login_required
+def sunset_case_list(request):
+    """Sunset cases the user can see, open ones first (same FilterSet as the API)."""
+    cases = (
+        SunsetCase.objects.visible_to(request.user).for_list().order_by("closed_at", "-opened_at")
+    )
+    filterset = SunsetCaseFilterSet(request.GET or {"open": "true"}, queryset=cases)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    return render(request, "lifecycle/sunset_cases.html", {"filterset": filterset, "page": page})
+
+
+@login_required
+def notifications(request):
+    """The user's notifications, newest first; viewing the page marks them read (the
+    ones shown as new stay highlighted on this visit). POST marks all read."""
+    if request.method == "POST":
+        count = mark_read(user=request.user)
+        messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
+        return redirect("lifecycle:notifications")
+    rows = Notification.objects.filter(recipient=request.user).select_related("app")
+    page = Paginator(rows.order_by("-created_at", "-pk"), 50).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    unread = [n.pk for n in items if n.read_at is None]
+    if unread:
+        mark_read(user=request.user, ids=unread)
+    return render(
+        request,
+        "lifecycle/notifications.html",
+        {"page": page, "items": items, "unread": set(unread)},
+    )

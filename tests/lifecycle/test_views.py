@@ -1,0 +1,128 @@
+"""Lifecycle pages and panels: the app page panel, renew, secret once, sunset forms, bell."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from catalog import notifications
+from catalog.choices import AppState
+from lifecycle.choices import SunsetReason
+from lifecycle.models import Renewal, SunsetCase
+
+pytestmark = pytest.mark.django_db
+WHY = "Still routes every support ticket we get."
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def due_app(app):
+    app.expires_at = timezone.now() + timedelta(days=10)
+    app.save()
+    return app
+
+
+def test_the_app_page_shows_the_lifecycle_panel_with_a_renew_form(due_app, alice):
+    page = client_for(alice).get(due_app.get_absolute_url())
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="panel-lifecycle"' in html
+    assert "Renew</button>" in html
+    assert "10 days left" in html or "9 days left" in html
+    assert '<svg class="sparkline"' in html
+    assert "Rotate secret" in html
+
+
+def test_renew_page_from_the_reminder_link(due_app, alice):
+    client = client_for(alice)
+    url = f"/apps/{due_app.slug}/renew/"
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"justification": "too short"}).status_code == 400
+    response = client.post(url, {"justification": WHY})
+    assert response.status_code == 302
+    assert Renewal.objects.filter(app=due_app).count() == 1
+    page = client.get(response["Location"])
+    assert "renewed until" in page.content.decode()
+
+
+def test_renew_page_is_forbidden_to_non_owners(due_app, carol):
+    assert client_for(carol).get(f"/apps/{due_app.slug}/renew/").status_code == 403
+
+
+def test_rotating_shows_the_secret_once_and_never_caches_it(app, alice):
+    client = client_for(alice)
+    response = client.post(f"/apps/{app.slug}/rotate-secret/")
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    app.refresh_from_db()
+    assert app.ingestion_secret in response.content.decode()
+    assert app.ingestion_secret not in client.get(app.get_absolute_url()).content.decode()
+    assert client.get(f"/apps/{app.slug}/rotate-secret/").status_code == 405
+
+
+def test_owner_contests_and_platform_upholds_through_the_forms(app, alice, pat):
+    app.state = AppState.SUNSETTING
+    app.save()
+    case = SunsetCase.objects.create(
+        app=app,
+        reason=SunsetReason.LOW_USAGE,
+        grace_ends_at=timezone.now() + timedelta(days=14),
+        figures={"requests": 3, "threshold": 100, "days": 90},
+    )
+    page = client_for(alice).get(app.get_absolute_url()).content.decode()
+    assert "Sunset case #" in page and "Send answer" in page
+    client_for(alice).post(f"/sunset-cases/{case.pk}/respond/",
+                           {"response": "contest", "justification": WHY})  # fmt: skip
+    case.refresh_from_db()
+    assert case.response == "contest"
+    assert "Decide</button>" in client_for(pat).get(app.get_absolute_url()).content.decode()
+    client_for(pat).post(f"/sunset-cases/{case.pk}/decide/", {"decision": "uphold"})
+    app.refresh_from_db()
+    assert app.state == AppState.ACTIVE
+    assert client_for(pat).get("/sunset-cases/?status=closed").status_code == 200
+
+
+def test_notifications_page_marks_them_read_and_the_dashboard_shows_the_bell(app, alice):
+    notifications.notify(recipient=alice, app=app, kind="x", subject="Hello there", body="b",
+                         dedupe_key="v1")  # fmt: skip
+    client = client_for(alice)
+    dashboard = client.get("/").content.decode()
+    assert 'id="panel-notifications"' in dashboard and "Hello there" in dashboard
+    page = client.get("/me/notifications/").content.decode()
+    assert "Hello there" in page and "new</span>" in page
+    assert notifications.unread_for(alice).count() == 0
+    assert "new</span>" not in client.get("/me/notifications/").content.decode()
+
+
+def test_dashboard_lists_apps_due_for_renewal_with_a_renew_button(due_app, alice):
+    html = client_for(alice).get("/").content.decode()
+    assert f"/apps/{due_app.slug}/renew/" in html
+
+
+def test_the_app_page_renders_after_a_job_changed_the_app(app, alice):
+    from lifecycle import services
+
+    app.expires_at = timezone.now() - timedelta(hours=1)
+    app.save()
+    services.apps_expire()
+    assert client_for(alice).get(app.get_absolute_url()).status_code == 200
+
+
+def test_renew_button_tag_shows_only_inside_the_window(due_app, app, alice, carol):
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    template = Template("{% load lifecycle_tags %}{% renew_button app %}")
+    request = RequestFactory().get("/")
+    request.user = alice
+    assert "/renew/" in template.render(Context({"app": due_app, "request": request}))
+    request.user = carol
+    assert "/renew/" not in template.render(Context({"app": due_app, "request": request}))

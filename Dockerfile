@@ -6,7 +6,7 @@ COPY config ./config
 COPY catalog ./catalog
 COPY lifecycle ./lifecycle
 COPY scorecards ./scorecards
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir ".[otel]"
 COPY . .
 RUN useradd --create-home appkeeper && chown -R appkeeper /app
 USER appkeeper

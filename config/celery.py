@@ -6,12 +6,34 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_init, worker_process_init
+
+from config.otel import configure_tracing
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("appkeeper")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect(weak=False)
+def _trace_pool_process(**kwargs: object) -> None:
+    """Start tracing in each prefork child, after the fork: the exporter's thread would not
+    survive it if the parent started it. No-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set."""
+    configure_tracing("appkeeper-worker")
+
+
+@worker_init.connect(weak=False)
+def _trace_in_process_pool(sender: object, **kwargs: object) -> None:
+    """The threads pool (``make run``), gevent and eventlet run tasks in the worker process
+    itself and never send worker_process_init, so start tracing here for them."""
+    from celery.concurrency import get_implementation
+    from celery.concurrency.prefork import TaskPool as PreforkPool
+
+    if not issubclass(get_implementation(sender.pool_cls), PreforkPool):  # type: ignore[attr-defined]
+        configure_tracing("appkeeper-worker")
+
 
 # Times are UTC. Daily jobs run early in the morning so owners see the outcome at work;
 # every job is safe to run twice or concurrently, so a missed or doubled beat is harmless.

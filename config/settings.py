@@ -118,6 +118,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "appkeeper.sqlite3",
+            # Closing the last connection to a WAL database forces a checkpoint: keeping
+            # connections makes each telemetry call ~5x cheaper in development.
+            "CONN_MAX_AGE": 60,
             # WAL lets the web app read while the worker writes; IMMEDIATE avoids
             # "database is locked" upgrades in short write transactions.
             "OPTIONS": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 from decimal import Decimal
@@ -14,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.choices import FINANCE_GROUP, PLATFORM_GROUP, AppState
-from catalog.models import AuditEvent, MicroApp, Region, Team
+from catalog.contract_services import contract_upload
+from catalog.models import AuditEvent, MicroApp, Region, Review, Team
 from lifecycle import services as lifecycle_services
 from lifecycle.choices import SunsetReason, SunsetResponse
 from lifecycle.models import Renewal, SunsetCase, UsageReport
@@ -77,7 +79,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo data ready: {len(regions)} regions, {len(teams)} teams, {len(users)} users, "
                 f"{MicroApp.objects.count()} apps ({created} new), {usage} new usage rows, "
-                f"{lifecycle} new renewals and sunset cases."
+                f"{lifecycle} new renewals, reviews, contracts and sunset cases."
             )
         )
         self.stdout.write(
@@ -293,6 +295,58 @@ class Command(BaseCommand):
                     case.responded_at = now - timedelta(days=2)
                     case.save()
                 created += 1
+        # An open review for every app waiting in review, the first one already overdue,
+        # so the platform team's queue shows both cases.
+        reviewed = set(Review.objects.values_list("app_id", flat=True))
+        waiting = [a for a in apps if a.state == AppState.IN_REVIEW and a.pk not in reviewed]
+        for position, app in enumerate(waiting):
+            requested = now - timedelta(hours=60 if position == 0 else 6 + position)
+            Review.objects.create(
+                app=app,
+                requested_by=app.owner,
+                requested_at=requested,
+                due_at=requested + timedelta(hours=settings.APPKEEPER_REVIEW_HOURS),
+            )
+            created += 1
+        # A small OpenAPI contract for two apps in three (identical content is never
+        # stored twice, so a rerun adds nothing).
+        for index, app in enumerate(apps):
+            if index % 3 != 2 and not app.contracts.exists():
+                contract_upload(app=app, actor=app.owner, content=json.dumps(_demo_spec(app)))
+                created += 1
         # Reminders for apps expiring within 30 days (unique per period: idempotent).
         lifecycle_services.reminders_send(now=now)
         return created
+
+
+def _demo_spec(app: MicroApp) -> dict:
+    """A minimal valid OpenAPI 3.1 document for a demo app."""
+    item = {"type": "object", "required": ["id"],
+            "properties": {"id": {"type": "string"}, "status": {"type": "string"}}}  # fmt: skip
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"{app.name} API", "version": "1.0.0"},
+        "paths": {
+            f"/{app.slug}/items": {
+                "get": {
+                    "operationId": "listItems",
+                    "parameters": [
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "maximum": 100},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The items",
+                            "content": {
+                                "application/json": {"schema": {"type": "array", "items": item}}
+                            },
+                        }
+                    },
+                }  # fmt: skip
+            }
+        },
+    }

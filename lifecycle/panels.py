@@ -17,6 +17,7 @@ from catalog.choices import AppState
 from catalog.models import MicroApp, Notification
 from catalog.notifications import unread_for
 from catalog.panels import (
+from catalog.templatetags.appkeeper import days_until
     NavEntry,
     Panel,
     register_app_panel,
@@ -146,7 +147,8 @@ def app_panel_context(request, app: MicroApp) -> dict | None:
     return {
         "app": app,
         "now": now,
-        "days_left": left.days if left is not None else None,
+        # Same rounding as the catalog's countdown badges, so both say the same number.
+        "days_left": days_until(app.expires_at) if left is not None else None,
         "expired": left is not None and left.total_seconds() <= 0,
         "grace_ends": grace_ends,
         "is_critical": not app.expires,
@@ -219,7 +221,7 @@ def todo_panel_context(request) -> dict | None:
     if not (due or cases or contested):
         return {"empty": True, "due": [], "cases": [], "contested": []}
     for app in due:
-        app.days_left = (app.expires_at - now).days if app.expires_at else None
+        app.days_left = days_until(app.expires_at)
     return {"empty": False, "due": due, "cases": cases, "contested": contested, "now": now}
 
 

@@ -17,13 +17,13 @@ from catalog.choices import AppState
 from catalog.models import MicroApp, Notification
 from catalog.notifications import unread_for
 from catalog.panels import (
-from catalog.templatetags.appkeeper import days_until
     NavEntry,
     Panel,
     register_app_panel,
     register_dashboard_panel,
     register_nav,
 )
+from catalog.templatetags.appkeeper import days_until
 from lifecycle import services
 from lifecycle.choices import SunsetReason
 from lifecycle.forms import RenewForm, SunsetDecideForm, SunsetRespondForm

@@ -1,4 +1,7 @@
-"""Load the demo fleet of DESIGN.md §5; running it again changes nothing."""
+"""Load the demo fleet of DESIGN.md §5; running it again changes nothing.
+
+It lives in ``scorecards``, the app at the top of the dependency chain, because the demo
+touches every capability: catalog, lifecycle and scorecards."""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ from catalog.models import AuditEvent, MicroApp, Region, Review, Team
 from lifecycle import services as lifecycle_services
 from lifecycle.choices import SunsetReason, SunsetResponse
 from lifecycle.models import Renewal, SunsetCase, UsageReport
+from scorecards.periods import previous_quarter
+from scorecards.services import scorecards_compute
 
 DEMO_PASSWORD = "appkeeper"
 
@@ -75,11 +80,15 @@ class Command(BaseCommand):
             created = self._apps(teams, users, regions)
             usage = self._usage(regions, usage_days)
             lifecycle = self._lifecycle(users)
+            # Last quarter's scorecards, so the scorecards pages have a quarter to show
+            # (recomputing a quarter replaces its rows: idempotent).
+            scored = scorecards_compute(quarter=previous_quarter()).scored
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(regions)} regions, {len(teams)} teams, {len(users)} users, "
                 f"{MicroApp.objects.count()} apps ({created} new), {usage} new usage rows, "
-                f"{lifecycle} new renewals, reviews, contracts and sunset cases."
+                f"{lifecycle} new renewals, reviews, contracts and sunset cases, "
+                f"{scored} scorecards for last quarter."
             )
         )
         self.stdout.write(

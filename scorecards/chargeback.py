@@ -33,6 +33,10 @@ GROUP_FIELDS: dict[str, str] = {
     GroupKey.APP: "app__slug",
     GroupKey.ENVIRONMENT: "app__environment",
 }
+# Keys that are attributes of the app: every app falls in exactly one group, so the
+# distinct apps of the whole report are the sum of the groups' distinct apps. A region is
+# per report row, not per app (an app runs in several), so the total needs its own count.
+PER_APP_KEYS = frozenset(k for k, field in GROUP_FIELDS.items() if field.startswith("app__"))
 MAX_GROUP_KEYS = 2
 COST_PLACES = Decimal("0.0001")
 ZERO = Decimal("0")
@@ -102,15 +106,15 @@ def cost_per_1k(cost: Decimal, requests: int) -> Decimal | None:
     return (cost * 1000 / requests).quantize(COST_PLACES, rounding=ROUND_HALF_UP)
 
 
-def _numbers(row: dict) -> dict:
-    requests = row["total_requests"] or 0
-    cost = (row["total_cost"] or ZERO).quantize(COST_PLACES)
+def _numbers(requests: int | None, errors: int | None, cost: Decimal | None, apps: int) -> dict:
+    requests = requests or 0
+    cost = (cost or ZERO).quantize(COST_PLACES)
     return {
         "requests": requests,
-        "errors": row["total_errors"] or 0,
+        "errors": errors or 0,
         "cost": cost,
         "cost_per_1k_requests": cost_per_1k(cost, requests),
-        "apps": row["app_count"],
+        "apps": apps,
     }
 
 
@@ -136,16 +140,31 @@ class Report:
 
 
 def chargeback_report(*, period: Period, group_by: Sequence[str], scope: Scope) -> Report:
-    """Rows per group (two grouped queries in all: the rows and the totals)."""
+    """Rows per group from one grouped query; the totals are summed from those rows.
+
+    The sums are exact: integers and ``Decimal`` costs (each group's cost is already at
+    the 4 places of the column, so the total is the sum of the costs shown on the rows).
+    Only the distinct-app total cannot always be derived: when a region is among the keys
+    an app can sit in several groups, and one more query counts the distinct apps."""
     fields = [GROUP_FIELDS[k] for k in group_by]
     usage = usage_in(period, scope)
     grouped = usage.values(*fields).annotate(**AGGREGATES).order_by(*fields)
-    rows = [
-        {**{key: r[f] if r[f] is not None else "" for key, f in zip(group_by, fields, strict=True)},
-         **_numbers(r)}
-        for r in grouped
-    ]  # fmt: skip
-    totals = _numbers(usage.aggregate(**AGGREGATES))
+    rows = []
+    requests = errors = apps = 0
+    cost = ZERO
+    for r in grouped:
+        keys = {
+            key: r[f] if r[f] is not None else "" for key, f in zip(group_by, fields, strict=True)
+        }
+        numbers = _numbers(r["total_requests"], r["total_errors"], r["total_cost"], r["app_count"])
+        rows.append({**keys, **numbers})
+        requests += numbers["requests"]
+        errors += numbers["errors"]
+        cost += numbers["cost"]
+        apps += numbers["apps"]
+    if rows and not PER_APP_KEYS.issuperset(group_by):
+        apps = usage.aggregate(n=Count("app", distinct=True))["n"]
+    totals = _numbers(requests, errors, cost, apps)
     return Report(period, list(group_by), rows, totals, settings.APPKEEPER_CURRENCY)
 
 

@@ -62,6 +62,10 @@ app.conf.beat_schedule = {
         "task": "lifecycle.close_sunset_cases",
         "schedule": crontab(hour=6, minute=45),
     },
+    "prune-telemetry-deliveries": {
+        "task": "lifecycle.prune_telemetry_deliveries",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "compute-quarterly-scorecards": {
         "task": "scorecards.compute_quarterly_scorecards",
         # First day of each quarter, for the quarter that just ended.

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import (
     DecimalField,
     Exists,
@@ -327,7 +327,9 @@ def reminders_send(*, now=None) -> int:
         )
     if reminders:
         with transaction.atomic():
-            Reminder.objects.bulk_create(reminders, ignore_conflicts=True, batch_size=500)
+            # No batch_size: one INSERT whatever the fleet size (see ``catalog.notifications.
+            # queue``), so the job's query count stays flat; SQLite chunks by its own limit.
+            Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
             queue(notes)
     return len(reminders)
 
@@ -454,7 +456,7 @@ def _open_cases(apps: list[MicroApp], *, reason: str, now, figures) -> int:
         for app in apps
     ]  # fmt: skip
     # The partial unique index (one open case per app) is the last line of defence.
-    SunsetCase.objects.bulk_create(cases, ignore_conflicts=True, batch_size=500)
+    SunsetCase.objects.bulk_create(cases, ignore_conflicts=True)  # one INSERT (see queue)
     previous = {app.pk: app.state for app in apps}
     MicroApp.objects.filter(pk__in=list(previous)).update(state=AppState.SUNSETTING, updated_at=now)
     label = SunsetReason(reason).label.lower()
@@ -780,19 +782,43 @@ def telemetry_credentials(slug: str, *, now) -> tuple[int, str, list[str]] | Non
     The secrets are the current one and, until it lapses, the previous one. One indexed
     query in plain SQL: this runs on every telemetry call and the ORM's query building
     costs more than the query itself.
+
+    This is the request's first statement, and it doubles as the connection's health
+    check: ``CONN_HEALTH_CHECKS`` would send a ``SELECT 1`` first, a third round trip per
+    call (issue 8). Instead, when a reused connection turns out dead, it is closed and the
+    query (a read) runs once more on a fresh one — what the health check would have done.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, state, ingestion_secret, CASE WHEN previous_secret_valid_until > %s "
-            f"THEN previous_ingestion_secret ELSE '' END FROM {MicroApp._meta.db_table} "
-            "WHERE slug = %s",
-            [connection.ops.adapt_datetimefield_value(now), slug],
-        )
-        row = cursor.fetchone()
+    sql = (
+        f"SELECT id, state, ingestion_secret, CASE WHEN previous_secret_valid_until > %s "
+        f"THEN previous_ingestion_secret ELSE '' END FROM {MicroApp._meta.db_table} "
+        "WHERE slug = %s"
+    )
+    params = [connection.ops.adapt_datetimefield_value(now), slug]
+    unchecked = (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    )
+    if unchecked:
+        connection.health_check_done = True
+    try:
+        row = _fetch_one(sql, params)
+    except (OperationalError, InterfaceError):
+        if not unchecked:
+            raise
+        connection.close()
+        row = _fetch_one(sql, params)
     if row is None:
         return None
     app_id, state, current, previous = row
     return app_id, state, [s for s in (current, previous) if s]
+
+
+def _fetch_one(sql: str, params: list):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 UPSERT_BATCH = 100  # SQLite: rows per statement, 800 parameters, under every build's limit
@@ -842,7 +868,22 @@ def telemetry_store(*, app_id: int, webhook_id: str, body_sha256: str, rows: lis
         if connection.vendor == "postgresql":
             # One statement, so one round trip and an implicit transaction: the
             # data-modifying CTEs all run or, on a duplicate webhook id, none does.
-            sql = f"WITH delivery AS ({delivery_sql.format(json='%s::jsonb')} RETURNING app_id)"
+            insert = delivery_sql.format(json="%s::jsonb")
+            if not connection.in_atomic_block:
+                # The statement is its own transaction: commit it without waiting for the
+                # WAL flush (``SET LOCAL synchronous_commit = off``, as set_config(..., true)
+                # so it stays one round trip; the INSERT reads it, so it always runs). The
+                # fsync is most of a call's cost (issue 8). The trade-off, accepted for
+                # usage rollups only: if PostgreSQL itself crashes, the last few hundred ms
+                # of acknowledged deliveries (at most 3 x wal_writer_delay) can be lost,
+                # never half-written. Senders push each day's rollup again (a report
+                # replaces its day) and retry unanswered calls, so the next push repairs it.
+                # Inside a caller's transaction the setting would outlive this write, so
+                # it is left alone there.
+                insert = insert.replace(" VALUES (", " SELECT ", 1)[:-1] + (
+                    " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
+                )
+            sql = f"WITH delivery AS ({insert} RETURNING app_id)"
             params = list(delivery_params)
             if rows:
                 usage_sql, usage_params = upsert(rows)

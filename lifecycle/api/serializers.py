@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from lifecycle.choices import SunsetDecision, SunsetResponse, SunsetStatus
+from lifecycle.choices import SunsetDecision, SunsetOutcome, SunsetResponse, SunsetStatus
 from lifecycle.models import Renewal, SunsetCase
 from lifecycle.services import JUSTIFICATION_MIN_CHARS
 from lifecycle.telemetry import MAX_REPORTS
@@ -38,8 +38,32 @@ class SunsetCaseSerializer(serializers.ModelSerializer):
     app_name = serializers.CharField(source="app.name", read_only=True)
     team = serializers.CharField(source="app.team.slug", read_only=True)
     status = serializers.ChoiceField(choices=SunsetStatus.choices, read_only=True)
-    responded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Until the owner answers or the platform team decides, these are null (the user) or
+    # "" (the choice fields): declared so, the schema says what the API returns.
+    responded_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of who answered; null until the owner answers.",
+    )
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of the platform team member who decided; null until then.",
+    )
+    response = serializers.ChoiceField(
+        choices=SunsetResponse.choices, allow_blank=True, read_only=True
+    )
+    decision = serializers.ChoiceField(
+        choices=SunsetDecision.choices, allow_blank=True, read_only=True
+    )
+    outcome = serializers.ChoiceField(
+        choices=SunsetOutcome.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text='"" while the case is open.',
+    )
     url = serializers.HyperlinkedIdentityField(view_name="api:sunset-case-detail")
 
     class Meta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -180,6 +181,23 @@ class TelemetryView(APIView):
     throttle_scope = "telemetry"
     parser_classes: list = []
 
+    def dispatch(self, request, *args, **kwargs):
+        """POST goes straight to :meth:`ingest`: this view reads the raw bytes and answers
+        JSON itself, so DRF's request wrapping, authentication, content negotiation and
+        response rendering would be pure overhead on the busiest endpoint (issue 8). The
+        throttle still applies, with DRF's 429 answer. Other methods keep DRF's answers
+        (405, OPTIONS); the schema comes from :meth:`post` as before."""
+        if request.method != "POST":
+            return super().dispatch(request, *args, **kwargs)
+        self.args, self.kwargs, self.request = args, kwargs, request
+        for throttle in self.get_throttles():
+            if not throttle.allow_request(request, self):
+                wait = math.ceil(throttle.wait())
+                unit = "second" if wait == 1 else "seconds"
+                detail = f"Request was throttled. Expected available in {wait} {unit}."
+                return _answer(429, {"detail": detail}, Retry_After=str(wait))
+        return self.post(request)
+
     @extend_schema(
         operation_id="telemetry_ingest",
         request=TelemetryBatchSerializer,
@@ -216,7 +234,7 @@ class TelemetryView(APIView):
         the app's ``last_seen_at``. A repeated ``webhook-id`` with the same body gets the
         same answer and is stored once."""
         try:
-            return self.ingest(request._request)
+            return self.ingest(getattr(request, "_request", request))
         except telemetry.Rejected as rejected:
             headers = {}
             if rejected.status == 401:

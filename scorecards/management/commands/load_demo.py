@@ -23,6 +23,7 @@ from catalog.models import AuditEvent, MicroApp, Region, Review, Team
 from lifecycle import services as lifecycle_services
 from lifecycle.choices import SunsetReason, SunsetResponse
 from lifecycle.models import Renewal, SunsetCase, UsageReport
+from scorecards.demo import KINDS, app_profile
 from scorecards.periods import previous_quarter
 from scorecards.services import scorecards_compute
 
@@ -46,8 +47,6 @@ USERS = [
     ("pat", "Pat", "Park", ["platform"], [PLATFORM_GROUP]),
     ("fin", "Fin", "Fischer", [], [FINANCE_GROUP]),
 ]
-KINDS = ["widget", "integration", "ui", "service", "automation"]
-RUNTIMES = ["aws-lambda", "k8s", "cloudflare-worker", "zapier", "retool", "n8n"]
 STATES = [
     AppState.ACTIVE, AppState.ACTIVE, AppState.ACTIVE, AppState.ACTIVE, AppState.DRAFT,
     AppState.IN_REVIEW, AppState.EXPIRED, AppState.SUNSETTING, AppState.RETIRED,
@@ -170,23 +169,13 @@ class Command(BaseCommand):
                 slug=slug,
                 description=f"{name}: a {KINDS[index % 5]} built by {team_slug} "
                 "to save the team a few hours a week.",
-                kind=KINDS[index % len(KINDS)],
                 team=teams[team_slug],
                 owner=users[owner],
                 contact=teams[team_slug].chat_channel,
-                runtime=RUNTIMES[index % len(RUNTIMES)],
-                environment=["production", "staging", "sandbox"][index % 3],
-                criticality=["standard", "prototype", "standard", "critical"][index % 4],
                 handles_pii=pii,
                 handles_payment_data=payment,
                 externally_exposed=exposed,
-                data_residency="EU" if pii else "",
-                sla_availability=Decimal("99.5") if index % 3 != 2 else None,
-                sla_p95_ms=300 if index % 3 != 2 else None,
-                sla_support_hours="business" if index % 3 != 2 else "",
-                docs_url=f"https://docs.example.com/{slug}" if index % 2 == 0 else "",
-                runbook_url=f"https://runbooks.example.com/{slug}" if index % 3 == 0 else "",
-                repository_url=f"https://git.example.com/{team_slug}/{slug}",
+                **app_profile(index, slug=slug, team_slug=team_slug, handles_pii=pii),
                 tags=[KINDS[index % 5], team_slug],
                 state=state,
             )

@@ -35,6 +35,7 @@ from django.utils import timezone
 from catalog.choices import AppState
 from catalog.models import AuditEvent, Contract, MicroApp, Region, Review, Team
 from lifecycle.models import UsageReport
+from scorecards.demo import KINDS, app_profile
 
 PREFIX = "seed-"
 EXTRA_REGIONS = [
@@ -52,8 +53,6 @@ STATE_MIX = [
     (AppState.SUNSETTING, 0.07),
     (AppState.RETIRED, 0.10),
 ]
-KINDS = ["widget", "integration", "ui", "service", "automation"]
-RUNTIMES = ["aws-lambda", "k8s", "cloudflare-worker", "zapier", "retool", "n8n"]
 WORDS = [
     "ticket", "crm", "refund", "shift", "invoice", "lead", "chat", "survey", "warranty",
     "parts", "route", "visit", "sla", "access", "cost", "onboarding", "escalation", "churn",
@@ -245,23 +244,13 @@ class Command(BaseCommand):
                     name=f"{word.title()} {i + 1:05d}",
                     slug=slug,
                     description=f"Seeded {KINDS[i % 5]} number {i + 1} for {team.name}.",
-                    kind=KINDS[i % 5],
                     team=team,
                     owner=owner,
                     contact=team.chat_channel,
-                    runtime=RUNTIMES[i % len(RUNTIMES)],
-                    environment=["production", "staging", "sandbox"][i % 3],
-                    criticality=["standard", "prototype", "standard", "critical"][i % 4],
                     handles_pii=pii,
                     handles_payment_data=payment,
                     externally_exposed=exposed,
-                    data_residency="EU" if pii else "",
-                    sla_availability=Decimal("99.5") if i % 3 != 2 else None,
-                    sla_p95_ms=300 if i % 3 != 2 else None,
-                    sla_support_hours="business" if i % 3 != 2 else "",
-                    docs_url=f"https://docs.example.com/{slug}" if i % 2 == 0 else "",
-                    runbook_url=f"https://runbooks.example.com/{slug}" if i % 3 == 0 else "",
-                    repository_url=f"https://git.example.com/{team.slug}/{slug}",
+                    **app_profile(i, slug=slug, team_slug=team.slug, handles_pii=pii),
                     tags=[KINDS[i % 5], word],
                     state=state,
                     went_live_at=went_live,

@@ -113,6 +113,11 @@ def parse_documents(text: str) -> list[dict]:
     for index, doc in enumerate(docs):
         if not isinstance(doc, dict):
             raise ValueError(f"Document {index + 1} is not a mapping.")
+        # Every Backstage entity names its kind; a mapping without one is not an entity
+        # (other kinds are reported and skipped, this is refused).
+        kind = doc.get("kind")
+        if not isinstance(kind, str) or not kind.strip():
+            raise ValueError(f"Document {index + 1} is not a Backstage entity: it has no kind.")
     return docs
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from rest_framework.filters import OrderingFilter
 
 from catalog.choices import AppKind, AppState, Criticality, Environment, ReviewDecision, Risk
@@ -11,25 +11,32 @@ from catalog.models import MicroApp, Region, Review, Team
 
 
 class MicroAppFilterSet(django_filters.FilterSet):
+    # django-filter's multiple-choice filters add DISTINCT by default, for lookups across
+    # to-many joins. None of these joins a to-many relation (``region`` is an EXISTS), so
+    # ``distinct=False`` keeps DISTINCT out of the page and COUNT queries (issue 8).
     q = django_filters.CharFilter(method="search", label="Search")
     team = django_filters.ModelMultipleChoiceFilter(
-        field_name="team__slug", to_field_name="slug", queryset=Team.objects.all(), label="Team"
+        field_name="team__slug",
+        to_field_name="slug",
+        queryset=Team.objects.all(),
+        label="Team",
+        distinct=False,
     )
     team_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="team", queryset=Team.objects.all(), label="Team (id)"
+        field_name="team", queryset=Team.objects.all(), label="Team (id)", distinct=False
     )
-    state = django_filters.MultipleChoiceFilter(choices=AppState.choices)
+    state = django_filters.MultipleChoiceFilter(choices=AppState.choices, distinct=False)
     risk = django_filters.ChoiceFilter(choices=Risk.choices, method="filter_risk")
     region = django_filters.ModelMultipleChoiceFilter(
         field_name="regions__code",
         to_field_name="code",
         queryset=Region.objects.all(),
         label="Region",
-        distinct=True,
+        method="filter_region",
     )
-    kind = django_filters.MultipleChoiceFilter(choices=AppKind.choices)
-    environment = django_filters.MultipleChoiceFilter(choices=Environment.choices)
-    criticality = django_filters.MultipleChoiceFilter(choices=Criticality.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=AppKind.choices, distinct=False)
+    environment = django_filters.MultipleChoiceFilter(choices=Environment.choices, distinct=False)
+    criticality = django_filters.MultipleChoiceFilter(choices=Criticality.choices, distinct=False)
     owner = django_filters.CharFilter(field_name="owner__username", label="Owner (username)")
     tag = django_filters.CharFilter(method="filter_tag", label="Tag")
     expires_before = django_filters.IsoDateTimeFilter(field_name="expires_at", lookup_expr="lt")
@@ -52,6 +59,16 @@ class MicroAppFilterSet(django_filters.FilterSet):
             | Q(description__icontains=value)
             | Q(runtime__icontains=value)
         )
+
+    def filter_region(self, queryset, name, value):
+        if not value:  # an empty ModelMultipleChoiceField value is `Region.objects.none()`
+            return queryset
+        # Deployed in any of the regions. EXISTS instead of a join: no duplicate rows, so no
+        # DISTINCT over the whole row in the page and COUNT queries (issue 8).
+        in_regions = MicroApp.regions.through.objects.filter(
+            microapp_id=OuterRef("pk"), region_id__in=[region.pk for region in value]
+        )
+        return queryset.filter(Exists(in_regions))
 
     def filter_risk(self, queryset, name, value):
         return queryset.high_risk() if value == Risk.HIGH else queryset.low_risk()

@@ -159,7 +159,11 @@ class MicroApp(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["team", "state"])]
+        indexes = [
+            models.Index(fields=["team", "state"]),
+            # Lists are ordered by name: a page is an index walk, not a sort of the fleet.
+            models.Index(fields=["name"], name="catalog_app_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

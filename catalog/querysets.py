@@ -9,7 +9,10 @@ from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from catalog import roles
-from catalog.choices import PLATFORM_GROUP, AppState, Risk
+from catalog.choices import AppState, Risk
+
+# Columns no list row shows (secrets stay out of every list query).
+LIST_SKIP = {"ingestion_secret", "previous_ingestion_secret", "previous_secret_valid_until"}
 
 HIGH_RISK = Q(handles_pii=True) | Q(handles_payment_data=True) | Q(externally_exposed=True)
 
@@ -52,7 +55,7 @@ class MicroAppQuerySet(models.QuerySet):
         work in progress and private to the owning team and the platform team."""
         if not user.is_authenticated:
             return self.none()
-        if user.is_superuser or user.groups.filter(name=PLATFORM_GROUP).exists():
+        if roles.is_platform(user):  # cached on the user for the rest of the request
             return self
         mine = Q(owner=user) | Q(team__in=user.appkeeper_teams.values("pk"))
         return self.filter(~Q(state=AppState.DRAFT) | mine)
@@ -66,6 +69,16 @@ class MicroAppQuerySet(models.QuerySet):
     def for_list(self) -> MicroAppQuerySet:
         """What a list row shows, fetched in a fixed number of queries."""
         return self.select_related("team", "owner").prefetch_related("regions", "depends_on")
+
+    def for_api_list(self) -> MicroAppQuerySet:
+        """A page of the API list: the row's own columns (no secrets), the team's slug and
+        the owner's username. Read-only rows: the list serializer loads the page's regions
+        and dependencies in one query each (``MicroAppListSerializer``); writes and the
+        detail use ``for_list``."""
+        from catalog.models import MicroApp
+
+        columns = [f.name for f in MicroApp._meta.concrete_fields if f.name not in LIST_SKIP]
+        return self.select_related("team", "owner").only(*columns, "team__slug", "owner__username")
 
 
 class ReviewQuerySet(models.QuerySet):

@@ -20,7 +20,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("lifecycle.urls")),
     path("", include("scorecards.urls")),
+    path("", include("catalog.urls_ops")),
     path("", include("catalog.urls_review")),
+    path("", include("catalog.urls_contracts")),
     path("", include("catalog.urls")),
 ]
 

@@ -13,8 +13,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
 
-QUARTER_RE = re.compile(r"^([1-9]\d{3})-Q([1-4])$")
-MONTH_RE = re.compile(r"^([1-9]\d{3})-(0[1-9]|1[0-2])$")
+# ASCII digits only (Python's \d also takes other scripts' digits) and matched whole with
+# ``fullmatch`` (``$`` alone lets a trailing newline through); the patterns are published
+# in the OpenAPI schema, so they stay plain ECMA-compatible regular expressions.
+QUARTER_RE = re.compile(r"^([1-9][0-9]{3})-Q([1-4])$", re.ASCII)
+MONTH_RE = re.compile(r"^([1-9][0-9]{3})-(0[1-9]|1[0-2])$", re.ASCII)
+DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
 PERIOD_FORMS = "a quarter like 2026-Q4, a month like 2026-10, or from/to dates like 2026-10-01"
 
 
@@ -107,13 +111,16 @@ def shift(period: Period, steps: int) -> Period:
 
 
 def parse_quarter(value: str) -> Period:
-    match = QUARTER_RE.match((value or "").strip())
+    match = QUARTER_RE.fullmatch((value or "").strip())
     if not match:
         raise PeriodError(f"{value!r} is not a quarter; use the form 2026-Q4 (Q1 to Q4).")
     return quarter(int(match.group(1)), int(match.group(2)))
 
 
 def _parse_date(name: str, value: str) -> date:
+    # YYYY-MM-DD only: ``fromisoformat`` also reads 20261001 and week dates (2026-W40-1).
+    if not isinstance(value, str) or not DATE_RE.fullmatch(value.strip()):
+        raise PeriodError(f"{name}={value!r} is not a date; use YYYY-MM-DD.")
     try:
         return date.fromisoformat(value.strip())
     except (ValueError, AttributeError):
@@ -138,9 +145,9 @@ def parse_period(
         after = last + timedelta(days=1) if last < date.max else last
         return Period("range", f"{first.isoformat()}..{last.isoformat()}", first, after)
     if period:
-        if QUARTER_RE.match(period):
+        if QUARTER_RE.fullmatch(period):
             return parse_quarter(period)
-        match = MONTH_RE.match(period)
+        match = MONTH_RE.fullmatch(period)
         if match:
             return month(int(match.group(1)), int(match.group(2)))
         raise PeriodError(f"period={period!r} is not valid; use {PERIOD_FORMS}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from catalog.api.schema import StrictBooleanField, StrictCharField
 from catalog.choices import ContractKind
 from catalog.models import Contract
 
@@ -49,7 +50,12 @@ class ContractDetailSerializer(ContractSerializer):
     changes = ChangeSerializer(many=True, read_only=True)
     errors = ErrorSerializer(many=True, read_only=True)
     document = serializers.SerializerMethodField()
-    created = serializers.BooleanField(read_only=True, required=False)
+    created = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="On upload: whether a new version was stored (false: the same document "
+        "was already there). Null when reading a version.",
+    )
 
     class Meta(ContractSerializer.Meta):
         fields = [*ContractSerializer.Meta.fields, "changes", "errors", "document", "created"]
@@ -89,9 +95,9 @@ class ContractCheckSerializer(serializers.Serializer):
 
 
 class BackstageImportSerializer(serializers.Serializer):
-    yaml = serializers.CharField(required=False, trim_whitespace=False)
+    yaml = StrictCharField(required=False, trim_whitespace=False)
     file = serializers.FileField(required=False)
-    dry_run = serializers.BooleanField(required=False, default=False)
+    dry_run = StrictBooleanField(required=False, default=False)
 
 
 class EntityReportSerializer(serializers.Serializer):

@@ -209,7 +209,8 @@ class ContractCheckView(APIView):
 class BackstageImportView(APIView):
     """Import a Backstage ``catalog-info.yaml`` (multi-document): all or nothing."""
 
-    parser_classes = [PlainTextParser, BoundedJSONParser, MultiPartParser]
+    # JSON and forms first: the catch-all text parser (YAML) would also take a JSON body.
+    parser_classes = [BoundedJSONParser, MultiPartParser, PlainTextParser]
 
     @extend_schema(
         request={
@@ -222,7 +223,19 @@ class BackstageImportView(APIView):
         responses={
             200: ImportReportSerializer,
             201: ImportReportSerializer,
-            400: ImportReportSerializer,
+            400: OpenApiResponse(
+                # Two shapes: the entity report when entities were refused, or field errors
+                # (`yaml`, `file`, `dry_run`) / a parse error when no report could be made.
+                {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/ImportReport"},
+                        {"$ref": "#/components/schemas/ApiError"},
+                    ]
+                },
+                description="Refused: an import report with each entity's errors (nothing "
+                "was written), or field errors when the body is not a readable "
+                "catalog-info.yaml.",
+            ),
         },
         operation_id="apps_import",
     )
@@ -259,7 +272,14 @@ class BackstageExportView(APIView):
     """The app as a ``catalog-info.yaml``, with its latest contract as an API entity."""
 
     @extend_schema(
-        responses={(200, "application/yaml"): OpenApiTypes.STR}, operation_id="apps_catalog_info"
+        responses={
+            (200, "application/yaml"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The catalog-info.yaml text: a Component entity, then (when the "
+                "app has a contract) an API entity, as `---`-separated YAML documents.",
+            )
+        },
+        operation_id="apps_catalog_info",
     )
     def get(self, request, slug: str):
         app = get_object_or_404(

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import re
+
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+
+_WHOLE_NUMBER = re.compile(r"[0-9]+", re.ASCII)
 
 
 class StandardPagination(PageNumberPagination):
@@ -13,9 +17,22 @@ class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    # The schema says integer: ASCII digits only (int() would also take " 5", "+5", "٥").
+    last_page_strings = ()
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # `?page=1&page=2` or `?page=` is not an integer: 400 rather than a guess.
+        for name in (self.page_query_param, self.page_size_query_param):
+            values = request.query_params.getlist(name)
+            if len(values) > 1:
+                raise ValidationError({name: f"Give {name} once."})
+            if values and not _WHOLE_NUMBER.fullmatch(values[0]):
+                raise ValidationError({name: "A whole number."})
+        return super().paginate_queryset(queryset, request, view)
+
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None or raw == "":
+        if raw is None:
             return self.page_size
         try:
             size = int(raw)

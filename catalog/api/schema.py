@@ -9,13 +9,22 @@ with the type of the model field they look up, for every FilterSet in the projec
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
-from django_filters import BooleanFilter, ModelChoiceFilter, ModelMultipleChoiceFilter
+from django_filters import (
+    BooleanFilter,
+    IsoDateTimeFilter,
+    ModelChoiceFilter,
+    ModelMultipleChoiceFilter,
+)
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.drainage import has_override, set_override
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import empty
+from rest_framework.relations import MANY_RELATION_KWARGS
 
 
 def _lookup_type(filter_field) -> dict:
@@ -101,20 +110,33 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
 _BOOLEAN_WORDS = {"true", "false", "1", "0"}
 
 
+# RFC 3339 ``date-time`` (what the schema's ``format: date-time`` promises): a full date, a
+# time and an offset. Python's ``fromisoformat`` would also take a bare date or no offset.
+RFC3339_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})",
+    re.ASCII,
+)
+
+
 class StrictFilterBackend(DjangoFilterBackend):
-    """django-filter, but a boolean filter given something other than true/false (or 1/0)
-    is answered 400 instead of being silently ignored."""
+    """django-filter, but a boolean filter given something other than true/false (or 1/0),
+    or a date-time filter given anything but a full RFC 3339 date-time (an empty value
+    included), is answered 400 instead of being silently ignored or guessed at."""
 
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is not None:
             errors = {}
             for name, filter_field in filterset.filters.items():
-                if not isinstance(filter_field, BooleanFilter):
-                    continue
                 for raw in request.query_params.getlist(name):
-                    if raw.strip().lower() not in _BOOLEAN_WORDS:
-                        errors[name] = ["Use true or false."]
+                    if isinstance(filter_field, BooleanFilter):
+                        if raw.strip().lower() not in _BOOLEAN_WORDS:
+                            errors[name] = ["Use true or false."]
+                    elif isinstance(
+                        filter_field, IsoDateTimeFilter
+                    ) and not RFC3339_DATETIME.fullmatch(raw):
+                        errors[name] = ["Use a full date-time like 2026-12-31T00:00:00Z."]
             if errors:
                 raise ValidationError(errors)
         return filterset
@@ -129,6 +151,72 @@ class StrictBooleanField(serializers.BooleanField):
         if isinstance(data, str) and data.lower() in {"true", "false"}:
             return data.lower() == "true"
         self.fail("invalid", input=data)
+
+
+class StrictStringMixin:
+    """A JSON string (or form text), not a number coerced to one: ``"name": 0`` is a 400,
+    as the schema's ``type: string`` promises."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    pass
+
+
+class StrictSlugField(StrictStringMixin, serializers.SlugField):
+    pass
+
+
+class StrictEmailField(StrictStringMixin, serializers.EmailField):
+    pass
+
+
+class StrictURLField(StrictStringMixin, serializers.URLField):
+    pass
+
+
+class StrictManyRelatedField(serializers.ManyRelatedField):
+    """A JSON array, not any iterable: ``"members": {}`` or ``"regions": "eu"`` is a 400
+    instead of an empty (or per-character) list."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list | tuple):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class StrictSlugRelatedField(serializers.SlugRelatedField):
+    """``SlugRelatedField`` whose ``many=True`` form takes only arrays, and which does not
+    turn an empty string into null (the schema's ``minLength: 1`` forbids it)."""
+
+    default_error_messages = {"blank": "This field may not be blank."}
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        for key in kwargs:
+            if key in MANY_RELATION_KWARGS:
+                list_kwargs[key] = kwargs[key]
+        return StrictManyRelatedField(**list_kwargs)
+
+    def run_validation(self, data=empty):
+        if data == "":  # RelatedField would take it for null
+            self.fail("blank")
+        return super().run_validation(data)
+
+
+def use_strict_strings() -> None:
+    """Make every ModelSerializer map text fields to the strict string fields (from ready())."""
+    mapping = serializers.ModelSerializer.serializer_field_mapping
+    mapping[models.CharField] = StrictCharField
+    mapping[models.TextField] = StrictCharField
+    mapping[models.SlugField] = StrictSlugField
+    mapping[models.EmailField] = StrictEmailField
+    mapping[models.URLField] = StrictURLField
 
 
 def use_strict_booleans() -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 from rest_framework.validators import UniqueValidator
 
 from catalog import policies, roles
+from catalog.api.schema import StrictBooleanField, StrictCharField, StrictSlugRelatedField
 from catalog.choices import (
     Criticality,
     Environment,
@@ -28,7 +32,7 @@ class RegionSerializer(serializers.ModelSerializer):
 
 
 class TeamSerializer(serializers.ModelSerializer):
-    members = serializers.SlugRelatedField(
+    members = StrictSlugRelatedField(
         many=True, slug_field="username", queryset=User.objects.all(), required=False
     )
 
@@ -38,10 +42,170 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class PolicyFindingSerializer(serializers.Serializer):
-    rule = serializers.CharField()
+    rule = StrictCharField()
     severity = serializers.ChoiceField(choices=policies.Severity.choices)
-    field = serializers.CharField(help_text="The app field to fix (or `contract`).")
-    message = serializers.CharField()
+    field = StrictCharField(help_text="The app field to fix (or `contract`).")
+    message = StrictCharField()
+
+
+class MicroAppListSerializer(serializers.ListSerializer):
+    """Lists of apps, serialised without DRF's per-field machinery (issue 8).
+
+    A page of 100 apps through the generic path costs thousands of field lookups
+    (``get_attribute``, ``to_representation``, a related manager and queryset per
+    many-to-many and row); here each column is read once with a converter chosen once per
+    list, and the regions and dependencies of the whole page come from one query each. The
+    output is exactly the child serializer's (``tests/catalog/test_api.py`` proves rows equal
+    the generic and the detail JSON); a field this class does not know takes the generic
+    path."""
+
+    def to_representation(self, data):
+        request = self.context.get("request")
+        view = self.context.get("view")
+        if request is None or getattr(view, "format_kwarg", None):
+            # `/apps.json` style requests put the format into every `url`: the generic path.
+            return super().to_representation(data)
+        apps = list(data)
+        related = {
+            name: _slugs_by_app(apps, name, field.child_relation.slug_field)
+            for name, field in self.child.fields.items()
+            if name in ("regions", "depends_on")
+        }
+        plan = [
+            (name, _app_converter(name, field, related.get(name)))
+            for name, field in self.child.fields.items()
+        ]
+        # `url` is the same for every row up to the slug: reverse once, not once per row.
+        marker = "slug-placeholder"
+        template = request.build_absolute_uri(reverse("api:app-detail", kwargs={"slug": marker}))
+        head, _, tail = template.partition(marker)
+        rows = []
+        for app in apps:
+            row = {}
+            for name, convert in plan:
+                if name == "url":
+                    row[name] = f"{head}{app.slug}{tail}"
+                else:
+                    row[name] = convert(app)
+            rows.append(row)
+        return rows
+
+
+def _slugs_by_app(apps: list[MicroApp], name: str, attr: str) -> dict[int, list[str]]:
+    """``{app id: [attr of each related row]}`` for the many-to-many ``name`` of ``apps``,
+    in the related model's default ordering (as ``app.<name>.all()`` gives them), from the
+    prefetch cache when the rows have one, else from one query over the join table."""
+    if apps and all(name in getattr(app, "_prefetched_objects_cache", {}) for app in apps):
+        return {
+            app.pk: [getattr(obj, attr) for obj in app._prefetched_objects_cache[name]]
+            for app in apps
+        }
+    field = MicroApp._meta.get_field(name)
+    source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+    ordering = [
+        f"-{target}__{term[1:]}" if term.startswith("-") else f"{target}__{term}"
+        for term in field.related_model._meta.ordering
+    ]
+    pairs = (
+        field.remote_field.through.objects.filter(**{f"{source}_id__in": [a.pk for a in apps]})
+        .order_by(*ordering, f"{target}_id")
+        .values_list(f"{source}_id", f"{target}__{attr}")
+    )
+    by_app: dict[int, list[str]] = {app.pk: [] for app in apps}
+    for app_id, value in pairs:
+        by_app[app_id].append(value)
+    return by_app
+
+
+def _iso_8601(field: serializers.DateTimeField) -> bool:
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    return isinstance(output_format, str) and output_format.lower() == ISO_8601
+
+
+def _plain(name: str):
+    def convert(app):
+        value = getattr(app, name)
+        return value if value is None else str(value)
+
+    return convert
+
+
+def _app_converter(name: str, field: serializers.Field, related: dict | None = None):
+    """A function of the app giving ``field``'s JSON value, as the serializer would."""
+    if name in ("team", "owner"):
+        slug_field = field.slug_field
+
+        def related_slug(app):
+            related = getattr(app, name)
+            return None if related is None else getattr(related, slug_field)
+
+        return related_slug
+    if related is not None:
+        return lambda app: related[app.pk]
+    if name == "tags":
+        return lambda app: (
+            None if app.tags is None else [None if t is None else str(t) for t in app.tags]
+        )
+    if name == "risk":
+        return lambda app: app.risk
+    if name == "policy_findings":
+        return lambda app: MicroAppSerializer.findings(app, in_list=True)
+    if field.source != name or isinstance(field, serializers.RelatedField):
+
+        def generic(app):
+            # What ``Serializer.to_representation`` does for one field.
+            attribute = field.get_attribute(app)
+            return None if attribute is None else field.to_representation(attribute)
+
+        return generic
+    if isinstance(field, serializers.BooleanField):
+
+        def boolean(app):
+            value = getattr(app, name)
+            return value if value is None else bool(value)
+
+        return boolean
+    if isinstance(field, serializers.IntegerField):
+
+        def integer(app):
+            value = getattr(app, name)
+            return value if value is None else int(value)
+
+        return integer
+    if isinstance(field, serializers.ChoiceField):
+        lookup = field.choice_strings_to_values
+
+        def choice(app):
+            value = getattr(app, name)
+            return value if value in ("", None) else lookup.get(str(value), value)
+
+        return choice
+    if isinstance(field, serializers.CharField):  # slugs, URLs, e-mails, texts
+        return _plain(name)
+
+    if isinstance(field, serializers.DateTimeField) and _iso_8601(field):
+        # ``DateTimeField.to_representation`` minus the per-value time-zone lookup.
+        zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+
+        def moment(app):
+            value = getattr(app, name)
+            if not value:
+                return None
+            if zone is not None and timezone.is_aware(value):
+                value = value.astimezone(zone)
+            elif zone is not None or timezone.is_aware(value):
+                return field.to_representation(value)  # naive values: DRF's own rules
+            text = value.isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return moment
+
+    # Decimals and anything else: the field's own conversion, minus the lookups.
+    def converted(app):
+        value = getattr(app, name)
+        return None if value is None else field.to_representation(value)
+
+    return converted
 
 
 class MicroAppSerializer(serializers.ModelSerializer):
@@ -54,14 +218,14 @@ class MicroAppSerializer(serializers.ModelSerializer):
             ),
         ],
     )
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    owner = serializers.SlugRelatedField(
+    team = StrictSlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    owner = StrictSlugRelatedField(
         slug_field="username", queryset=User.objects.filter(is_active=True), required=False
     )
-    regions = serializers.SlugRelatedField(
+    regions = StrictSlugRelatedField(
         many=True, slug_field="code", queryset=Region.objects.all(), required=False
     )
-    depends_on = serializers.SlugRelatedField(
+    depends_on = StrictSlugRelatedField(
         many=True, slug_field="slug", queryset=MicroApp.objects.all(), required=False
     )
     tags = serializers.ListField(
@@ -87,6 +251,7 @@ class MicroAppSerializer(serializers.ModelSerializer):
             "went_live_at", "retired_at", "retired_reason", "created_at", "updated_at", "url",
             "policy_findings",
         ]  # fmt: skip
+        list_serializer_class = MicroAppListSerializer
         read_only_fields = [
             "state", "expires_at", "last_seen_at", "went_live_at", "retired_at",
             "retired_reason", "created_at", "updated_at",
@@ -100,9 +265,13 @@ class MicroAppSerializer(serializers.ModelSerializer):
     def get_policy_findings(self, app: MicroApp) -> list[dict] | None:
         """Policy findings (block and warn) on a single app; null in lists, where evaluating
         every row would cost a query each (the ``/policies/`` page covers the fleet)."""
+        return self.findings(app, in_list=isinstance(self.parent, serializers.ListSerializer))
+
+    @staticmethod
+    def findings(app: MicroApp, *, in_list: bool) -> list[dict] | None:
         findings = getattr(app, "policy_findings", None)
         if findings is None:
-            if isinstance(self.parent, serializers.ListSerializer):
+            if in_list:
                 return None
             findings = policies.evaluate_app(app)
         return [f.as_dict() for f in findings]
@@ -149,18 +318,18 @@ class MicroAppSerializer(serializers.ModelSerializer):
 
 
 class RetireSerializer(serializers.Serializer):
-    reason = serializers.CharField(min_length=5, max_length=2000)
+    reason = StrictCharField(min_length=5, max_length=2000)
 
 
 # --- go-live gate, policies and reviews -------------------------------------------------
 
 
 class GateCheckSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    label = serializers.CharField()
+    key = StrictCharField()
+    label = StrictCharField()
     ok = serializers.BooleanField()
     required = serializers.BooleanField()
-    detail = serializers.CharField(allow_blank=True)
+    detail = StrictCharField(allow_blank=True)
 
 
 class GateSerializer(serializers.Serializer):
@@ -172,13 +341,27 @@ class GateSerializer(serializers.Serializer):
 
 
 class GateFailedSerializer(GateSerializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
+    detail = StrictCharField()
+    code = StrictCharField()
+
+
+class SubmitConflictSerializer(serializers.Serializer):
+    """A refused submit (409): the app is not a draft (``code`` says why, e.g.
+    ``invalid_transition``), or the go-live gate failed (``code: gate_failed``, with the
+    checklist and findings)."""
+
+    detail = StrictCharField()
+    code = StrictCharField()
+    passed = serializers.BooleanField(required=False, help_text="Only for `gate_failed`.")
+    checklist = GateCheckSerializer(many=True, required=False, help_text="Only for `gate_failed`.")
+    findings = PolicyFindingSerializer(
+        many=True, required=False, help_text="Only for `gate_failed`."
+    )
 
 
 class PolicyRuleSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    description = serializers.CharField()
+    id = StrictCharField()
+    description = StrictCharField()
     severity = serializers.ChoiceField(choices=policies.Severity.choices)
 
 
@@ -186,23 +369,23 @@ class PolicyAppFieldsSerializer(serializers.Serializer):
     """The app fields policies look at, all optional; other keys of an app payload are
     ignored, so a whole ``GET /apps/{slug}/`` body can be posted as it is."""
 
-    slug = serializers.CharField(required=False, allow_blank=True)
-    name = serializers.CharField(required=False, allow_blank=True)
+    slug = StrictCharField(required=False, allow_blank=True)
+    name = StrictCharField(required=False, allow_blank=True)
     environment = serializers.ChoiceField(choices=Environment.choices, required=False)
     criticality = serializers.ChoiceField(choices=Criticality.choices, required=False)
-    handles_pii = serializers.BooleanField(required=False)
-    handles_payment_data = serializers.BooleanField(required=False)
-    externally_exposed = serializers.BooleanField(required=False)
+    handles_pii = StrictBooleanField(required=False)
+    handles_payment_data = StrictBooleanField(required=False)
+    externally_exposed = StrictBooleanField(required=False)
     data_residency = serializers.ChoiceField(
         choices=Jurisdiction.choices, required=False, allow_blank=True
     )
-    regions = serializers.SlugRelatedField(
+    regions = StrictSlugRelatedField(
         many=True, slug_field="code", queryset=Region.objects.all(), required=False
     )
-    team = serializers.SlugRelatedField(
+    team = StrictSlugRelatedField(
         slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
     )
-    owner = serializers.SlugRelatedField(
+    owner = StrictSlugRelatedField(
         slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
     )
     sla_availability = serializers.DecimalField(
@@ -239,22 +422,24 @@ class PolicyEvaluateSerializer(PolicyAppFieldsSerializer):
 
 
 class PolicyEvaluationSerializer(serializers.Serializer):
-    app = serializers.CharField(allow_null=True)
+    app = StrictCharField(allow_null=True)
     passed = serializers.BooleanField(help_text="No `block` finding.")
     findings = PolicyFindingSerializer(many=True)
 
 
 class ReviewSerializer(serializers.ModelSerializer):
     app = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    app_name = serializers.CharField(source="app.name", read_only=True)
-    app_state = serializers.CharField(source="app.state", read_only=True)
+    app_name = StrictCharField(source="app.name", read_only=True)
+    app_state = StrictCharField(source="app.state", read_only=True)
     risk_reasons = serializers.ListField(
-        source="app.risk_reasons", child=serializers.CharField(), read_only=True
+        source="app.risk_reasons", child=StrictCharField(), read_only=True
     )
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
-    decision = serializers.CharField(
+    decision = StrictCharField(
         read_only=True,
         help_text="Empty while open; then `approved`, `changes_requested` or `rejected`.",
     )
@@ -280,7 +465,7 @@ class ReviewDecisionField(serializers.ChoiceField):
 
 class ReviewDecisionSerializer(serializers.Serializer):
     decision = ReviewDecisionField()
-    comment = serializers.CharField(
+    comment = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=5000,

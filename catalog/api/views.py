@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from catalog import services
+from catalog import gate, policies, services
 from catalog.api.permissions import CanManageApp, IsPlatformOrReadOnly
 from catalog.api.serializers import (
+    GateSerializer,
     MicroAppSerializer,
+    PolicyEvaluateSerializer,
+    PolicyEvaluationSerializer,
+    PolicyRuleSerializer,
     RegionSerializer,
     RetireSerializer,
+    ReviewDecisionSerializer,
+    ReviewSerializer,
+    SubmitConflictSerializer,
     TeamSerializer,
 )
-from catalog.filters import MicroAppFilterSet
-from catalog.models import MicroApp, Region, Team
+from catalog.filters import MicroAppFilterSet, ReviewFilterSet
+from catalog.models import MicroApp, Region, Review, Team
 
 
 class TeamViewSet(
@@ -76,7 +84,16 @@ class MicroAppViewSet(
     ordering = ["name"]
 
     def get_queryset(self):
-        return MicroApp.objects.visible_to(self.request.user).for_list()
+        apps = MicroApp.objects.visible_to(self.request.user)
+        # List rows are read-only: fetch only what a row shows (issue 8).
+        return apps.for_api_list() if self.action == "list" else apps.for_list()
+
+    def filter_queryset(self, queryset):
+        # List filters (which hide retired apps by default) must not hide an app addressed
+        # by its slug: a retired app's page and history stay reachable.
+        if self.detail:
+            return queryset
+        return super().filter_queryset(queryset)
 
     def perform_create(self, serializer):
         serializer.instance = services.app_register(
@@ -98,3 +115,99 @@ class MicroAppViewSet(
         body.is_valid(raise_exception=True)
         app = services.app_retire(app=app, actor=request.user, reason=body.validated_data["reason"])
         return Response(self.get_serializer(app).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: MicroAppSerializer, 409: SubmitConflictSerializer},
+        description="Submit a draft through the go-live gate: low-risk apps go live, high-risk "
+        "apps go to review (due in 48 h). A refused gate answers 409 with the checklist; an app "
+        "that is not a draft answers 409 with only `detail` and `code`.",
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, slug=None):
+        app = self.get_object()
+        try:
+            app = services.app_submit(app=app, actor=request.user)
+        except gate.GateFailed as failed:
+            body = {"detail": failed.messages[0], "code": "gate_failed"}
+            body.update(failed.result.as_dict())
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        return Response(self.get_serializer(app).data)
+
+    @extend_schema(responses=GateSerializer)
+    @action(detail=True, methods=["get"], url_path="gate")
+    def gate_checklist(self, request, slug=None):
+        """The go-live checklist as it stands now (what a submit would check)."""
+        return Response(gate.check(self.get_object()).as_dict())
+
+
+class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Platform reviews of high-risk apps. The platform team sees all; owners their apps'."""
+
+    serializer_class = ReviewSerializer
+    filterset_class = ReviewFilterSet
+    ordering_fields = ["due_at", "requested_at", "decided_at"]
+    ordering = ["due_at", "pk"]
+
+    def get_queryset(self):
+        return Review.objects.visible_to(self.request.user).for_list()
+
+    @extend_schema(request=ReviewDecisionSerializer, responses={200: ReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """Approve (app goes live), request changes (back to draft) or reject (retired).
+        Platform team only, never on an app the reviewer answers for; a second decision
+        answers 409."""
+        review = self.get_object()
+        body = ReviewDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            review = services.review_decide(
+                review=review, actor=request.user, **body.validated_data
+            )
+        except services.ReviewAlreadyDecided as exc:
+            return Response(
+                {"detail": exc.messages[0], "code": "already_decided"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        review = self.get_queryset().get(pk=review.pk)
+        return Response(self.get_serializer(review).data)
+
+
+class PolicyViewSet(viewsets.ViewSet):
+    """Policy-as-code: the rules (``catalog/policies.py``) and a dry-run evaluator for CI."""
+
+    @extend_schema(responses=PolicyRuleSerializer(many=True))
+    def list(self, request):
+        rules = [
+            {"id": r.id, "description": r.description, "severity": r.severity}
+            for r in policies.RULES
+        ]
+        return Response(PolicyRuleSerializer(rules, many=True).data)
+
+    @extend_schema(request=PolicyEvaluateSerializer, responses=PolicyEvaluationSerializer)
+    @action(detail=False, methods=["post"])
+    def evaluate(self, request):
+        """Evaluate every rule against an app payload, or an existing app (``app``) with
+        proposed ``changes``; nothing is written."""
+        body = PolicyEvaluateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        slug = data.pop("app", None)
+        app = None
+        if slug is not None:
+            app = MicroApp.objects.visible_to(request.user).for_list().filter(slug=slug).first()
+            if app is None:
+                raise NotFound("No such app.")
+            facts = policies.AppFacts.from_app(app).with_changes(data.get("changes", {}))
+        else:
+            # Like a registration: the owner defaults to the caller.
+            data.setdefault("owner", request.user)
+            facts = policies.AppFacts().with_changes(data)
+        findings = policies.evaluate(facts)
+        result = {
+            "app": app.slug if app is not None else (facts.slug or None),
+            "passed": not any(f.blocks for f in findings),
+            "findings": [f.as_dict() for f in findings],
+        }
+        return Response(PolicyEvaluationSerializer(result).data)

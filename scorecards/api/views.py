@@ -29,6 +29,9 @@ from scorecards.exports import csv_text
 from scorecards.filters import ScorecardFilterSet, latest_scored_quarter
 from scorecards.models import Scorecard
 from scorecards.periods import (
+    DATE_RE,
+    MONTH_RE,
+    PERIOD_FORMS,
     QUARTER_RE,
     PeriodError,
     parse_period,
@@ -82,8 +85,24 @@ class JSONErrorsMixin:
         return super().handle_exception(exc)
 
 
+def _single(params, name: str) -> str | None:
+    """The one value of query parameter ``name`` (None when absent); a repeated parameter
+    is a 400, not silently its last value."""
+    values = params.getlist(name)
+    if len(values) > 1:
+        raise ValidationError({name: f"Give {name} once."})
+    return values[0] if values else None
+
+
+def _strict_quarter(value: str | None) -> None:
+    """The API takes exactly the documented pattern: no surrounding spaces."""
+    if value is not None and not QUARTER_RE.fullmatch(value):
+        raise ValidationError({"quarter": "Use a quarter like 2026-Q4 (Q1 to Q4)."})
+
+
 def _quarter(request, *, default_latest: bool = True):
-    value = request.query_params.get("quarter")
+    value = _single(request.query_params, "quarter")
+    _strict_quarter(value)
     try:
         if value is not None:  # present but empty is an error, not "the default"
             return parse_quarter(value)
@@ -112,9 +131,9 @@ class ScorecardViewSet(JSONErrorsMixin, mixins.ListModelMixin, viewsets.GenericV
         return Scorecard.objects.visible_to(self.request.user).for_list()
 
     def filter_queryset(self, queryset):
-        if self.request.query_params.get("quarter") == "":
-            # Present but empty is a mistake, not a request for the default quarter.
-            raise ValidationError({"quarter": "Use a quarter like 2026-Q4 (Q1 to Q4)."})
+        # Present but empty (or spaced, or repeated) is a mistake, not a request for the
+        # default quarter.
+        _strict_quarter(_single(self.request.query_params, "quarter"))
         return super().filter_queryset(queryset)
 
 
@@ -220,6 +239,18 @@ class ChargebackView(JSONErrorsMixin, APIView):
         for name in ("period", "from", "to", "group_by"):
             if name in params and not all(v.strip() for v in params.getlist(name)):
                 raise ValidationError({name: f"{name} must not be empty when given."})
+        for name in ("from", "to"):
+            value = _single(params, name)
+            if value is not None and not DATE_RE.fullmatch(value):
+                # Under `period`, like every other reason the period cannot be read.
+                raise ValidationError(
+                    {"period": f"{name}={value!r} is not a date; use YYYY-MM-DD."}
+                )
+        period_value = _single(params, "period")
+        if period_value is not None and not (
+            QUARTER_RE.fullmatch(period_value) or MONTH_RE.fullmatch(period_value)
+        ):
+            raise ValidationError({"period": f"Use {PERIOD_FORMS}."})
         try:
             period = parse_period(params.get("period"), start=params.get("from"),
                                   end=params.get("to"))  # fmt: skip

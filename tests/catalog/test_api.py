@@ -258,6 +258,48 @@ def test_list_filters(api_as, alice, fleet, query, expected):
     assert [row["slug"] for row in response.json()["results"]] == expected
 
 
+def test_region_filter_lists_an_app_in_several_matching_regions_once(api_as, alice, fleet):
+    body = api_as(alice).get(URL, {"region": ["eu-central", "us-east"]}).json()
+
+    assert [row["slug"] for row in body["results"]] == ["alpha", "beta", "gamma"]
+    assert body["count"] == 3
+
+
+def test_list_rows_are_exactly_the_detail_json(api_as, alice, fleet, regions, rf):
+    """The list's fast serialiser (``MicroAppListSerializer``) must produce the same JSON
+    as the generic serializer and the detail endpoint, nulls, decimals, times and
+    relations included; only ``policy_findings`` is null in lists by design."""
+    alpha, beta, gamma = fleet
+    alpha.depends_on.add(beta, gamma)
+    beta.depends_on.add(gamma)
+    MicroApp.objects.filter(pk=beta.pk).update(
+        sla_availability=None, sla_p95_ms=None, tags=[], last_seen_at=timezone.now(),
+        docs_url="https://docs.example.com/beta", data_residency="",
+    )  # fmt: skip
+    client = api_as(alice)
+
+    rows = client.get(URL, {"include_retired": "true"}).json()["results"]
+
+    assert [row["slug"] for row in rows] == ["alpha", "beta", "gamma"]
+    for row in rows:
+        detail = client.get(row["url"]).json()
+        assert detail["policy_findings"] is not None
+        assert row["policy_findings"] is None
+        assert {**row, "policy_findings": None} == {**detail, "policy_findings": None}
+    # And the generic DRF path (what `many=True` did before) gives the same rows.
+    from rest_framework import serializers as drf
+    from rest_framework.request import Request
+
+    from catalog.api.serializers import MicroAppSerializer
+
+    request = Request(rf.get(URL))
+    apps = MicroApp.objects.for_list().order_by("name")
+    generic = drf.ListSerializer(child=MicroAppSerializer(), context={"request": request})
+    generic_rows = json.loads(json.dumps(generic.to_representation(apps), default=str))
+    fast = MicroAppSerializer(apps, many=True, context={"request": request}).data
+    assert json.loads(json.dumps(fast, default=str)) == generic_rows
+
+
 def test_expires_before_filter(api_as, alice, fleet):
     cutoff = (timezone.now() + timedelta(days=10)).isoformat()
     response = api_as(alice).get(URL, {"expires_before": cutoff})

@@ -174,6 +174,13 @@ def test_others_are_refused(api, api_as, usage, regions):
         ({"period": ""}, "period", "must not be empty"),
         ({"from": "2026-10-05", "to": "2026-10-01"}, "period", "must not be before"),
         ({"from": "1st of October"}, "period", "YYYY-MM-DD"),
+        # Only YYYY-MM-DD, as `format: date` says (fromisoformat would read these).
+        ({"to": "20261001"}, "period", "YYYY-MM-DD"),
+        ({"to": "2026-W40-1"}, "period", "YYYY-MM-DD"),
+        ({"to": " 2026-10-01"}, "period", "YYYY-MM-DD"),
+        ({"to": ["2026-10-01", "2026-10-02"]}, "to", "once"),
+        ({"period": ["2026-Q3", "2026-Q4"]}, "period", "once"),
+        ({"period": "2026-Q3 "}, "period", "2026-Q4"),
         ({"group_by": "colour"}, "group_by", "cost_center"),
         ({"group_by": "team,region,app"}, "group_by", "environment"),
         ({"group_by": ""}, "group_by", "must not be empty"),

@@ -64,10 +64,26 @@ def test_list_filters(api_as, pat, scored):
     assert client.get(LIST, {"quarter": "2025-Q1"}).json()["count"] == 0
 
 
-@pytest.mark.parametrize("query", [{"quarter": "2026-Q7"}, {"quarter": ""}, {"grade": "Z"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"quarter": "2026-Q7"},
+        {"quarter": ""},
+        {"grade": "Z"},
+        # Only the documented pattern: ASCII digits, no spaces, no trailing newline.
+        {"quarter": "1\u0660\u0663\u0669-Q1"},
+        {"quarter": " 2026-Q3"},
+        {"quarter": "2026-Q3\n"},
+        {"quarter": ["2026-Q3", "2026-Q2"]},
+    ],
+)
 def test_list_rejects_bad_filters(api_as, pat, scored, query):
     response = api_as(pat).get(LIST, query)
     assert response.status_code == 400
+
+
+def test_list_rejects_a_repeated_page(api_as, pat, scored):
+    assert api_as(pat).get(f"{LIST}?page=1&page=2").status_code == 400
 
 
 def test_an_unknown_team_matches_nothing(api_as, pat, scored):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -18,6 +20,11 @@ from catalog.models import AuditEvent, MicroApp, Review, TransitionError
 from catalog.notifications import notify_owners, notify_platform_team
 
 M2M_FIELDS = ("regions", "depends_on")
+
+
+def new_ingestion_secret() -> str:
+    """``whsec_`` + base64 of 32 random bytes: the Standard Webhooks secret format."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -39,11 +46,16 @@ def _diff(before: dict, after: dict) -> dict[str, list]:
 
 @transaction.atomic
 def app_register(*, actor, data: dict[str, Any]) -> MicroApp:
-    """Create an app in ``draft`` with its regions and dependencies, and record who did it."""
+    """Create an app in ``draft`` with its regions and dependencies, and record who did it.
+
+    The app gets its telemetry ingestion secret at once; the caller shows it this one time
+    (``app.ingestion_secret`` right after the call) and never again.
+    """
     plain, relations = _split(data)
     app = MicroApp(**plain)
     app.full_clean(exclude=["regions", "depends_on"])
     _enforce_policies(app, regions=relations.get("regions", ()), contract_ok=False, before=())
+    app.ingestion_secret = new_ingestion_secret()
     app.save()
     _set_relations(app, relations)
     app_record_change(app=app, actor=actor, before=None)

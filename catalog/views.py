@@ -341,18 +341,28 @@ def app_detail(request: HttpRequest, slug: str) -> HttpResponse:
         region.outside_residency = bool(
             app.handles_pii and app.data_residency and region.jurisdiction != app.data_residency
         )
-    return render(
+    can_manage = roles.can_manage_app(user, app)
+    new_secret = request.session.pop(_secret_key(app), None) if can_manage else None
+    response = render(
         request,
         "catalog/app_detail.html",
         {
             "app": app,
+            "new_secret": new_secret,
             "regions": regions,
             "events": [(event, _action_label(event.action)) for event in events],
-            "can_manage": roles.can_manage_app(user, app),
+            "can_manage": can_manage,
             "just_registered": request.GET.get("registered") == "1",
             "panels": render_panels(APP_PANELS, request, app),
         },
     )
+    if new_secret:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+def _secret_key(app: MicroApp) -> str:
+    return f"appkeeper:new-secret:{app.pk}"
 
 
 def _contract_uploader():
@@ -452,6 +462,8 @@ def app_create(request: HttpRequest) -> HttpResponse:
             _add_errors(form, exc)
         else:
             messages.success(request, f"{app.name} is registered as a draft.")
+            # Shown once on the app page, then gone: kept server-side, never in a cookie.
+            request.session[_secret_key(app)] = app.ingestion_secret
             _policy_advice(request, app)
             payload = form.contract_payload()
             if payload:

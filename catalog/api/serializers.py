@@ -317,6 +317,16 @@ class MicroAppSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class MicroAppCreatedSerializer(MicroAppSerializer):
+    """The answer to a registration: the app plus its telemetry ingestion secret, which is
+    shown this once (``rotate-secret`` issues a new one)."""
+
+    ingestion_secret = serializers.CharField(read_only=True)
+
+    class Meta(MicroAppSerializer.Meta):
+        fields = [*MicroAppSerializer.Meta.fields, "ingestion_secret"]
+
+
 class RetireSerializer(serializers.Serializer):
     reason = StrictCharField(min_length=5, max_length=2000)
 

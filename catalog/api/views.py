@@ -12,6 +12,7 @@ from catalog import gate, policies, services
 from catalog.api.permissions import CanManageApp, IsPlatformOrReadOnly
 from catalog.api.serializers import (
     GateSerializer,
+    MicroAppCreatedSerializer,
     MicroAppSerializer,
     PolicyEvaluateSerializer,
     PolicyEvaluationSerializer,
@@ -95,10 +96,16 @@ class MicroAppViewSet(
             return queryset
         return super().filter_queryset(queryset)
 
-    def perform_create(self, serializer):
-        serializer.instance = services.app_register(
-            actor=self.request.user, data=serializer.validated_data
-        )
+    @extend_schema(request=MicroAppSerializer, responses={201: MicroAppCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        """Register an app (in ``draft``). The answer carries the app's telemetry ingestion
+        secret: store it now, it is not shown again."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        app = services.app_register(actor=request.user, data=serializer.validated_data)
+        data = MicroAppCreatedSerializer(app, context=self.get_serializer_context()).data
+        data["ingestion_secret"] = app.ingestion_secret
+        return Response(data, status=201, headers={"Cache-Control": "no-store"})
 
     def perform_update(self, serializer):
         serializer.instance = services.app_update(

@@ -346,6 +346,9 @@ def test_register_creates_a_draft_through_the_service_and_explains_next_steps(
     assert "is registered as a draft" in body
     assert "What happens next" in body and "Platform review" in body
     assert "Needed because this app handles personal data" in body
+    # The telemetry secret is shown on that first page, and only there.
+    assert app.ingestion_secret.startswith("whsec_") and app.ingestion_secret in body
+    assert app.ingestion_secret not in client.get(app.get_absolute_url()).content.decode()
 
 
 def test_register_shows_field_errors_tied_to_their_inputs(signed_in, alice, support_tools):

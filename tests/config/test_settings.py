@@ -22,7 +22,10 @@ PRODUCTION = {
 
 
 def run_check(env_overrides: dict, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "DEBUG"}
+    # Not inherited: DEBUG, and the async-safety switch the browser tests set for
+    # themselves (the deploy check rightly refuses it).
+    dropped = {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k not in dropped}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check", *args],

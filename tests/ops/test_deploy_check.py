@@ -22,6 +22,7 @@ def test_deploy_check_passes_with_production_settings():
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for themselves
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

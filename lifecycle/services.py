@@ -14,6 +14,7 @@ import base64
 import json
 import logging
 import secrets
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -770,30 +771,74 @@ def sunset_decide(*, case: SunsetCase, actor, decision: str, comment: str = "",
 class StoredAnswer:
     status: int
     body: dict
+    replayed: bool = False  # the answer stored for an earlier delivery of this webhook id
 
 
 class DeliveryConflict(Exception):
     """The webhook id was used before for a different body."""
 
 
-def telemetry_credentials(slug: str, *, now) -> tuple[int, str, list[str]] | None:
-    """``(app id, state, secrets)`` for verifying a delivery, or None for an unknown slug.
+@dataclass(frozen=True)
+class Credentials:
+    """What verifying a delivery needs to know about its app, as read at ``loaded_at``.
 
-    The secrets are the current one and, until it lapses, the previous one. One indexed
-    query in plain SQL: this runs on every telemetry call and the ORM's query building
-    costs more than the query itself.
+    ``keys`` are the current secret and, if it was still valid when read, the previous
+    one (empty strings left out)."""
 
-    This is the request's first statement, and it doubles as the connection's health
-    check: ``CONN_HEALTH_CHECKS`` would send a ``SELECT 1`` first, a third round trip per
-    call (issue 8). Instead, when a reused connection turns out dead, it is closed and the
-    query (a read) runs once more on a fresh one — what the health check would have done.
-    """
-    sql = (
-        f"SELECT id, state, ingestion_secret, CASE WHEN previous_secret_valid_until > %s "
-        f"THEN previous_ingestion_secret ELSE '' END FROM {MicroApp._meta.db_table} "
-        "WHERE slug = %s"
-    )
-    params = [connection.ops.adapt_datetimefield_value(now), slug]
+    app_id: int
+    slug: str
+    state: str
+    keys: tuple[str, ...]
+    loaded_at: float
+
+
+# Per-process cache of telemetry credentials (issue 8), PostgreSQL only: slug → Credentials.
+# An entry is only a guess at which secret signed a call. The one write statement
+# (telemetry_store(verify=...)) re-checks in SQL that the app still has that slug, is not
+# retired and still accepts that secret, and writes nothing otherwise; the view then drops
+# the entry and answers from a fresh read, exactly as without the cache. So a rotation,
+# retirement or lapse of the previous secret is seen by the next call, whatever the TTL;
+# the TTL and the size bound only keep entries for apps that stopped calling from piling up.
+CREDENTIALS_CACHE_SECONDS = 30.0
+CREDENTIALS_CACHE_SIZE = 20_000
+_credentials_cache: dict[str, Credentials] = {}
+
+
+def telemetry_cached_credentials(slug: str) -> Credentials | None:
+    """The cached credentials of ``slug`` if fresh; None on a miss and on SQLite."""
+    entry = _credentials_cache.get(slug)
+    if entry is None:
+        return None
+    if time.monotonic() - entry.loaded_at >= CREDENTIALS_CACHE_SECONDS:
+        _credentials_cache.pop(slug, None)
+        return None
+    return entry
+
+
+def telemetry_forget_credentials(slug: str) -> None:
+    _credentials_cache.pop(slug, None)
+
+
+def clear_credentials_cache() -> None:
+    _credentials_cache.clear()
+
+
+def _remember(credentials: Credentials) -> None:
+    if connection.vendor != "postgresql":
+        return  # only PostgreSQL's single write statement can re-check what was cached
+    if len(_credentials_cache) >= CREDENTIALS_CACHE_SIZE:
+        _credentials_cache.pop(next(iter(_credentials_cache)), None)  # the oldest entry
+    _credentials_cache.pop(credentials.slug, None)  # re-insert at the end
+    _credentials_cache[credentials.slug] = credentials
+
+
+def _first_statement(run, *, retry: bool):
+    """Run the request's first statement, which doubles as the connection's health check.
+
+    ``CONN_HEALTH_CHECKS`` would send a ``SELECT 1`` first, one more round trip per call
+    (issue 8). Instead, when a reused connection turns out dead, it is closed and, with
+    ``retry`` (a read), the statement runs once more on a fresh one — what the health check
+    would have done; without it (a write) None is returned and the caller falls back."""
     unchecked = (
         connection.connection is not None
         and connection.health_check_enabled
@@ -803,16 +848,35 @@ def telemetry_credentials(slug: str, *, now) -> tuple[int, str, list[str]] | Non
     if unchecked:
         connection.health_check_done = True
     try:
-        row = _fetch_one(sql, params)
+        return run()
     except (OperationalError, InterfaceError):
         if not unchecked:
             raise
         connection.close()
-        row = _fetch_one(sql, params)
+        return run() if retry else None
+
+
+def telemetry_credentials(slug: str, *, now) -> Credentials | None:
+    """The credentials for verifying a delivery, or None for an unknown slug.
+
+    One indexed query in plain SQL: the ORM's query building costs more than the query
+    itself. On PostgreSQL the answer is cached (see ``_credentials_cache``)."""
+    sql = (
+        f"SELECT id, state, ingestion_secret, CASE WHEN previous_secret_valid_until > %s "
+        f"THEN previous_ingestion_secret ELSE '' END FROM {MicroApp._meta.db_table} "
+        "WHERE slug = %s"
+    )
+    params = [connection.ops.adapt_datetimefield_value(now), slug]
+    row = _first_statement(lambda: _fetch_one(sql, params), retry=True)
     if row is None:
+        _credentials_cache.pop(slug, None)
         return None
     app_id, state, current, previous = row
-    return app_id, state, [s for s in (current, previous) if s]
+    credentials = Credentials(
+        app_id, slug, state, tuple(s for s in (current, previous) if s), time.monotonic()
+    )
+    _remember(credentials)
+    return credentials
 
 
 def _fetch_one(sql: str, params: list):
@@ -822,10 +886,17 @@ def _fetch_one(sql: str, params: list):
 
 
 UPSERT_BATCH = 100  # SQLite: rows per statement, 800 parameters, under every build's limit
+_USAGE_SET = (
+    " ON CONFLICT (app_id, date, region_id) DO UPDATE SET requests = excluded.requests, "
+    "errors = excluded.errors, p95_ms = excluded.p95_ms, cost = excluded.cost, "
+    "updated_at = excluded.updated_at"
+)
+_USAGE_COLUMNS = "(app_id, region_id, date, requests, errors, p95_ms, cost, updated_at)"
 
 
 def telemetry_store(*, app_id: int, webhook_id: str, body_sha256: str, rows: list,
-                    answer: dict, now=None) -> StoredAnswer:  # fmt: skip
+                    answer: dict, now=None,
+                    verify: tuple[str, str] | None = None) -> StoredAnswer | None:  # fmt: skip
     """Store one verified, validated delivery exactly once.
 
     1. In one transaction: record the delivery (unique per app and webhook id), upsert the
@@ -834,12 +905,22 @@ def telemetry_store(*, app_id: int, webhook_id: str, body_sha256: str, rows: lis
     2. If the delivery row already exists (a retry, or a concurrent twin that committed
        first), roll back and answer what was answered then — or raise DeliveryConflict if
        that id came with a different body.
+
+    ``verify=(slug, secret)`` (PostgreSQL only) is for credentials taken from the cache:
+    the statement then writes only if app ``app_id`` still has that slug, is not retired
+    and accepts that secret (current, or previous within its validity) — checked under the
+    app's row lock — and returns None, having written nothing, if not. It is also the
+    request's first statement, the connection's health check: None too (after closing the
+    connection) if a reused connection turns out dead. Either way the caller answers from
+    a fresh read, as without the cache.
+
     ``rows`` are ``lifecycle.telemetry.CleanReport``. Plain SQL, like
     :func:`telemetry_credentials`, to keep the hot path to the statements themselves.
     """
     now = now or timezone.now()
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
+    apps = MicroApp._meta.db_table
     delivery = TelemetryDelivery._meta.db_table
     usage = UsageReport._meta.db_table
     delivery_sql = (
@@ -847,7 +928,14 @@ def telemetry_store(*, app_id: int, webhook_id: str, body_sha256: str, rows: lis
         "received_at) VALUES (%s, %s, %s, %s, {json}, %s)"
     )
     delivery_params = [app_id, webhook_id, body_sha256, 202, json.dumps(answer), stamp]
-    seen_sql = f"UPDATE {MicroApp._meta.db_table} SET last_seen_at = %s WHERE id = "
+    seen_sql = f"UPDATE {apps} SET last_seen_at = %s WHERE id = "
+
+    def value_params(batch: list) -> list:
+        params: list = []
+        for r in batch:
+            params += [r.region_id, ops.adapt_datefield_value(r.date), r.requests, r.errors,
+                       r.p95_ms, ops.adapt_decimalfield_value(r.cost, 14, 4), stamp]  # fmt: skip
+        return params
 
     def upsert(batch: list) -> tuple[str, list]:
         values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch))
@@ -857,15 +945,55 @@ def telemetry_store(*, app_id: int, webhook_id: str, body_sha256: str, rows: lis
                        r.errors, r.p95_ms, ops.adapt_decimalfield_value(r.cost, 14, 4),
                        stamp]  # fmt: skip
         return (
-            f"INSERT INTO {usage} (app_id, region_id, date, requests, errors, p95_ms, cost, "
-            f"updated_at) VALUES {values} ON CONFLICT (app_id, date, region_id) DO UPDATE SET "
-            "requests = excluded.requests, errors = excluded.errors, p95_ms = excluded.p95_ms, "
-            "cost = excluded.cost, updated_at = excluded.updated_at",
+            f"INSERT INTO {usage} {_USAGE_COLUMNS} VALUES {values}{_USAGE_SET}",
             params,
         )
 
+    if verify is not None and connection.vendor != "postgresql":
+        raise ValueError("verify= needs PostgreSQL's single write statement")
     try:
-        if connection.vendor == "postgresql":
+        if verify is not None:
+            # One statement, as below, that first claims the app row — UPDATE last_seen_at
+            # under the cached credentials' conditions, re-evaluated on the newest row
+            # version if a rotation or retirement is committing concurrently — and inserts
+            # the delivery and the rollups only for the row it returns.
+            slug, secret = verify
+            sql = (
+                f"WITH seen AS (UPDATE {apps} SET last_seen_at = %s WHERE id = %s "
+                "AND slug = %s AND state <> %s AND (ingestion_secret = %s OR "
+                "(previous_ingestion_secret = %s AND previous_secret_valid_until > %s)) "
+                "RETURNING id)"
+            )
+            params = [stamp, app_id, slug, AppState.RETIRED, secret, secret, stamp]
+            if rows:
+                # Typed placeholders: a VALUES list in a subquery is typed on its own.
+                row_sql = (
+                    "(%s::bigint, %s::date, %s::bigint, %s::bigint, %s::double precision, "
+                    "%s::numeric, %s::timestamptz)"
+                )
+                sql += (
+                    f", usage AS (INSERT INTO {usage} {_USAGE_COLUMNS} SELECT seen.id, v.* "
+                    f"FROM seen, (VALUES {', '.join([row_sql] * len(rows))}) AS v{_USAGE_SET})"
+                )
+                params += value_params(rows)
+            sql += (
+                f" INSERT INTO {delivery} (app_id, webhook_id, body_sha256, status_code, "
+                "response, received_at) SELECT seen.id, %s, %s, %s, %s::jsonb, %s FROM seen"
+            )
+            params += delivery_params[1:]
+            if not connection.in_atomic_block:  # as below: no WAL flush wait (issue 8)
+                sql += ", (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
+            sql += " RETURNING app_id"
+            guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+
+            def write():
+                with guard, connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    return cursor.fetchone() is not None
+
+            if not _first_statement(write, retry=False):
+                return None
+        elif connection.vendor == "postgresql":
             # One statement, so one round trip and an implicit transaction: the
             # data-modifying CTEs all run or, on a duplicate webhook id, none does.
             insert = delivery_sql.format(json="%s::jsonb")
@@ -926,7 +1054,7 @@ def telemetry_previous_answer(
         return None
     if previous["body_sha256"] != body_sha256:
         raise DeliveryConflict(webhook_id)
-    return StoredAnswer(previous["status_code"], previous["response"])
+    return StoredAnswer(previous["status_code"], previous["response"], replayed=True)
 
 
 def telemetry_prune(*, older_than_days: int = 7, now=None) -> int:

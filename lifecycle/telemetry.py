@@ -115,8 +115,9 @@ def secret_key(secret: str) -> bytes | None:
     return key or None
 
 
-def signature_matches(envelope: Envelope, body: bytes, secrets: list[str]) -> bool:
-    """Whether any of the given signatures is an HMAC of the message under any secret."""
+def matching_secret(envelope: Envelope, body: bytes, secrets) -> str | None:
+    """The first of the given secrets under which one of the signatures is an HMAC of the
+    message, or None."""
     message = f"{envelope.msg_id}.{envelope.timestamp}.".encode() + body
     for secret in secrets:
         key = secret_key(secret)
@@ -125,8 +126,13 @@ def signature_matches(envelope: Envelope, body: bytes, secrets: list[str]) -> bo
         expected = hmac.new(key, message, hashlib.sha256).digest()
         for candidate in envelope.signatures:
             if hmac.compare_digest(expected, candidate):
-                return True
-    return False
+                return secret
+    return None
+
+
+def signature_matches(envelope: Envelope, body: bytes, secrets) -> bool:
+    """Whether any of the given signatures is an HMAC of the message under any secret."""
+    return matching_secret(envelope, body, secrets) is not None
 
 
 def _refuse_constant(name: str):

@@ -244,7 +244,9 @@ class TelemetryView(APIView):
     def ingest(self, request) -> JsonResponse:
         """1. size → 413; 2. headers and timestamp → 401; 3. body shape → 400;
         4. app and signature (current or, for 24 h, previous secret) → 401; retired → 410;
-        5. reports → 400 with indexes; 6. store once, or replay the stored answer."""
+        5. reports → 400 with indexes; 6. store once, or replay the stored answer.
+        Steps 4–6 run first on cached credentials (:meth:`ingest_cached`, PostgreSQL), and
+        again from a fresh read whenever that path cannot answer exactly."""
         limit = settings.APPKEEPER_TELEMETRY_MAX_BYTES
         too_big = telemetry.Rejected(413, f"The body must be at most {limit} bytes.")
         try:
@@ -265,22 +267,53 @@ class TelemetryView(APIView):
         slug, reports = telemetry.parse_body(body)
 
         now = timezone.now()
+        digest = hashlib.sha256(body).hexdigest()
+        stored = self.ingest_cached(slug, envelope, body, reports, digest, now)
+        if stored is None:
+            stored = self.ingest_checked(slug, envelope, body, reports, digest, now)
+        if stored.replayed:
+            return _answer(stored.status, stored.body, Idempotent_Replayed="true")
+        return _answer(stored.status, stored.body)
+
+    def ingest_cached(self, slug, envelope, body, reports, digest, now):
+        """The happy path in one round trip, on credentials cached by an earlier call
+        (PostgreSQL): the signature checked against the cached secrets, then the write,
+        which re-checks those credentials in SQL. Anything else — a miss, no matching
+        secret, a retired app, invalid reports, credentials that changed in the meantime —
+        answers None, having written nothing, and :meth:`ingest_checked` answers from a
+        fresh read, so the answer is what it would have been without the cache."""
+        cached = services.telemetry_cached_credentials(slug)
+        if cached is None or cached.state == AppState.RETIRED:
+            return None
+        secret = telemetry.matching_secret(envelope, body, cached.keys)
+        if secret is None:
+            return None
+        try:
+            clean = telemetry.validate_reports(reports, today=now.date())
+        except telemetry.Rejected:
+            return None  # a fresh read first: a retired app gets 410, not 400
+        stored = self.store(cached.app_id, slug, envelope, clean, digest, now, (slug, secret))
+        if stored is None:
+            services.telemetry_forget_credentials(slug)
+        return stored
+
+    def ingest_checked(self, slug, envelope, body, reports, digest, now):
         credentials = services.telemetry_credentials(slug, now=now)
         if credentials is None:
             raise telemetry.unauthorized("The signature does not match.")
-        app_id, state, keys = credentials
-        if not keys:
+        if not credentials.keys:
             raise telemetry.unauthorized(
                 "This app has no ingestion secret yet: create one on its page or with "
                 "POST /api/v1/apps/{slug}/rotate-secret/."
             )
-        if not telemetry.signature_matches(envelope, body, keys):
+        if not telemetry.signature_matches(envelope, body, credentials.keys):
             raise telemetry.unauthorized("The signature does not match.")
-        if state == AppState.RETIRED:
+        if credentials.state == AppState.RETIRED:
             raise telemetry.Rejected(410, f"{slug} is retired and no longer takes telemetry.")
-
         clean = telemetry.validate_reports(reports, today=now.date())
-        digest = hashlib.sha256(body).hexdigest()
+        return self.store(credentials.app_id, slug, envelope, clean, digest, now)
+
+    def store(self, app_id, slug, envelope, clean, digest, now, verify=None):
         answer = {
             "app": slug,
             "accepted": len(clean),
@@ -289,13 +322,14 @@ class TelemetryView(APIView):
             "received_at": now.isoformat().replace("+00:00", "Z"),
         }
         try:
-            stored = services.telemetry_store(
+            return services.telemetry_store(
                 app_id=app_id,
                 webhook_id=envelope.msg_id,
                 body_sha256=digest,
                 rows=clean,
                 answer=answer,
                 now=now,
+                verify=verify,
             )
         except services.DeliveryConflict:
             raise telemetry.Rejected(
@@ -303,6 +337,3 @@ class TelemetryView(APIView):
                 "This webhook-id was already used for a different body; "
                 "use a new id for a new message.",
             ) from None
-        if stored.body is not answer:
-            return _answer(stored.status, stored.body, Idempotent_Replayed="true")
-        return _answer(stored.status, stored.body)

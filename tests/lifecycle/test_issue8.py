@@ -80,13 +80,22 @@ def test_on_its_own_the_write_commits_asynchronously_in_one_statement(app):
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_a_dead_reused_connection_is_replaced_without_a_health_check_query(app):
-    """The credentials read doubles as the health check: no SELECT 1, and a connection that
-    died between requests is closed and the read retried once."""
+@pytest.mark.parametrize("cache", ["cold", "warm"])
+def test_a_dead_reused_connection_is_replaced_without_a_health_check_query(app, cache):
+    """The request's first statement doubles as the health check: no SELECT 1, and a
+    connection that died between requests is closed and then the credentials read retried
+    once (cold cache) or, when the first statement was the write on cached credentials
+    (warm), the call answered from a fresh read on a new connection."""
     from django.core.signals import request_started
+
+    from lifecycle import services
 
     client = Client()
     assert post(client, body_of(), msg_id="first").status_code == 202
+    if cache == "cold":
+        services.clear_credentials_cache()
+    else:
+        assert services.telemetry_cached_credentials(app.slug) is not None
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]

@@ -13,6 +13,7 @@ import yaml
 
 from catalog.models import AuditEvent, Contract
 from tests.contracts.helpers import REAL
+from tests.contracts.test_documents import BILLION_LAUGHS as DOCUMENT_BOMB
 from tests.factories import MicroAppFactory
 
 pytestmark = pytest.mark.django_db
@@ -220,18 +221,7 @@ def test_contract_check_command_exits_1_on_breaking_changes(api_as, alice, app, 
 
 # --- hostile input ------------------------------------------------------------------------
 
-BILLION_LAUGHS = """
-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-openapi: 3.0.3
-"""
+BILLION_LAUGHS = DOCUMENT_BOMB + "openapi: 3.0.3\n"
 
 
 def test_yaml_aliases_are_refused_fast(api_as, alice, app):

@@ -62,28 +62,17 @@ def notify_owners(
     *, app: MicroApp, kind: str, subject: str, body: str, dedupe_key: str, link: str = ""
 ) -> list[Notification]:
     """Tell the app's owner, and its team contact through the team webhook if configured."""
+    message = {"app": app, "kind": kind, "subject": subject, "body": body, "link": link}
     sent = []
-    note = notify(
-        recipient=app.owner,
-        app=app,
-        kind=kind,
-        subject=subject,
-        body=body,
-        dedupe_key=f"{dedupe_key}:owner",
-        link=link,
-    )
+    note = notify(recipient=app.owner, dedupe_key=f"{dedupe_key}:owner", **message)
     if note:
         sent.append(note)
     if app.team.webhook_url:
         hook = notify(
             recipient=None,
-            app=app,
-            kind=kind,
-            subject=subject,
-            body=body,
             dedupe_key=f"{dedupe_key}:webhook",
-            link=link,
             channel=NotificationChannel.WEBHOOK,
+            **message,
         )
         if hook:
             hook.team = app.team
@@ -102,17 +91,10 @@ def notify_platform_team(
     link: str = "",
 ) -> list[Notification]:
     members = get_user_model().objects.filter(groups__name=PLATFORM_GROUP, is_active=True)
+    message = {"app": app, "kind": kind, "subject": subject, "body": body, "link": link}
     out = []
     for user in members:
-        note = notify(
-            recipient=user,
-            app=app,
-            kind=kind,
-            subject=subject,
-            body=body,
-            dedupe_key=f"{dedupe_key}:{user.pk}",
-            link=link,
-        )
+        note = notify(recipient=user, dedupe_key=f"{dedupe_key}:{user.pk}", **message)
         if note:
             out.append(note)
     return out

@@ -323,28 +323,24 @@ class Command(BaseCommand):
                         created_at=(row["went_live_at"] or now) - timedelta(days=3),
                     )  # fmt: skip
                 )
+            decided = {}
             if row["high_risk"] and state == AppState.IN_REVIEW:
                 requested = now - timedelta(hours=rng.randint(1, 120))
-                reviews.append(
-                    Review(
-                        app_id=row["pk"],
-                        requested_by_id=row["owner_id"],
-                        requested_at=requested,
-                        due_at=requested + timedelta(hours=48),
-                    )  # fmt: skip
-                )
             elif row["high_risk"] and row["went_live_at"]:
                 requested = row["went_live_at"] - timedelta(days=2)
+                decided = {"decision": "approved", "decided_at": row["went_live_at"],
+                           "comment": "Seeded approval."}  # fmt: skip
+            else:
+                requested = None
+            if requested is not None:
                 reviews.append(
                     Review(
                         app_id=row["pk"],
                         requested_by_id=row["owner_id"],
                         requested_at=requested,
                         due_at=requested + timedelta(hours=48),
-                        decision="approved",
-                        decided_at=row["went_live_at"],
-                        comment="Seeded approval.",
-                    )  # fmt: skip
+                        **decided,
+                    )
                 )
             if state == AppState.SUNSETTING and SunsetCase is not None:
                 opened = now - timedelta(days=rng.randint(1, 13))

@@ -163,6 +163,9 @@ class MicroApp(models.Model):
             models.Index(fields=["team", "state"]),
             # Lists are ordered by name: a page is an index walk, not a sort of the fleet.
             models.Index(fields=["name"], name="catalog_app_name_idx"),
+            # A state filter (the list's most common) counts from this index alone and walks
+            # it in name order for a page; `id` makes the count an index-only scan.
+            models.Index(fields=["state", "name", "id"], name="catalog_app_state_name_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from operator import attrgetter, itemgetter
+
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +24,7 @@ from catalog.choices import (
     SupportHours,
 )
 from catalog.models import RESERVED_SLUGS, MicroApp, Region, Review, Team, slug_validator
+from catalog.querysets import LIST_ARRAYS, m2m_ordering
 
 User = get_user_model()
 
@@ -54,10 +58,12 @@ class MicroAppListSerializer(serializers.ListSerializer):
     A page of 100 apps through the generic path costs thousands of field lookups
     (``get_attribute``, ``to_representation``, a related manager and queryset per
     many-to-many and row); here each column is read once with a converter chosen once per
-    list, and the regions and dependencies of the whole page come from one query each. The
-    output is exactly the child serializer's (``tests/catalog/test_api.py`` proves rows equal
-    the generic and the detail JSON); a field this class does not know takes the generic
-    path."""
+    list. Rows are model instances or, from the API list (``for_api_list``), plain dicts
+    with the team's slug, the owner's username and, on PostgreSQL, the regions and
+    dependencies as columns; otherwise those come from one query each for the whole page.
+    The output is exactly the child serializer's (``tests/catalog/test_api.py`` proves rows
+    equal the generic and the detail JSON); a field this class does not know takes the
+    generic path."""
 
     def to_representation(self, data):
         request = self.context.get("request")
@@ -66,35 +72,47 @@ class MicroAppListSerializer(serializers.ListSerializer):
             # `/apps.json` style requests put the format into every `url`: the generic path.
             return super().to_representation(data)
         apps = list(data)
+        dict_rows = bool(apps) and isinstance(apps[0], dict)
+        read = itemgetter if dict_rows else attrgetter
         related = {
-            name: _slugs_by_app(apps, name, field.child_relation.slug_field)
+            name: _slugs_by_app(apps, name, field.child_relation.slug_field, read)
             for name, field in self.child.fields.items()
             if name in ("regions", "depends_on")
         }
         plan = [
-            (name, _app_converter(name, field, related.get(name)))
+            (name, _app_converter(name, field, read, related.get(name)))
             for name, field in self.child.fields.items()
         ]
         # `url` is the same for every row up to the slug: reverse once, not once per row.
         marker = "slug-placeholder"
         template = request.build_absolute_uri(reverse("api:app-detail", kwargs={"slug": marker}))
         head, _, tail = template.partition(marker)
+        slug_of = read("slug")
         rows = []
         for app in apps:
             row = {}
             for name, convert in plan:
                 if name == "url":
-                    row[name] = f"{head}{app.slug}{tail}"
+                    row[name] = f"{head}{slug_of(app)}{tail}"
                 else:
                     row[name] = convert(app)
             rows.append(row)
         return rows
 
 
-def _slugs_by_app(apps: list[MicroApp], name: str, attr: str) -> dict[int, list[str]]:
-    """``{app id: [attr of each related row]}`` for the many-to-many ``name`` of ``apps``,
-    in the related model's default ordering (as ``app.<name>.all()`` gives them), from the
-    prefetch cache when the rows have one, else from one query over the join table."""
+def _slugs_by_app(apps: list, name: str, attr: str, read=attrgetter) -> dict[int, list[str]]:
+    """``{app id: [attr of each related row]}`` for the many-to-many ``name`` of ``apps``
+    (instances, or dict rows with ``read=itemgetter``), in the related model's default
+    ordering (as ``app.<name>.all()`` gives them): from the rows' own array column
+    (``for_api_list`` on PostgreSQL) or prefetch cache when they have one, else from one
+    query over the join table."""
+    pk_of = read("id")
+    column, value = LIST_ARRAYS.get(name, (None, None))
+    if apps and value == attr:
+        dicts = read is itemgetter
+        if all((column in app) if dicts else hasattr(app, column) for app in apps):
+            in_column = read(column)
+            return {pk_of(app): in_column(app) for app in apps}
     if apps and all(name in getattr(app, "_prefetched_objects_cache", {}) for app in apps):
         return {
             app.pk: [getattr(obj, attr) for obj in app._prefetched_objects_cache[name]]
@@ -102,16 +120,12 @@ def _slugs_by_app(apps: list[MicroApp], name: str, attr: str) -> dict[int, list[
         }
     field = MicroApp._meta.get_field(name)
     source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
-    ordering = [
-        f"-{target}__{term[1:]}" if term.startswith("-") else f"{target}__{term}"
-        for term in field.related_model._meta.ordering
-    ]
     pairs = (
-        field.remote_field.through.objects.filter(**{f"{source}_id__in": [a.pk for a in apps]})
-        .order_by(*ordering, f"{target}_id")
+        field.remote_field.through.objects.filter(**{f"{source}_id__in": [pk_of(a) for a in apps]})
+        .order_by(*m2m_ordering(field), f"{target}_id")
         .values_list(f"{source}_id", f"{target}__{attr}")
     )
-    by_app: dict[int, list[str]] = {app.pk: [] for app in apps}
+    by_app: dict[int, list[str]] = {pk_of(app): [] for app in apps}
     for app_id, value in pairs:
         by_app[app_id].append(value)
     return by_app
@@ -122,17 +136,23 @@ def _iso_8601(field: serializers.DateTimeField) -> bool:
     return isinstance(output_format, str) and output_format.lower() == ISO_8601
 
 
-def _plain(name: str):
-    def convert(app):
-        value = getattr(app, name)
-        return value if value is None else str(value)
+def _plain_decimal_text(field: serializers.DecimalField) -> bool:
+    """Whether the field writes a decimal as ``f"{value:f}"`` once quantized."""
+    coerce = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+    return (
+        coerce and field.decimal_places is not None and not field.normalize_output
+        and not field.localize
+    )  # fmt: skip
 
-    return convert
 
-
-def _app_converter(name: str, field: serializers.Field, related: dict | None = None):
-    """A function of the app giving ``field``'s JSON value, as the serializer would."""
+def _app_converter(name: str, field: serializers.Field, read, related: dict | None = None):
+    """A function of the app row giving ``field``'s JSON value, as the serializer would.
+    ``read`` is ``itemgetter`` for dict rows, ``attrgetter`` for model instances."""
+    get = read(name)
     if name in ("team", "owner"):
+        # ``for_api_list`` rows carry the slug as a column (``list_team``, ``list_owner``).
+        if read is itemgetter:
+            return itemgetter(f"list_{name}")
         slug_field = field.slug_field
 
         def related_slug(app):
@@ -141,19 +161,29 @@ def _app_converter(name: str, field: serializers.Field, related: dict | None = N
 
         return related_slug
     if related is not None:
-        return lambda app: related[app.pk]
+        pk_of = read("id")
+        return lambda app: related[pk_of(app)]
     if name == "tags":
-        return lambda app: (
-            None if app.tags is None else [None if t is None else str(t) for t in app.tags]
-        )
+
+        def tags(app):
+            value = get(app)
+            return None if value is None else [None if t is None else str(t) for t in value]
+
+        return tags
     if name == "risk":
-        return lambda app: app.risk
+        if read is itemgetter:
+            flags = itemgetter("handles_pii", "handles_payment_data", "externally_exposed")
+            return lambda app: Risk.HIGH if any(flags(app)) else Risk.LOW
+        return get
     if name == "policy_findings":
+        if read is itemgetter:  # findings are evaluated on instances, and not in lists
+            return lambda app: None
         return lambda app: MicroAppSerializer.findings(app, in_list=True)
     if field.source != name or isinstance(field, serializers.RelatedField):
 
         def generic(app):
-            # What ``Serializer.to_representation`` does for one field.
+            # What ``Serializer.to_representation`` does for one field (DRF reads Mappings
+            # by key, objects by attribute).
             attribute = field.get_attribute(app)
             return None if attribute is None else field.to_representation(attribute)
 
@@ -161,14 +191,14 @@ def _app_converter(name: str, field: serializers.Field, related: dict | None = N
     if isinstance(field, serializers.BooleanField):
 
         def boolean(app):
-            value = getattr(app, name)
+            value = get(app)
             return value if value is None else bool(value)
 
         return boolean
     if isinstance(field, serializers.IntegerField):
 
         def integer(app):
-            value = getattr(app, name)
+            value = get(app)
             return value if value is None else int(value)
 
         return integer
@@ -176,19 +206,24 @@ def _app_converter(name: str, field: serializers.Field, related: dict | None = N
         lookup = field.choice_strings_to_values
 
         def choice(app):
-            value = getattr(app, name)
+            value = get(app)
             return value if value in ("", None) else lookup.get(str(value), value)
 
         return choice
     if isinstance(field, serializers.CharField):  # slugs, URLs, e-mails, texts
-        return _plain(name)
+
+        def plain(app):
+            value = get(app)
+            return value if value is None else str(value)
+
+        return plain
 
     if isinstance(field, serializers.DateTimeField) and _iso_8601(field):
         # ``DateTimeField.to_representation`` minus the per-value time-zone lookup.
         zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
 
         def moment(app):
-            value = getattr(app, name)
+            value = get(app)
             if not value:
                 return None
             if zone is not None and timezone.is_aware(value):
@@ -200,9 +235,24 @@ def _app_converter(name: str, field: serializers.Field, related: dict | None = N
 
         return moment
 
-    # Decimals and anything else: the field's own conversion, minus the lookups.
+    if isinstance(field, serializers.DecimalField) and _plain_decimal_text(field):
+        # A column of the field's own scale is already quantized: DRF's quantize (a
+        # decimal context copied per value) would return it unchanged.
+        exponent = -field.decimal_places
+
+        def decimal_text(app):
+            value = get(app)
+            if value is None:
+                return None
+            if isinstance(value, Decimal) and value.as_tuple().exponent == exponent:
+                return f"{value:f}"
+            return field.to_representation(value)
+
+        return decimal_text
+
+    # Anything else: the field's own conversion, minus the lookups.
     def converted(app):
-        value = getattr(app, name)
+        value = get(app)
         return None if value is None else field.to_representation(value)
 
     return converted

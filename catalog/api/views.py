@@ -86,8 +86,11 @@ class MicroAppViewSet(
 
     def get_queryset(self):
         apps = MicroApp.objects.visible_to(self.request.user)
-        # List rows are read-only: fetch only what a row shows (issue 8).
-        return apps.for_api_list() if self.action == "list" else apps.for_list()
+        # List rows are read-only: fetch only what a row shows, as dicts (issue 8). A format
+        # suffix (`/apps.json`) takes the serializer's generic path, which needs instances.
+        if self.action == "list" and not self.format_kwarg:
+            return apps.for_api_list()
+        return apps.for_list()
 
     def filter_queryset(self, queryset):
         # List filters (which hide retired apps by default) must not hide an app addressed

@@ -22,7 +22,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import (
     DecimalField,
     Exists,
@@ -772,6 +780,7 @@ class StoredAnswer:
     status: int
     body: dict
     replayed: bool = False  # the answer stored for an earlier delivery of this webhook id
+    text: str = ""  # ``body`` as the JSON already written to the database, when at hand
 
 
 class DeliveryConflict(Exception):
@@ -839,20 +848,21 @@ def _first_statement(run, *, retry: bool):
     (issue 8). Instead, when a reused connection turns out dead, it is closed and, with
     ``retry`` (a read), the statement runs once more on a fresh one — what the health check
     would have done; without it (a write) None is returned and the caller falls back."""
+    db = connections[DEFAULT_DB_ALIAS]  # not the `connection` proxy: a lookup per attribute
     unchecked = (
-        connection.connection is not None
-        and connection.health_check_enabled
-        and not connection.health_check_done
-        and not connection.in_atomic_block
+        db.connection is not None
+        and db.health_check_enabled
+        and not db.health_check_done
+        and not db.in_atomic_block
     )
     if unchecked:
-        connection.health_check_done = True
+        db.health_check_done = True
     try:
         return run()
     except (OperationalError, InterfaceError):
         if not unchecked:
             raise
-        connection.close()
+        db.close()
         return run() if retry else None
 
 
@@ -918,7 +928,8 @@ def telemetry_store(*, app_id: int, webhook_id: str, body_sha256: str, rows: lis
     :func:`telemetry_credentials`, to keep the hot path to the statements themselves.
     """
     now = now or timezone.now()
-    ops = connection.ops
+    db = connections[DEFAULT_DB_ALIAS]  # not the `connection` proxy: a lookup per attribute
+    ops = db.ops
     stamp = ops.adapt_datetimefield_value(now)
     apps = MicroApp._meta.db_table
     delivery = TelemetryDelivery._meta.db_table
@@ -927,7 +938,8 @@ def telemetry_store(*, app_id: int, webhook_id: str, body_sha256: str, rows: lis
         f"INSERT INTO {delivery} (app_id, webhook_id, body_sha256, status_code, response, "
         "received_at) VALUES (%s, %s, %s, %s, {json}, %s)"
     )
-    delivery_params = [app_id, webhook_id, body_sha256, 202, json.dumps(answer), stamp]
+    answer_json = json.dumps(answer)
+    delivery_params = [app_id, webhook_id, body_sha256, 202, answer_json, stamp]
     seen_sql = f"UPDATE {apps} SET last_seen_at = %s WHERE id = "
 
     def value_params(batch: list) -> list:
@@ -949,7 +961,7 @@ def telemetry_store(*, app_id: int, webhook_id: str, body_sha256: str, rows: lis
             params,
         )
 
-    if verify is not None and connection.vendor != "postgresql":
+    if verify is not None and db.vendor != "postgresql":
         raise ValueError("verify= needs PostgreSQL's single write statement")
     try:
         if verify is not None:
@@ -981,23 +993,23 @@ def telemetry_store(*, app_id: int, webhook_id: str, body_sha256: str, rows: lis
                 "response, received_at) SELECT seen.id, %s, %s, %s, %s::jsonb, %s FROM seen"
             )
             params += delivery_params[1:]
-            if not connection.in_atomic_block:  # as below: no WAL flush wait (issue 8)
+            if not db.in_atomic_block:  # as below: no WAL flush wait (issue 8)
                 sql += ", (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
             sql += " RETURNING app_id"
-            guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+            guard = transaction.atomic() if db.in_atomic_block else nullcontext()
 
             def write():
-                with guard, connection.cursor() as cursor:
+                with guard, db.cursor() as cursor:
                     cursor.execute(sql, params)
                     return cursor.fetchone() is not None
 
             if not _first_statement(write, retry=False):
                 return None
-        elif connection.vendor == "postgresql":
+        elif db.vendor == "postgresql":
             # One statement, so one round trip and an implicit transaction: the
             # data-modifying CTEs all run or, on a duplicate webhook id, none does.
             insert = delivery_sql.format(json="%s::jsonb")
-            if not connection.in_atomic_block:
+            if not db.in_atomic_block:
                 # The statement is its own transaction: commit it without waiting for the
                 # WAL flush (``SET LOCAL synchronous_commit = off``, as set_config(..., true)
                 # so it stays one round trip; the INSERT reads it, so it always runs). The
@@ -1021,11 +1033,11 @@ def telemetry_store(*, app_id: int, webhook_id: str, body_sha256: str, rows: lis
             params.append(stamp)
             # Inside an outer transaction (tests, callers) a savepoint keeps a duplicate
             # from poisoning it; on its own the statement is its own transaction.
-            guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
-            with guard, connection.cursor() as cursor:
+            guard = transaction.atomic() if db.in_atomic_block else nullcontext()
+            with guard, db.cursor() as cursor:
                 cursor.execute(sql, params)
         else:
-            with transaction.atomic(), connection.cursor() as cursor:
+            with transaction.atomic(), db.cursor() as cursor:
                 cursor.execute(delivery_sql.format(json="%s"), delivery_params)
                 for start in range(0, len(rows), UPSERT_BATCH):
                     cursor.execute(*upsert(rows[start : start + UPSERT_BATCH]))
@@ -1037,7 +1049,7 @@ def telemetry_store(*, app_id: int, webhook_id: str, body_sha256: str, rows: lis
         if previous is None:  # not a duplicate delivery: surface the real problem
             raise
         return previous
-    return StoredAnswer(202, answer)
+    return StoredAnswer(202, answer, text=answer_json)
 
 
 def telemetry_previous_answer(

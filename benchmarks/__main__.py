@@ -3,7 +3,8 @@
 1. Point Django at PostgreSQL (DATABASE_URL or the appkeeper_bench default); create the
    database if missing, migrate, and seed it (``seed_demo``) if it has no apps.
 2. In process, through Django's test Client: the API app list (unfiltered and filtered)
-   against the same rows from one raw SQL query serialised with ``json.dumps``; the catalog
+   against the same rows from one raw SQL query serialised with ``json.dumps`` (timed
+   alternately, 3 × BENCH_RUNS each, like chargeback against its floor); the catalog
    page, an app page and the dashboard; chargeback by team for a quarter against a raw
    ``GROUP BY`` (skipped with a reason when the endpoint does not exist).
 3. The daily lifecycle jobs (reminders + expiry) at the seeded size and with 90k cloned apps
@@ -103,6 +104,20 @@ def timed(fn, runs: int = RUNS) -> float:
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
+
+
+def interleaved(view, floor, runs: int = RUNS) -> tuple[float, float]:
+    """Median wall times in ms of ``view`` and ``floor``, timed alternately (view, floor,
+    view, ...) after one warm-up each: timed in two blocks, their ratio would mostly
+    measure the machine's load drifting between the blocks."""
+    view(), floor()
+    samples: dict = {view: [], floor: []}
+    for _ in range(runs):
+        for fn, times in samples.items():
+            started = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples[view]), statistics.median(samples[floor])
 
 
 def count_queries(fn) -> int:
@@ -217,8 +232,8 @@ def bench_pages(url: str) -> None:
         ),
     ]:
         view = get(f"/api/v1/apps/?page_size=100{query}")
-        median = timed(view)
-        floor = timed(list_floor(conn, where, params))
+        # A list costs tens of ms: three times the runs for a steadier median.
+        median, floor = interleaved(view, list_floor(conn, where, params), runs=3 * RUNS)
         ratio = median / floor
         add(label, median, count_queries(view), floor, ratio, "≤ 1.5×", ratio <= 1.5)
 
@@ -261,16 +276,7 @@ def bench_pages(url: str) -> None:
                 report = floor_report(cur, start, end)
             return json.dumps({"period": quarter, **report}, default=str)
 
-        # Interleaved (view, floor, view, floor, ...): both run the same GROUP BY, so timing
-        # them in two blocks would mostly measure the load drifting between the blocks.
-        view(), floor_run()
-        samples: dict = {view: [], floor_run: []}
-        for _ in range(RUNS):
-            for fn, times in samples.items():
-                started = time.perf_counter()
-                fn()
-                times.append((time.perf_counter() - started) * 1000)
-        median, floor = (statistics.median(samples[fn]) for fn in (view, floor_run))
+        median, floor = interleaved(view, floor_run)
         floor_conn.close()
         ratio = median / floor
         add(f"chargeback {quarter} by team", median, count_queries(view), floor, ratio,
@@ -501,7 +507,8 @@ def write_results(info: dict, text: str) -> None:
         f"Machine: {info['nproc']} CPUs, {info['ram']} RAM, PostgreSQL {info['postgres']}, "
         f"Python {info['python']} ({info['platform']}).\n"
         f"Data: {info['apps']} apps, {info['usage_rows']} usage rows "
-        f"(`seed_demo --apps {APPS} --days {DAYS}`). Medians of {RUNS} runs after a warm-up.\n\n"
+        f"(`seed_demo --apps {APPS} --days {DAYS}`). Medians of {RUNS} runs after a warm-up "
+        f"({3 * RUNS} for the lists).\n\n"
         f"{text}\n\n{notes_marker}{notes}"
     )
     path.write_text(body if body.endswith("\n") else body + "\n")

@@ -107,6 +107,77 @@ def test_a_dead_reused_connection_is_replaced_without_a_health_check_query(app, 
     assert TelemetryDelivery.objects.filter(webhook_id="second").count() == 1
 
 
+def _prepared_writes() -> dict[str, int]:
+    """The connection's prepared telemetry writes: statement -> times executed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'WITH seen AS%%'"
+        )
+        return dict(cursor.fetchall())
+
+
+@postgres_only
+def test_the_write_on_cached_credentials_is_prepared_once_per_connection(app):
+    """Planning the three-CTE write was most of its server time: it is prepared, and the
+    next calls on the connection execute the prepared statement. (The connection outlives
+    this test, so earlier tests' executions are subtracted.)"""
+    before = _prepared_writes()
+    client = Client()
+    for number in range(4):
+        body = body_of(reports=[report(requests=number + 1)])
+        assert post(client, body, msg_id=f"prepared-{number}").status_code == 202
+
+    after = _prepared_writes()
+    runs = {sql: count - before.get(sql, 0) for sql, count in after.items()}
+    # The first call read the credentials; the other three ran one prepared statement.
+    assert max(runs.values()) == sum(runs.values()) == 3, runs
+    assert TelemetryDelivery.objects.filter(webhook_id__startswith="prepared-").count() == 4
+    # Django's own cursors are left as they were: never prepared.
+    assert connection.connection.prepare_threshold is None
+
+
+@postgres_only
+def test_prepared_statements_can_be_turned_off_for_poolers(app, settings):
+    settings.APPKEEPER_DB_PREPARED_STATEMENTS = False
+    before = _prepared_writes()
+    client = Client()
+    for number in range(3):
+        assert post(client, body_of(), msg_id=f"unprepared-{number}").status_code == 202
+
+    assert _prepared_writes() == before
+    assert TelemetryDelivery.objects.filter(webhook_id__startswith="unprepared-").count() == 3
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_under_tracing_the_write_keeps_its_span_and_is_not_prepared(app):
+    pytest.importorskip("opentelemetry.sdk", reason="the otel extra is not installed")
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from config import otel
+
+    exporter = InMemorySpanExporter()
+    assert otel.configure_tracing("appkeeper-web", exporter=exporter) is True
+    try:
+        connection.close()  # psycopg is traced from connect() on
+        before = _prepared_writes()
+        client = Client()
+        for number in range(3):
+            assert post(client, body_of(), msg_id=f"traced-{number}").status_code == 202
+        statements = [
+            span.attributes.get("db.statement", "")
+            for span in exporter.get_finished_spans()
+            if span.attributes.get("db.system") == "postgresql"
+        ]
+        assert _prepared_writes() == before
+    finally:
+        otel.disable_tracing()
+        connection.close()
+    # The cold call's write and the two on cached credentials, each its own span.
+    assert sum("lifecycle_telemetrydelivery" in sql for sql in statements) == 3, statements
+
+
 # --- sunset cases: the schema says what the API returns ---------------------------------------
 
 

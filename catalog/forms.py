@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.urls import reverse
 
 from catalog import policies, roles
 from catalog.choices import ContractKind
@@ -53,6 +55,35 @@ class UserChoiceField(forms.ModelChoiceField):
 class AppChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, app: MicroApp) -> str:
         return f"{app.name} ({app.slug})"
+
+
+class AppPickerWidget(forms.CheckboxSelectMultiple):
+    """The chosen apps as ticked boxes, and a search (``app-picker``, htmx) that adds more.
+
+    A fleet has thousands of apps: listing every one as an option made the form page heavy
+    and the list unusable. Only the chosen apps are rendered (one query); the field still
+    validates against its whole queryset."""
+
+    template_name = "catalog/widgets/app_picker.html"
+    exclude_slug = ""  # the app being edited, which cannot depend on itself
+
+    def optgroups(self, name, value, attrs=None):
+        chosen = [v for v in value if v not in ("", None)]
+        field = self.choices.field
+        apps = field.queryset.filter(pk__in=chosen).select_related("team") if chosen else []
+        return [
+            (None, [self.create_option(name, app.pk, field.label_from_instance(app), True,
+                                       index, attrs=attrs) | {"app": app}], index)
+            for index, app in enumerate(apps)
+        ]  # fmt: skip
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        search = reverse("app-picker")
+        if self.exclude_slug:
+            search += "?" + urlencode({"exclude": self.exclude_slug})
+        context["widget"]["search_url"] = search
+        return context
 
 
 class TagsField(forms.CharField):
@@ -123,9 +154,9 @@ class MicroAppForm(forms.ModelForm):
     depends_on = AppChoiceField(
         queryset=MicroApp.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=AppPickerWidget,
         label="Depends on",
-        help_text="Apps this one calls. Hold Ctrl (or ⌘) to pick several.",
+        help_text="Apps this one calls: search by name or slug, then tick them.",
     )
     tags = TagsField(
         required=False, help_text="Comma-separated words, e.g. billing, eu, beta.", max_length=900
@@ -230,6 +261,8 @@ class MicroAppForm(forms.ModelForm):
             self.fields["slug"].disabled = True
             self.fields["slug"].help_text = "The slug is permanent: it is the app's address."
         self.fields["depends_on"].queryset = dependencies
+        if editing:
+            self.fields["depends_on"].widget.exclude_slug = self.instance.slug
         self.fields["data_residency"].choices = [("", "No personal data")] + list(
             self.fields["data_residency"].choices
         )[1:]

@@ -17,7 +17,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch
+from django.db.models import Count, F, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -534,6 +534,34 @@ def _add_errors(form: MicroAppForm, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+PICKER_LIMIT = 20
+
+
+@login_required
+def app_picker(request: HttpRequest) -> HttpResponse:
+    """Apps matching ``q`` (name or slug) for the "depends on" picker: live apps the user
+    can see, minus those already chosen (``depends_on``) and the app being edited
+    (``exclude``). At most ``PICKER_LIMIT``, in name order: one query, whatever the fleet."""
+    query = request.GET.get("q", "").strip()[:100]
+    apps: list[MicroApp] = []
+    more = False
+    if query:
+        chosen = [v for v in request.GET.getlist("depends_on") if v.isdigit()]
+        found = (
+            MicroApp.objects.visible_to(request.user).live()
+            .filter(Q(name__icontains=query) | Q(slug__icontains=query))
+            .exclude(pk__in=chosen).exclude(slug=request.GET.get("exclude", ""))
+            .select_related("team").order_by("name", "pk")
+        )  # fmt: skip
+        apps = list(found[: PICKER_LIMIT + 1])
+        more, apps = len(apps) > PICKER_LIMIT, apps[:PICKER_LIMIT]
+    return render(
+        request,
+        "catalog/widgets/app_picker_results.html",
+        {"apps": apps, "query": query, "more": more, "name": "depends_on"},
+    )
 
 
 @login_required

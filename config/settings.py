@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # the built-in widget templates, for FORM_RENDERER below
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
@@ -89,6 +90,9 @@ if PRODUCTION:
     # Behind gunicorn there is no runserver to serve static files; whitenoise does.
     _security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
     MIDDLEWARE.insert(_security + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+# Widgets render from the project's templates too (the "depends on" app picker).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

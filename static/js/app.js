@@ -41,6 +41,16 @@
     });
   });
 
+  // "Depends on" picker: an app ticked in the search results joins the chosen list, so the
+  // next search (which replaces the results) does not drop it.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    var results = box.closest && box.closest(".app-picker__results");
+    if (!results || !box.checked) return;
+    var chosen = results.parentElement.querySelector(".app-picker__chosen");
+    if (chosen) chosen.appendChild(box.closest("li"));
+  });
+
   // Tell assistive technology when the results table is loading.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var results = document.getElementById("results");

@@ -48,6 +48,14 @@ def test_alice_registers_an_app_fixing_a_validation_error_and_finds_it(
     page.get_by_label(re.compile(r"EU Central .*eu-central")).check()
     expect(regions_error).to_be_empty()
 
+    # Depends on: search, tick a result; it stays chosen when the next search replaces them.
+    picker = page.get_by_label("Search apps to add")
+    picker.fill("router")
+    page.locator("#id_depends_on_results").get_by_label(re.compile("Ticket Router")).check()
+    picker.fill("nothing like it")
+    expect(page.locator("#id_depends_on_results")).to_contain_text("No app you can see matches")
+    expect(page.locator("#id_depends_on").get_by_label(re.compile("Ticket Router"))).to_be_checked()
+
     page.get_by_role("button", name="Register app").click()
     expect(page.get_by_role("heading", name="Visit Logger", level=1)).to_be_visible()
     expect(page.get_by_text("Visit Logger is registered as a draft.")).to_be_visible()
@@ -55,6 +63,7 @@ def test_alice_registers_an_app_fixing_a_validation_error_and_finds_it(
     app = MicroApp.objects.get(slug="visit-logger")
     assert app.state == AppState.DRAFT and app.owner.username == "alice"
     assert list(app.regions.values_list("code", flat=True)) == ["eu-central"]
+    assert list(app.depends_on.values_list("slug", flat=True)) == ["ticket-router"]
 
     # The catalog's live search finds it without pressing anything.
     page.get_by_role("navigation", name="Primary").get_by_role("link", name="Catalog").click()

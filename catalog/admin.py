@@ -9,7 +9,7 @@ from catalog.models import AuditEvent, Contract, MicroApp, Notification, Region,
 
 
 class NoDeleteMixin:
-    """Apps and their history are retired, never deleted (DESIGN.md §2)."""
+    """Apps and their history are retired, never deleted."""
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

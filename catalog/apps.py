@@ -8,21 +8,16 @@ class CatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Operations (issue 8): record task runs, register the ops nav entry.
-        from catalog import jobs, views_ops  # noqa: F401
+        from catalog import gauges
         from catalog.api import schema  # OpenAPI filter extension, strict booleans
+
+        gauges.register()
 
         schema.use_strict_booleans()
         schema.use_strict_strings()
 
-        views_ops.register()
+        # The go-live checklist and API contract panels, the Reviews/Policies nav.
+        from catalog.views import contracts, reviews
 
-        # Review board (issue 5): the go-live checklist panel and the Reviews/Policies nav.
-        from catalog import views_review
-
-        views_review.register()
-
-        # Contract registry (issue 4): the API contract panel.
-        from catalog import views_contracts
-
-        views_contracts.register()
+        reviews.register()
+        contracts.register()

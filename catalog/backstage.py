@@ -18,9 +18,9 @@ from django.db import transaction
 
 from catalog import roles
 from catalog.contract_services import contract_upload, latest_contract
-from catalog.contracts import ContractError
-from catalog.contracts.documents import _scan_yaml_events
 from catalog.models import MicroApp, Team
+from contracts import ContractError
+from contracts.documents import _scan_yaml_events
 
 ANNOTATION = "appkeeper.io/"
 MAX_IMPORT_BYTES = 10 * 1024 * 1024

@@ -1,4 +1,4 @@
-"""Enumerations of the registry (DESIGN.md §2, §3)."""
+"""Enumerations of the registry."""
 
 from django.db import models
 

@@ -1,6 +1,6 @@
 """Registering contract versions and checking candidates against them.
 
-The engine in ``catalog.contracts`` knows documents; this module knows apps: which version
+The engine in ``contracts`` knows documents; this module knows apps: which version
 is the base of a diff, how versions are labelled, what is stored and audited.
 """
 
@@ -12,7 +12,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from catalog.contracts import (
+from catalog.models import AuditEvent, Contract, MicroApp
+from contracts import (
     ContractDocument,
     ContractError,
     diff_contracts,
@@ -20,7 +21,6 @@ from catalog.contracts import (
     load_document,
     validate_contract,
 )
-from catalog.models import AuditEvent, Contract, MicroApp
 
 # A rewrite of a big API (Stripe's, version to version) yields 200,000 per-operation
 # changes. Counts are kept exactly; the list is capped, worst first, so that a stored

@@ -1,4 +1,4 @@
-"""One FilterSet per list, shared by the HTML pages and the API (STYLE.md §7)."""
+"""One FilterSet per list, shared by the HTML pages and the API."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from catalog.models import MicroApp, Region, Review, Team
 class MicroAppFilterSet(django_filters.FilterSet):
     # django-filter's multiple-choice filters add DISTINCT by default, for lookups across
     # to-many joins. None of these joins a to-many relation (``region`` is an EXISTS), so
-    # ``distinct=False`` keeps DISTINCT out of the page and COUNT queries (issue 8).
+    # ``distinct=False`` keeps DISTINCT out of the page and COUNT queries.
     q = django_filters.CharFilter(method="search", label="Search")
     team = django_filters.ModelMultipleChoiceFilter(
         field_name="team__slug",
@@ -64,7 +64,7 @@ class MicroAppFilterSet(django_filters.FilterSet):
         if not value:  # an empty ModelMultipleChoiceField value is `Region.objects.none()`
             return queryset
         # Deployed in any of the regions. EXISTS instead of a join: no duplicate rows, so no
-        # DISTINCT over the whole row in the page and COUNT queries (issue 8).
+        # DISTINCT over the whole row in the page and COUNT queries.
         in_regions = MicroApp.regions.through.objects.filter(
             microapp_id=OuterRef("pk"), region_id__in=[region.pk for region in value]
         )

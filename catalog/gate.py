@@ -1,4 +1,4 @@
-"""The go-live gate: the checklist an app must pass before it leaves ``draft`` (DESIGN.md §3).
+"""The go-live gate: the checklist an app must pass before it leaves ``draft``.
 
 The same checklist answers a refused submit (409) and is shown, ticked, on the app page
 at all times, so owners see what is missing before they press the button.

@@ -139,7 +139,7 @@ def queue(notes: Iterable[Notification]) -> None:
 
     No ``batch_size``, on purpose: on PostgreSQL every row goes in one ``INSERT ... SELECT
     FROM UNNEST(...)`` (one array parameter per column, so no parameter limit), which keeps
-    the daily jobs at a fixed number of queries however many apps are due (issue 8: with
+    the daily jobs at a fixed number of queries however many apps are due (with
     500-row batches 100k apps took 125 queries). SQLite still splits the insert at its
     variable limit (Django's ``bulk_batch_size``), as it did before."""
     Notification.objects.bulk_create(list(notes), ignore_conflicts=True)

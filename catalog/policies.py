@@ -6,7 +6,7 @@ and yields :class:`Finding` objects. Because rules never touch the ORM they can 
 saved app, an app with proposed changes, or a payload CI sends before anything exists
 (``POST /api/v1/policies/evaluate/``), all without writing.
 
-Where the rules run (DESIGN.md §3):
+Where the rules run:
 
 1. on every save (``catalog.services.app_register`` / ``app_update``): a ``block`` finding
    on an app field refuses the save with a message keyed by that field. Findings about

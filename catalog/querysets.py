@@ -75,7 +75,7 @@ class MicroAppQuerySet(models.QuerySet):
         secrets), the team's slug and the owner's username (``list_team``, ``list_owner``)
         and, on PostgreSQL, the regions' codes and the dependencies' slugs as arrays
         (``LIST_ARRAYS``). Dicts, not instances: building 100 models of 30 fields costs
-        more than the query (issue 8). On SQLite the list serializer reads the arrays in
+        more than the query. On SQLite the list serializer reads the arrays in
         one query each; writes and the detail use ``for_list``."""
         from catalog.models import MicroApp
 

@@ -1,4 +1,4 @@
-"""Who may do what (DESIGN.md §4), in one place for the API, the pages and the admin."""
+"""Who may do what, in one place for the API, the pages and the admin."""
 
 from __future__ import annotations
 

@@ -120,7 +120,7 @@ def app_retire(*, app: MicroApp, actor, reason: str) -> MicroApp:
     return app
 
 
-# --- go-live gate and review board (DESIGN.md §3) ---------------------------------------
+# --- go-live gate and review board ---------------------------------------
 
 
 class ReviewAlreadyDecided(TransitionError):

@@ -1,19 +1,38 @@
-"""Browser pages of the registry."""
+"""Browser pages of the registry: apps, reviews and policies, contracts."""
 
 from django.urls import path
 
-from catalog import views
+from catalog.views import app, auth, browse, contracts, dashboard, reviews
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("login/", views.SignInView.as_view(), name="login"),
-    path("logout/", views.SignOutView.as_view(), name="logout"),
-    path("apps/", views.app_list, name="app-list"),
-    path("apps/new/", views.app_create, name="app-create"),
-    path("apps/validate/", views.app_validate_field, name="app-validate"),
-    path("apps/picker/", views.app_picker, name="app-picker"),
-    path("me/apps/", views.my_apps, name="my-apps"),
-    path("apps/<slug:slug>/", views.app_detail, name="app-detail"),
-    path("apps/<slug:slug>/edit/", views.app_edit, name="app-edit"),
-    path("apps/<slug:slug>/edit/validate/", views.app_validate_field, name="app-edit-validate"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("login/", auth.SignInView.as_view(), name="login"),
+    path("logout/", auth.SignOutView.as_view(), name="logout"),
+    path("apps/", browse.app_list, name="app-list"),
+    path("apps/new/", app.app_create, name="app-create"),
+    path("apps/validate/", app.app_validate_field, name="app-validate"),
+    path("apps/picker/", browse.app_picker, name="app-picker"),
+    path("me/apps/", browse.my_apps, name="my-apps"),
+    path("reviews/", reviews.review_queue, name="review-queue"),
+    path("reviews/<int:pk>/", reviews.review_detail, name="review-detail"),
+    path("policies/", reviews.policy_list, name="policy-list"),
+    path("apps/<slug:slug>/", app.app_detail, name="app-detail"),
+    path("apps/<slug:slug>/edit/", app.app_edit, name="app-edit"),
+    path("apps/<slug:slug>/edit/validate/", app.app_validate_field, name="app-edit-validate"),
+    path("apps/<slug:slug>/submit/", reviews.app_submit, name="app-submit"),
+    path(
+        "apps/<slug:slug>/contracts/upload/",
+        contracts.contract_upload_view,
+        name="app-contract-upload",
+    ),
+    path(
+        "apps/<slug:slug>/contracts/changelog/",
+        contracts.contract_changelog_view,
+        name="app-contract-changelog",
+    ),
+    path(
+        "apps/<slug:slug>/contracts/<str:version>/",
+        contracts.contract_docs,
+        name="app-contract-docs",
+    ),
 ]

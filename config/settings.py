@@ -64,23 +64,25 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "core",
     "catalog",
     "lifecycle",
     "scorecards",
+    "ops",
 ]
 
 MIDDLEWARE = [
-    "catalog.metrics.RequestMetricsMiddleware",
-    "catalog.middleware.RequestIdMiddleware",
-    "catalog.middleware.ApiJsonErrorsMiddleware",
-    "catalog.middleware.BodySizeLimitMiddleware",
+    "core.metrics.RequestMetricsMiddleware",
+    "core.middleware.RequestIdMiddleware",
+    "core.middleware.ApiJsonErrorsMiddleware",
+    "core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "catalog.security.LoginRateLimitMiddleware",
-    "catalog.middleware.RequestContextMiddleware",
+    "core.security.LoginRateLimitMiddleware",
+    "core.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -180,7 +182,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = APPKEEPER_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = APPKEEPER_MAX_REQUEST_BYTES
 APPKEEPER_MAX_JSON_DEPTH = env_int("APPKEEPER_MAX_JSON_DEPTH", 64, minimum=2)
 
-# Product rules (DESIGN.md §3).
+# Product rules.
 APPKEEPER_EXPIRY_DAYS = env_int("APPKEEPER_EXPIRY_DAYS", 90, minimum=1)
 APPKEEPER_GRACE_DAYS = env_int("APPKEEPER_GRACE_DAYS", 30, minimum=0)
 APPKEEPER_RECERTIFY_DAYS = env_int("APPKEEPER_RECERTIFY_DAYS", 365, minimum=1)
@@ -202,7 +204,7 @@ APPKEEPER_BASE_URL = env_str("APPKEEPER_BASE_URL", "http://127.0.0.1:8000")
 APPKEEPER_METRICS_TOKEN = env_str("APPKEEPER_METRICS_TOKEN", "")
 APPKEEPER_COST_WARN = env_decimal("APPKEEPER_COST_WARN", "1000")
 
-# Operations (issue 8): sign-in limiting, benchmark-only endpoints, Celery logging.
+# Operations: sign-in limiting, benchmark-only endpoints, Celery logging.
 # /metrics: APPKEEPER_METRICS_TOKEN (above) set -> bearer token required; empty -> only
 # direct loopback clients are answered (see docs/operations.md).
 APPKEEPER_LOGIN_MAX_ATTEMPTS = env_int("APPKEEPER_LOGIN_MAX_ATTEMPTS", 5, minimum=1)
@@ -315,10 +317,10 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "catalog.middleware.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "core.middleware.RequestIdLogFilter"}},
     "formatters": {
         "readable": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "catalog.logs.JsonFormatter"},
+        "json": {"()": "core.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {

@@ -4,8 +4,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from catalog.views_health import healthz
-
 api_v1 = [
     path("", include("catalog.api.urls")),
     path("", include("lifecycle.api.urls")),
@@ -17,14 +15,12 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("healthz", healthz, name="healthz"),
+    path("", include("core.urls")),
     path("", include("lifecycle.urls")),
     path("", include("scorecards.urls")),
-    path("", include("catalog.urls_ops")),
-    path("", include("catalog.urls_review")),
-    path("", include("catalog.urls_contracts")),
+    path("", include("ops.urls")),
     path("", include("catalog.urls")),
 ]
 
-handler403 = "catalog.views.permission_denied"
-handler404 = "catalog.views.page_not_found"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"

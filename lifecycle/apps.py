@@ -10,6 +10,7 @@ class LifecycleConfig(AppConfig):
     def ready(self) -> None:
         # Panels on the app page and the dashboard, and the nav entries (catalog renders
         # them without importing lifecycle).
-        from lifecycle import panels
+        from lifecycle import gauges, panels
 
         panels.register()
+        gauges.register()

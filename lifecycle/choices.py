@@ -1,4 +1,4 @@
-"""Enumerations of the lifecycle app (DESIGN.md §3)."""
+"""Enumerations of the lifecycle app."""
 
 from django.db import models
 

@@ -1,4 +1,4 @@
-"""FilterSets of the lifecycle lists, shared by the API and the pages (STYLE.md §7)."""
+"""FilterSets of the lifecycle lists, shared by the API and the pages."""
 
 from __future__ import annotations
 

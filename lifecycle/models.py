@@ -180,7 +180,7 @@ class TelemetryDelivery(models.Model):
     """
 
     # No index of its own: the unique (app, webhook_id) index starts with app_id and serves
-    # every lookup by app; one index less to update on each telemetry call (issue 8).
+    # every lookup by app; one index less to update on each telemetry call.
     app = models.ForeignKey(MicroApp, on_delete=models.PROTECT, related_name="+", db_index=False)
     webhook_id = models.CharField(max_length=200)
     body_sha256 = models.CharField(max_length=64)

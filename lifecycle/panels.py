@@ -16,14 +16,16 @@ from catalog import roles
 from catalog.choices import AppState
 from catalog.models import MicroApp, Notification
 from catalog.notifications import unread_for
-from catalog.panels import (
+from core.dates import days_until
+from core.panels import (
     NavEntry,
     Panel,
+    RowAction,
     register_app_panel,
+    register_app_row_action,
     register_dashboard_panel,
     register_nav,
 )
-from catalog.templatetags.appkeeper import days_until
 from lifecycle import services
 from lifecycle.choices import SunsetReason
 from lifecycle.forms import RenewForm, SunsetDecideForm, SunsetRespondForm
@@ -61,8 +63,28 @@ def register() -> None:
             order=6,
         )
     )
+    register_app_row_action(
+        RowAction(
+            key="renew", template="lifecycle/partials/renew_button.html", context=renew_action
+        )
+    )
     register_nav(NavEntry(label="Notifications", url_name="lifecycle:notifications", order=80))
     register_nav(NavEntry(label="Sunset cases", url_name="lifecycle:sunset-cases", order=45))
+
+
+def renew_action(request, app: MicroApp) -> dict | None:
+    """A Renew link in app tables, for an app the user answers for whose renewal window is
+    open (no query: the window is read from the app's own fields; sunsetting apps are
+    renewed from their page, where the case decides)."""
+    user = getattr(request, "user", None)
+    if user is None or app.expires_at is None or not roles.is_owner(user, app):
+        return None
+    if app.state == AppState.EXPIRED:
+        return {}
+    opens = services.renewal_opens_at(app)
+    if app.state == AppState.ACTIVE and opens is not None and timezone.now() >= opens:
+        return {}
+    return None
 
 
 # --- usage ---------------------------------------------------------------------------------

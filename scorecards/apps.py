@@ -8,9 +8,9 @@ class ScorecardsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # catalog renders what later apps register, so it never imports them (DESIGN.md §1).
+        # catalog renders what later apps register, so it never imports them.
         from catalog import roles
-        from catalog.panels import NavEntry, Panel, register_app_panel, register_nav
+        from core.panels import NavEntry, Panel, register_app_panel, register_nav
         from scorecards.views import app_scorecard_panel
 
         register_nav(NavEntry(label="Scorecards", url_name="scorecards", order=50))

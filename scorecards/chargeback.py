@@ -1,5 +1,5 @@
 """Chargeback: usage cost summed by the database per team, cost centre, region, runtime,
-app or environment, for a month, a quarter or a date range (DESIGN.md §3).
+app or environment, for a month, a quarter or a date range.
 
 Money never passes through a float: costs are summed by the database as decimals and
 divided in Python with ``Decimal``. Access is decided here too, so the API and the page

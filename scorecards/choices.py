@@ -1,4 +1,4 @@
-"""Enumerations of scorecards and chargeback (DESIGN.md §3)."""
+"""Enumerations of scorecards and chargeback."""
 
 from django.db import models
 

@@ -1,4 +1,4 @@
-"""FilterSets shared by the scorecards page and the API (STYLE.md §7)."""
+"""FilterSets shared by the scorecards page and the API."""
 
 from __future__ import annotations
 

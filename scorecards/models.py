@@ -1,4 +1,4 @@
-"""Scorecards: one row per app per quarter, kept as history (DESIGN.md §3)."""
+"""Scorecards: one row per app per quarter, kept as history."""
 
 from __future__ import annotations
 

@@ -17,8 +17,9 @@ from django.urls import reverse
 from catalog import roles
 from catalog.choices import AppState
 from catalog.models import Team
+from core import charts
 from scorecards import chargeback as cb
-from scorecards import charts, periods
+from scorecards import periods
 from scorecards.choices import Dimension, Grade
 from scorecards.cleanup import CSV_HEADER, cleanup_csv_rows, cleanup_report
 from scorecards.exports import csv_text

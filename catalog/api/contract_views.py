@@ -58,7 +58,7 @@ def document_text(data, files) -> tuple[str | bytes, str | None]:
     upload = files.get("file") if files else None
     if upload is not None:
         if upload.size > settings.APPKEEPER_CONTRACT_MAX_BYTES:
-            from catalog.contracts import DocumentTooLarge
+            from contracts import DocumentTooLarge
 
             raise DocumentTooLarge(
                 f"The file is {upload.size} bytes; the limit is "

@@ -8,8 +8,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from catalog.contracts import ContractError, DocumentTooLarge
 from catalog.models import TransitionError
+from contracts import ContractError, DocumentTooLarge
 
 
 def exception_handler(exc, context):

@@ -1,4 +1,4 @@
-"""How teams, regions and apps read and write over the API (DESIGN.md §5)."""
+"""How teams, regions and apps read and write over the API."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class PolicyFindingSerializer(serializers.Serializer):
 
 
 class MicroAppListSerializer(serializers.ListSerializer):
-    """Lists of apps, serialised without DRF's per-field machinery (issue 8).
+    """Lists of apps, serialised without DRF's per-field machinery.
 
     A page of 100 apps through the generic path costs thousands of field lookups
     (``get_attribute``, ``to_representation``, a related manager and queryset per

@@ -86,7 +86,7 @@ class MicroAppViewSet(
 
     def get_queryset(self):
         apps = MicroApp.objects.visible_to(self.request.user)
-        # List rows are read-only: fetch only what a row shows, as dicts (issue 8). A format
+        # List rows are read-only: fetch only what a row shows, as dicts. A format
         # suffix (`/apps.json`) takes the serializer's generic path, which needs instances.
         if self.action == "list" and not self.format_kwarg:
             return apps.for_api_list()

@@ -168,7 +168,7 @@ class SunsetCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 def _answer(status_code: int, body: dict, text: str = "", **headers: str) -> HttpResponse:
     # The answers are plain str/int/bool dicts: json.dumps writes what JsonResponse's
     # DjangoJSONEncoder would, and ``text`` (the JSON the store already wrote) skips even
-    # that on the busiest endpoint (issue 8).
+    # that on the busiest endpoint.
     response = HttpResponse(
         text or json.dumps(body), content_type="application/json", status=status_code
     )
@@ -190,7 +190,7 @@ class TelemetryView(APIView):
     def dispatch(self, request, *args, **kwargs):
         """POST goes straight to :meth:`ingest`: this view reads the raw bytes and answers
         JSON itself, so DRF's request wrapping, authentication, content negotiation and
-        response rendering would be pure overhead on the busiest endpoint (issue 8). The
+        response rendering would be pure overhead on the busiest endpoint. The
         throttle still applies, with DRF's 429 answer. Other methods keep DRF's answers
         (405, OPTIONS); the schema comes from :meth:`post` as before."""
         if request.method != "POST":

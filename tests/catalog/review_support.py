@@ -1,4 +1,4 @@
-"""Shared builders for the gate, review and escalation tests (issue 5)."""
+"""Shared builders for the gate, review and escalation tests."""
 
 from __future__ import annotations
 

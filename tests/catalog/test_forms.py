@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from catalog.forms import MicroAppForm
+from catalog.forms.apps import MicroAppForm
 from catalog.models import MicroApp
 from tests.factories import MicroAppFactory
 
@@ -131,13 +131,13 @@ def test_contract_from_a_file_or_pasted_text_but_not_both(alice, support_tools):
     upload = SimpleUploadedFile("openapi.yaml", b"openapi: 3.1.0\n")
     values = data(support_tools, alice, contract_text="openapi: 3.0.0", contract_kind="openapi")
     form = MicroAppForm(values, {"contract_file": upload}, instance=MicroApp(owner=alice),
-                        user=alice, contracts_enabled=True)  # fmt: skip
+                        user=alice)  # fmt: skip
     assert not form.is_valid() and "contract_text" in form.errors
 
     upload.seek(0)
     values["contract_text"] = ""
     form = MicroAppForm(values, {"contract_file": upload}, instance=MicroApp(owner=alice),
-                        user=alice, contracts_enabled=True)  # fmt: skip
+                        user=alice)  # fmt: skip
     assert form.is_valid(), form.errors
     assert form.contract_payload() == {"kind": "openapi", "version": "1.0.0",
                                        "text": "openapi: 3.1.0\n"}  # fmt: skip
@@ -163,10 +163,3 @@ def test_editing_does_not_refuse_a_problem_the_app_already_had(alice, support_to
     values["regions"] = [regions["us-east"].pk, regions["uk-south"].pk]
     form = MicroAppForm(values, instance=app, user=alice)
     assert not form.is_valid() and "PCI-certified" in form.errors["regions"][0]
-
-
-def test_contract_fields_are_disabled_until_the_registry_exists(alice, support_tools):
-    values = data(support_tools, alice, contract_text="openapi: 3.0.0")
-    form = new_form(alice, values)
-    assert form.fields["contract_text"].disabled
-    assert form.is_valid() and form.contract_payload() is None

@@ -16,7 +16,7 @@ def test_healthz_reports_database_and_broker(client):
 
 
 def test_healthz_is_503_when_the_broker_is_down(client):
-    with mock.patch("catalog.views_health._broker", return_value="error: OperationalError"):
+    with mock.patch("core.views._broker", return_value="error: OperationalError"):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "degraded"

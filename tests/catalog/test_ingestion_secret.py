@@ -36,7 +36,7 @@ def test_each_app_gets_its_own_secret(api_as, alice, regions):
 
 def test_the_app_page_shows_the_new_secret_once_to_its_owner(client, alice, regions):
     client.force_login(alice)
-    from catalog.views import _secret_key
+    from catalog.views.app import _secret_key
 
     app = MicroApp.objects.create(
         slug="fresh", name="Fresh", kind="widget", team=alice.appkeeper_teams.first(),

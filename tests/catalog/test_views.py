@@ -308,7 +308,7 @@ def test_platform_team_sees_drafts(signed_in, pat, alice, support_tools):
 
 
 def test_app_page_renders_registered_panels(signed_in, alice, alices_app, monkeypatch):
-    from catalog import panels
+    from core import panels
 
     registry = dict(panels.APP_PANELS)
     registry["zz-test"] = panels.Panel(
@@ -320,7 +320,7 @@ def test_app_page_renders_registered_panels(signed_in, alice, alices_app, monkey
     registry["zz-hidden"] = panels.Panel(
         key="zz-hidden", title="Hidden panel", template="x.html", context=lambda r, a: None
     )
-    monkeypatch.setattr("catalog.views.APP_PANELS", registry)
+    monkeypatch.setattr("catalog.views.app.APP_PANELS", registry)
     body = signed_in(alice).get(alices_app.get_absolute_url()).content.decode()
     assert "Test panel" in body and "Panel for ticket-router" in body
     assert "Hidden panel" not in body
@@ -373,32 +373,6 @@ def test_register_without_a_team_explains_how_to_get_one(signed_in, db):
     loner = UserFactory(username="loner")
     body = signed_in(loner).get(reverse("app-create")).content.decode()
     assert "You are not in a team yet" in body
-
-
-def test_register_keeps_the_contract_field_and_says_where_contracts_go(
-    signed_in, alice, monkeypatch
-):
-    monkeypatch.setattr("catalog.views._contract_uploader", lambda: None)
-    body = signed_in(alice).get(reverse("app-create")).content.decode()
-    assert 'name="contract_text"' in body
-    assert "Contracts are added on the app page" in body
-
-
-def test_register_hands_a_pasted_contract_to_contract_upload(
-    signed_in, alice, support_tools, monkeypatch
-):
-    from catalog import services
-
-    calls = []
-
-    def contract_upload(*, app, actor, kind, version, text):
-        calls.append((app.slug, actor.username, kind, version, text))
-
-    monkeypatch.setattr(services, "contract_upload", contract_upload, raising=False)
-    data = form_data(support_tools, contract_text="openapi: 3.1.0\n", contract_version="2.0")
-    response = signed_in(alice).post(reverse("app-create"), data)
-    assert response.status_code == 302
-    assert calls == [("shift-planner", "alice", "openapi", "2.0", "openapi: 3.1.0")]
 
 
 OPENAPI = """openapi: 3.0.3
@@ -540,7 +514,7 @@ def test_my_apps_lists_mine_and_my_teams_with_a_countdown(
 
 
 def test_base_layout_sends_csrf_for_htmx_and_renders_registered_nav(signed_in, alice, monkeypatch):
-    from catalog import panels
+    from core import panels
 
     monkeypatch.setitem(
         panels.NAV_ENTRIES, "my-apps", panels.NavEntry(label="Extra entry", url_name="my-apps")

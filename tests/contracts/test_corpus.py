@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.contracts.corpus import run_corpus
+from contracts.corpus import run_corpus
 
 from .helpers import OASDIFF
 

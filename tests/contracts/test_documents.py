@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from catalog.contracts import (
+from contracts import (
     DocumentMalformed,
     DocumentTooLarge,
     ForbiddenRef,
@@ -17,7 +17,7 @@ from catalog.contracts import (
     load_document,
     validate_contract,
 )
-from catalog.contracts.documents import MAX_BYTES
+from contracts.documents import MAX_BYTES
 
 MINIMAL = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}}
 
@@ -223,7 +223,7 @@ def test_merge_key_bomb_is_refused() -> None:
 
 
 def test_billion_laughs_refused_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
-    from catalog.contracts import documents
+    from contracts import documents
 
     monkeypatch.setattr(documents, "_CParser", None)
     monkeypatch.setattr(documents, "_CSafeLoader", None)
@@ -235,7 +235,7 @@ def test_billion_laughs_refused_without_libyaml(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_shared_containers_are_refused_by_the_tree_walk() -> None:
-    from catalog.contracts.documents import _normalise_tree
+    from contracts.documents import _normalise_tree
 
     shared: list[int] = [1]
     with pytest.raises(DocumentMalformed):

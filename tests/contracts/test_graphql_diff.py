@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catalog.contracts import diff_contracts, is_compatible
+from contracts import diff_contracts, is_compatible
 
 OLD = """
 type Query { user(id: ID!): User, users: [User] }

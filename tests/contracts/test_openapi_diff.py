@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from catalog.contracts import diff_contracts, is_compatible
-from catalog.contracts.openapi_diff import diff_documents
+from contracts import diff_contracts, is_compatible
+from contracts.openapi_diff import diff_documents
 
 from .helpers import REAL
 
@@ -320,7 +320,7 @@ def test_diff_contracts_accepts_text() -> None:
 def test_stripe_diff_is_fast() -> None:
     import time
 
-    from catalog.contracts import load_document
+    from contracts import load_document
 
     a = load_document((REAL / "stripe-2020-01-07.json").read_bytes(), "openapi")
     b = load_document((REAL / "stripe-2021-06-07.json").read_bytes(), "openapi")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.contracts import validate_contract
+from contracts import validate_contract
 
 from .helpers import REAL
 

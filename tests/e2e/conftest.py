@@ -77,7 +77,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def cast(transactional_db):
-    """The demo cast of DESIGN.md §5, with regions, for a live server."""
+    """The demo cast, with regions, for a live server."""
     regions = {
         "eu-central": RegionFactory(
             code="eu-central", name="EU Central", jurisdiction="EU", pci=True

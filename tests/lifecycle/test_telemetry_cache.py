@@ -1,4 +1,4 @@
-"""Telemetry's per-process credentials cache (issue 8): one round trip per accepted call on
+"""Telemetry's per-process credentials cache: one round trip per accepted call on
 PostgreSQL, and never an answer the cache made different.
 
 On SQLite there is no cache (every call reads the credentials), so the behaviour tests
@@ -151,7 +151,7 @@ def test_the_cache_never_serves_another_apps_secret(client, app, alice, support_
 def test_an_entry_expires_after_its_ttl(app, monkeypatch):
     require_postgres()
     warm(Client())
-    monkeypatch.setattr(services, "CREDENTIALS_CACHE_SECONDS", 0.0)
+    monkeypatch.setattr("lifecycle.services.telemetry.CREDENTIALS_CACHE_SECONDS", 0.0)
     assert services.telemetry_cached_credentials("ticket-router") is None
 
 

@@ -116,11 +116,11 @@ def test_the_app_page_renders_after_a_job_changed_the_app(app, alice):
     assert client_for(alice).get(app.get_absolute_url()).status_code == 200
 
 
-def test_renew_button_tag_shows_only_inside_the_window(due_app, app, alice, carol):
+def test_renew_row_action_shows_only_inside_the_window(due_app, app, alice, carol):
     from django.template import Context, Template
     from django.test import RequestFactory
 
-    template = Template("{% load lifecycle_tags %}{% renew_button app %}")
+    template = Template("{% load ui %}{% app_row_actions app %}")
     request = RequestFactory().get("/")
     request.user = alice
     assert "/renew/" in template.render(Context({"app": due_app, "request": request}))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from celery import shared_task
 
-from catalog import jobs
-from catalog.models import JobRun
+from core import jobs
+from core.models import JobRun
 
 pytestmark = pytest.mark.django_db
 

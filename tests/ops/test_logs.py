@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from catalog.logs import JsonFormatter
-from catalog.middleware import RequestIdLogFilter
+from core.logs import JsonFormatter
+from core.middleware import RequestIdLogFilter
 from tests.factories import MicroAppFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from catalog import views_ops
-from catalog.models import JobRun
-from catalog.panels import nav_for
+from core.models import JobRun
+from core.panels import nav_for
+from ops import views as views_ops
 from tests.factories import MicroAppFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 
-from catalog.panels import APP_PANELS, nav_for
+from core.panels import APP_PANELS, nav_for
 from scorecards import services
 from scorecards.periods import parse_quarter
 from tests.factories import MicroAppFactory, TeamFactory, UserFactory

@@ -13,8 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalog.contracts import load_document, validate_contract
-from catalog.contracts.openapi_diff import diff_documents
+from contracts import load_document, validate_contract
+from contracts.openapi_diff import diff_documents
 
 OLD, NEW = "stripe-2020-01-07.json", "stripe-2021-06-07.json"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.contract_services import contract_check
-from catalog.contracts import ContractError
 from catalog.models import MicroApp
+from contracts import ContractError
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalog.contracts.corpus import run_corpus
+from contracts.corpus import run_corpus
 
 
 def default_corpus_dir() -> Path:

@@ -1,4 +1,4 @@
-"""Load the demo fleet of DESIGN.md §5; running it again changes nothing.
+"""Load the demo fleet; running it again changes nothing.
 
 It lives in ``scorecards``, the app at the top of the dependency chain, because the demo
 touches every capability: catalog, lifecycle and scorecards."""

@@ -1,10 +1,12 @@
-"""Liveness and readiness in one answer: is the database there, is the broker there."""
+"""Views of the platform itself: health, the error pages, and the benchmark floor."""
 
 from __future__ import annotations
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 
@@ -37,3 +39,22 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503
     )
+
+
+@csrf_exempt
+def bench_noop(request: HttpRequest) -> HttpResponse:
+    """Benchmark floor (APPKEEPER_BENCH_ENDPOINTS only): read the body, answer 204."""
+    _ = request.body
+    return HttpResponse(status=204)
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    message = str(exception) if exception and str(exception) else ""
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "404.html", status=404)

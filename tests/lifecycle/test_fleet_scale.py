@@ -1,5 +1,5 @@
-"""Issue 8 follow-ups: the telemetry fast path, the sunset-case schema, the beat schedule and
-the Renew button on My apps."""
+"""Lifecycle details that keep it right at fleet scale: the telemetry fast path, the
+sunset-case fields in the API schema, the beat schedule, and the Renew button on My apps."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """One JSON object per log line in production, so log pipelines need no parsing rules.
 
 Every record carries the request id, the signed-in user and the app the request is about
-(its slug), set per request by ``catalog.middleware.RequestContextMiddleware`` in context
+(its slug), set per request by ``core.middleware.RequestContextMiddleware`` in context
 variables, and the Celery task name inside workers; ``RequestIdLogFilter`` copies them onto
 the record, and ``JsonFormatter`` writes whichever are present.
 """

@@ -380,7 +380,7 @@ def load_document(data: bytes | str, kind: str | None = None) -> ContractDocumen
 
     ``kind`` is ``"openapi"``, ``"graphql"`` or ``None`` (guess: SDL unless the text
     looks like JSON or carries an ``openapi:``/``swagger:`` key).
-    Raises a :class:`~catalog.contracts.errors.ContractError` subclass on any problem.
+    Raises a :class:`~contracts.errors.ContractError` subclass on any problem.
     """
     text = _to_text(data)
     if kind is None:

@@ -50,7 +50,7 @@ def _on_prerun(sender=None, task_id=None, task=None, **kwargs) -> None:
     _current_task.set(name)
     if not _should_record(task):
         return
-    from catalog.models import JobRun
+    from core.models import JobRun
 
     try:
         run = JobRun.objects.create(task=name, task_id=task_id or "")
@@ -61,7 +61,7 @@ def _on_prerun(sender=None, task_id=None, task=None, **kwargs) -> None:
 
 
 def _finish(task, task_id: str, outcome: str, error: str = "") -> None:
-    from catalog.models import JobRun
+    from core.models import JobRun
 
     name = getattr(task, "name", None) or str(task)
     entry = _running.pop(task_id or "", None)
@@ -83,7 +83,7 @@ def _finish(task, task_id: str, outcome: str, error: str = "") -> None:
 
 def prune(task_name: str, keep: int | None = None) -> int:
     """Delete the runs of ``task_name`` beyond the newest ``keep``; two indexed queries."""
-    from catalog.models import JobRun
+    from core.models import JobRun
 
     keep = JobRun.HISTORY if keep is None else keep
     cutoff = list(

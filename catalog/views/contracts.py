@@ -18,10 +18,10 @@ from catalog.contract_services import (
     contract_upload,
     summarise,
 )
-from catalog.contracts import ContractError
-from catalog.forms_contracts import ContractUploadForm
+from catalog.forms.contracts import ContractUploadForm
 from catalog.models import Contract, MicroApp
-from catalog.panels import Panel, register_app_panel
+from contracts import ContractError
+from core.panels import Panel, register_app_panel
 
 LEVEL_LABELS = {"ERR": "Breaking", "WARN": "Possibly breaking", "INFO": "Compatible"}
 

@@ -27,21 +27,16 @@ from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 
 from catalog import roles
 from catalog.choices import AppState
-from catalog.models import JobRun, MicroApp
-from catalog.panels import NavEntry, register_nav
+from catalog.models import MicroApp
+from core.models import JobRun
 
 # The topology picture stays readable (and cheap) up to this many apps; beyond it the page
 # says how many were left out.
 TOPOLOGY_LIMIT = 300
 FRESHNESS_BUCKETS = ("< 1 h", "< 24 h", "< 7 d", "older", "never")
-
-
-def register() -> None:
-    register_nav(NavEntry(label="Operations", url_name="ops", visible=roles.is_platform, order=90))
 
 
 # --- 1. beat tasks --------------------------------------------------------------------
@@ -262,11 +257,4 @@ def ops_page(request: HttpRequest) -> HttpResponse:
         "topology": topology(),
         "now": timezone.now(),
     }
-    return render(request, "catalog/ops.html", context)
-
-
-@csrf_exempt
-def bench_noop(request: HttpRequest) -> HttpResponse:
-    """Benchmark floor (APPKEEPER_BENCH_ENDPOINTS only): read the body, answer 204."""
-    _ = request.body
-    return HttpResponse(status=204)
+    return render(request, "ops/ops.html", context)

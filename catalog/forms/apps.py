@@ -220,7 +220,7 @@ class MicroAppForm(forms.ModelForm):
             "sla_availability": forms.NumberInput(attrs={"step": "0.001", "min": 50, "max": 100}),
         }
 
-    def __init__(self, *args, user, contracts_enabled: bool = False, **kwargs) -> None:
+    def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         editing = self.instance.pk is not None
@@ -234,14 +234,10 @@ class MicroAppForm(forms.ModelForm):
             if editing
             else []
         )
-        self.contracts_enabled = contracts_enabled and not editing
         if editing:
             # Contract versions are added on the app page, with their own history.
             for name in self.CONTRACT_FIELDS:
                 del self.fields[name]
-        elif not contracts_enabled:
-            for name in self.CONTRACT_FIELDS:
-                self.fields[name].disabled = True
         teams = Team.objects.all()
         if not roles.is_platform(user):
             allowed = Q(pk__in=roles.team_ids(user))

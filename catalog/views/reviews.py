@@ -18,7 +18,7 @@ from catalog import gate, policies, roles, services
 from catalog.choices import AppState, ReviewDecision
 from catalog.filters import ReviewFilterSet
 from catalog.models import MicroApp, Review, TransitionError
-from catalog.panels import NavEntry, Panel, register_app_panel, register_nav
+from core.panels import NavEntry, Panel, register_app_panel, register_nav
 
 
 def register() -> None:

@@ -11,8 +11,8 @@ import uuid
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from catalog.audit import current_request_id, reset_request_id, set_request_id
-from catalog.logs import (
+from core.context import current_request_id, reset_request_id, set_request_id
+from core.logs import (
     current_app_slug,
     current_user,
     reset_log_context,
@@ -157,7 +157,7 @@ class RequestIdLogFilter(logging.Filter):
     """Copy the request id, user, app slug and Celery task name onto every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from catalog.jobs import current_task_name
+        from core.jobs import current_task_name
 
         if not getattr(record, "request_id", None):
             record.request_id = current_request_id() or "-"

@@ -1,0 +1,103 @@
+"""The registry's Prometheus gauges, registered into core's metrics at start-up.
+
+Computed at scrape time in four queries, whatever the size of the fleet: apps by team and
+state, live apps by region, active apps expiring within 7 and 30 days and without a recent
+heartbeat, and overdue reviews.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+from catalog.choices import AppState
+from catalog.models import MicroApp, Review
+from core.metrics import gauge_family, register_families
+
+
+def fleet_families() -> Iterable[Metric]:
+    now = timezone.now()
+
+    rows = MicroApp.objects.values_list("team__slug", "state").annotate(n=Count("pk"))
+    yield gauge_family(
+        "appkeeper_apps",
+        "Registered apps by team and lifecycle state.",
+        ("team", "state"),
+        (((team, state), n) for team, state, n in rows.order_by()),
+    )
+
+    through = MicroApp.regions.through
+    rows = (
+        through.objects.exclude(microapp__state=AppState.RETIRED)
+        .values_list("region__code")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    yield gauge_family(
+        "appkeeper_apps_by_region",
+        "Apps that are not retired, by deployment region.",
+        ("region",),
+        (((code,), n) for code, n in rows),
+    )
+
+    yield from _active_families(now)
+
+    rows = (
+        Review.objects.filter(decision="", due_at__lt=now)
+        .values_list("app__team__slug")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    yield gauge_family(
+        "appkeeper_reviews_overdue",
+        "Open reviews past their due time, by team.",
+        ("team",),
+        (((team,), n) for team, n in rows),
+    )
+
+
+def _active_families(now) -> Iterable[Metric]:
+    """Active apps per team: expiring soon, and without a recent heartbeat (one query)."""
+    stale_before = now - timedelta(hours=settings.APPKEEPER_HEARTBEAT_HOURS)
+    within = {
+        days: Count("pk", filter=Q(expires_at__gte=now, expires_at__lte=now + timedelta(days=days)))
+        for days in (7, 30)
+    }
+    active = (
+        MicroApp.objects.filter(state=AppState.ACTIVE)
+        .values("team__slug")
+        .annotate(
+            within_7=within[7],
+            within_30=within[30],
+            stale=Count(
+                "pk", filter=Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=stale_before)
+            ),
+        )
+        .order_by()
+    )
+    expiring = GaugeMetricFamily(
+        "appkeeper_apps_expiring",
+        "Active apps whose expiry falls within the next N days, by team.",
+        labels=["team", "within_days"],
+    )
+    stale = GaugeMetricFamily(
+        "appkeeper_apps_telemetry_stale",
+        f"Active apps with no heartbeat in the last {settings.APPKEEPER_HEARTBEAT_HOURS} "
+        "hours (or never), by team.",
+        labels=["team"],
+    )
+    for row in active:
+        expiring.add_metric([row["team__slug"], "7"], row["within_7"])
+        expiring.add_metric([row["team__slug"], "30"], row["within_30"])
+        stale.add_metric([row["team__slug"]], row["stale"])
+    yield expiring
+    yield stale
+
+
+def register() -> None:
+    register_families("catalog", fleet_families)

@@ -1,0 +1,1 @@
+"""HTML pages of the registry, one module per area; ``catalog/urls.py`` routes them."""

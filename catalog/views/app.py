@@ -1,0 +1,237 @@
+"""One app: its page, the register and edit forms, and their field-by-field validation.
+
+Reads go through named querysets and writes through ``catalog.services``, so the browser
+and the API apply the same rules.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from catalog import roles, services
+from catalog.contract_services import contract_upload
+from catalog.forms.apps import MicroAppForm
+from catalog.models import MicroApp
+from contracts import ContractError
+from core.panels import APP_PANELS, render_panels
+
+# --- one app -----------------------------------------------------------------------------
+
+TIMELINE_LABELS = {
+    "created": "Registered",
+    "updated": "Edited",
+    "submitted": "Submitted for review",
+    "activated": "Went live",
+    "changes_requested": "Changes requested",
+    "expired": "Expired",
+    "sunset_started": "Sunset started",
+    "retired": "Retired",
+    "renewed": "Renewed",
+}
+
+
+def _action_label(action: str) -> str:
+    """A readable label for an audit action, also for actions other capabilities add."""
+    return TIMELINE_LABELS.get(action) or action.replace("_", " ").capitalize()
+
+
+@login_required
+def app_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """Everything about one app, plus the panels other capabilities register."""
+    user = request.user
+    visible = MicroApp.objects.visible_to(user)
+    app = get_object_or_404(
+        visible.select_related("team", "owner").prefetch_related(
+            "regions",
+            Prefetch("depends_on", queryset=visible.select_related("team").order_by("name")),
+            Prefetch("dependents", queryset=visible.select_related("team").order_by("name")),
+        ),
+        slug=slug,
+    )
+    events = list(app.audit_events.select_related("actor")[:30])
+    regions = list(app.regions.all())
+    for region in regions:
+        region.outside_residency = bool(
+            app.handles_pii and app.data_residency and region.jurisdiction != app.data_residency
+        )
+    can_manage = roles.can_manage_app(user, app)
+    new_secret = request.session.pop(_secret_key(app), None) if can_manage else None
+    response = render(
+        request,
+        "catalog/app_detail.html",
+        {
+            "app": app,
+            "new_secret": new_secret,
+            "regions": regions,
+            "events": [(event, _action_label(event.action)) for event in events],
+            "can_manage": can_manage,
+            "just_registered": request.GET.get("registered") == "1",
+            "panels": render_panels(APP_PANELS, request, app),
+        },
+    )
+    if new_secret:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+def _secret_key(app: MicroApp) -> str:
+    return f"appkeeper:new-secret:{app.pk}"
+
+
+def _store_contract(request: HttpRequest, app: MicroApp, payload: dict) -> None:
+    """Store a contract attached to the registration.
+
+    The app is registered already: a refused contract becomes a message saying why and
+    where to add it, not a lost registration.
+    """
+    try:
+        contract, _created = contract_upload(
+            app=app,
+            actor=request.user,
+            kind=payload["kind"],
+            version=payload["version"],
+            content=payload["text"],
+        )
+    except ValidationError as exc:
+        _contract_refused(request, "; ".join(exc.messages))
+        return
+    except ContractError as exc:
+        _contract_refused(request, _contract_error_text(exc))
+        return
+    messages.success(request, f"Contract {contract.version} stored.")
+
+
+def _contract_error_text(exc: ContractError) -> str:
+    if not exc.errors:
+        return str(exc) or type(exc).__name__
+    more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
+    return f"{exc.errors[0]['message']}{more}"
+
+
+def _contract_refused(request: HttpRequest, detail: str) -> None:
+    messages.warning(
+        request,
+        f"The app is registered, but its contract was not stored: {detail} "
+        "Fix the document and add it from the app page.",
+    )
+
+
+@login_required
+def app_create(request: HttpRequest) -> HttpResponse:
+    """Register an app as a draft; on success, its page explains what happens next."""
+    user = request.user
+    form = MicroAppForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=MicroApp(owner=user),
+        user=user,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            app = services.app_register(actor=user, data=form.app_data())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"{app.name} is registered as a draft.")
+            # Shown once on the app page, then gone: kept server-side, never in a cookie.
+            request.session[_secret_key(app)] = app.ingestion_secret
+            _policy_advice(request, app)
+            payload = form.contract_payload()
+            if payload:
+                _store_contract(request, app, payload)
+            return redirect(f"{app.get_absolute_url()}?registered=1")
+    return render(
+        request,
+        "catalog/app_form.html",
+        {
+            "form": form,
+            "validate_url": reverse("app-validate"),
+            "has_team": roles.is_platform(user) or bool(roles.team_ids(user)),
+        },
+    )
+
+
+def _policy_advice(request: HttpRequest, app: MicroApp) -> None:
+    """Findings that did not refuse the save still matter before go-live: say them now."""
+    for found in getattr(app, "policy_findings", ())[:5]:
+        if getattr(found, "blocks_save", False):
+            continue
+        prefix = "Before go-live" if getattr(found, "blocks", False) else "Advice"
+        messages.info(request, f"{prefix}: {found.message}")
+
+
+def _managed_app(request: HttpRequest, slug: str) -> MicroApp:
+    app = get_object_or_404(
+        MicroApp.objects.visible_to(request.user).select_related("team", "owner"), slug=slug
+    )
+    if not roles.can_manage_app(request.user, app):
+        raise PermissionDenied("Only the app's owner, its team or the platform team may edit it.")
+    return app
+
+
+@login_required
+def app_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    """Edit an app; only its owner, its team and the platform team may."""
+    app = _managed_app(request, slug)
+    form = MicroAppForm(request.POST or None, instance=app, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            app = services.app_update(app=app, actor=request.user, data=form.app_data())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            _policy_advice(request, app)
+            if form.has_changed():
+                messages.success(request, f"Saved your changes to {app.name}.")
+            else:
+                messages.info(request, "Nothing changed.")
+            return redirect(app.get_absolute_url())
+    return render(
+        request,
+        "catalog/app_form.html",
+        {
+            "form": form,
+            "app": app,
+            "validate_url": reverse("app-edit-validate", args=[app.slug]),
+            "has_team": True,
+        },
+    )
+
+
+def _add_errors(form: MicroAppForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+@require_POST
+def app_validate_field(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """Validate the whole form and answer with the one field the user left, plus, out of band,
+    the error boxes of the fields whose errors depend on it (regions after the residency
+    changed). Only error boxes are swapped on the page, never inputs being edited."""
+    instance = _managed_app(request, slug) if slug else MicroApp(owner=request.user)
+    form = MicroAppForm(request.POST, instance=instance, user=request.user)
+    name = request.POST.get("_field", "")
+    if name not in form.fields or name in MicroAppForm.CONTRACT_FIELDS:
+        return HttpResponseBadRequest("Unknown field.")
+    form.is_valid()
+    url = request.path
+    return render(
+        request,
+        "catalog/partials/field_validation.html",
+        {
+            "field": form[name],
+            "related": [form[n] for n in form.related_fields(name) if n in form.fields],
+            "validate_url": url,
+        },
+    )

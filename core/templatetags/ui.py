@@ -1,0 +1,103 @@
+"""Template helpers every page uses: the navigation, registered panels and row actions,
+labelled form fields, and day counts."""
+
+from __future__ import annotations
+
+from django import forms, template
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils.safestring import mark_safe
+
+from core.panels import nav_for, row_actions
+
+register = template.Library()
+
+
+@register.simple_tag
+def nav_entries(user) -> list[dict]:
+    """Navigation entries the apps registered through ``core.panels.register_nav``."""
+    out = []
+    for entry in nav_for(user):
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue  # a half-registered page should not take the whole layout down
+        out.append({"label": entry.label, "url": url, "url_name": entry.url_name})
+    return out
+
+
+@register.simple_tag(takes_context=True)
+def render_panel(context, panel: dict) -> str:
+    """Render one registered panel's template with its own context plus the request's."""
+    request = context.get("request")
+    extra = {"app": context.get("app"), "panel": panel}
+    return render_to_string(panel["template"], {**extra, **panel["context"]}, request=request)
+
+
+@register.simple_tag(takes_context=True)
+def app_row_actions(context, app) -> str:
+    """Render the row actions the apps registered for one app of a table."""
+    request = context.get("request")
+    rendered = [
+        render_to_string(template_name, {"app": app, **action_context}, request=request)
+        for template_name, action_context in row_actions(request, app)
+    ]
+    # Each piece is template output, escaped where it rendered; joining loses the mark.
+    return mark_safe(" ".join(rendered))  # noqa: S308
+
+
+def _field_kind(field) -> str:
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxSelectMultiple):
+        return "multi"
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    if isinstance(widget, forms.ClearableFileInput | forms.FileInput):
+        return "file"
+    return "input"
+
+
+@register.inclusion_tag("catalog/partials/field.html", takes_context=True)
+def form_field(context, field, validate_url: str = "") -> dict:
+    """One labelled field with help and errors tied to it by ``aria-describedby``.
+
+    With ``validate_url`` the field validates itself through htmx when the user leaves it
+    (``change``): the endpoint answers with the re-rendered field, of which the error box is
+    swapped in; ``static/js/app.js`` then sets ``aria-invalid`` to match.
+    """
+    kind = _field_kind(field)
+    help_id = f"{field.auto_id}_help"
+    error_id = f"{field.auto_id}_errors"
+    # The error box is always referenced: empty, it adds nothing for a screen reader, and
+    # inline validation can fill it without touching the input the person typed into.
+    described = [help_id] if field.help_text else []
+    described.append(error_id)
+    attrs: dict[str, str] = {}
+    if kind != "multi":
+        attrs["aria-describedby"] = " ".join(described)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    if validate_url and not field.field.disabled and kind != "file":
+        # Swap only the error box (selected out of the returned field partial), so a reply
+        # that arrives late never overwrites what the person is typing; related fields come
+        # back out of band. A newer check of the same field replaces an older one in flight.
+        attrs.update(
+            {
+                "hx-post": validate_url,
+                "hx-trigger": "change",
+                "hx-target": f"#{error_id}",
+                "hx-select": f"#{error_id}",
+                "hx-swap": "outerHTML",
+                "hx-include": "closest form",
+                "hx-vals": f'{{"_field": "{field.name}"}}',
+                "hx-sync": "this:replace",
+            }
+        )
+    return {
+        "field": field,
+        "kind": kind,
+        "widget": field.as_widget(attrs=attrs),
+        "help_id": help_id,
+        "error_id": error_id,
+        "described": " ".join(described),
+    }

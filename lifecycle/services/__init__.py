@@ -1,0 +1,82 @@
+"""Lifecycle writes: renewals, secrets, reminders, expiry, sunset cases, telemetry.
+
+Each public function is one transaction (or a short sequence of them, for the jobs) and
+leaves an audit trail. The daily jobs work on the whole fleet in a fixed number of
+queries, whatever its size: rows are read in one query, claimed under a row lock
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises write transactions) or by a
+unique constraint, and written in bulk. That is also what lets a job run twice, or on two
+workers at once, and still do its work once.
+
+One module per topic; this package re-exports their public functions so that callers
+write ``services.app_renew(...)`` whichever module holds it.
+"""
+
+from lifecycle.services.common import (
+    JUSTIFICATION_MIN_CHARS,
+    PREVIOUS_SECRET_VALIDITY,
+    SECRET_PREFIX,
+    USAGE_WINDOW_DAYS,
+    RenewalNotAllowed,
+    SunsetCaseError,
+)
+from lifecycle.services.expiry import ExpiryResult, apps_expire
+from lifecycle.services.reminders import reminder_due, reminders_send
+from lifecycle.services.renewals import app_renew, renewal_opens_at, renewal_refusal
+from lifecycle.services.secrets import app_issue_secret, app_rotate_secret, new_secret
+from lifecycle.services.sunset import (
+    low_usage_candidates,
+    sunset_cases_close,
+    sunset_cases_open,
+    sunset_decide,
+    sunset_respond,
+)
+from lifecycle.services.telemetry import (
+    CREDENTIALS_CACHE_SECONDS,
+    CREDENTIALS_CACHE_SIZE,
+    Credentials,
+    DeliveryConflict,
+    StoredAnswer,
+    clear_credentials_cache,
+    telemetry_cached_credentials,
+    telemetry_credentials,
+    telemetry_forget_credentials,
+    telemetry_previous_answer,
+    telemetry_prune,
+    telemetry_store,
+)
+
+__all__ = [
+    "CREDENTIALS_CACHE_SECONDS",
+    "CREDENTIALS_CACHE_SIZE",
+    "JUSTIFICATION_MIN_CHARS",
+    "PREVIOUS_SECRET_VALIDITY",
+    "SECRET_PREFIX",
+    "USAGE_WINDOW_DAYS",
+    "Credentials",
+    "DeliveryConflict",
+    "ExpiryResult",
+    "RenewalNotAllowed",
+    "StoredAnswer",
+    "SunsetCaseError",
+    "app_issue_secret",
+    "app_renew",
+    "app_rotate_secret",
+    "apps_expire",
+    "clear_credentials_cache",
+    "low_usage_candidates",
+    "new_secret",
+    "reminder_due",
+    "reminders_send",
+    "renewal_opens_at",
+    "renewal_refusal",
+    "sunset_cases_close",
+    "sunset_cases_open",
+    "sunset_decide",
+    "sunset_respond",
+    "telemetry_cached_credentials",
+    "telemetry_credentials",
+    "telemetry_forget_credentials",
+    "telemetry_previous_answer",
+    "telemetry_prune",
+    "telemetry_store",
+]

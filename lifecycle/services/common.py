@@ -1,0 +1,87 @@
+"""Shared by the lifecycle services: limits, errors, the outbox nudge, bulk audit rows."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import (
+    transaction,
+)
+
+from catalog.models import AuditEvent, TransitionError
+from core.context import current_request_id
+
+logger = logging.getLogger(__name__)
+
+JUSTIFICATION_MIN_CHARS = 20
+SECRET_PREFIX = "whsec_"
+PREVIOUS_SECRET_VALIDITY = timedelta(hours=24)
+# A sunset case for low usage needs a quarter of history; an upheld contest buys a quarter.
+USAGE_WINDOW_DAYS = 90
+
+
+class RenewalNotAllowed(TransitionError):
+    """A renewal outside its window, or of an app in a state that cannot be renewed."""
+
+
+class SunsetCaseError(TransitionError):
+    """An answer or decision a sunset case cannot take in its current state."""
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def send_soon() -> None:
+    """Drain the outbox right after this transaction commits, instead of at the next beat."""
+
+    def enqueue() -> None:
+        from catalog.tasks import send_notifications
+
+        try:
+            send_notifications.delay()
+        except Exception:  # the broker is down: the every-minute beat will send them
+            logger.warning("Could not enqueue catalog.send_notifications", exc_info=True)
+
+    transaction.on_commit(enqueue)
+
+
+def audit_rows(apps, *, action: str, changes: dict, comment: str = "", data_for=None):
+    """AuditEvent rows for a bulk transition (what ``MicroApp._move`` writes one by one)."""
+    request_id = current_request_id()
+    return [
+        AuditEvent(
+            app=app,
+            actor=None,
+            action=action,
+            changes=changes,
+            comment=comment,
+            data=data_for(app) if data_for else {},
+            request_id=request_id,
+        )
+        for app in apps
+    ]
+
+
+def check_justification(text: str, field: str = "justification") -> str:
+    text = (text or "").strip()
+    if len(text) < JUSTIFICATION_MIN_CHARS:
+        raise ValidationError(
+            {field: f"Explain in at least {JUSTIFICATION_MIN_CHARS} characters why."}
+        )
+    return text
+
+
+def when(moment: datetime) -> str:
+    return f"{moment:%d %b %Y %H:%M} UTC"
+
+
+def lock_rows(queryset):
+    """Lock the rows of ``queryset`` for this transaction, skipping rows another worker
+    holds (it is handling them); on SQLite the IMMEDIATE transaction is the lock."""
+    return list(
+        queryset.select_for_update(skip_locked=True, of=("self",))
+        .select_related("owner", "team")
+        .order_by("pk")
+    )

@@ -1,0 +1,126 @@
+"""Expiring apps whose date has passed, and opening their sunset cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import (
+    transaction,
+)
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.choices import AppState, Criticality
+from catalog.models import AuditEvent, MicroApp
+from catalog.notifications import owner_notifications, queue
+from lifecycle.choices import (
+    NoticeKind,
+    SunsetReason,
+)
+from lifecycle.services.common import audit_rows, lock_rows, when
+from lifecycle.services.sunset import open_cases_for
+
+# --- expiry --------------------------------------------------------------------------------
+
+
+@dataclass
+class ExpiryResult:
+    expired: int = 0
+    sunsetting: int = 0
+    recertification_overdue: int = 0
+
+
+def apps_expire(*, now=None) -> ExpiryResult:
+    """The daily expiry sweep.
+
+    1. Active, non-critical apps past ``expires_at`` become ``expired`` (suspended); their
+       owners are told they have a grace period to renew.
+    2. Expired apps past the grace period (``APPKEEPER_GRACE_DAYS``, 30) move to
+       ``sunsetting`` with a SunsetCase (reason ``expired``); owners are told when the app
+       will be retired.
+    3. Critical apps do not expire: one past its re-certification date stays active and
+       its owners and the platform team hear about it, once per period.
+    Steps 1 and 2 each run in one transaction over locked rows, with bulk writes.
+    """
+    now = now or timezone.now()
+    result = ExpiryResult()
+    grace = timedelta(days=settings.APPKEEPER_GRACE_DAYS)
+
+    # 1. active → expired
+    with transaction.atomic():
+        apps = lock_rows(
+            MicroApp.objects.filter(state=AppState.ACTIVE, expires_at__lte=now).exclude(
+                criticality=Criticality.CRITICAL
+            )
+        )
+        if apps:
+            MicroApp.objects.filter(pk__in=[a.pk for a in apps]).update(
+                state=AppState.EXPIRED, updated_at=now
+            )
+            AuditEvent.objects.bulk_create(
+                audit_rows(
+                    apps,
+                    action="expired",
+                    changes={"state": [AppState.ACTIVE, AppState.EXPIRED]},
+                    comment="Not renewed before its expiry date.",
+                )
+            )
+            notes = []
+            for app in apps:
+                notes += owner_notifications(
+                    app=app,
+                    kind=NoticeKind.APP_EXPIRED,
+                    subject=f"{app.name} has expired",
+                    body=(
+                        f"{app.name} was not renewed by {when(app.expires_at)} and is now "
+                        f"suspended. Renew it before {when(app.expires_at + grace)} to bring "
+                        "it back; after that it is sunset and then retired."
+                    ),
+                    dedupe_key=f"expired:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}",
+                    link=reverse("lifecycle:app-renew", args=[app.slug]),
+                )
+            queue(notes)
+        result.expired = len(apps)
+
+    # 2. expired past grace → sunsetting with a case
+    with transaction.atomic():
+        apps = lock_rows(
+            MicroApp.objects.filter(state=AppState.EXPIRED, expires_at__lte=now - grace)
+        )
+        if apps:
+            result.sunsetting = open_cases_for(
+                apps, reason=SunsetReason.EXPIRED, now=now, figures=lambda app: {
+                    "expired_at": app.expires_at.isoformat(),
+                    "grace_days": settings.APPKEEPER_GRACE_DAYS,
+                },
+            )  # fmt: skip
+
+    # 3. critical apps past re-certification: notify, do not suspend
+    overdue = list(
+        MicroApp.objects.filter(
+            state=AppState.ACTIVE, criticality=Criticality.CRITICAL, expires_at__lte=now
+        ).select_related("owner", "team")
+    )
+    if overdue:
+        notes = []
+        for app in overdue:
+            key = f"recertify:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}"
+            subject = f"{app.name} is overdue for its yearly re-certification"
+            body = (
+                f"{app.name} is critical, so it does not expire, but its re-certification was "
+                f"due on {when(app.expires_at)}. Its owner should renew it with a justification."
+            )
+            link = reverse("lifecycle:app-renew", args=[app.slug])
+            notes += owner_notifications(
+                app=app,
+                kind=NoticeKind.RECERTIFICATION_OVERDUE,
+                subject=subject,
+                body=body,
+                dedupe_key=key,
+                link=link,
+            )
+        queue(notes)
+        result.recertification_overdue = len(overdue)
+    return result

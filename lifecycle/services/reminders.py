@@ -1,0 +1,90 @@
+"""Expiry reminders: which of the configured days before expiry is due, and sending them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import (
+    transaction,
+)
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.choices import AppState, Criticality
+from catalog.models import MicroApp
+from catalog.notifications import owner_notifications, queue
+from lifecycle.choices import (
+    NoticeKind,
+)
+from lifecycle.models import Reminder
+from lifecycle.services.common import when
+
+# --- reminders -----------------------------------------------------------------------------
+
+
+def reminder_due(expires_at: datetime, now: datetime) -> int | None:
+    """The reminder (in days before expiry) due at ``now``: the smallest configured day
+    count not below the time left. 20 days left → the 30-day reminder; 5 days → the
+    7-day one. An app first seen late gets only the most urgent reminder, not a burst."""
+    left = expires_at - now
+    if left <= timedelta(0):
+        return None
+    due = [d for d in settings.APPKEEPER_REMINDER_DAYS if left <= timedelta(days=d)]
+    return min(due) if due else None
+
+
+def reminders_send(*, now=None) -> int:
+    """Send the expiry reminders due today; returns how many were due.
+
+    1. Read the active apps expiring within the largest reminder window (one query, with
+       owner and team).
+    2. Work out the reminder due for each (:func:`reminder_due`) and drop those already
+       recorded for the same expiry period (one query over Reminder).
+    3. In one transaction insert the Reminder rows and the owner/team notifications in
+       bulk, ignoring conflicts: the unique constraint (app, expires_at, days_before) and
+       the notifications' dedupe keys make a second or concurrent run insert nothing.
+    """
+    now = now or timezone.now()
+    horizon = now + timedelta(days=max(settings.APPKEEPER_REMINDER_DAYS))
+    apps = list(
+        MicroApp.objects.filter(state=AppState.ACTIVE, expires_at__gt=now, expires_at__lte=horizon)
+        .select_related("owner", "team")
+        .order_by("pk")
+    )
+    sent = set(
+        Reminder.objects.filter(expires_at__gt=now, expires_at__lte=horizon).values_list(
+            "app_id", "expires_at", "days_before"
+        )
+    )
+    reminders: list[Reminder] = []
+    notes = []
+    for app in apps:
+        days = reminder_due(app.expires_at, now)
+        if days is None or (app.pk, app.expires_at, days) in sent:
+            continue
+        reminders.append(
+            Reminder(app=app, expires_at=app.expires_at, days_before=days, sent_at=now)
+        )
+        what = "re-certification" if app.criticality == Criticality.CRITICAL else "expiry"
+        left = "tomorrow" if days == 1 else f"in {days} days"
+        notes += owner_notifications(
+            app=app,
+            kind=NoticeKind.EXPIRY_REMINDER,
+            subject=f"{app.name} is due for {what} {left}",
+            body=(
+                f"{app.name} ({app.team}) expires on {when(app.expires_at)}. If it is still "
+                "needed, renew it with a short justification; otherwise let it expire and "
+                f"it will be suspended, then sunset after a {settings.APPKEEPER_GRACE_DAYS}-"
+                "day grace period."
+            ),
+            dedupe_key=f"reminder:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}:{days}",
+            link=reverse("lifecycle:app-renew", args=[app.slug]),
+        )
+    if reminders:
+        with transaction.atomic():
+            # No batch_size: one INSERT whatever the fleet size (see ``catalog.notifications.
+            # queue``), so the job's query count stays flat; SQLite chunks by its own limit.
+            Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
+            queue(notes)
+    return len(reminders)

@@ -1,0 +1,124 @@
+"""Renewals: the window, the reasons for refusing one, and renewing an app."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import (
+    transaction,
+)
+from django.utils import timezone
+
+from catalog.choices import AppState
+from catalog.models import AuditEvent, MicroApp
+from catalog.notifications import notify_owners
+from lifecycle.choices import (
+    NoticeKind,
+    SunsetOutcome,
+    SunsetReason,
+)
+from lifecycle.models import Renewal, SunsetCase
+from lifecycle.services.common import (
+    RenewalNotAllowed,
+    check_justification,
+    send_soon,
+    when,
+)
+
+# --- renewals ------------------------------------------------------------------------------
+
+
+def renewal_opens_at(app: MicroApp) -> datetime | None:
+    """Renewal opens as soon as the first reminder goes out (30 days before expiry)."""
+    if app.expires_at is None:
+        return None
+    return app.expires_at - timedelta(days=max(settings.APPKEEPER_REMINDER_DAYS))
+
+
+def renewal_refusal(app: MicroApp, *, open_case: SunsetCase | None = None, now=None) -> str:
+    """Why the app cannot be renewed now, or "" if it can.
+
+    ``open_case`` is the app's open sunset case, if any (pass it to save a query when
+    the caller has it; only looked up for sunsetting apps).
+    """
+    now = now or timezone.now()
+    if app.state == AppState.ACTIVE:
+        opens = renewal_opens_at(app)
+        if opens is None:
+            return "This app has no expiry date to extend."
+        if now < opens:
+            return f"Renewal opens on {opens:%d %b %Y}, 30 days before the app expires."
+        return ""
+    if app.state == AppState.EXPIRED:
+        return ""
+    if app.state == AppState.SUNSETTING:
+        if open_case is None:
+            open_case = SunsetCase.objects.open().filter(app=app).first()
+        if open_case is not None and open_case.reason == SunsetReason.EXPIRED:
+            return ""
+        return "This app is being sunset for low usage; answer the sunset case instead."
+    return f"An app that is {app.get_state_display().lower()} cannot be renewed."
+
+
+@transaction.atomic
+def app_renew(*, app: MicroApp, actor, justification: str, now=None) -> Renewal:
+    """Renew an app: ``expires_at = max(now, expires_at) + 90 days`` (a year for critical
+    apps, which are re-certified), with the owner's justification kept as a Renewal.
+
+    1. Lock the app row, so two concurrent renewals run one after the other; the second
+       then finds the app outside its renewal window and is refused (extends once).
+    2. Check the justification and the window (from 30 days before expiry through the
+       grace period; also a sunsetting app whose case is for the unrenewed expiry).
+    3. Active apps get the new expiry; expired or sunsetting ones are reactivated (the
+       clock restarts now) and their open ``expired`` sunset case is closed.
+    4. Write the Renewal row and the audit event, notify the owners.
+    """
+    now = now or timezone.now()
+    app = MicroApp.objects.select_for_update().select_related("owner", "team").get(pk=app.pk)
+    justification = check_justification(justification)
+    open_case = (
+        SunsetCase.objects.select_for_update().open().filter(app=app).first()
+        if app.state == AppState.SUNSETTING
+        else None
+    )
+    refusal = renewal_refusal(app, open_case=open_case, now=now)
+    if refusal:
+        raise RenewalNotAllowed(refusal, code="renewal_not_allowed")
+    previous_state, previous_expiry = app.state, app.expires_at
+    if app.state == AppState.ACTIVE:
+        app.expires_at = app.next_expiry(max(now, app.expires_at))
+        app.save(update_fields=["expires_at", "updated_at"])
+        AuditEvent.record(
+            app=app,
+            actor=actor,
+            action="renewed",
+            changes={"expires_at": [previous_expiry.isoformat(), app.expires_at.isoformat()]},
+            comment=justification,
+        )
+    else:
+        # activate() restarts the clock from now, which is max(now, expires_at) here.
+        app.activate(by=actor, comment=f"Renewed: {justification}")
+    renewal = Renewal.objects.create(
+        app=app,
+        renewed_by=actor,
+        justification=justification,
+        renewed_at=now,
+        previous_state=previous_state,
+        previous_expires_at=previous_expiry,
+        expires_at=app.expires_at,
+    )
+    if open_case is not None:
+        open_case.closed_at = now
+        open_case.outcome = SunsetOutcome.REACTIVATED
+        open_case.save(update_fields=["closed_at", "outcome"])
+    notify_owners(
+        app=app,
+        kind=NoticeKind.APP_RENEWED,
+        subject=f"{app.name} renewed until {app.expires_at:%d %b %Y}",
+        body=f"{actor} renewed {app.name} until {when(app.expires_at)}:\n\n{justification}",
+        dedupe_key=f"renewal:{renewal.pk}",
+        link=app.get_absolute_url(),
+    )
+    send_soon()
+    return renewal

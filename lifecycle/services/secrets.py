@@ -1,0 +1,67 @@
+"""Telemetry ingestion secrets: issuing and rotating them, with a grace period for the old one."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+from django.db import (
+    transaction,
+)
+from django.utils import timezone
+
+from catalog.choices import AppState
+from catalog.models import AuditEvent, MicroApp, TransitionError
+from lifecycle.services.common import PREVIOUS_SECRET_VALIDITY, SECRET_PREFIX, when
+
+# --- ingestion secrets ---------------------------------------------------------------------
+
+
+def new_secret() -> str:
+    """``whsec_`` + base64 of 32 random bytes (the Standard Webhooks secret format)."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+@transaction.atomic
+def app_rotate_secret(*, app: MicroApp, actor, now=None) -> str:
+    """Issue a new ingestion secret and return it (the only time it is shown).
+
+    The first call issues the app's first secret. Later calls keep the old secret valid
+    for 24 hours, so a fleet of senders can be switched over without losing reports.
+    """
+    now = now or timezone.now()
+    app = MicroApp.objects.select_for_update().get(pk=app.pk)
+    if app.state == AppState.RETIRED:
+        raise TransitionError(
+            "A retired app no longer receives telemetry, so it needs no secret.",
+            code="invalid_transition",
+        )
+    secret = new_secret()
+    fields = ["ingestion_secret", "updated_at"]
+    rotated = bool(app.ingestion_secret)
+    if rotated:
+        app.previous_ingestion_secret = app.ingestion_secret
+        app.previous_secret_valid_until = now + PREVIOUS_SECRET_VALIDITY
+        fields += ["previous_ingestion_secret", "previous_secret_valid_until"]
+    app.ingestion_secret = secret
+    app.save(update_fields=fields)
+    AuditEvent.record(
+        app=app,
+        actor=actor,
+        action="secret_rotated" if rotated else "secret_issued",
+        comment=(
+            f"The previous secret stays valid until {when(app.previous_secret_valid_until)}."
+            if rotated
+            else "First telemetry ingestion secret issued."
+        ),
+    )
+    return secret
+
+
+def app_issue_secret(*, app: MicroApp, actor) -> str | None:
+    """Issue the app's first secret; None when it has one already (shown only once)."""
+    with transaction.atomic():
+        locked = MicroApp.objects.select_for_update().get(pk=app.pk)
+        if locked.ingestion_secret:
+            return None
+        return app_rotate_secret(app=locked, actor=actor)

@@ -1,0 +1,363 @@
+"""Sunset cases: opening them for low usage or expiry, answers, decisions, and closing them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import (
+    transaction,
+)
+from django.db.models import (
+    DecimalField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from catalog.choices import AppState
+from catalog.models import AuditEvent, MicroApp
+from catalog.notifications import notify_owners, notify_platform_team, owner_notifications, queue
+from core.context import current_request_id
+from lifecycle.choices import (
+    NoticeKind,
+    SunsetDecision,
+    SunsetOutcome,
+    SunsetReason,
+    SunsetResponse,
+)
+from lifecycle.models import SunsetCase, UsageReport
+from lifecycle.services.common import (
+    USAGE_WINDOW_DAYS,
+    SunsetCaseError,
+    audit_rows,
+    check_justification,
+    lock_rows,
+    send_soon,
+    when,
+)
+
+
+def open_cases_for(apps: list[MicroApp], *, reason: str, now, figures) -> int:
+    """Move locked apps to ``sunsetting`` with an open case each, audit and notify.
+    Runs inside the caller's transaction; returns how many cases were opened."""
+    grace_end = now + timedelta(days=settings.APPKEEPER_SUNSET_RESPONSE_DAYS)
+    cases = [
+        SunsetCase(app=app, reason=reason, opened_at=now, grace_ends_at=grace_end,
+                   figures=figures(app))
+        for app in apps
+    ]  # fmt: skip
+    # The partial unique index (one open case per app) is the last line of defence.
+    SunsetCase.objects.bulk_create(cases, ignore_conflicts=True)  # one INSERT (see queue)
+    previous = {app.pk: app.state for app in apps}
+    MicroApp.objects.filter(pk__in=list(previous)).update(state=AppState.SUNSETTING, updated_at=now)
+    label = SunsetReason(reason).label.lower()
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                app=app,
+                action="sunset_started",
+                changes={"state": [previous[app.pk], AppState.SUNSETTING]},
+                comment=f"Sunset case opened: {label}.",
+                data=figures(app),
+                request_id=current_request_id(),
+            )
+            for app in apps
+        ]
+    )
+    notes = []
+    for app in apps:
+        facts = figures(app)
+        if reason == SunsetReason.LOW_USAGE:
+            why = (
+                f"{app.name} served {facts['requests']:,} requests in the last "
+                f"{facts['days']} days ({facts['errors']:,} errors, cost {facts['cost']} "
+                f"{settings.APPKEEPER_CURRENCY}); the threshold is {facts['threshold']:,}."
+            )
+        else:
+            why = (
+                f"{app.name} expired on {when(app.expires_at)} and was not renewed within "
+                f"the {settings.APPKEEPER_GRACE_DAYS}-day grace period. Renewing it now "
+                "brings it back."
+            )
+        notes += owner_notifications(
+            app=app,
+            kind=NoticeKind.SUNSET_NOTICE,
+            subject=f"{app.name} will be retired on {grace_end:%d %b %Y}",
+            body=(
+                f"{why}\n\nAccept the retirement, or contest it with a justification before "
+                f"{when(grace_end)}. Without an answer the app is retired then; its data "
+                "and history are kept."
+            ),
+            dedupe_key=f"sunset:{app.pk}:{reason}:{now:%Y%m%d}",
+            link=app.get_absolute_url() + "#lifecycle",
+        )
+    queue(notes)
+    return len(apps)
+
+
+# --- usage sunsetting ----------------------------------------------------------------------
+
+
+def _usage_sum(field: str, since: date, output):
+    rows = (
+        UsageReport.objects.filter(app=OuterRef("pk"), date__gte=since)
+        .order_by()
+        .values("app")
+        .annotate(total=Sum(field))
+        .values("total")
+    )
+    return Coalesce(Subquery(rows, output_field=output), Value(0, output_field=output))
+
+
+def low_usage_candidates(*, now=None):
+    """Active apps live for more than a quarter whose trailing-90-day requests are below
+    ``APPKEEPER_SUNSET_MIN_REQUESTS`` (no telemetry counts as zero), without an open
+    case and without a case closed in the last quarter (an upheld contest buys a
+    quarter). One query; annotated with the figures the owner is shown."""
+    now = now or timezone.now()
+    since = now.date() - timedelta(days=USAGE_WINDOW_DAYS - 1)
+    recent_cases = SunsetCase.objects.filter(app=OuterRef("pk")).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=now - timedelta(days=USAGE_WINDOW_DAYS))
+    )
+    return (
+        MicroApp.objects.filter(
+            state=AppState.ACTIVE,
+            went_live_at__lte=now - timedelta(days=USAGE_WINDOW_DAYS),
+        )
+        .exclude(Exists(recent_cases))
+        .annotate(
+            recent_requests=_usage_sum("requests", since, IntegerField()),
+            recent_errors=_usage_sum("errors", since, IntegerField()),
+            recent_cost=_usage_sum("cost", since, DecimalField(max_digits=20, decimal_places=4)),
+        )
+        .filter(recent_requests__lt=settings.APPKEEPER_SUNSET_MIN_REQUESTS)
+        .order_by("pk")
+    )
+
+
+def sunset_cases_open(*, now=None) -> int:
+    """Open a low-usage sunset case for each app that qualifies; returns how many.
+
+    1. Compute the candidates and their figures in one aggregate query
+       (:func:`low_usage_candidates`).
+    2. Lock those still active (``SKIP LOCKED``: a concurrent run gets none of them).
+    3. Move them to ``sunsetting`` with one open case each (unique per app), audit, and
+       notify the owners with the figures — all in bulk, in one transaction.
+    """
+    now = now or timezone.now()
+    facts = {
+        row["pk"]: row
+        for row in low_usage_candidates(now=now).values(
+            "pk", "recent_requests", "recent_errors", "recent_cost"
+        )
+    }
+    if not facts:
+        return 0
+
+    def figures(app: MicroApp) -> dict:
+        row = facts[app.pk]
+        return {
+            "requests": int(row["recent_requests"] or 0),
+            "errors": int(row["recent_errors"] or 0),
+            "cost": str(Decimal(row["recent_cost"] or 0).quantize(Decimal("0.01"))),
+            "threshold": settings.APPKEEPER_SUNSET_MIN_REQUESTS,
+            "days": USAGE_WINDOW_DAYS,
+        }
+
+    with transaction.atomic():
+        apps = lock_rows(MicroApp.objects.filter(pk__in=list(facts), state=AppState.ACTIVE))
+        if not apps:
+            return 0
+        return open_cases_for(apps, reason=SunsetReason.LOW_USAGE, now=now, figures=figures)
+
+
+def sunset_cases_close(*, now=None) -> int:
+    """Retire the apps whose sunset case went unanswered; returns how many were retired.
+
+    1. Lock the open cases past their grace end that nobody contested, plus any open
+       case whose app already left ``sunsetting`` some other way (stale).
+    2. Retire the apps still sunsetting (bulk update with ``retired_at`` and a reason,
+       bulk audit events); close every locked case with its outcome.
+    3. Tell the owners. Contested cases wait for the platform team's decision.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        cases = list(
+            SunsetCase.objects.open()
+            .filter(Q(grace_ends_at__lte=now, response="") | ~Q(app__state=AppState.SUNSETTING))
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("app", "app__owner", "app__team")
+            .order_by("pk")
+        )
+        if not cases:
+            return 0
+        retiring = [c for c in cases if c.app.state == AppState.SUNSETTING]
+        apps = [c.app for c in retiring]
+        case_of = {c.app_id: c.pk for c in retiring}
+        reason = "No answer to the sunset notice by the end of its grace period."
+        if apps:
+            MicroApp.objects.filter(pk__in=[a.pk for a in apps], state=AppState.SUNSETTING).update(
+                state=AppState.RETIRED, retired_at=now, retired_reason=reason, updated_at=now
+            )
+            AuditEvent.objects.bulk_create(
+                audit_rows(
+                    apps,
+                    action="retired",
+                    changes={
+                        "state": [AppState.SUNSETTING, AppState.RETIRED],
+                        "retired_reason": [None, reason],
+                    },
+                    comment=reason,
+                    data_for=lambda app: {"sunset_case": case_of[app.pk]},
+                )
+            )
+        for case in cases:
+            case.closed_at = now
+            case.outcome = (
+                SunsetOutcome.RETIRED
+                if case in retiring or case.app.state == AppState.RETIRED
+                else SunsetOutcome.WITHDRAWN
+            )
+        SunsetCase.objects.bulk_update(cases, ["closed_at", "outcome"], batch_size=500)
+        notes = []
+        for case in retiring:
+            notes += owner_notifications(
+                app=case.app,
+                kind=NoticeKind.SUNSET_CLOSED,
+                subject=f"{case.app.name} has been retired",
+                body=(
+                    f"Sunset case #{case.pk} for {case.app.name} got no answer by "
+                    f"{when(case.grace_ends_at)}, so the app is retired. Its contracts, "
+                    "usage and history are kept and stay searchable."
+                ),
+                dedupe_key=f"sunset-case:{case.pk}:closed",
+                link=case.app.get_absolute_url(),
+            )
+        queue(notes)
+    return len(retiring)
+
+
+def _locked_case(case: SunsetCase) -> tuple[SunsetCase, MicroApp]:
+    """Lock the app first, then the case: the same order as renewals, so no deadlocks."""
+    app = MicroApp.objects.select_for_update().select_related("owner", "team").get(pk=case.app_id)
+    case = SunsetCase.objects.select_for_update().get(pk=case.pk)
+    case.app = app
+    return case, app
+
+
+@transaction.atomic
+def sunset_respond(*, case: SunsetCase, actor, response: str, justification: str = "",
+                   now=None) -> SunsetCase:  # fmt: skip
+    """The owner's answer to a sunset case, within its grace period.
+
+    ``accept`` retires the app at once. ``contest`` (with a justification of at least 20
+    characters) hands the case to the platform team, who decide it; until then the daily
+    job leaves it alone.
+    """
+    now = now or timezone.now()
+    if response not in SunsetResponse.values:
+        raise ValidationError({"response": f"Choose one of: {', '.join(SunsetResponse.values)}."})
+    case, app = _locked_case(case)
+    if not case.is_open:
+        raise SunsetCaseError("This sunset case is closed.", code="invalid_transition")
+    if case.response:
+        raise SunsetCaseError(
+            f"This sunset case was already answered ({case.get_response_display().lower()}).",
+            code="invalid_transition",
+        )
+    if now > case.grace_ends_at:
+        raise SunsetCaseError(
+            f"The time to answer ended on {when(case.grace_ends_at)}.",
+            code="invalid_transition",
+        )
+    if response == SunsetResponse.CONTEST:
+        justification = check_justification(justification)
+    case.response = response
+    case.justification = justification.strip()
+    case.responded_by = actor
+    case.responded_at = now
+    fields = ["response", "justification", "responded_by", "responded_at"]
+    if response == SunsetResponse.ACCEPT:
+        app.retire(by=actor, reason=f"The owner accepted sunset case #{case.pk}.")
+        case.closed_at = now
+        case.outcome = SunsetOutcome.RETIRED
+        fields += ["closed_at", "outcome"]
+        case.save(update_fields=fields)
+        return case
+    case.save(update_fields=fields)
+    AuditEvent.record(
+        app=app,
+        actor=actor,
+        action="sunset_contested",
+        comment=case.justification,
+        data={"sunset_case": case.pk},
+    )
+    notify_platform_team(
+        kind=NoticeKind.SUNSET_CONTESTED,
+        subject=f"Sunset of {app.name} contested",
+        body=f"{actor} contests sunset case #{case.pk} for {app.name}:\n\n{case.justification}",
+        dedupe_key=f"sunset-case:{case.pk}:contested",
+        app=app,
+        link=app.get_absolute_url() + "#lifecycle",
+    )
+    send_soon()
+    return case
+
+
+@transaction.atomic
+def sunset_decide(*, case: SunsetCase, actor, decision: str, comment: str = "",
+                  now=None) -> SunsetCase:  # fmt: skip
+    """The platform team's decision on a contested case: ``uphold`` puts the app back to
+    ``active`` with a fresh expiry; ``retire`` retires it."""
+    now = now or timezone.now()
+    if decision not in SunsetDecision.values:
+        raise ValidationError({"decision": f"Choose one of: {', '.join(SunsetDecision.values)}."})
+    case, app = _locked_case(case)
+    if not case.can_decide:
+        state = "closed" if not case.is_open else "not contested"
+        raise SunsetCaseError(
+            f"Only an open, contested case can be decided; this one is {state}.",
+            code="invalid_transition",
+        )
+    comment = (comment or "").strip()
+    if decision == SunsetDecision.UPHOLD:
+        app.activate(by=actor, comment=f"Sunset case #{case.pk} contest upheld. {comment}".strip())
+        case.outcome = SunsetOutcome.REACTIVATED
+        subject = f"{app.name} stays: your contest was upheld"
+        body = f"{app.name} is active again until {when(app.expires_at)}."
+    else:
+        app.retire(
+            by=actor,
+            reason=f"Sunset case #{case.pk}: contest rejected by the platform team. {comment}",
+        )
+        case.outcome = SunsetOutcome.RETIRED
+        subject = f"{app.name} is retired: your contest was not upheld"
+        body = f"{app.name} has been retired. Its data and history are kept."
+    case.decision = decision
+    case.decision_comment = comment
+    case.decided_by = actor
+    case.decided_at = now
+    case.closed_at = now
+    case.save(
+        update_fields=["decision", "decision_comment", "decided_by", "decided_at", "closed_at",
+                       "outcome"]
+    )  # fmt: skip
+    notify_owners(
+        app=app,
+        kind=NoticeKind.SUNSET_CLOSED,
+        subject=subject,
+        body=f"{body}\n\n{comment}".strip(),
+        dedupe_key=f"sunset-case:{case.pk}:decided",
+        link=app.get_absolute_url() + "#lifecycle",
+    )
+    send_soon()
+    return case

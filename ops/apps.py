@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    """The operations page: Appkeeper's own health and the whole fleet at a glance.
+
+    It reads every app's tables (catalog, core's job runs), so it sits above them all.
+    """
+
+    name = "ops"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from catalog import roles
+        from core.panels import NavEntry, register_nav
+
+        register_nav(
+            NavEntry(label="Operations", url_name="ops", visible=roles.is_platform, order=90)
+        )

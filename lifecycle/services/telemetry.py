@@ -99,10 +99,10 @@ def _remember(credentials: Credentials) -> None:
 def _first_statement(run, *, retry: bool):
     """Run the request's first statement, which doubles as the connection's health check.
 
-    ``CONN_HEALTH_CHECKS`` would send a ``SELECT 1`` first, one more round trip per call
-   . Instead, when a reused connection turns out dead, it is closed and, with
-    ``retry`` (a read), the statement runs once more on a fresh one — what the health check
-    would have done; without it (a write) None is returned and the caller falls back."""
+     ``CONN_HEALTH_CHECKS`` would send a ``SELECT 1`` first, one more round trip per call
+    . Instead, when a reused connection turns out dead, it is closed and, with
+     ``retry`` (a read), the statement runs once more on a fresh one — what the health check
+     would have done; without it (a write) None is returned and the caller falls back."""
     db = connections[DEFAULT_DB_ALIAS]  # not the `connection` proxy: a lookup per attribute
     unchecked = (
         db.connection is not None

@@ -16,7 +16,6 @@ from core.context import current_request_id
 logger = logging.getLogger(__name__)
 
 JUSTIFICATION_MIN_CHARS = 20
-SECRET_PREFIX = "whsec_"
 PREVIOUS_SECRET_VALIDITY = timedelta(hours=24)
 # A sunset case for low usage needs a quarter of history; an upheld contest buys a quarter.
 USAGE_WINDOW_DAYS = 90

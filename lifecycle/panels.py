@@ -221,7 +221,7 @@ def todo_panel_context(request) -> dict | None:
     if not user.is_authenticated:
         return None
     now = timezone.now()
-    horizon = now + timedelta(days=max(settings.APPKEEPER_REMINDER_DAYS))
+    horizon = now + services.renewal_window()
     due = list(
         MicroApp.objects.owned_by(user)
         .filter(Q(state=AppState.ACTIVE, expires_at__lte=horizon) | Q(state=AppState.EXPIRED))

@@ -21,7 +21,12 @@ from lifecycle.services.common import (
 )
 from lifecycle.services.expiry import ExpiryResult, apps_expire
 from lifecycle.services.reminders import reminder_due, reminders_send
-from lifecycle.services.renewals import app_renew, renewal_opens_at, renewal_refusal
+from lifecycle.services.renewals import (
+    app_renew,
+    renewal_opens_at,
+    renewal_refusal,
+    renewal_window,
+)
 from lifecycle.services.secrets import app_issue_secret, app_rotate_secret
 from lifecycle.services.sunset import (
     low_usage_candidates,
@@ -69,6 +74,7 @@ __all__ = [
     "reminders_send",
     "renewal_opens_at",
     "renewal_refusal",
+    "renewal_window",
     "sunset_cases_close",
     "sunset_cases_open",
     "sunset_decide",

@@ -13,6 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog import policies
 from catalog.choices import (
     AppKind,
     AppState,
@@ -205,11 +206,9 @@ class MicroApp(models.Model):
         return self.criticality != Criticality.CRITICAL
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
-        if self.handles_pii and not self.data_residency:
-            errors["data_residency"] = (
-                "Apps that handle personal data must declare where that data must stay."
-            )
+        errors = policies.pii_residency_errors(
+            handles_pii=self.handles_pii, data_residency=self.data_residency
+        )
         if errors:
             raise ValidationError(errors)
 

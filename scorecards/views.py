@@ -20,7 +20,7 @@ from catalog.models import Team
 from core import charts
 from scorecards import chargeback as cb
 from scorecards import periods
-from scorecards.choices import Dimension, Grade
+from scorecards.choices import GRADE_COLOURS, Dimension, Grade
 from scorecards.cleanup import CSV_HEADER, cleanup_csv_rows, cleanup_report
 from scorecards.exports import csv_text
 from scorecards.filters import ScorecardFilterSet, latest_scored_quarter
@@ -80,7 +80,7 @@ def scorecard_index(request):
         {
             "leaderboard": team_rollups(quarter_cards),
             "distribution": distribution,
-            "grade_chart": charts.column_chart(list(distribution.items())),
+            "grade_chart": charts.column_chart(list(distribution.items()), colours=GRADE_COLOURS),
             "total": sum(distribution.values()),
             "rubric": get_rubric(),
             "quarters": _known_quarters(quarter.label),

@@ -191,7 +191,7 @@ def review_decide(*, review: Review, actor, decision: str, comment: str = "") ->
         decision=decision, reviewer=actor, comment=comment, decided_at=now
     )
     if not claimed:
-        raise ReviewAlreadyDecided("This review has already been decided.", code="decided")
+        raise ReviewAlreadyDecided("This review has already been decided.", code="already_decided")
     review.refresh_from_db()
     app = MicroApp.objects.select_for_update().select_related("team", "owner").get(pk=app.pk)
     if decision == ReviewDecision.APPROVED:

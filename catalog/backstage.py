@@ -19,8 +19,7 @@ from django.db import transaction
 from catalog import roles
 from catalog.contract_services import contract_upload, latest_contract
 from catalog.models import MicroApp, Team
-from contracts import ContractError
-from contracts.documents import _scan_yaml_events
+from contracts import ContractError, load_yaml
 
 ANNOTATION = "appkeeper.io/"
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -100,13 +99,8 @@ class ImportReport:
 def parse_documents(text: str) -> list[dict]:
     """Load a multi-document YAML safely (no aliases, no tags beyond the safe set)."""
     try:
-        _scan_yaml_events(text)  # refuses anchors/aliases before anything is composed
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ValueError(f"Not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    except ContractError as exc:
+        docs = [d for d in load_yaml(text, multi=True) if d is not None]
+    except ContractError as exc:  # malformed, anchors/aliases, too deep: where and why
         raise ValueError(str(exc)) from None
     if not docs:
         raise ValueError("The file holds no entities.")

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from decimal import Decimal
+from functools import reduce
+from operator import or_
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +18,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog import policies
 from catalog.choices import (
     AppKind,
     AppState,
@@ -41,6 +47,11 @@ RESERVED_SLUGS = frozenset({"new", "validate", "import", "picker"})
 
 class TransitionError(ValidationError):
     """A lifecycle transition that is not allowed from the app's current state."""
+
+
+class Transition(NamedTuple):
+    sources: frozenset[str]
+    target: str
 
 
 class Team(models.Model):
@@ -205,11 +216,9 @@ class MicroApp(models.Model):
         return self.criticality != Criticality.CRITICAL
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
-        if self.handles_pii and not self.data_residency:
-            errors["data_residency"] = (
-                "Apps that handle personal data must declare where that data must stay."
-            )
+        errors = policies.pii_residency_errors(
+            handles_pii=self.handles_pii, data_residency=self.data_residency
+        )
         if errors:
             raise ValidationError(errors)
 
@@ -238,25 +247,99 @@ class MicroApp(models.Model):
 
     # --- transitions ---------------------------------------------------------------------
 
-    def _move(self, target: str, *, allowed: tuple[str, ...], by, action: str, comment: str = "",
-              extra_fields: tuple[str, ...] = (), data: dict | None = None) -> None:  # fmt: skip
+    # Every state change an app can make: action (also the AuditEvent's action) -> the
+    # states it may start from and the state it ends in. The methods below and the bulk
+    # jobs (:meth:`transition_many`) both go through this table.
+    TRANSITIONS = {
+        "activated": Transition(
+            frozenset({AppState.DRAFT, AppState.IN_REVIEW, AppState.SUNSETTING, AppState.EXPIRED}),
+            AppState.ACTIVE,
+        ),
+        "submitted": Transition(frozenset({AppState.DRAFT}), AppState.IN_REVIEW),
+        "changes_requested": Transition(frozenset({AppState.IN_REVIEW}), AppState.DRAFT),
+        "expired": Transition(frozenset({AppState.ACTIVE}), AppState.EXPIRED),
+        "sunset_started": Transition(
+            frozenset({AppState.ACTIVE, AppState.EXPIRED}), AppState.SUNSETTING
+        ),
+        "retired": Transition(
+            frozenset(s for s in AppState.values if s != AppState.RETIRED), AppState.RETIRED
+        ),
+    }
+
+    def _transition_event(self, before: str, action: str, *, by, comment: str,
+                          fields: Iterable[str], data: dict | None) -> AuditEvent:  # fmt: skip
+        """The unsaved AuditEvent of a transition: the state change plus the given fields."""
+        changes = {"state": [before, self.state]}
+        for field in fields:
+            value = getattr(self, field)
+            changes[field] = [None, value.isoformat() if hasattr(value, "isoformat") else value]
+        return AuditEvent.build(
+            app=self, actor=by, action=action, changes=changes, comment=comment, data=data
+        )
+
+    def _move(self, action: str, *, by, comment: str = "", extra_fields: tuple[str, ...] = (),
+              data: dict | None = None) -> None:  # fmt: skip
         """Change state after checking the source state, save the given fields and record it."""
-        if self.state not in allowed:
+        transition = self.TRANSITIONS[action]
+        if self.state not in transition.sources:
             raise TransitionError(
                 f"Cannot {action.replace('_', ' ')} an app that is "
                 f"{self.get_state_display().lower()}.",
                 code="invalid_transition",
             )
         before = self.state
-        self.state = target
+        self.state = transition.target
         self.save(update_fields=("state", "updated_at", *extra_fields))
-        changes = {"state": [before, target]}
-        for field in extra_fields:
-            value = getattr(self, field)
-            changes[field] = [None, value.isoformat() if hasattr(value, "isoformat") else value]
-        AuditEvent.record(
-            app=self, actor=by, action=action, changes=changes, comment=comment, data=data
-        )
+        self._transition_event(
+            before, action, by=by, comment=comment, fields=extra_fields, data=data
+        ).save(force_insert=True)
+
+    @classmethod
+    def transition_many(
+        cls,
+        apps: Iterable[MicroApp],
+        *,
+        action: str,
+        by=None,
+        comment: str = "",
+        values: dict | None = None,
+        data_for: Callable[[MicroApp], dict] | None = None,
+        now=None,
+    ) -> list[MicroApp]:
+        """Move many apps through ``action`` in two statements, whatever their number:
+        what :meth:`_move` does one app at a time, for the daily jobs.
+
+        Apps the table does not allow to make the move are left out. The UPDATE only
+        changes rows still in the state each app was read in, so callers lock the rows
+        first (``select_for_update``) for the audit trail to match. ``values`` are more
+        fields set on every app and recorded like ``_move``'s extra fields; ``data_for``
+        gives each AuditEvent's data. Returns the apps moved, updated in memory.
+        """
+        transition = cls.TRANSITIONS[action]
+        moving = [app for app in apps if app.state in transition.sources]
+        if not moving:
+            return []
+        now = now or timezone.now()
+        values = values or {}
+        read_in: dict[str, list[int]] = defaultdict(list)
+        for app in moving:
+            read_in[app.state].append(app.pk)
+        still = reduce(or_, (models.Q(state=state, pk__in=pks) for state, pks in read_in.items()))
+        cls.objects.filter(still).update(state=transition.target, updated_at=now, **values)
+        events = []
+        for app in moving:
+            before = app.state
+            app.state, app.updated_at = transition.target, now
+            for field, value in values.items():
+                setattr(app, field, value)
+            events.append(
+                app._transition_event(
+                    before, action, by=by, comment=comment, fields=tuple(values),
+                    data=data_for(app) if data_for else None,
+                )
+            )  # fmt: skip
+        AuditEvent.objects.bulk_create(events)
+        return moving
 
     def next_expiry(self, start=None):
         start = start or timezone.now()
@@ -269,38 +352,19 @@ class MicroApp(models.Model):
         if self.went_live_at is None:
             self.went_live_at = now
         self.expires_at = self.next_expiry(now)
-        self._move(
-            AppState.ACTIVE,
-            allowed=(AppState.DRAFT, AppState.IN_REVIEW, AppState.SUNSETTING, AppState.EXPIRED),
-            by=by,
-            action="activated",
-            comment=comment,
-            extra_fields=("went_live_at", "expires_at"),
-        )
+        self._move("activated", by=by, comment=comment, extra_fields=("went_live_at", "expires_at"))
 
     def send_to_review(self, *, by) -> None:
-        self._move(AppState.IN_REVIEW, allowed=(AppState.DRAFT,), by=by, action="submitted")
+        self._move("submitted", by=by)
 
     def return_to_draft(self, *, by, comment: str) -> None:
-        self._move(
-            AppState.DRAFT,
-            allowed=(AppState.IN_REVIEW,),
-            by=by,
-            action="changes_requested",
-            comment=comment,
-        )
+        self._move("changes_requested", by=by, comment=comment)
 
     def expire(self, *, by=None) -> None:
-        self._move(AppState.EXPIRED, allowed=(AppState.ACTIVE,), by=by, action="expired")
+        self._move("expired", by=by)
 
     def start_sunset(self, *, by=None, reason: str = "") -> None:
-        self._move(
-            AppState.SUNSETTING,
-            allowed=(AppState.ACTIVE, AppState.EXPIRED),
-            by=by,
-            action="sunset_started",
-            comment=reason,
-        )
+        self._move("sunset_started", by=by, comment=reason)
 
     def retire(self, *, by, reason: str) -> None:
         """Take the app out of the fleet for good; all its data and history stay."""
@@ -308,14 +372,7 @@ class MicroApp(models.Model):
             raise ValidationError({"reason": "Say why the app is retired."})
         self.retired_at = timezone.now()
         self.retired_reason = reason
-        self._move(
-            AppState.RETIRED,
-            allowed=tuple(s for s in AppState.values if s != AppState.RETIRED),
-            by=by,
-            action="retired",
-            comment=reason,
-            extra_fields=("retired_at", "retired_reason"),
-        )
+        self._move("retired", by=by, comment=reason, extra_fields=("retired_at", "retired_reason"))
 
 
 class AuditEvent(models.Model):
@@ -342,10 +399,11 @@ class AuditEvent(models.Model):
         return f"{self.action} {self.app} at {self.at:%Y-%m-%d %H:%M}"
 
     @classmethod
-    def record(cls, *, app, actor, action: str, changes: dict | None = None,
-               comment: str = "", data: dict | None = None) -> AuditEvent:  # fmt: skip
+    def build(cls, *, app, actor, action: str, changes: dict | None = None,
+              comment: str = "", data: dict | None = None) -> AuditEvent:  # fmt: skip
+        """An unsaved event (for writers that insert many at once with ``bulk_create``)."""
         actor = actor if getattr(actor, "is_authenticated", False) else None
-        return cls.objects.create(
+        return cls(
             app=app,
             actor=actor,
             action=action,
@@ -354,6 +412,15 @@ class AuditEvent(models.Model):
             data=data or {},
             request_id=current_request_id(),
         )
+
+    @classmethod
+    def record(cls, *, app, actor, action: str, changes: dict | None = None,
+               comment: str = "", data: dict | None = None) -> AuditEvent:  # fmt: skip
+        event = cls.build(
+            app=app, actor=actor, action=action, changes=changes, comment=comment, data=data
+        )
+        event.save(force_insert=True)
+        return event
 
 
 class Contract(models.Model):

@@ -7,15 +7,13 @@ nothing, and the unique dedupe key means a job that runs twice notifies once.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import logging
 import time
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -23,9 +21,11 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from standardwebhooks import Webhook
 
 from catalog.choices import PLATFORM_GROUP, NotificationChannel
 from catalog.models import MicroApp, Notification
+from core.webhooks import SECRET_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -225,13 +225,16 @@ def email_message(note: Notification, address: str) -> EmailMessage:
 
 
 def sign_webhook(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    """``v1,<base64 HMAC-SHA256(secret, "id.timestamp.body")>`` (Standard Webhooks)."""
-    if secret.startswith("whsec_"):
-        key = base64.b64decode(secret.removeprefix("whsec_") + "==")
-    else:
-        key = secret.encode()
-    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(mac).decode()
+    """``v1,<base64 HMAC-SHA256(key, "id.timestamp.body")>`` (Standard Webhooks).
+
+    A ``whsec_`` secret is base64 of the key, as the scheme defines it. Teams may also
+    have pasted a plain shared secret, whose UTF-8 bytes have always been the key: the
+    library only takes base64, so such a secret is encoded for it and signs as before.
+    """
+    if not secret.startswith(SECRET_PREFIX):
+        secret = base64.b64encode(secret.encode()).decode()
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    return Webhook(secret).sign(msg_id, moment, body.decode())
 
 
 def webhook_request(note: Notification) -> tuple[str, bytes, dict[str, str]]:

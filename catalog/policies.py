@@ -230,22 +230,52 @@ def _codes(regions: Iterable[RegionFacts]) -> str:
     return ", ".join(r.code for r in regions)
 
 
+# The pii-residency rule, stated once: the model, the API serializer, the form and the app
+# page all call these, so the rule and its messages cannot drift apart.
+PII_RESIDENCY_RULE = (
+    "Apps that handle personal data run only in regions of their residency jurisdiction."
+)
+PII_RESIDENCY_MISSING = "Apps that handle personal data must declare where that data must stay."
+# The fields the rule reads: changing one can add or clear an error on the others.
+PII_RESIDENCY_FIELDS = ("handles_pii", "data_residency", "regions")
+
+
+def regions_outside_residency(*, handles_pii: bool, data_residency: str, regions: Iterable) -> list:
+    """The regions (Region or RegionFacts) the pii-residency rule refuses for an app."""
+    if not (handles_pii and data_residency):
+        return []
+    return [r for r in regions if r.jurisdiction != data_residency]
+
+
+def pii_residency_errors(
+    *, handles_pii: bool, data_residency: str, regions: Iterable = ()
+) -> dict[str, str]:
+    """The pii-residency rule as field -> message, empty when the app keeps it.
+
+    Without ``regions`` only the declared residency is judged: that is all a model's
+    ``clean()`` or a serializer can see before the app's regions are saved.
+    """
+    if not handles_pii:
+        return {}
+    if not data_residency:
+        return {"data_residency": PII_RESIDENCY_MISSING}
+    outside = regions_outside_residency(
+        handles_pii=handles_pii, data_residency=data_residency, regions=regions
+    )
+    if not outside:
+        return {}
+    return {
+        "regions": f"Personal data must stay in {_jurisdiction_name(data_residency)}: "
+        f"{_codes(outside)} {'is' if len(outside) == 1 else 'are'} outside it."
+    }
+
+
 def _pii_residency(app: AppFacts) -> Iterator[Finding]:
-    if not app.handles_pii:
-        return
-    if not app.data_residency:
-        yield finding(
-            "data_residency",
-            "Apps that handle personal data must declare where that data must stay.",
-        )
-        return
-    outside = [r for r in app.regions if r.jurisdiction != app.data_residency]
-    if outside:
-        yield finding(
-            "regions",
-            f"Personal data must stay in {_jurisdiction_name(app.data_residency)}: "
-            f"{_codes(outside)} {'is' if len(outside) == 1 else 'are'} outside it.",
-        )
+    errors = pii_residency_errors(
+        handles_pii=app.handles_pii, data_residency=app.data_residency, regions=app.regions
+    )
+    for field_name, message in errors.items():
+        yield finding(field_name, message)
 
 
 def _payment_pci(app: AppFacts) -> Iterator[Finding]:
@@ -304,7 +334,7 @@ def _sovereign_for_eu_pii(app: AppFacts) -> Iterator[Finding]:
 RULES: list[Rule] = [
     Rule(
         "pii-residency",
-        "Apps that handle personal data run only in regions of their residency jurisdiction.",
+        PII_RESIDENCY_RULE,
         Severity.BLOCK,
         _pii_residency,
     ),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -18,13 +16,9 @@ from catalog import gate, policies, roles
 from catalog.choices import AppState, ReviewDecision
 from catalog.models import AuditEvent, MicroApp, Review, TransitionError
 from catalog.notifications import notify_owners, notify_platform_team
+from core.webhooks import new_secret
 
 M2M_FIELDS = ("regions", "depends_on")
-
-
-def new_ingestion_secret() -> str:
-    """``whsec_`` + base64 of 32 random bytes: the Standard Webhooks secret format."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -55,7 +49,7 @@ def app_register(*, actor, data: dict[str, Any]) -> MicroApp:
     app = MicroApp(**plain)
     app.full_clean(exclude=["regions", "depends_on"])
     _enforce_policies(app, regions=relations.get("regions", ()), contract_ok=False, before=())
-    app.ingestion_secret = new_ingestion_secret()
+    app.ingestion_secret = new_secret()
     app.save()
     _set_relations(app, relations)
     app_record_change(app=app, actor=actor, before=None)
@@ -197,7 +191,7 @@ def review_decide(*, review: Review, actor, decision: str, comment: str = "") ->
         decision=decision, reviewer=actor, comment=comment, decided_at=now
     )
     if not claimed:
-        raise ReviewAlreadyDecided("This review has already been decided.", code="decided")
+        raise ReviewAlreadyDecided("This review has already been decided.", code="already_decided")
     review.refresh_from_db()
     app = MicroApp.objects.select_for_update().select_related("team", "owner").get(pk=app.pk)
     if decision == ReviewDecision.APPROVED:

@@ -1,14 +1,15 @@
 """Contract engine: safe loading, validation and breaking-change detection.
 
-Pure Python, no Django: the registry's services and API call these four functions and
-map :class:`ContractError` subclasses to HTTP status codes.
+Pure Python, no Django: the registry's services and API call these functions and map
+:class:`ContractError` subclasses to HTTP status codes. ``load_yaml`` is the one safe YAML
+loader, for contracts and for any other YAML a client sends (Backstage catalog files).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .documents import ContractDocument, load_document
+from .documents import ContractDocument, load_document, load_yaml
 from .errors import ContractError, DocumentMalformed, DocumentTooLarge, ForbiddenRef, TooDeep
 from .validation import ValidationResult, validate_contract
 
@@ -23,6 +24,7 @@ __all__ = [
     "diff_contracts",
     "is_compatible",
     "load_document",
+    "load_yaml",
     "validate_contract",
 ]
 

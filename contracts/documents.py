@@ -26,18 +26,12 @@ __all__ = [
     "canonical_json",
     "json_path",
     "load_document",
+    "load_yaml",
     "parse_openapi_text",
 ]
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 200
-
-try:  # libyaml bindings: much faster on big documents; optional in PyYAML builds
-    from yaml.cyaml import CParser as _CParser
-    from yaml.cyaml import CSafeLoader as _CSafeLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    _CParser = None  # type: ignore[assignment,misc]
-    _CSafeLoader = None  # type: ignore[assignment,misc]
 
 
 @dataclass(frozen=True)
@@ -80,18 +74,6 @@ def _to_text(data: bytes | str) -> str:
     return data
 
 
-class NoAliasSafeLoader(yaml.SafeLoader):
-    """Pure-Python SafeLoader that refuses anchors and aliases as soon as they are parsed.
-
-    Used only when libyaml is missing; the C path runs the same check on the event stream.
-    """
-
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        event = self.peek_event()
-        _refuse_anchor(event)
-        return super().compose_node(parent, index)
-
-
 def _refuse_anchor(event: Any) -> None:
     if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
         mark = event.start_mark
@@ -116,102 +98,59 @@ def _yaml_error(exc: yaml.YAMLError) -> DocumentMalformed | TooDeep:
     return DocumentMalformed([{"path": where, "message": f"invalid YAML: {problem}"}])
 
 
-def _scan_yaml_events(text: str) -> None:
-    """Walk the libyaml event stream: refuse anchors/aliases and excessive nesting.
+def _safe_loader() -> type:
+    """libyaml's safe loader when PyYAML was built with it (much faster on big documents),
+    else the pure-Python one; looked up per call, so both paths stay testable."""
+    return getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 
-    This runs before composition, so a billion-laughs payload fails at its first anchor
-    and a deeply nested one fails without building (or recursing into) the tree.
+
+def _scan_events(text: str, loader: type) -> None:
+    """Walk the event stream: refuse anchors/aliases and nesting deeper than MAX_DEPTH.
+
+    This runs before anything is composed, so a billion-laughs payload fails at its first
+    anchor and a deeply nested one fails without building (or recursing into) a tree.
+    The parser keeps its own stack, so this walk never recurses, whichever loader runs.
     """
-    parser = _CParser(text)
     depth = 0
-    try:
-        while True:
-            event = parser.get_event()
-            if event is None or isinstance(event, yaml.StreamEndEvent):
-                break
-            _refuse_anchor(event)
-            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    raise TooDeep(
-                        [
-                            {
-                                "path": f"line {mark.line + 1}, column {mark.column + 1}",
-                                "message": f"document nests deeper than {MAX_DEPTH} levels",
-                            }
-                        ]
-                    )
-            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                depth -= 1
-    finally:
-        parser.dispose()
+    for event in yaml.parse(text, Loader=loader):
+        _refuse_anchor(event)
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise TooDeep(
+                    [
+                        {
+                            "path": f"line {mark.line + 1}, column {mark.column + 1}",
+                            "message": f"document nests deeper than {MAX_DEPTH} levels",
+                        }
+                    ]
+                )
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
 
 
-def _check_node_graph(root: yaml.Node) -> None:
-    """Refuse aliases and excessive nesting in a composed (not yet constructed) graph.
+def load_yaml(text: str, *, multi: bool = False) -> Any:
+    """Parse YAML that may be hostile, with PyYAML's safe constructors.
 
-    An alias composes to a second reference to the *same* node object, so a node met
-    twice is an alias. This check runs before construction, where merge keys ("<<") and
-    shared subtrees would let a small document expand exponentially.
+    Anchors and aliases are refused (billion laughs, merge-key bombs) and so is nesting
+    deeper than ``MAX_DEPTH``, both before a tree is built; libyaml is used when PyYAML
+    has it, the pure-Python parser otherwise, with the same checks. Returns the one
+    document, or with ``multi`` the list of every document in the stream (an empty one
+    as None). Raises :class:`DocumentMalformed` or :class:`TooDeep`.
     """
-    seen: set[int] = set()
-    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if id(node) in seen:
-            mark = node.start_mark
-            raise DocumentMalformed(
-                [
-                    {
-                        "path": f"line {mark.line + 1}, column {mark.column + 1}",
-                        "message": "YAML anchors and aliases are not allowed",
-                    }
-                ]
-            )
-        seen.add(id(node))
-        if isinstance(node, yaml.ScalarNode):
-            continue
-        if depth > MAX_DEPTH:
-            mark = node.start_mark
-            raise TooDeep(
-                [
-                    {
-                        "path": f"line {mark.line + 1}, column {mark.column + 1}",
-                        "message": f"document nests deeper than {MAX_DEPTH} levels",
-                    }
-                ]
-            )
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
-        else:
-            stack.extend((child, depth + 1) for child in node.value)
-
-
-def _load_yaml(text: str) -> Any:
+    loader = _safe_loader()
     try:
-        if _CParser is not None and _CSafeLoader is not None:
-            # The event scan is C-speed (a fraction of a second for megabytes) and
-            # refuses the first anchor or alias before anything is composed.
-            _scan_yaml_events(text)
-            # Compose in C (libyaml caps nesting at 1000, so no stack overflow), check
-            # the graph for aliases and depth, and only then construct Python objects.
-            loader = _CSafeLoader(text)
-            try:
-                node = loader.get_single_node()
-                if node is None:
-                    raise DocumentMalformed("the document is empty")
-                _check_node_graph(node)
-                return loader.construct_document(node)
-            finally:
-                loader.dispose()
-        docs = list(yaml.load_all(text, Loader=NoAliasSafeLoader))
+        _scan_events(text, loader)
+        docs = list(yaml.load_all(text, Loader=loader))
     except yaml.YAMLError as exc:
         raise _yaml_error(exc) from exc
-    except RecursionError as exc:  # pure-Python composer on pathological input
+    except RecursionError as exc:  # belt and braces: the scan bounds the composer's depth
         raise TooDeep(f"document nests deeper than {MAX_DEPTH} levels") from exc
+    if multi:
+        return docs
+    if not docs:
+        raise DocumentMalformed("the document is empty")
     if len(docs) != 1:
         raise DocumentMalformed(f"expected exactly one YAML document, found {len(docs)}")
     return docs[0]
@@ -341,7 +280,7 @@ def _detect_openapi_version(data: Any) -> str:
 def parse_openapi_text(text: str) -> dict[str, Any]:
     """Parse JSON or YAML text into a checked, normalised tree (no version detection)."""
     stripped = text.lstrip()
-    data = _load_json(text) if stripped.startswith(("{", "[")) else _load_yaml(text)
+    data = _load_json(text) if stripped.startswith(("{", "[")) else load_yaml(text)
     tree, bad_refs = _normalise_tree(data)
     if bad_refs:
         raise ForbiddenRef(bad_refs)

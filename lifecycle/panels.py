@@ -16,6 +16,7 @@ from catalog import roles
 from catalog.choices import AppState
 from catalog.models import MicroApp, Notification
 from catalog.notifications import unread_for
+from core import charts
 from core.dates import days_until
 from core.panels import (
     NavEntry,
@@ -116,23 +117,10 @@ def usage_summary(app: MicroApp, *, days: int = USAGE_DAYS) -> dict:
         "cost": cost,
         "currency": settings.APPKEEPER_CURRENCY,
         "reporting_days": len(daily),
-        "sparkline": sparkline(series),
+        "sparkline": charts.count_sparkline(series, width=SPARK_WIDTH, height=SPARK_HEIGHT),
         "threshold": settings.APPKEEPER_SUNSET_MIN_REQUESTS,
         "below_threshold": requests < settings.APPKEEPER_SUNSET_MIN_REQUESTS,
     }
-
-
-def sparkline(values: list[int]) -> dict:
-    """SVG polyline points for ``values`` scaled into the sparkline box."""
-    if not values:
-        return {"points": "", "width": SPARK_WIDTH, "height": SPARK_HEIGHT, "max": 0}
-    peak = max(values) or 1
-    step = SPARK_WIDTH / max(len(values) - 1, 1)
-    points = " ".join(
-        f"{i * step:.1f},{SPARK_HEIGHT - 2 - (v / peak) * (SPARK_HEIGHT - 4):.1f}"
-        for i, v in enumerate(values)
-    )
-    return {"points": points, "width": SPARK_WIDTH, "height": SPARK_HEIGHT, "max": max(values)}
 
 
 # --- app page --------------------------------------------------------------------------------
@@ -221,7 +209,7 @@ def todo_panel_context(request) -> dict | None:
     if not user.is_authenticated:
         return None
     now = timezone.now()
-    horizon = now + timedelta(days=max(settings.APPKEEPER_REMINDER_DAYS))
+    horizon = now + services.renewal_window()
     due = list(
         MicroApp.objects.owned_by(user)
         .filter(Q(state=AppState.ACTIVE, expires_at__lte=horizon) | Q(state=AppState.EXPIRED))

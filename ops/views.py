@@ -31,6 +31,7 @@ from django.utils import timezone
 from catalog import roles
 from catalog.choices import AppState
 from catalog.models import MicroApp
+from core import charts
 from core.models import JobRun
 
 # The topology picture stays readable (and cheap) up to this many apps; beyond it the page
@@ -111,18 +112,12 @@ def telemetry_freshness() -> list[dict]:
         b4=Count("pk", filter=Q(last_seen_at__isnull=True)),
     )
     values = [counts[f"b{i}"] for i in range(len(FRESHNESS_BUCKETS))]
-    peak = max(values) or 1
-    width = 360
-    return [
-        {
-            "label": label,
-            "count": value,
-            "y": 8 + index * 30,
-            "width": round(width * value / peak, 1),
-            "css": f"bucket-{index}",
-        }
-        for index, (label, value) in enumerate(zip(FRESHNESS_BUCKETS, values, strict=True))
-    ]
+    bars = charts.scaled_bars(
+        list(zip(FRESHNESS_BUCKETS, values, strict=True)), length=360, row_height=30, top=8
+    )
+    for index, bar in enumerate(bars):
+        bar["css"] = f"bucket-{index}"
+    return bars
 
 
 # --- 4. topology ----------------------------------------------------------------------

@@ -11,6 +11,10 @@ class Grade(models.TextChoices):
     F = "F", "F"
 
 
+# Green to red, on every chart and badge that shows a grade.
+GRADE_COLOURS = {"A": "#15803d", "B": "#65a30d", "C": "#ca8a04", "D": "#ea580c", "F": "#dc2626"}
+
+
 class Dimension(models.TextChoices):
     DOCUMENTATION = "documentation", "Documentation"
     TELEMETRY = "telemetry", "Telemetry coverage"

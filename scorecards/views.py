@@ -18,9 +18,10 @@ from catalog import roles
 from catalog.choices import AppState
 from catalog.models import Team
 from core import charts
+from core.htmx import vary_on_htmx, wants_fragment
 from scorecards import chargeback as cb
 from scorecards import periods
-from scorecards.choices import Dimension, Grade
+from scorecards.choices import GRADE_COLOURS, Dimension, Grade
 from scorecards.cleanup import CSV_HEADER, cleanup_csv_rows, cleanup_report
 from scorecards.exports import csv_text
 from scorecards.filters import ScorecardFilterSet, latest_scored_quarter
@@ -51,6 +52,7 @@ def _known_quarters(selected: str) -> list[str]:
     return sorted(labels, reverse=True)
 
 
+@vary_on_htmx
 @login_required
 def scorecard_index(request):
     """Leaderboard, grade distribution and rubric for a quarter, and the apps' scorecards."""
@@ -72,7 +74,7 @@ def scorecard_index(request):
         "grades": Grade.values,
         "query": urlencode({k: v for k, v in params.items() if k != "page"}),
     }
-    if request.htmx and request.htmx.target == "scorecard-results":
+    if wants_fragment(request, target="scorecard-results"):
         return render(request, "scorecards/partials/scorecard_table.html", context)
     quarter_cards = visible.for_quarter(quarter.label)
     distribution = grade_counts(quarter_cards)
@@ -80,7 +82,7 @@ def scorecard_index(request):
         {
             "leaderboard": team_rollups(quarter_cards),
             "distribution": distribution,
-            "grade_chart": charts.column_chart(list(distribution.items())),
+            "grade_chart": charts.column_chart(list(distribution.items()), colours=GRADE_COLOURS),
             "total": sum(distribution.values()),
             "rubric": get_rubric(),
             "quarters": _known_quarters(quarter.label),

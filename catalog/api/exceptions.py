@@ -12,6 +12,12 @@ from catalog.models import TransitionError
 from contracts import ContractError, DocumentTooLarge
 
 
+def transition_code(exc: TransitionError) -> str:
+    """The refusal's own code (``renewal_not_allowed``, ``gate_failed``, ...), so a client
+    can tell them apart; ``invalid_transition`` for one raised without a code."""
+    return getattr(exc, "code", None) or "invalid_transition"
+
+
 def exception_handler(exc, context):
     if isinstance(exc, ContractError):
         # Every error with its path, so the author can fix them all in one go.
@@ -29,7 +35,7 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, TransitionError):
         return Response(
-            {"detail": " ".join(exc.messages), "code": "invalid_transition"},
+            {"detail": " ".join(exc.messages), "code": transition_code(exc)},
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, DjangoValidationError):

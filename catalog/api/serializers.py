@@ -355,11 +355,9 @@ class MicroAppSerializer(serializers.ModelSerializer):
                 return attrs[field]
             return getattr(current, field) if current is not None else None
 
-        errors: dict[str, str] = {}
-        if value("handles_pii") and not value("data_residency"):
-            errors["data_residency"] = (
-                "Apps that handle personal data must declare where that data must stay."
-            )
+        errors = policies.pii_residency_errors(
+            handles_pii=value("handles_pii"), data_residency=value("data_residency")
+        )
         if errors:
             raise serializers.ValidationError(errors)
         if current is None and "owner" not in attrs:

@@ -9,6 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from catalog import gate, policies, services
+from catalog.api.exceptions import transition_code
 from catalog.api.permissions import CanManageApp, IsPlatformOrReadOnly
 from catalog.api.serializers import (
     GateSerializer,
@@ -130,8 +131,9 @@ class MicroAppViewSet(
         request=None,
         responses={200: MicroAppSerializer, 409: SubmitConflictSerializer},
         description="Submit a draft through the go-live gate: low-risk apps go live, high-risk "
-        "apps go to review (due in 48 h). A refused gate answers 409 with the checklist; an app "
-        "that is not a draft answers 409 with only `detail` and `code`.",
+        "apps go to review (due in 48 h). A refused gate answers 409 with `code: gate_failed` "
+        "and the checklist; an app that is not a draft answers 409 with only `detail` and "
+        "`code: invalid_transition`.",
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, slug=None):
@@ -139,7 +141,7 @@ class MicroAppViewSet(
         try:
             app = services.app_submit(app=app, actor=request.user)
         except gate.GateFailed as failed:
-            body = {"detail": failed.messages[0], "code": "gate_failed"}
+            body = {"detail": failed.messages[0], "code": transition_code(failed)}
             body.update(failed.result.as_dict())
             return Response(body, status=status.HTTP_409_CONFLICT)
         return Response(self.get_serializer(app).data)
@@ -167,19 +169,11 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def decide(self, request, pk=None):
         """Approve (app goes live), request changes (back to draft) or reject (retired).
         Platform team only, never on an app the reviewer answers for; a second decision
-        answers 409."""
+        answers 409 with ``code: already_decided``."""
         review = self.get_object()
         body = ReviewDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            review = services.review_decide(
-                review=review, actor=request.user, **body.validated_data
-            )
-        except services.ReviewAlreadyDecided as exc:
-            return Response(
-                {"detail": exc.messages[0], "code": "already_decided"},
-                status=status.HTTP_409_CONFLICT,
-            )
+        review = services.review_decide(review=review, actor=request.user, **body.validated_data)
         review = self.get_queryset().get(pk=review.pk)
         return Response(self.get_serializer(review).data)
 

@@ -128,8 +128,7 @@ class MicroAppForm(forms.ModelForm):
                 ("team", "owner", "contact")),
         Section("sla", "Service level", "What users can expect. Production apps need all three.",
                 ("sla_availability", "sla_p95_ms", "sla_support_hours")),
-        Section("data", "Data & regions",
-                "Apps that handle personal data must stay in the regions of their residency.",
+        Section("data", "Data & regions", policies.PII_RESIDENCY_RULE,
                 ("handles_pii", "handles_payment_data", "externally_exposed", "data_residency",
                  "regions")),
         Section("links", "Links & dependencies", "Where people find the docs, the runbook and "
@@ -356,7 +355,6 @@ class MicroAppForm(forms.ModelForm):
 
     def related_fields(self, name: str) -> tuple[str, ...]:
         """Fields whose errors can change when ``name`` changes (re-rendered out of band)."""
-        residency_group = ("handles_pii", "data_residency", "regions")
-        if name in residency_group:
-            return tuple(n for n in residency_group if n != name)
+        if name in policies.PII_RESIDENCY_FIELDS:
+            return tuple(n for n in policies.PII_RESIDENCY_FIELDS if n != name)
         return ()

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from catalog import roles, services
+from catalog import policies, roles, services
 from catalog.contract_services import contract_upload
 from catalog.forms.apps import MicroAppForm
 from catalog.models import MicroApp
@@ -57,10 +57,11 @@ def app_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     events = list(app.audit_events.select_related("actor")[:30])
     regions = list(app.regions.all())
+    outside = policies.regions_outside_residency(
+        handles_pii=app.handles_pii, data_residency=app.data_residency, regions=regions
+    )
     for region in regions:
-        region.outside_residency = bool(
-            app.handles_pii and app.data_residency and region.jurisdiction != app.data_residency
-        )
+        region.outside_residency = region in outside
     can_manage = roles.can_manage_app(user, app)
     new_secret = request.session.pop(_secret_key(app), None) if can_manage else None
     response = render(

@@ -1,7 +1,7 @@
 """Finding apps: the catalog page, the "depends on" picker, and My apps.
 
-One view serves a page and its htmx partial (``request.htmx`` decides); every page also
-works as plain links and forms.
+One view serves a page and its htmx partial (``core.htmx.wants_fragment`` decides); every
+page also works as plain links and forms.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django_htmx.http import push_url
 
 from catalog.choices import AppState, Risk
 from catalog.filters import MicroAppFilterSet
 from catalog.models import MicroApp, Region, Team
+from core.htmx import vary_on_htmx, wants_fragment
 
 PAGE_SIZE = 25
 
@@ -64,6 +64,7 @@ def _clean_query(params, *, drop: tuple[str, ...] = ()) -> str:
     return urlencode(pairs)
 
 
+@vary_on_htmx
 @login_required
 def app_list(request: HttpRequest) -> HttpResponse:
     """The catalog: search, filter (the API's FilterSet), sort and page through apps.
@@ -71,6 +72,7 @@ def app_list(request: HttpRequest) -> HttpResponse:
     An htmx request targeting ``#results`` gets only the results partial, and the response
     pushes the cleaned URL so the filtered view can be bookmarked and shared.
     """
+    fragment = wants_fragment(request, target="results")
     base = (
         MicroApp.objects.visible_to(request.user)
         .with_risk()
@@ -126,30 +128,21 @@ def app_list(request: HttpRequest) -> HttpResponse:
         "next_url": next_url,
         "has_filters": bool(active_filters or request.GET.get("q", "").strip()),
         "invalid_filters": sorted(filterset.form.errors) if filterset.is_bound else [],
-        "teams": Team.objects.all() if not request.htmx or _wants_page(request) else (),
-        "regions": Region.objects.all() if not request.htmx or _wants_page(request) else (),
+        "fragment": fragment,
+        "teams": () if fragment else Team.objects.all(),
+        "regions": () if fragment else Region.objects.all(),
         "states": AppState.choices,
         "risks": Risk.choices,
         "kinds": MicroApp._meta.get_field("kind").choices,
         "environments": MicroApp._meta.get_field("environment").choices,
         "selected": {k: request.GET.get(k, "") for k in FILTER_KEYS},
     }
-    if request.htmx and not _wants_page(request):
-        response = render(request, "catalog/partials/app_table.html", context)
-        clean = _clean_query(request.GET)
-        push_url(response, reverse("app-list") + (f"?{clean}" if clean else ""))
-    else:
-        response = render(request, "catalog/app_list.html", context)
-    # The same URL answers with a page or a fragment: caches must tell them apart.
-    patch_vary_headers(response, ("HX-Request",))
+    if not fragment:
+        return render(request, "catalog/app_list.html", context)
+    response = render(request, "catalog/partials/app_table.html", context)
+    clean = _clean_query(request.GET)
+    push_url(response, reverse("app-list") + (f"?{clean}" if clean else ""))
     return response
-
-
-def _wants_page(request: HttpRequest) -> bool:
-    """A history restore or a boosted request needs the whole page, not the fragment."""
-    return bool(request.htmx.history_restore_request or request.htmx.boosted) or (
-        request.htmx.target not in (None, "results")
-    )
 
 
 PICKER_LIMIT = 20

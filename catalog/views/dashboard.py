@@ -16,6 +16,7 @@ from catalog import roles
 from catalog.choices import AppState
 from catalog.models import MicroApp, Review, Team
 from catalog.templatetags.appkeeper import STATE_COLOURS
+from core import charts
 from core.panels import DASHBOARD_PANELS, render_panels
 
 # --- dashboard ---------------------------------------------------------------------------
@@ -34,46 +35,19 @@ def _fleet_chart(rows: list[dict], teams: list[str]) -> dict:
         by_team.setdefault(row["team__name"], Counter())[row["state"]] += row["n"]
     label_w, bar_w, row_h = 120, 380, 30
     states = [s for s in AppState if by_state[s]]
-    top = max(by_state.values(), default=0) or 1
-    state_bars = [
-        {
-            "y": i * row_h,
-            "label": state.label,
-            "state": state.value,
-            "n": by_state[state],
-            "w": max(2, round(bar_w * by_state[state] / top)),
-            "colour": STATE_COLOURS[state],
-        }
-        for i, state in enumerate(states)
-    ]
-    team_top = max((sum(c.values()) for c in by_team.values()), default=0) or 1
-    team_bars = []
-    for i, (team, counts) in enumerate(sorted(by_team.items())):
-        x = 0
-        segments = []
-        for state in AppState:
-            if not counts[state]:
-                continue
-            w = bar_w * counts[state] / team_top
-            segments.append(
-                {
-                    "x": round(x, 1),
-                    "w": round(w, 1),
-                    "n": counts[state],
-                    "label": state.label,
-                    "colour": STATE_COLOURS[state],
-                }  # fmt: skip
-            )
-            x += w
-        team_bars.append(
-            {
-                "y": i * row_h,
-                "label": team,
-                "n": sum(counts.values()),
-                "segments": segments,
-                "end": round(x, 1),
-            }  # fmt: skip
-        )
+    colours = {state.label: STATE_COLOURS[state] for state in AppState}
+    # At least 2 units wide, so a state with one app among thousands is still drawn.
+    state_bars = charts.scaled_bars(
+        [(state.label, by_state[state]) for state in states],
+        length=bar_w, row_height=row_h, min_length=2, digits=None, colours=colours,
+    )  # fmt: skip
+    team_bars = charts.stacked_bars(
+        [
+            (team, [(state.label, counts[state]) for state in AppState])
+            for team, counts in sorted(by_team.items())
+        ],
+        length=bar_w, row_height=row_h, colours=colours,
+    )  # fmt: skip
     return {
         "label_w": label_w,
         "bar_w": bar_w,

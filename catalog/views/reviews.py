@@ -18,6 +18,7 @@ from catalog import gate, policies, roles, services
 from catalog.choices import AppState, ReviewDecision
 from catalog.filters import ReviewFilterSet
 from catalog.models import MicroApp, Review, TransitionError
+from core.htmx import vary_on_htmx, wants_fragment
 from core.panels import NavEntry, Panel, register_app_panel, register_nav
 
 
@@ -80,6 +81,7 @@ def app_submit(request, slug: str):
     return redirect(app.get_absolute_url())
 
 
+@vary_on_htmx
 @login_required
 def review_queue(request):
     """Open reviews by due time, overdue ones first and highlighted; ``?open=false`` shows
@@ -96,7 +98,11 @@ def review_queue(request):
         "showing_open": data.get("open") != "false",
         "review_hours": settings.APPKEEPER_REVIEW_HOURS,
     }
-    template = "catalog/partials/review_rows.html" if request.htmx else "catalog/review_queue.html"
+    template = (
+        "catalog/partials/review_rows.html"
+        if wants_fragment(request)
+        else "catalog/review_queue.html"
+    )
     return render(request, template, context)
 
 

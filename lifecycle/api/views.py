@@ -62,7 +62,8 @@ class AppLifecycleViewSet(viewsets.GenericViewSet):
         """Renew the app with a justification: ``expires_at = max(now, expires_at) + 90 days``
         (a year for critical apps). Open from 30 days before expiry through the grace
         period, and for a sunsetting app whose case is for an unrenewed expiry (it becomes
-        active again). Owner and team members only. 409 outside the window."""
+        active again). Owner and team members only. 409 outside the window, with
+        ``code: renewal_not_allowed``."""
         app = self.get_object()
         if not roles.is_owner(request.user, app):
             raise PermissionDenied("Only the app's owner or a member of its team may renew it.")

@@ -11,18 +11,23 @@ One module per topic; this package re-exports their public functions so that cal
 write ``services.app_renew(...)`` whichever module holds it.
 """
 
+from core.webhooks import SECRET_PREFIX, new_secret
 from lifecycle.services.common import (
     JUSTIFICATION_MIN_CHARS,
     PREVIOUS_SECRET_VALIDITY,
-    SECRET_PREFIX,
     USAGE_WINDOW_DAYS,
     RenewalNotAllowed,
     SunsetCaseError,
 )
 from lifecycle.services.expiry import ExpiryResult, apps_expire
 from lifecycle.services.reminders import reminder_due, reminders_send
-from lifecycle.services.renewals import app_renew, renewal_opens_at, renewal_refusal
-from lifecycle.services.secrets import app_issue_secret, app_rotate_secret, new_secret
+from lifecycle.services.renewals import (
+    app_renew,
+    renewal_opens_at,
+    renewal_refusal,
+    renewal_window,
+)
+from lifecycle.services.secrets import app_issue_secret, app_rotate_secret
 from lifecycle.services.sunset import (
     low_usage_candidates,
     sunset_cases_close,
@@ -69,6 +74,7 @@ __all__ = [
     "reminders_send",
     "renewal_opens_at",
     "renewal_refusal",
+    "renewal_window",
     "sunset_cases_close",
     "sunset_cases_open",
     "sunset_decide",

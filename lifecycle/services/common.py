@@ -1,4 +1,4 @@
-"""Shared by the lifecycle services: limits, errors, the outbox nudge, bulk audit rows."""
+"""Shared by the lifecycle services: limits, errors, the outbox nudge, row locks."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from django.db import (
     transaction,
 )
 
-from catalog.models import AuditEvent, TransitionError
-from core.context import current_request_id
+from catalog.models import TransitionError
 
 logger = logging.getLogger(__name__)
 
 JUSTIFICATION_MIN_CHARS = 20
-SECRET_PREFIX = "whsec_"
 PREVIOUS_SECRET_VALIDITY = timedelta(hours=24)
 # A sunset case for low usage needs a quarter of history; an upheld contest buys a quarter.
 USAGE_WINDOW_DAYS = 90
@@ -45,23 +43,6 @@ def send_soon() -> None:
             logger.warning("Could not enqueue catalog.send_notifications", exc_info=True)
 
     transaction.on_commit(enqueue)
-
-
-def audit_rows(apps, *, action: str, changes: dict, comment: str = "", data_for=None):
-    """AuditEvent rows for a bulk transition (what ``MicroApp._move`` writes one by one)."""
-    request_id = current_request_id()
-    return [
-        AuditEvent(
-            app=app,
-            actor=None,
-            action=action,
-            changes=changes,
-            comment=comment,
-            data=data_for(app) if data_for else {},
-            request_id=request_id,
-        )
-        for app in apps
-    ]
 
 
 def check_justification(text: str, field: str = "justification") -> str:

@@ -13,13 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import AppState, Criticality
-from catalog.models import AuditEvent, MicroApp
+from catalog.models import MicroApp
 from catalog.notifications import owner_notifications, queue
 from lifecycle.choices import (
     NoticeKind,
     SunsetReason,
 )
-from lifecycle.services.common import audit_rows, lock_rows, when
+from lifecycle.services.common import lock_rows, when
 from lifecycle.services.sunset import open_cases_for
 
 # --- expiry --------------------------------------------------------------------------------
@@ -55,18 +55,10 @@ def apps_expire(*, now=None) -> ExpiryResult:
                 criticality=Criticality.CRITICAL
             )
         )
+        apps = MicroApp.transition_many(
+            apps, action="expired", comment="Not renewed before its expiry date.", now=now
+        )
         if apps:
-            MicroApp.objects.filter(pk__in=[a.pk for a in apps]).update(
-                state=AppState.EXPIRED, updated_at=now
-            )
-            AuditEvent.objects.bulk_create(
-                audit_rows(
-                    apps,
-                    action="expired",
-                    changes={"state": [AppState.ACTIVE, AppState.EXPIRED]},
-                    comment="Not renewed before its expiry date.",
-                )
-            )
             notes = []
             for app in apps:
                 notes += owner_notifications(

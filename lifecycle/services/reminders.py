@@ -19,6 +19,7 @@ from lifecycle.choices import (
 )
 from lifecycle.models import Reminder
 from lifecycle.services.common import when
+from lifecycle.services.renewals import renewal_window
 
 # --- reminders -----------------------------------------------------------------------------
 
@@ -37,8 +38,8 @@ def reminder_due(expires_at: datetime, now: datetime) -> int | None:
 def reminders_send(*, now=None) -> int:
     """Send the expiry reminders due today; returns how many were due.
 
-    1. Read the active apps expiring within the largest reminder window (one query, with
-       owner and team).
+    1. Read the active apps whose renewal window is open (expiring within the largest
+       reminder; one query, with owner and team).
     2. Work out the reminder due for each (:func:`reminder_due`) and drop those already
        recorded for the same expiry period (one query over Reminder).
     3. In one transaction insert the Reminder rows and the owner/team notifications in
@@ -46,7 +47,7 @@ def reminders_send(*, now=None) -> int:
        the notifications' dedupe keys make a second or concurrent run insert nothing.
     """
     now = now or timezone.now()
-    horizon = now + timedelta(days=max(settings.APPKEEPER_REMINDER_DAYS))
+    horizon = now + renewal_window()
     apps = list(
         MicroApp.objects.filter(state=AppState.ACTIVE, expires_at__gt=now, expires_at__lte=horizon)
         .select_related("owner", "team")

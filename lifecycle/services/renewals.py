@@ -29,11 +29,18 @@ from lifecycle.services.common import (
 # --- renewals ------------------------------------------------------------------------------
 
 
+def renewal_window() -> timedelta:
+    """How long before expiry an app can be renewed: from the first (largest) reminder on,
+    so every reminder an owner gets can be answered with a renewal. The reminder job, the
+    dashboard's "due for renewal" list and the Renew button all use this one window."""
+    return timedelta(days=max(settings.APPKEEPER_REMINDER_DAYS))
+
+
 def renewal_opens_at(app: MicroApp) -> datetime | None:
-    """Renewal opens as soon as the first reminder goes out (30 days before expiry)."""
+    """When the app's renewal window opens (30 days before expiry by default)."""
     if app.expires_at is None:
         return None
-    return app.expires_at - timedelta(days=max(settings.APPKEEPER_REMINDER_DAYS))
+    return app.expires_at - renewal_window()
 
 
 def renewal_refusal(app: MicroApp, *, open_case: SunsetCase | None = None, now=None) -> str:
@@ -48,7 +55,8 @@ def renewal_refusal(app: MicroApp, *, open_case: SunsetCase | None = None, now=N
         if opens is None:
             return "This app has no expiry date to extend."
         if now < opens:
-            return f"Renewal opens on {opens:%d %b %Y}, 30 days before the app expires."
+            days = renewal_window().days
+            return f"Renewal opens on {opens:%d %b %Y}, {days} days before the app expires."
         return ""
     if app.state == AppState.EXPIRED:
         return ""
@@ -68,8 +76,9 @@ def app_renew(*, app: MicroApp, actor, justification: str, now=None) -> Renewal:
 
     1. Lock the app row, so two concurrent renewals run one after the other; the second
        then finds the app outside its renewal window and is refused (extends once).
-    2. Check the justification and the window (from 30 days before expiry through the
-       grace period; also a sunsetting app whose case is for the unrenewed expiry).
+    2. Check the justification and the window (from :func:`renewal_window` before expiry
+       through the grace period; also a sunsetting app whose case is for the unrenewed
+       expiry).
     3. Active apps get the new expiry; expired or sunsetting ones are reactivated (the
        clock restarts now) and their open ``expired`` sunset case is closed.
     4. Write the Renewal row and the audit event, notify the owners.

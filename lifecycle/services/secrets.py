@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import secrets
-
 from django.db import (
     transaction,
 )
@@ -12,14 +9,10 @@ from django.utils import timezone
 
 from catalog.choices import AppState
 from catalog.models import AuditEvent, MicroApp, TransitionError
-from lifecycle.services.common import PREVIOUS_SECRET_VALIDITY, SECRET_PREFIX, when
+from core.webhooks import new_secret
+from lifecycle.services.common import PREVIOUS_SECRET_VALIDITY, when
 
 # --- ingestion secrets ---------------------------------------------------------------------
-
-
-def new_secret() -> str:
-    """``whsec_`` + base64 of 32 random bytes (the Standard Webhooks secret format)."""
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 @transaction.atomic

@@ -26,7 +26,6 @@ from django.utils import timezone
 from catalog.choices import AppState
 from catalog.models import AuditEvent, MicroApp
 from catalog.notifications import notify_owners, notify_platform_team, owner_notifications, queue
-from core.context import current_request_id
 from lifecycle.choices import (
     NoticeKind,
     SunsetDecision,
@@ -38,7 +37,6 @@ from lifecycle.models import SunsetCase, UsageReport
 from lifecycle.services.common import (
     USAGE_WINDOW_DAYS,
     SunsetCaseError,
-    audit_rows,
     check_justification,
     lock_rows,
     send_soon,
@@ -50,6 +48,11 @@ def open_cases_for(apps: list[MicroApp], *, reason: str, now, figures) -> int:
     """Move locked apps to ``sunsetting`` with an open case each, audit and notify.
     Runs inside the caller's transaction; returns how many cases were opened."""
     grace_end = now + timedelta(days=settings.APPKEEPER_SUNSET_RESPONSE_DAYS)
+    label = SunsetReason(reason).label.lower()
+    apps = MicroApp.transition_many(
+        apps, action="sunset_started", comment=f"Sunset case opened: {label}.",
+        data_for=figures, now=now,
+    )  # fmt: skip
     cases = [
         SunsetCase(app=app, reason=reason, opened_at=now, grace_ends_at=grace_end,
                    figures=figures(app))
@@ -57,22 +60,6 @@ def open_cases_for(apps: list[MicroApp], *, reason: str, now, figures) -> int:
     ]  # fmt: skip
     # The partial unique index (one open case per app) is the last line of defence.
     SunsetCase.objects.bulk_create(cases, ignore_conflicts=True)  # one INSERT (see queue)
-    previous = {app.pk: app.state for app in apps}
-    MicroApp.objects.filter(pk__in=list(previous)).update(state=AppState.SUNSETTING, updated_at=now)
-    label = SunsetReason(reason).label.lower()
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                app=app,
-                action="sunset_started",
-                changes={"state": [previous[app.pk], AppState.SUNSETTING]},
-                comment=f"Sunset case opened: {label}.",
-                data=figures(app),
-                request_id=current_request_id(),
-            )
-            for app in apps
-        ]
-    )
     notes = []
     for app in apps:
         facts = figures(app)
@@ -194,32 +181,22 @@ def sunset_cases_close(*, now=None) -> int:
         cases = list(
             SunsetCase.objects.open()
             .filter(Q(grace_ends_at__lte=now, response="") | ~Q(app__state=AppState.SUNSETTING))
-            .select_for_update(skip_locked=True, of=("self",))
+            # The apps too: retiring one whose owner is renewing it right now would undo the
+            # renewal; skipped now, the case is closed by the renewal or by the next run.
+            .select_for_update(skip_locked=True, of=("self", "app"))
             .select_related("app", "app__owner", "app__team")
             .order_by("pk")
         )
         if not cases:
             return 0
         retiring = [c for c in cases if c.app.state == AppState.SUNSETTING]
-        apps = [c.app for c in retiring]
         case_of = {c.app_id: c.pk for c in retiring}
         reason = "No answer to the sunset notice by the end of its grace period."
-        if apps:
-            MicroApp.objects.filter(pk__in=[a.pk for a in apps], state=AppState.SUNSETTING).update(
-                state=AppState.RETIRED, retired_at=now, retired_reason=reason, updated_at=now
-            )
-            AuditEvent.objects.bulk_create(
-                audit_rows(
-                    apps,
-                    action="retired",
-                    changes={
-                        "state": [AppState.SUNSETTING, AppState.RETIRED],
-                        "retired_reason": [None, reason],
-                    },
-                    comment=reason,
-                    data_for=lambda app: {"sunset_case": case_of[app.pk]},
-                )
-            )
+        MicroApp.transition_many(
+            [c.app for c in retiring], action="retired", comment=reason,
+            values={"retired_at": now, "retired_reason": reason},
+            data_for=lambda app: {"sunset_case": case_of[app.pk]}, now=now,
+        )  # fmt: skip
         for case in cases:
             case.closed_at = now
             case.outcome = (

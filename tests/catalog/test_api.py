@@ -202,6 +202,20 @@ def test_retiring_twice_is_a_conflict(api_as, pat, alice, regions):
     client.post(f"{URL}ticket-router/retire/", {"reason": "Replaced by CRM"})
     response = client.post(f"{URL}ticket-router/retire/", {"reason": "Again please"})
     assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+
+
+def test_a_conflict_answers_its_own_code_or_invalid_transition():
+    from catalog.api.exceptions import exception_handler
+    from catalog.models import TransitionError
+
+    coded = exception_handler(TransitionError("Not now.", code="renewal_not_allowed"), {})
+    assert (coded.status_code, coded.data) == (
+        409,
+        {"detail": "Not now.", "code": "renewal_not_allowed"},
+    )
+    plain = exception_handler(TransitionError("Not now."), {})
+    assert plain.data["code"] == "invalid_transition"
 
 
 def test_token_authentication(alice, regions):

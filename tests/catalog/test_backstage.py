@@ -172,3 +172,38 @@ def test_export_round_trip_keeps_the_fields(api_as, pat, alice, support_tools, r
     ]  # fmt: skip
     assert {k: after[k] for k in keep} == {k: before[k] for k in keep}
     assert Contract.objects.get(app__slug="ticket-router").version == "1.2.0"
+
+
+PLAIN_COMPONENT = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: pure-router
+  title: Pure Router
+  description: Routes tickets without libyaml.
+  tags: [routing]
+spec:
+  type: service
+  lifecycle: experimental
+  owner: group:default/sre
+"""
+
+
+def test_import_works_with_the_pure_python_yaml_parser(api_as, pat, sre, monkeypatch):
+    """PyYAML built without libyaml has no CSafeLoader: the import takes the same safe
+    loader's pure-Python path, anchors and aliases still refused."""
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    loaders = []
+    parse = yaml.parse
+    monkeypatch.setattr(
+        yaml, "parse", lambda text, Loader: loaders.append(Loader) or parse(text, Loader)
+    )
+    client = api_as(pat)
+
+    response = post_yaml(client, "---\n" + PLAIN_COMPONENT + "---\n")
+
+    assert response.status_code == 201, response.json()
+    assert MicroApp.objects.get(slug="pure-router").team == sre
+    assert loaders == [yaml.SafeLoader]
+    refused = post_yaml(client, "a: &x [1]\nb: *x\n")
+    assert refused.status_code == 400 and "anchors and aliases" in str(refused.json())

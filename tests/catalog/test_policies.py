@@ -373,3 +373,44 @@ def test_facts_from_an_unsaved_app_read_no_regions_or_contracts(django_assert_nu
 
     assert result.owner == "zed" and result.team is None and result.regions == ()
     assert ("production-needs-sla", "block", "sla_availability") in found(result)
+
+
+@pytest.mark.django_db
+def test_every_copy_of_the_residency_rule_is_the_policy_s_one_check(
+    api_as, client, alice, support_tools, regions, monkeypatch
+):
+    """The model, the API serializer, the form, the rule and the app page all ask
+    ``policies.pii_residency_errors``/``regions_outside_residency``: change the message
+    once and every answer says it."""
+    from django.core.exceptions import ValidationError
+
+    from catalog.forms.apps import MicroAppForm
+
+    monkeypatch.setattr(policies, "PII_RESIDENCY_MISSING", "Say where the data lives.")
+    expected = ["Say where the data lives."]
+
+    app = MicroAppFactory.build(team=support_tools, owner=alice, handles_pii=True)
+    with pytest.raises(ValidationError) as refused:
+        app.clean()
+    assert refused.value.message_dict == {"data_residency": expected}
+
+    response = api_as(alice).post(APPS, payload(data_residency=""), format="json")
+    assert response.status_code == 400 and response.json()["data_residency"] == expected
+
+    form = MicroAppForm(
+        {"name": "V", "slug": "v", "kind": "widget", "environment": "sandbox",
+         "criticality": "standard", "team": support_tools.pk, "owner": alice.pk,
+         "handles_pii": "on"},
+        instance=MicroApp(owner=alice), user=alice,
+    )  # fmt: skip
+    assert not form.is_valid() and form.errors["data_residency"] == expected
+    assert MicroAppForm.SECTIONS[3].help == policies.PII_RESIDENCY_RULE
+
+    [finding] = policies.evaluate(facts(handles_pii=True, data_residency=""))
+    assert (finding.rule, finding.message) == ("pii-residency", expected[0])
+
+    monkeypatch.setattr(policies, "regions_outside_residency", lambda **kw: list(kw["regions"]))
+    listed = MicroAppFactory(team=support_tools, owner=alice, slug="listed")
+    listed.regions.set([regions["eu-central"]])
+    client.force_login(alice)
+    assert 'chip--danger">Outside' in client.get(listed.get_absolute_url()).content.decode()

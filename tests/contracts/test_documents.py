@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import threading
 import time
 
 import pytest
+import yaml
 
 from contracts import (
     DocumentMalformed,
@@ -223,15 +225,37 @@ def test_merge_key_bomb_is_refused() -> None:
 
 
 def test_billion_laughs_refused_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
-    from contracts import documents
-
-    monkeypatch.setattr(documents, "_CParser", None)
-    monkeypatch.setattr(documents, "_CSafeLoader", None)
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)  # PyYAML built without libyaml
     start = time.perf_counter()
     with pytest.raises(DocumentMalformed):
         load_document("openapi: 3.0.0\n" + BILLION_LAUGHS, "openapi")
     assert time.perf_counter() - start < 1.0
     assert load_document("openapi: 3.0.0\ninfo: {}\n", "openapi").spec_version == "3.0.0"
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
+def test_load_yaml_is_the_one_safe_loader_on_both_parsers(
+    libyaml: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contracts import load_yaml
+
+    if not libyaml:
+        monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    assert load_yaml("a: [1, {b: 2024-01-02}]\n") == {"a": [1, {"b": dt.date(2024, 1, 2)}]}
+    assert load_yaml("a: 1\n---\n---\nb: 2\n", multi=True) == [{"a": 1}, None, {"b": 2}]
+    with pytest.raises(DocumentMalformed, match="anchors and aliases"):
+        load_yaml("kind: A\n---\n" + BILLION_LAUGHS, multi=True)
+    with pytest.raises(TooDeep):
+        load_yaml("x: " + "[" * 300 + "]" * 300 + "\n", multi=True)
+    load_yaml("x: " + "[" * 199 + "]" * 199 + "\n")  # 200 levels with the mapping
+    with pytest.raises(DocumentMalformed, match="line 3, column 1: invalid YAML"):
+        load_yaml("a: 1\nb: [unclosed\n")
+    with pytest.raises(DocumentMalformed, match="exactly one"):
+        load_yaml("a: 1\n---\nb: 2\n")
+    with pytest.raises(DocumentMalformed, match="empty"):
+        load_yaml("")
+    with pytest.raises(DocumentMalformed):  # only the safe tags construct
+        load_yaml("a: !!python/object/apply:os.system [ls]\n")
 
 
 def test_shared_containers_are_refused_by_the_tree_walk() -> None:

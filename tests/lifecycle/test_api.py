@@ -52,6 +52,7 @@ def test_short_justification_is_400_and_outside_the_window_is_409(api_as, app, a
     response = api_as(alice).post(renew_url(app), {"justification": WHY})  # 90 days left
     assert response.status_code == 409
     assert "Renewal opens" in response.json()["detail"]
+    assert response.json()["code"] == "renewal_not_allowed"  # the refusal's own code
 
 
 def test_rotate_secret_shows_it_once_and_not_in_the_app(api_as, app, alice, carol, pat):
@@ -68,7 +69,8 @@ def test_rotate_secret_shows_it_once_and_not_in_the_app(api_as, app, alice, caro
 def test_retired_apps_get_no_secret(api_as, app, alice):
     app.state = AppState.RETIRED
     app.save()
-    assert api_as(alice).post(f"/api/v1/apps/{app.slug}/rotate-secret/").status_code == 409
+    response = api_as(alice).post(f"/api/v1/apps/{app.slug}/rotate-secret/")
+    assert response.status_code == 409 and response.json()["code"] == "invalid_transition"
 
 
 @pytest.fixture
@@ -103,7 +105,8 @@ def test_respond_contest_then_platform_decides(api_as, case, alice, carol, pat):
     response = api_as(pat).post(url + "decide/", {"decision": "uphold", "comment": "ok"})
     assert response.status_code == 200, response.content
     assert response.json()["outcome"] == "reactivated"
-    assert api_as(pat).post(url + "decide/", {"decision": "retire"}).status_code == 409
+    again = api_as(pat).post(url + "decide/", {"decision": "retire"})
+    assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
 
 
 def test_accept_retires_now(api_as, case, alice):

@@ -55,6 +55,31 @@ def test_renewal_opens_30_days_before_expiry(app, alice):
     assert not Renewal.objects.exists()
 
 
+def test_the_renewal_window_follows_the_first_reminder_everywhere(app, alice, settings, rf):
+    """Reminders, the refusal, the Renew button and the dashboard's due list share one
+    window: the largest of APPKEEPER_REMINDER_DAYS."""
+    from lifecycle import panels
+
+    settings.APPKEEPER_REMINDER_DAYS = [45, 7]
+    assert services.renewal_window() == timedelta(days=45)
+    app.expires_at = timezone.now() + timedelta(days=50)
+    app.save()
+    assert services.renewal_refusal(app).endswith(", 45 days before the app expires.")
+    request = rf.get("/")
+    request.user = alice
+    assert panels.renew_action(request, app) is None
+    assert panels.todo_panel_context(request)["due"] == []
+    assert services.reminders_send() == 0
+
+    app.expires_at = timezone.now() + timedelta(days=40)
+    app.save()
+    assert services.renewal_refusal(app) == ""
+    assert panels.renew_action(request, app) == {}
+    assert [a.pk for a in panels.todo_panel_context(request)["due"]] == [app.pk]
+    assert services.reminders_send() == 1
+    assert Reminder.objects.get(app=app).days_before == 45
+
+
 def test_renewal_needs_a_justification_of_20_characters(app, alice):
     app.expires_at = timezone.now() + timedelta(days=5)
     app.save()

@@ -59,7 +59,7 @@ run: $(RUN_STAMP) $(PROJECT_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@echo "Appkeeper on http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A config worker --beat --loglevel=INFO --pool=threads --concurrency=2 \
 	  --schedule=var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000 & \

@@ -1,4 +1,4 @@
-"""Backstage catalog-info.yaml import and export, with the shared corpus."""
+"""Backstage catalog-info.yaml import and export, with the descriptors in tests/data."""
 
 from __future__ import annotations
 
@@ -6,20 +6,16 @@ import pytest
 import yaml
 
 from catalog.models import AuditEvent, Contract, MicroApp
-from tests.contracts.helpers import CORPUS
+from tests.contracts.helpers import BACKSTAGE
 from tests.factories import MicroAppFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
-BACKSTAGE = CORPUS / "backstage"
 IMPORT = "/api/v1/apps/import/"
 
 
 def corpus(name: str) -> str:
-    path = BACKSTAGE / name
-    if not path.exists():
-        pytest.skip(f"shared corpus file {name} not present")
-    return path.read_text()
+    return (BACKSTAGE / name).read_text()
 
 
 def post_yaml(client, text: str, **params):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# The read-only corpus lives beside the project: <project root>/../shared/corpus.
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+# Third-party documents kept in the repository: tests/data (sources and licences in its
+# README.md). Every test that reads them runs on a fresh clone; a missing file fails.
+CORPUS = Path(__file__).resolve().parents[1] / "data"
 REAL = CORPUS / "openapi-real"
 OASDIFF = CORPUS / "openapi-diff-oasdiff"
+BACKSTAGE = CORPUS / "backstage"

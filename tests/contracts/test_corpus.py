@@ -8,10 +8,6 @@ from contracts.corpus import run_corpus
 
 from .helpers import OASDIFF
 
-pytestmark = pytest.mark.skipif(
-    not (OASDIFF / "cases.json").is_file(), reason=f"corpus folder {OASDIFF} is missing"
-)
-
 
 @pytest.fixture(scope="module")
 def report():  # noqa: ANN201

@@ -44,7 +44,7 @@ class Command(BaseCommand):
     help = "Benchmark contract validation and diff on Stripe's public OpenAPI documents."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        default = Path(settings.BASE_DIR).resolve().parent / "shared" / "corpus" / "openapi-real"
+        default = Path(settings.BASE_DIR) / "tests" / "data" / "openapi-real"
         parser.add_argument("--folder", type=Path, default=default)
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -12,8 +12,8 @@ from contracts.corpus import run_corpus
 
 
 def default_corpus_dir() -> Path:
-    """The corpus lives beside the project: ``<project root>/../shared/corpus``."""
-    return Path(settings.BASE_DIR).resolve().parent / "shared" / "corpus" / "openapi-diff-oasdiff"
+    """The corpus is kept in the repository: ``tests/data`` (sources in its README.md)."""
+    return Path(settings.BASE_DIR) / "tests" / "data" / "openapi-diff-oasdiff"
 
 
 class Command(BaseCommand):

@@ -52,6 +52,7 @@ class TransitionError(ValidationError):
 class Transition(NamedTuple):
     sources: frozenset[str]
     target: str
+    verb: str  # for refusals: "Cannot <verb> an app that is <state>."
 
 
 class Team(models.Model):
@@ -254,15 +255,20 @@ class MicroApp(models.Model):
         "activated": Transition(
             frozenset({AppState.DRAFT, AppState.IN_REVIEW, AppState.SUNSETTING, AppState.EXPIRED}),
             AppState.ACTIVE,
+            "activate",
         ),
-        "submitted": Transition(frozenset({AppState.DRAFT}), AppState.IN_REVIEW),
-        "changes_requested": Transition(frozenset({AppState.IN_REVIEW}), AppState.DRAFT),
-        "expired": Transition(frozenset({AppState.ACTIVE}), AppState.EXPIRED),
+        "submitted": Transition(frozenset({AppState.DRAFT}), AppState.IN_REVIEW, "submit"),
+        "changes_requested": Transition(
+            frozenset({AppState.IN_REVIEW}), AppState.DRAFT, "request changes to"
+        ),
+        "expired": Transition(frozenset({AppState.ACTIVE}), AppState.EXPIRED, "expire"),
         "sunset_started": Transition(
-            frozenset({AppState.ACTIVE, AppState.EXPIRED}), AppState.SUNSETTING
+            frozenset({AppState.ACTIVE, AppState.EXPIRED}), AppState.SUNSETTING, "sunset"
         ),
         "retired": Transition(
-            frozenset(s for s in AppState.values if s != AppState.RETIRED), AppState.RETIRED
+            frozenset(s for s in AppState.values if s != AppState.RETIRED),
+            AppState.RETIRED,
+            "retire",
         ),
     }
 
@@ -283,8 +289,7 @@ class MicroApp(models.Model):
         transition = self.TRANSITIONS[action]
         if self.state not in transition.sources:
             raise TransitionError(
-                f"Cannot {action.replace('_', ' ')} an app that is "
-                f"{self.get_state_display().lower()}.",
+                f"Cannot {transition.verb} an app that is {self.get_state_display().lower()}.",
                 code="invalid_transition",
             )
         before = self.state

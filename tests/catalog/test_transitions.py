@@ -33,6 +33,17 @@ def test_every_action_has_its_sources_and_target_in_one_table():
         draft.expire()  # not a source of "expired"
 
 
+def test_a_refused_transition_says_what_could_not_be_done_in_plain_words(pat):
+    retired = MicroAppFactory(state=AppState.RETIRED)
+    with pytest.raises(TransitionError) as refused:
+        retired.retire(by=pat, reason="Nobody uses it.")
+    assert refused.value.messages == ["Cannot retire an app that is retired."]
+    draft = MicroAppFactory(state=AppState.DRAFT)
+    with pytest.raises(TransitionError) as refused:
+        draft.return_to_draft(by=pat, comment="Needs a runbook.")
+    assert refused.value.messages == ["Cannot request changes to an app that is draft."]
+
+
 def test_a_bulk_move_leaves_out_apps_the_table_does_not_allow(django_assert_num_queries):
     active = [MicroAppFactory(state=AppState.ACTIVE) for _ in range(3)]
     draft = MicroAppFactory(state=AppState.DRAFT)

@@ -1,9 +1,10 @@
-"""Who may do what: the one table the API, the pages, the templates and the admin ask.
+"""Who may do what: the one table the API, the pages and the templates ask.
 
 Every action is one predicate here. Views and API permission classes call them, templates
 reach them through ``{% can "action" app as name %}`` (``catalog.templatetags.permissions``)
 and the README's "Roles" table says the same in words; ``tests/test_permission_matrix.py``
-checks every API operation and HTML form against it for every kind of user.
+checks every API operation and HTML form against it for every kind of user. The Django
+admin goes by the groups' model permissions instead (migration ``0004_role_groups``).
 
 Roles add up: the platform team's and finance's rights come from the Django groups
 ``platform-team`` and ``finance`` (superusers count as platform team); an app's owners

@@ -326,7 +326,9 @@ def test_page_post(name, actor, actors, support_tools, client):
 # --- drafts look like nothing at all to outsiders ---------------------------------------------
 
 DRAFT_READS = [
-    (op, path) for op, method, path in OPERATIONS if method == "GET" and "{slug}" in path
+    (op, path)
+    for op, method, path in OPERATIONS
+    if method == "GET" and path.startswith("/api/v1/apps/{slug}/")
 ]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from django.db import transaction
 
-from catalog import roles
+from catalog import permissions
 from catalog.contract_services import contract_upload, latest_contract
 from catalog.models import MicroApp, Team
 from contracts import ContractError, load_yaml
@@ -311,7 +311,7 @@ def import_catalog_info(*, text: str, user, request, dry_run: bool) -> ImportRep
                 result.action = "error"
                 continue
             existing = MicroApp.objects.filter(slug=payload["slug"]).first()
-            if existing is not None and not roles.can_manage_app(user, existing):
+            if existing is not None and not permissions.can_edit(user, existing):
                 result.action = "error"
                 result.errors.append(
                     {

@@ -8,7 +8,7 @@ from django.db import connections, models
 from django.db.models import Case, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
-from catalog import roles
+from catalog import permissions
 from catalog.choices import AppState, Risk
 
 # Columns no list row shows (secrets stay out of every list query).
@@ -51,14 +51,9 @@ class MicroAppQuerySet(models.QuerySet):
         return self.filter(Q(owner=user) | Q(team__members=user)).distinct()
 
     def visible_to(self, user) -> MicroAppQuerySet:
-        """Everything is browsable by signed-in users except other teams' drafts, which are
-        work in progress and private to the owning team and the platform team."""
-        if not user.is_authenticated:
-            return self.none()
-        if roles.is_platform(user):  # cached on the user for the rest of the request
-            return self
-        mine = Q(owner=user) | Q(team__in=user.appkeeper_teams.values("pk"))
-        return self.filter(~Q(state=AppState.DRAFT) | mine)
+        """Apps the user may see: ``catalog.permissions.can_view_app`` as a filter."""
+        rule = permissions.visible_apps_filter(user)
+        return self if rule is None else self.filter(rule)
 
     def expiring_within(self, days: int) -> MicroAppQuerySet:
         now = timezone.now()
@@ -132,12 +127,9 @@ class ReviewQuerySet(models.QuerySet):
         return self.open().filter(due_at__lt=now or timezone.now())
 
     def visible_to(self, user) -> ReviewQuerySet:
-        """The platform team sees every review; owners and team members their apps'."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        if roles.is_platform(user):
-            return self
-        return self.filter(Q(app__owner=user) | Q(app__team_id__in=roles.team_ids(user)))
+        """Reviews the user may see: ``catalog.permissions.can_view_review`` as a filter."""
+        rule = permissions.visible_reviews_filter(user)
+        return self if rule is None else self.filter(rule)
 
     def for_list(self) -> ReviewQuerySet:
         """What a queue row shows, in one query."""

@@ -7,12 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog import gate, policies, roles
+from catalog import gate, permissions, policies
 from catalog.choices import AppState, ReviewDecision
 from catalog.models import AuditEvent, MicroApp, Review, TransitionError
 from catalog.notifications import notify_owners, notify_platform_team
@@ -177,10 +177,8 @@ def review_decide(*, review: Review, actor, decision: str, comment: str = "") ->
        comment as reason. Each transition writes its AuditEvent; the owners are notified.
     """
     app = review.app
-    if not roles.can_decide(actor, app):
-        raise PermissionDenied(
-            "Only the platform team decides reviews, and never on an app they answer for."
-        )
+    # The views check first; checked again here so that no caller can skip it.
+    permissions.require("decide_review", actor, app)
     comment = (comment or "").strip()
     if decision not in ReviewDecision.values:
         raise ValidationError({"decision": f"Choose one of: {', '.join(ReviewDecision.values)}."})

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from catalog import roles
+from catalog import permissions
 from catalog.choices import AppState
 from catalog.models import MicroApp, Notification
 from catalog.notifications import unread_for
@@ -74,11 +74,11 @@ def register() -> None:
 
 
 def renew_action(request, app: MicroApp) -> dict | None:
-    """A Renew link in app tables, for an app the user answers for whose renewal window is
+    """A Renew link in app tables, for an app the user may renew whose renewal window is
     open (no query: the window is read from the app's own fields; sunsetting apps are
     renewed from their page, where the case decides)."""
     user = getattr(request, "user", None)
-    if user is None or app.expires_at is None or not roles.is_owner(user, app):
+    if user is None or app.expires_at is None or not permissions.can_renew(user, app):
         return None
     if app.state == AppState.EXPIRED:
         return {}
@@ -131,7 +131,7 @@ def app_panel_context(request, app: MicroApp) -> dict | None:
     usage of the last 90 days, and the telemetry secret status.
 
     Three queries (renewals, cases, usage) plus the user's teams and groups, which
-    ``catalog.roles`` caches on the request's user."""
+    ``catalog.permissions`` caches on the request's user."""
     now = timezone.now()
     user = request.user
     renewals = list(Renewal.objects.filter(app=app).select_related("renewed_by")[:10])
@@ -141,7 +141,7 @@ def app_panel_context(request, app: MicroApp) -> dict | None:
         .order_by(F("closed_at").desc(nulls_first=True), "-opened_at")[:5]  # the open one first
     )
     open_case = next((c for c in cases if c.is_open), None)
-    is_owner = roles.is_owner(user, app)
+    may_renew = permissions.can_renew(user, app)
     refusal = services.renewal_refusal(app, open_case=open_case, now=now)
     left = (app.expires_at - now) if app.expires_at else None
     grace_ends = (
@@ -163,16 +163,18 @@ def app_panel_context(request, app: MicroApp) -> dict | None:
         "grace_ends": grace_ends,
         "is_critical": not app.expires,
         "renewal_opens_at": services.renewal_opens_at(app),
-        "can_renew": is_owner and not refusal,
+        "can_renew": may_renew and not refusal,
         "renew_refusal": refusal,
-        "renew_form": RenewForm() if is_owner and not refusal else None,
+        "renew_form": RenewForm() if may_renew and not refusal else None,
         "renewals": renewals,
         "open_case": open_case,
         "past_cases": [c for c in cases if not c.is_open],
         "can_respond": bool(
-            open_case and open_case.can_respond and roles.can_manage_app(user, app)
+            open_case and open_case.can_respond and permissions.can_respond_sunset(user, app)
         ),
-        "can_decide": bool(open_case and open_case.can_decide and roles.can_decide(user, app)),
+        "can_decide": bool(
+            open_case and open_case.can_decide and permissions.can_decide_sunset(user, app)
+        ),
         "respond_form": SunsetRespondForm(),
         "decide_form": SunsetDecideForm(),
         "renew_reactivates": bool(open_case and open_case.reason == SunsetReason.EXPIRED),
@@ -181,7 +183,7 @@ def app_panel_context(request, app: MicroApp) -> dict | None:
         "previous_secret_valid_until": (
             app.previous_secret_valid_until if previous_valid else None
         ),
-        "can_rotate": app.state != AppState.RETIRED and roles.can_manage_app(user, app),
+        "can_rotate": app.state != AppState.RETIRED and permissions.can_rotate_secret(user, app),
         "last_seen_at": app.last_seen_at,
     }
 
@@ -224,7 +226,7 @@ def todo_panel_context(request) -> dict | None:
         .order_by("grace_ends_at")[:20]
     )
     contested = []
-    if roles.is_platform(user):
+    if permissions.can_decide_sunset(user):
         contested = list(
             SunsetCase.objects.awaiting_decision().select_related("app").order_by("opened_at")[:20]
         )

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from catalog import roles
+from catalog import permissions
 from catalog.models import MicroApp, Notification, TransitionError
 from catalog.notifications import mark_read
 from lifecycle import services
@@ -43,8 +43,7 @@ def _back(app: MicroApp):
 def app_renew(request, slug: str):
     """The Renew page (the reminder emails link here) and the Renew button's target."""
     app = _app(request, slug)
-    if not roles.is_owner(request.user, app):
-        raise PermissionDenied("Only the app's owner or a member of its team may renew it.")
+    permissions.require("renew", request.user, app)
     form = RenewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -72,8 +71,7 @@ def app_rotate_secret(request, slug: str):
     """Issue or rotate the ingestion secret and show it on a page that is never cached
     and cannot be shown again (reloading it would need another POST: a new secret)."""
     app = _app(request, slug)
-    if not roles.can_manage_app(request.user, app):
-        raise PermissionDenied("Only the app's owner, its team or the platform team may.")
+    permissions.require("rotate_secret", request.user, app)
     try:
         secret = services.app_rotate_secret(app=app, actor=request.user)
     except ValidationError as exc:
@@ -97,8 +95,7 @@ def _case(request, pk: int) -> SunsetCase:
 @require_POST
 def sunset_respond(request, pk: int):
     case = _case(request, pk)
-    if not roles.can_manage_app(request.user, case.app):
-        raise PermissionDenied("Only the app's owner or its team may answer this case.")
+    permissions.require("respond_sunset", request.user, case.app)
     form = SunsetRespondForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -125,8 +122,7 @@ def sunset_respond(request, pk: int):
 @require_POST
 def sunset_decide(request, pk: int):
     case = _case(request, pk)
-    if not roles.can_decide(request.user, case.app):
-        raise PermissionDenied("Only the platform team decides contests, not on its own apps.")
+    permissions.require("decide_sunset", request.user, case.app)
     form = SunsetDecideForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

@@ -11,9 +11,9 @@ class OpsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from catalog import roles
+        from catalog import permissions
         from core.panels import NavEntry, register_nav
 
         register_nav(
-            NavEntry(label="Operations", url_name="ops", visible=roles.is_platform, order=90)
+            NavEntry(label="Operations", url_name="ops", visible=permissions.can_see_ops, order=90)
         )

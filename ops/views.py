@@ -28,7 +28,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from catalog import roles
+from catalog import permissions
 from catalog.choices import AppState
 from catalog.models import MicroApp
 from core import charts
@@ -241,7 +241,7 @@ def topology() -> dict:
 
 @login_required
 def ops_page(request: HttpRequest) -> HttpResponse:
-    if not roles.is_platform(request.user):
+    if not permissions.can_see_ops(request.user):
         raise PermissionDenied("The operations page is for the platform team.")
     context = {
         "tasks": beat_tasks(),

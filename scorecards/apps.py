@@ -9,7 +9,7 @@ class ScorecardsConfig(AppConfig):
 
     def ready(self) -> None:
         # catalog renders what later apps register, so it never imports them.
-        from catalog import roles
+        from catalog import permissions
         from core.panels import NavEntry, Panel, register_app_panel, register_nav
         from scorecards.views import app_scorecard_panel
 
@@ -18,7 +18,7 @@ class ScorecardsConfig(AppConfig):
             NavEntry(
                 label="Chargeback",
                 url_name="chargeback",
-                visible=roles.can_see_chargeback,
+                visible=permissions.can_see_chargeback,
                 order=60,
             )
         )

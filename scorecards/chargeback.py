@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from catalog import roles
+from catalog import permissions
 from catalog.models import Team
 from lifecycle.models import UsageReport
 from scorecards.choices import GroupKey
@@ -66,6 +66,9 @@ def parse_group_by(values: Iterable[str] | str | None) -> list[str]:
     return list(dict.fromkeys(keys))  # "team,team" is just "team"
 
 
+CHARGEBACK_DENIED = "Chargeback reports are for finance, the platform team and owners."
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which teams' costs a user may see: ``None`` means all of them."""
@@ -84,15 +87,14 @@ def scope_for(user, teams: Sequence[str] = ()) -> Scope:
     Raises PermissionDenied for users without chargeback access and for owners asking
     for a team that is not theirs; unknown team slugs are a PermissionDenied for owners
     too, so the answer does not reveal which teams exist."""
-    if not roles.can_see_chargeback(user):
-        raise PermissionDenied("Chargeback reports are for finance, the platform team and owners.")
-    everything = roles.is_finance(user) or roles.is_platform(user)
+    if not permissions.can_see_chargeback(user):
+        raise PermissionDenied(CHARGEBACK_DENIED)
+    allowed = permissions.chargeback_teams(user)
     if not teams:
-        return Scope(None if everything else frozenset(roles.team_ids(user)))
+        return Scope(allowed)
     wanted = dict(Team.objects.filter(slug__in=list(teams)).values_list("slug", "pk"))
-    if not everything:
-        mine = roles.team_ids(user)
-        foreign = [slug for slug in teams if wanted.get(slug) not in mine]
+    if allowed is not None:
+        foreign = [slug for slug in teams if wanted.get(slug) not in allowed]
         if foreign:
             raise PermissionDenied(
                 f"You can only see the chargeback of your own teams, not {', '.join(foreign)}."

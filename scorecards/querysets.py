@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from catalog import roles
-from catalog.models import MicroApp
+from catalog import permissions
 
 
 class ScorecardQuerySet(models.QuerySet):
@@ -13,10 +12,9 @@ class ScorecardQuerySet(models.QuerySet):
         return self.filter(quarter=label)
 
     def visible_to(self, user) -> ScorecardQuerySet:
-        """Scorecards of the apps the user may browse (other teams' drafts stay private)."""
-        if roles.is_platform(user):
-            return self
-        return self.filter(app__in=MicroApp.objects.visible_to(user).values("pk"))
+        """Scorecards of the apps the user may see (``catalog.permissions.can_view_app``)."""
+        rule = permissions.visible_apps_filter(user, prefix="app__")
+        return self if rule is None else self.filter(rule)
 
     def for_list(self) -> ScorecardQuerySet:
         return self.select_related("app", "team", "app__owner")

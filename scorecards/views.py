@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from catalog import roles
+from catalog import permissions
 from catalog.choices import AppState
 from catalog.models import Team
 from core import charts
@@ -126,8 +126,8 @@ def cleanup_page(request):
 @login_required
 def chargeback_page(request):
     """Finance's page: period picker, grouping, table, cost by team, month over month."""
-    if not roles.can_see_chargeback(request.user):
-        raise PermissionDenied("Chargeback reports are for finance, the platform team and owners.")
+    if not permissions.can_see_chargeback(request.user):
+        raise PermissionDenied(cb.CHARGEBACK_DENIED)
     data = request.GET or {"period": periods.current_quarter().label, "group_by": "team"}
     form = ChargebackForm(data)
     context: dict = {"form": form, "currency": settings.APPKEEPER_CURRENCY}
@@ -155,7 +155,7 @@ def chargeback_page(request):
                 "monthly": monthly,
                 "team_chart": charts.bar_chart(team_costs),
                 "csv_url": f"{reverse('api:chargeback')}?{urlencode(api_params)}",
-                "scoped": not (roles.is_finance(request.user) or roles.is_platform(request.user)),
+                "scoped": permissions.chargeback_teams(request.user) is not None,
             }
         )
     return render(request, "scorecards/chargeback.html", context)

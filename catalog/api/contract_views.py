@@ -10,12 +10,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import backstage, roles
+from catalog import backstage, permissions
 from catalog.api.contract_serializers import (
     BackstageImportSerializer,
     ContractCheckRequestSerializer,
@@ -47,8 +47,7 @@ def visible_app(request, slug: str) -> MicroApp:
 
 def managed_app(request, slug: str) -> MicroApp:
     app = visible_app(request, slug)
-    if not roles.can_manage_app(request.user, app):
-        raise PermissionDenied("Only the app's owner, its team or the platform team may do this.")
+    permissions.require("upload_contract", request.user, app)
     return app
 
 

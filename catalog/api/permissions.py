@@ -1,8 +1,11 @@
+"""DRF's side of ``catalog.permissions``: permission classes that ask its predicates."""
+
 from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from catalog import roles
+from catalog import permissions
+from catalog.models import MicroApp
 
 
 class IsPlatformOrReadOnly(BasePermission):
@@ -11,20 +14,30 @@ class IsPlatformOrReadOnly(BasePermission):
     message = "Only the platform team may change this."
 
     def has_permission(self, request, view) -> bool:
-        if not request.user.is_authenticated:
+        if not permissions.is_signed_in(request.user):
             return False
-        return request.method in SAFE_METHODS or roles.is_platform(request.user)
+        return request.method in SAFE_METHODS or permissions.can_manage_reference_data(request.user)
 
 
-class CanManageApp(BasePermission):
-    """Reading is for everyone who can see the app; changing it is for its owners."""
+class AppActionPermission(BasePermission):
+    """Reads are for whoever can see the object (the view's queryset hides the rest: 404).
+    A write runs the predicate its view names for the action in ``app_actions``
+    (``{"renew": "renew", ...}``, keys of ``catalog.permissions.APP_ACTIONS``) on the app,
+    or on the app of the review or sunset case. A write without an entry is refused, so
+    a new endpoint cannot slip through open."""
 
-    message = "Only the app's owner, its team or the platform team may change it."
+    message = "You may not do this."
 
     def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated)
+        return permissions.is_signed_in(request.user)
 
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        return roles.can_manage_app(request.user, obj)
+        action = getattr(view, "app_actions", {}).get(view.action)
+        if action is None:
+            return False
+        # A new instance per request, so the reason fits this refusal only.
+        self.message = permissions.DENIED[action]
+        app = obj if isinstance(obj, MicroApp) else obj.app
+        return permissions.allows(action, request.user, app)

@@ -13,7 +13,7 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 from rest_framework.validators import UniqueValidator
 
-from catalog import policies, roles
+from catalog import permissions, policies
 from catalog.api.schema import StrictBooleanField, StrictCharField, StrictSlugRelatedField
 from catalog.choices import (
     Criticality,
@@ -338,7 +338,7 @@ class MicroAppSerializer(serializers.ModelSerializer):
 
     def validate_team(self, team: Team) -> Team:
         user = self._user()
-        if not roles.is_platform(user) and team.pk not in roles.team_ids(user):
+        if not permissions.can_register_app(user, team):
             raise serializers.ValidationError("You can only register apps for your own teams.")
         return team
 

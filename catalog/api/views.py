@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from catalog import gate, policies, services
 from catalog.api.exceptions import transition_code
-from catalog.api.permissions import CanManageApp, IsPlatformOrReadOnly
+from catalog.api.permissions import AppActionPermission, IsPlatformOrReadOnly
 from catalog.api.serializers import (
     GateSerializer,
     MicroAppCreatedSerializer,
@@ -75,7 +75,13 @@ class MicroAppViewSet(
     """The app registry. Apps are never deleted: ``retire`` takes one out of the fleet."""
 
     serializer_class = MicroAppSerializer
-    permission_classes = [CanManageApp]
+    permission_classes = [AppActionPermission]
+    app_actions = {
+        "update": "edit",
+        "partial_update": "edit",
+        "retire": "retire",
+        "submit": "submit",
+    }
     filterset_class = MicroAppFilterSet
     lookup_field = "slug"
     lookup_value_regex = r"[a-z0-9]+(?:-[a-z0-9]+)*"
@@ -157,6 +163,8 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """Platform reviews of high-risk apps. The platform team sees all; owners their apps'."""
 
     serializer_class = ReviewSerializer
+    permission_classes = [AppActionPermission]
+    app_actions = {"decide": "decide_review"}
     filterset_class = ReviewFilterSet
     ordering_fields = ["due_at", "requested_at", "decided_at"]
     ordering = ["due_at", "pk"]

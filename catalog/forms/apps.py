@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.urls import reverse
 
-from catalog import policies, roles
+from catalog import permissions, policies
 from catalog.choices import ContractKind
 from catalog.models import RESERVED_SLUGS, MicroApp, Region, Team
 
@@ -238,8 +238,8 @@ class MicroAppForm(forms.ModelForm):
             for name in self.CONTRACT_FIELDS:
                 del self.fields[name]
         teams = Team.objects.all()
-        if not roles.is_platform(user):
-            allowed = Q(pk__in=roles.team_ids(user))
+        allowed = permissions.registrable_teams_filter(user)
+        if allowed is not None:
             if editing:
                 allowed |= Q(pk=self.instance.team_id)  # keep the current team selectable
             teams = teams.filter(allowed)
@@ -247,8 +247,9 @@ class MicroAppForm(forms.ModelForm):
         self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True)
         if not editing:
             self.initial.setdefault("owner", user.pk)
-            if not self.initial.get("team") and len(roles.team_ids(user)) == 1:
-                self.initial["team"] = next(iter(roles.team_ids(user)))
+            mine = permissions.team_ids(user)
+            if not self.initial.get("team") and len(mine) == 1:
+                self.initial["team"] = next(iter(mine))
         dependencies = MicroApp.objects.visible_to(user).live().order_by("name")
         if editing:
             dependencies = dependencies.exclude(pk=self.instance.pk)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from catalog import policies, roles, services
+from catalog import permissions, policies, services
 from catalog.contract_services import contract_upload
 from catalog.forms.apps import MicroAppForm
 from catalog.models import MicroApp
@@ -62,8 +62,10 @@ def app_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     for region in regions:
         region.outside_residency = region in outside
-    can_manage = roles.can_manage_app(user, app)
-    new_secret = request.session.pop(_secret_key(app), None) if can_manage else None
+    # The secret was issued to whoever registered the app: only someone who may rotate it
+    # may see it.
+    may_see_secret = permissions.can_rotate_secret(user, app)
+    new_secret = request.session.pop(_secret_key(app), None) if may_see_secret else None
     response = render(
         request,
         "catalog/app_detail.html",
@@ -72,7 +74,6 @@ def app_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "new_secret": new_secret,
             "regions": regions,
             "events": [(event, _action_label(event.action)) for event in events],
-            "can_manage": can_manage,
             "just_registered": request.GET.get("registered") == "1",
             "panels": render_panels(APP_PANELS, request, app),
         },
@@ -154,7 +155,7 @@ def app_create(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "validate_url": reverse("app-validate"),
-            "has_team": roles.is_platform(user) or bool(roles.team_ids(user)),
+            "has_team": permissions.can_register_app(user),
         },
     )
 
@@ -168,19 +169,18 @@ def _policy_advice(request: HttpRequest, app: MicroApp) -> None:
         messages.info(request, f"{prefix}: {found.message}")
 
 
-def _managed_app(request: HttpRequest, slug: str) -> MicroApp:
+def _editable_app(request: HttpRequest, slug: str) -> MicroApp:
     app = get_object_or_404(
         MicroApp.objects.visible_to(request.user).select_related("team", "owner"), slug=slug
     )
-    if not roles.can_manage_app(request.user, app):
-        raise PermissionDenied("Only the app's owner, its team or the platform team may edit it.")
+    permissions.require("edit", request.user, app)
     return app
 
 
 @login_required
 def app_edit(request: HttpRequest, slug: str) -> HttpResponse:
     """Edit an app; only its owner, its team and the platform team may."""
-    app = _managed_app(request, slug)
+    app = _editable_app(request, slug)
     form = MicroAppForm(request.POST or None, instance=app, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -220,7 +220,7 @@ def app_validate_field(request: HttpRequest, slug: str | None = None) -> HttpRes
     """Validate the whole form and answer with the one field the user left, plus, out of band,
     the error boxes of the fields whose errors depend on it (regions after the residency
     changed). Only error boxes are swapped on the page, never inputs being edited."""
-    instance = _managed_app(request, slug) if slug else MicroApp(owner=request.user)
+    instance = _editable_app(request, slug) if slug else MicroApp(owner=request.user)
     form = MicroAppForm(request.POST, instance=instance, user=request.user)
     name = request.POST.get("_field", "")
     if name not in form.fields or name in MicroAppForm.CONTRACT_FIELDS:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from catalog import roles
+from catalog import permissions
 from catalog.choices import AppState, ContractKind
 from catalog.contract_services import (
     ContractInvalid,
@@ -43,7 +43,9 @@ def contracts_panel_context(request, app: MicroApp) -> dict:
     """Versions newest first, the latest one's breaking changes up front. One query."""
     versions = list(app.contracts.select_related("author").order_by("-created_at", "-pk")[:50])
     latest = versions[0] if versions else None
-    can_upload = roles.can_manage_app(request.user, app) and app.state != AppState.RETIRED
+    can_upload = (
+        permissions.can_upload_contract(request.user, app) and app.state != AppState.RETIRED
+    )
     breaking = [c for c in latest.changes if c["level"] == "ERR"] if latest else []
     previous = [v.version for v in versions[1:]] + [None] if versions else []
     return {
@@ -65,8 +67,7 @@ def _app(request, slug: str) -> MicroApp:
 def contract_upload_view(request, slug: str):
     """Upload from the app page; errors come back on a page of their own with the form."""
     app = _app(request, slug)
-    if not roles.can_manage_app(request.user, app):
-        raise PermissionDenied
+    permissions.require("upload_contract", request.user, app)
     form = ContractUploadForm(request.POST, request.FILES)
     errors: list[dict] = []
     if form.is_valid():

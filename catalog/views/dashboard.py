@@ -12,7 +12,7 @@ from django.db.models import Count, F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from catalog import roles
+from catalog import permissions
 from catalog.choices import AppState
 from catalog.models import MicroApp, Review, Team
 from catalog.templatetags.appkeeper import STATE_COLOURS
@@ -85,7 +85,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         visible.expiring_within(30).select_related("team", "owner").order_by("expires_at")[:10]
     )
     reviews = None
-    if roles.is_platform(user):
+    if permissions.can_decide_review(user):
         reviews = list(
             Review.objects.filter(decision="")
             .select_related("app", "app__team", "requested_by")

@@ -10,11 +10,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from catalog import gate, policies, roles, services
+from catalog import gate, permissions, policies, services
 from catalog.choices import AppState, ReviewDecision
 from catalog.filters import ReviewFilterSet
 from catalog.models import MicroApp, Review, TransitionError
@@ -48,10 +48,10 @@ def gate_panel_context(request, app: MicroApp) -> dict | None:
     return {
         "app": app,
         "gate": result,
-        "can_submit": app.state == AppState.DRAFT and roles.can_manage_app(request.user, app),
+        "can_submit": app.state == AppState.DRAFT and permissions.can_submit(request.user, app),
         "last_review": last_review,
         "can_decide": bool(last_review and last_review.is_open)
-        and roles.can_decide(request.user, app),
+        and permissions.can_decide_review(request.user, app),
     }
 
 
@@ -60,8 +60,7 @@ def gate_panel_context(request, app: MicroApp) -> dict | None:
 def app_submit(request, slug: str):
     """The Submit button: run the gate; on a miss show what is missing on the app page."""
     app = get_object_or_404(MicroApp.objects.visible_to(request.user), slug=slug)
-    if not roles.can_manage_app(request.user, app):
-        raise PermissionDenied("Only the app's owner, its team or the platform team may submit it.")
+    permissions.require("submit", request.user, app)
     try:
         app = services.app_submit(app=app, actor=request.user)
     except gate.GateFailed as failed:
@@ -112,11 +111,10 @@ def review_detail(request, pk: int):
     form for platform-team members who do not answer for the app."""
     review = get_object_or_404(Review.objects.visible_to(request.user).for_list(), pk=pk)
     app = MicroApp.objects.for_list().get(pk=review.app_id)
-    can_decide = review.is_open and roles.can_decide(request.user, app)
+    can_decide = review.is_open and permissions.can_decide_review(request.user, app)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        if not roles.can_decide(request.user, app):
-            raise PermissionDenied("Only the platform team decides, never on its own apps.")
+        permissions.require("decide_review", request.user, app)
         decision = request.POST.get("decision", "")
         comment = request.POST.get("comment", "")
         try:
@@ -144,6 +142,8 @@ def review_detail(request, pk: int):
         "findings": findings,
         "gate": gate.check(app),
         "can_decide": can_decide,
+        # On the board but not deciding this one: the reviewer answers for the app.
+        "on_review_board": permissions.can_decide_review(request.user),
         "decisions": ReviewDecision.choices,
         "errors": errors,
         "posted": request.POST if errors else {},

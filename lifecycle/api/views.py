@@ -14,13 +14,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from catalog import roles
+from catalog.api.permissions import AppActionPermission
 from catalog.choices import AppState
 from catalog.models import MicroApp
 from lifecycle import services, telemetry
@@ -48,7 +47,8 @@ class AppLifecycleViewSet(viewsets.GenericViewSet):
     """Lifecycle actions on an app, addressed by its slug like the registry's endpoints."""
 
     serializer_class = RenewalSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [AppActionPermission]
+    app_actions = {"renew": "renew", "rotate_secret": "rotate_secret"}
     lookup_field = "slug"
     lookup_value_regex = r"[a-z0-9]+(?:-[a-z0-9]+)*"
     pagination_class = None
@@ -62,11 +62,9 @@ class AppLifecycleViewSet(viewsets.GenericViewSet):
         """Renew the app with a justification: ``expires_at = max(now, expires_at) + 90 days``
         (a year for critical apps). Open from 30 days before expiry through the grace
         period, and for a sunsetting app whose case is for an unrenewed expiry (it becomes
-        active again). Owner and team members only. 409 outside the window, with
-        ``code: renewal_not_allowed``."""
+        active again). The app's owner, its team and the platform team. 409 outside the
+        window, with ``code: renewal_not_allowed``."""
         app = self.get_object()
-        if not roles.is_owner(request.user, app):
-            raise PermissionDenied("Only the app's owner or a member of its team may renew it.")
         body = RenewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         renewal = services.app_renew(
@@ -93,8 +91,6 @@ class AppLifecycleViewSet(viewsets.GenericViewSet):
         """Issue a new telemetry ingestion secret (``whsec_...``) and show it this once. The
         previous secret keeps working for 24 hours. The first call issues the first one."""
         app = self.get_object()
-        if not roles.can_manage_app(request.user, app):
-            raise PermissionDenied("Only the app's owner, its team or the platform team may.")
         secret = services.app_rotate_secret(app=app, actor=request.user)
         app.refresh_from_db(fields=["previous_ingestion_secret", "previous_secret_valid_until"])
         data = {
@@ -116,7 +112,8 @@ class SunsetCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Sunset cases: retirement workflows for low usage or an unrenewed expiry."""
 
     serializer_class = SunsetCaseSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [AppActionPermission]
+    app_actions = {"respond": "respond_sunset", "decide": "decide_sunset"}
     filterset_class = SunsetCaseFilterSet
     ordering_fields = ["opened_at", "grace_ends_at", "closed_at"]
     ordering = ["-opened_at"]
@@ -130,8 +127,6 @@ class SunsetCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         """The owner's answer within the grace period (14 days): ``accept`` retires the app
         now; ``contest`` with a justification (20+ characters) asks the platform team."""
         case = self.get_object()
-        if not roles.can_manage_app(request.user, case.app):
-            raise PermissionDenied("Only the app's owner or its team may answer this case.")
         body = SunsetRespondSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         case = services.sunset_respond(
@@ -148,10 +143,6 @@ class SunsetCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         """Platform team only, on a contested case: ``uphold`` keeps the app (active again,
         fresh expiry), ``retire`` retires it."""
         case = self.get_object()
-        if not roles.can_decide(request.user, case.app):
-            raise PermissionDenied(
-                "Only the platform team decides contests, and not on its own apps."
-            )
         body = SunsetDecideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         case = services.sunset_decide(

@@ -9,10 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog import permissions
 from scorecards import chargeback as cb
 from scorecards.api.renderers import CSVRenderer
 from scorecards.api.serializers import (
@@ -184,12 +186,22 @@ class CleanupView(JSONErrorsMixin, APIView):
         return Response(CleanupReportSerializer({"quarter": quarter.label, "teams": groups}).data)
 
 
+class SeesChargeback(BasePermission):
+    """Checked before the parameters, so a user without access learns nothing from them."""
+
+    message = cb.CHARGEBACK_DENIED
+
+    def has_permission(self, request, view) -> bool:
+        return permissions.can_see_chargeback(request.user)
+
+
 class ChargebackView(JSONErrorsMixin, APIView):
     """Usage cost per group for a month, a quarter or a date range, as JSON or CSV.
 
     Finance and the platform team see every team; owners see their own teams only."""
 
     renderer_classes = [JSONRenderer, CSVRenderer]
+    permission_classes = [SeesChargeback]
 
     @extend_schema(
         operation_id="chargeback",

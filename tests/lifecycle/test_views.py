@@ -57,6 +57,14 @@ def test_renew_page_is_forbidden_to_non_owners(due_app, carol):
     assert client_for(carol).get(f"/apps/{due_app.slug}/renew/").status_code == 403
 
 
+def test_the_platform_team_renews_any_app_from_its_page(due_app, pat):
+    client = client_for(pat)
+    assert "Renew</button>" in client.get(due_app.get_absolute_url()).content.decode()
+    response = client.post(f"/apps/{due_app.slug}/renew/", {"justification": WHY})
+    assert response.status_code == 302
+    assert Renewal.objects.get(app=due_app).renewed_by == pat
+
+
 def test_rotating_shows_the_secret_once_and_never_caches_it(app, alice):
     client = client_for(alice)
     response = client.post(f"/apps/{app.slug}/rotate-secret/")

@@ -164,6 +164,8 @@ def test_others_are_refused(api, api_as, usage, regions):
     assert response.status_code == 403
     assert response["Content-Type"] == "application/json"
     assert api.get(URL).status_code == 401  # anonymous: authenticate first
+    # Refused before the parameters are read: a bad one is no 400 that hints at more.
+    assert api_as(outsider).get(URL, {"period": "2026-Q9"}).status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -141,11 +141,18 @@ class Command(BaseCommand):
                 user.save()
             for slug in team_slugs:
                 teams[slug].members.add(user)
-            for name in groups:
-                group, _ = Group.objects.get_or_create(name=name)
-                user.groups.add(group)
+            if groups:
+                user.groups.add(*self._groups(groups))
             out[username] = user
         return out
+
+    @staticmethod
+    def _groups(names: list[str]) -> list[Group]:
+        """The role groups, which catalog's migrations create with their admin permissions."""
+        found = list(Group.objects.filter(name__in=names))
+        if len(found) != len(names):
+            raise CommandError(f"Missing groups {names}: run `manage.py migrate` first.")
+        return found
 
     def _apps(self, teams, users, regions) -> int:
         rng = random.Random(42)

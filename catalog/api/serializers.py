@@ -14,7 +14,12 @@ from rest_framework.settings import api_settings
 from rest_framework.validators import UniqueValidator
 
 from catalog import policies, roles
-from catalog.api.schema import StrictBooleanField, StrictCharField, StrictSlugRelatedField
+from catalog.api.schema import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictModelSerializer,
+    StrictSlugRelatedField,
+)
 from catalog.choices import (
     Criticality,
     Environment,
@@ -29,13 +34,13 @@ from catalog.querysets import LIST_ARRAYS, m2m_ordering
 User = get_user_model()
 
 
-class RegionSerializer(serializers.ModelSerializer):
+class RegionSerializer(StrictModelSerializer):
     class Meta:
         model = Region
         fields = ["code", "name", "jurisdiction", "sovereign", "pci"]
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(StrictModelSerializer):
     members = StrictSlugRelatedField(
         many=True, slug_field="username", queryset=User.objects.all(), required=False
     )
@@ -258,7 +263,7 @@ def _app_converter(name: str, field: serializers.Field, read, related: dict | No
     return converted
 
 
-class MicroAppSerializer(serializers.ModelSerializer):
+class MicroAppSerializer(StrictModelSerializer):
     slug = serializers.SlugField(
         max_length=80,
         validators=[
@@ -487,7 +492,7 @@ class PolicyEvaluationSerializer(serializers.Serializer):
     findings = PolicyFindingSerializer(many=True)
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(StrictModelSerializer):
     app = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     app_name = StrictCharField(source="app.name", read_only=True)
     app_state = StrictCharField(source="app.state", read_only=True)

@@ -13,6 +13,7 @@ from catalog.api.permissions import CanManageApp, IsPlatformOrReadOnly
 from catalog.api.serializers import (
     GateSerializer,
     MicroAppCreatedSerializer,
+    MicroAppReadSerializer,
     MicroAppSerializer,
     PolicyEvaluateSerializer,
     PolicyEvaluationSerializer,
@@ -86,11 +87,15 @@ class MicroAppViewSet(
 
     def get_queryset(self):
         apps = MicroApp.objects.visible_to(self.request.user)
-        # List rows are read-only: fetch only what a row shows, as dicts. A format
-        # suffix (`/apps.json`) takes the serializer's generic path, which needs instances.
-        if self.action == "list" and not self.format_kwarg:
-            return apps.for_api_list()
+        if self.action in ("list", "retrieve"):
+            # Only what the answer shows is read.
+            return apps.for_api(MicroAppReadSerializer.Meta.fields)
         return apps.for_list()
+
+    def get_serializer_class(self):
+        if self.action in ("list", "retrieve"):
+            return MicroAppReadSerializer
+        return super().get_serializer_class()
 
     def filter_queryset(self, queryset):
         # List filters (which hide retired apps by default) must not hide an app addressed

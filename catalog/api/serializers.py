@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from catalog import policies, roles
+from catalog.api.fieldsets import SparseFieldsMixin
 from catalog.api.schema import (
     StrictBooleanField,
     StrictCharField,
@@ -163,8 +164,9 @@ class MicroAppSerializer(StrictModelSerializer):
         return attrs
 
 
-class MicroAppReadSerializer(MicroAppSerializer):
-    """An app as `GET` answers it."""
+class MicroAppReadSerializer(SparseFieldsMixin, MicroAppSerializer):
+    """An app as `GET` answers it: every field, or with `?fields=` or `?brief=true` only
+    the fields asked for."""
 
     # Read from the plain lists ``MicroAppQuerySet.for_api`` prefetches (``to_attr``): the
     # related managers would build a manager and a queryset per app and relation, twice
@@ -176,6 +178,10 @@ class MicroAppReadSerializer(MicroAppSerializer):
     depends_on = StrictSlugRelatedField(
         many=True, slug_field="slug", queryset=MicroApp.objects.all(), source="dependency_list"
     )
+
+    class Meta(MicroAppSerializer.Meta):
+        # ``?brief=true``: enough to name, link and triage an app.
+        brief_fields = ["slug", "name", "team", "state", "url"]
 
     @extend_schema_field(PolicyFindingSerializer(many=True, allow_null=True))
     def get_policy_findings(self, app: MicroApp) -> list[dict] | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from catalog import gate, policies, services
+from catalog.api.fieldsets import FieldsetViewMixin, fieldset_parameters
 from catalog.api.permissions import CanManageApp, IsPlatformOrReadOnly
 from catalog.api.serializers import (
     GateSerializer,
@@ -65,7 +66,12 @@ class RegionViewSet(
     filterset_fields = ["jurisdiction", "sovereign", "pci"]
 
 
+@extend_schema_view(
+    list=extend_schema(parameters=fieldset_parameters(MicroAppReadSerializer)),
+    retrieve=extend_schema(parameters=fieldset_parameters(MicroAppReadSerializer)),
+)
 class MicroAppViewSet(
+    FieldsetViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -87,13 +93,13 @@ class MicroAppViewSet(
 
     def get_queryset(self):
         apps = MicroApp.objects.visible_to(self.request.user)
-        if self.action in ("list", "retrieve"):
+        if self.action in self.fieldset_actions:
             # Only what the answer shows is read.
-            return apps.for_api(MicroAppReadSerializer.Meta.fields)
+            return apps.for_api(self.shown_fields or MicroAppReadSerializer.Meta.fields)
         return apps.for_list()
 
     def get_serializer_class(self):
-        if self.action in ("list", "retrieve"):
+        if self.action in self.fieldset_actions:
             return MicroAppReadSerializer
         return super().get_serializer_class()
 

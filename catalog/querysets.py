@@ -74,17 +74,18 @@ class MicroAppQuerySet(models.QuerySet):
     def for_api(self, fields: Collection[str]) -> MicroAppQuerySet:
         """Apps for API answers showing ``fields`` (names of the API's app fields), in a
         number of queries that does not grow with the rows: only the columns those fields
-        read (never the secrets), the team and owner joined in only when shown, and the
-        regions and dependencies prefetched (one query each) only when shown, as plain
+        read (never the secrets), the team and owner joined in only when read, and the
+        regions and dependencies prefetched (one query each) only when read, as plain
         lists in ``region_list`` and ``dependency_list``."""
         from catalog.models import MicroApp
 
         own = {f.name for f in MicroApp._meta.concrete_fields} - LIST_SKIP - {"team", "owner"}
+        reads = _api_field_reads()
         columns = {"slug"}  # the app's address, read by `url` and lookups
         for name in fields:
             if name in own:
                 columns.add(name)
-            columns.update(_api_field_reads().get(name, ()))
+            columns.update(reads.get(name, ()))
         apps = self.only(*columns)
         if joined := {column.split("__")[0] for column in columns if "__" in column}:
             apps = apps.select_related(*sorted(joined))

@@ -187,6 +187,7 @@ class MicroAppReadSerializer(SparseFieldsMixin, MicroAppSerializer):
     def get_policy_findings(self, app: MicroApp) -> list[dict] | None:
         if isinstance(self.parent, serializers.ListSerializer):
             return None
+        # The regions already read; the policies would ask the related manager again.
         findings = policies.evaluate_app(app, regions=app.region_list)
         return [f.as_dict() for f in findings]
 

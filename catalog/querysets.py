@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 
-from django.db import connections, models
-from django.db.models import Case, OuterRef, Q, Subquery, Value, When
+from django.db import models
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from catalog import permissions
@@ -63,60 +64,57 @@ class MicroAppQuerySet(models.QuerySet):
 
     def for_list(self) -> MicroAppQuerySet:
         """What a list row shows, fetched in a fixed number of queries."""
-        return self.select_related("team", "owner").prefetch_related("regions", "depends_on")
+        return self.select_related("team", "owner").prefetch_related("regions", _dependencies())
 
-    def for_api_list(self) -> MicroAppQuerySet:
-        """A page of the API list as dict rows, in one query: the app's own columns (no
-        secrets), the team's slug and the owner's username (``list_team``, ``list_owner``)
-        and, on PostgreSQL, the regions' codes and the dependencies' slugs as arrays
-        (``LIST_ARRAYS``). Dicts, not instances: building 100 models of 30 fields costs
-        more than the query. On SQLite the list serializer reads the arrays in
-        one query each; writes and the detail use ``for_list``."""
+    def for_api(self, fields: Collection[str]) -> MicroAppQuerySet:
+        """Apps for API answers showing ``fields`` (names of the API's app fields), in a
+        number of queries that does not grow with the rows: only the columns those fields
+        read (never the secrets), the team and owner joined in only when read, and the
+        regions and dependencies prefetched (one query each) only when read, as plain
+        lists in ``region_list`` and ``dependency_list``."""
         from catalog.models import MicroApp
 
-        columns = [f.name for f in MicroApp._meta.concrete_fields if f.name not in LIST_SKIP]
-        # Scalar subqueries rather than joins: the paginator's COUNT drops unused
-        # annotations, but not joins.
-        annotations = {
-            "list_team": _column_of("team", "slug"),
-            "list_owner": _column_of("owner", "username"),
-        }
-        if connections[self.db].vendor == "postgresql":
-            from django.contrib.postgres.expressions import ArraySubquery
-
-            for name, (annotation, attr) in LIST_ARRAYS.items():
-                field = MicroApp._meta.get_field(name)
-                source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
-                related = field.remote_field.through.objects.filter(**{source: OuterRef("pk")})
-                annotations[annotation] = ArraySubquery(
-                    related.order_by(*m2m_ordering(field), f"{target}_id").values(
-                        f"{target}__{attr}"
-                    )
-                )
-        return self.annotate(**annotations).values(*columns, *annotations)
+        own = {f.name for f in MicroApp._meta.concrete_fields} - LIST_SKIP - {"team", "owner"}
+        reads = _api_field_reads()
+        columns = {"slug"}  # the app's address, read by `url` and lookups
+        for name in fields:
+            if name in own:
+                columns.add(name)
+            columns.update(reads.get(name, ()))
+        apps = self.only(*columns)
+        if joined := {column.split("__")[0] for column in columns if "__" in column}:
+            apps = apps.select_related(*sorted(joined))
+        if {"regions", "policy_findings"} & set(fields):
+            apps = apps.prefetch_related(models.Prefetch("regions", to_attr="region_list"))
+        if "depends_on" in fields:
+            apps = apps.prefetch_related(_dependencies("slug", to_attr="dependency_list"))
+        return apps
 
 
-# many-to-many field -> (the for_api_list annotation holding its values, the value's column)
-LIST_ARRAYS = {"regions": ("list_regions", "code"), "depends_on": ("list_depends_on", "slug")}
+def _api_field_reads() -> dict[str, tuple[str, ...]]:
+    """What an API field of an app reads besides a column of its own name."""
+    from catalog.policies import AppFacts
+
+    return {
+        "team": ("team__slug",),
+        "owner": ("owner__username",),
+        "risk": ("handles_pii", "handles_payment_data", "externally_exposed"),
+        # The policies read these besides the regions (and the latest contract).
+        "policy_findings": (
+            *AppFacts.PLAIN_FIELDS, "team__slug", "owner__username", "owner__is_active"
+        ),
+    }  # fmt: skip
 
 
-def _column_of(foreign_key: str, column: str) -> Subquery:
+def _dependencies(*columns: str, to_attr: str | None = None) -> models.Prefetch:
+    """Apps' dependencies (only ``columns`` of them, if given) in a stable order: by name,
+    and by id among equal names."""
     from catalog.models import MicroApp
 
-    related = MicroApp._meta.get_field(foreign_key).related_model
-    return Subquery(
-        related._base_manager.filter(pk=OuterRef(foreign_key)).order_by().values(column)[:1]
-    )
-
-
-def m2m_ordering(field) -> list[str]:
-    """The through table's order_by() terms that list a many-to-many in the related
-    model's default ordering, as ``app.<field>.all()`` gives them."""
-    target = field.m2m_reverse_field_name()
-    return [
-        f"-{target}__{term[1:]}" if term.startswith("-") else f"{target}__{term}"
-        for term in field.related_model._meta.ordering
-    ]
+    dependencies = MicroApp.objects.order_by("name", "pk")
+    if columns:
+        dependencies = dependencies.only(*columns)
+    return models.Prefetch("depends_on", queryset=dependencies, to_attr=to_attr)
 
 
 class ReviewQuerySet(models.QuerySet):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from catalog.api.schema import StrictBooleanField, StrictCharField
+from catalog.api.schema import StrictBooleanField, StrictCharField, StrictModelSerializer
 from catalog.choices import ContractKind
 from catalog.models import Contract
 
@@ -23,7 +23,7 @@ class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(StrictModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     breaking_changes = serializers.SerializerMethodField()
 

@@ -209,16 +209,18 @@ class StrictSlugRelatedField(serializers.SlugRelatedField):
         return super().run_validation(data)
 
 
-def use_strict_strings() -> None:
-    """Make every ModelSerializer map text fields to the strict string fields (from ready())."""
-    mapping = serializers.ModelSerializer.serializer_field_mapping
-    mapping[models.CharField] = StrictCharField
-    mapping[models.TextField] = StrictCharField
-    mapping[models.SlugField] = StrictSlugField
-    mapping[models.EmailField] = StrictEmailField
-    mapping[models.URLField] = StrictURLField
-
-
-def use_strict_booleans() -> None:
-    """Make every ModelSerializer map BooleanField to StrictBooleanField (from ready())."""
-    serializers.ModelSerializer.serializer_field_mapping[models.BooleanField] = StrictBooleanField
+# The base of the project's model serializers: fields generated from model fields take only
+# what the schema promises, JSON booleans (or the words true/false) for boolean columns and
+# strings for text columns. The mapping is a copy held by this class, for its subclasses:
+# DRF's own ModelSerializer stays as it is. (Comments, not a docstring: drf-spectacular would
+# publish a docstring as the description of every subclass without one.)
+class StrictModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: StrictBooleanField,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.SlugField: StrictSlugField,
+        models.EmailField: StrictEmailField,
+        models.URLField: StrictURLField,
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -10,10 +10,12 @@ from rest_framework.response import Response
 
 from catalog import gate, policies, services
 from catalog.api.exceptions import transition_code
+from catalog.api.fieldsets import FieldsetViewMixin, fieldset_parameters
 from catalog.api.permissions import AppActionPermission, IsPlatformOrReadOnly
 from catalog.api.serializers import (
     GateSerializer,
     MicroAppCreatedSerializer,
+    MicroAppReadSerializer,
     MicroAppSerializer,
     PolicyEvaluateSerializer,
     PolicyEvaluationSerializer,
@@ -65,7 +67,12 @@ class RegionViewSet(
     filterset_fields = ["jurisdiction", "sovereign", "pci"]
 
 
+@extend_schema_view(
+    list=extend_schema(parameters=fieldset_parameters(MicroAppReadSerializer)),
+    retrieve=extend_schema(parameters=fieldset_parameters(MicroAppReadSerializer)),
+)
 class MicroAppViewSet(
+    FieldsetViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -93,11 +100,15 @@ class MicroAppViewSet(
 
     def get_queryset(self):
         apps = MicroApp.objects.visible_to(self.request.user)
-        # List rows are read-only: fetch only what a row shows, as dicts. A format
-        # suffix (`/apps.json`) takes the serializer's generic path, which needs instances.
-        if self.action == "list" and not self.format_kwarg:
-            return apps.for_api_list()
+        if self.action in self.fieldset_actions:
+            # Only what the answer shows is read.
+            return apps.for_api(self.shown_fields or MicroAppReadSerializer.Meta.fields)
         return apps.for_list()
+
+    def get_serializer_class(self):
+        if self.action in self.fieldset_actions:
+            return MicroAppReadSerializer
+        return super().get_serializer_class()
 
     def filter_queryset(self, queryset):
         # List filters (which hide retired apps by default) must not hide an app addressed

@@ -167,3 +167,55 @@ def test_import_refuses_documents_that_are_not_entities(api_as, alice, text):
 
     assert response.status_code == 400
     assert "no kind" in response.json()["yaml"][0]
+
+
+@pytest.mark.parametrize("value", [1, 0, "yes", "on", None])
+def test_boolean_fields_take_json_booleans(api_as, pat, value):
+    body = {"code": "ch-north", "name": "Zurich", "jurisdiction": "CH", "sovereign": value}
+
+    response = api_as(pat).post("/api/v1/regions/", body, format="json")
+
+    assert response.status_code == 400
+    assert "sovereign" in response.json()
+
+
+@pytest.mark.parametrize("value", [True, "true", False])
+def test_boolean_fields_take_true_and_false(api_as, pat, value):
+    body = {"code": "ch-north", "name": "Zurich", "jurisdiction": "CH", "sovereign": value}
+
+    assert api_as(pat).post("/api/v1/regions/", body, format="json").status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("slug", 7), ("contact_email", 0), ("cost_center", 1.5), ("chat_channel", True)],
+)
+def test_team_text_fields_take_strings(api_as, pat, field, value):
+    body = {"slug": "new-team", "name": "New", "contact_email": "n@example.com", field: value}
+
+    response = api_as(pat).post("/api/v1/teams/", body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_strictness_is_declared_by_the_project_serializers_not_patched_into_drf():
+    """The strict fields come from the project's base serializer; DRF's own
+    ModelSerializer (and any other library's subclass of it) keeps DRF's fields."""
+    from django.db import models
+    from rest_framework import serializers
+
+    from catalog.api import schema
+    from catalog.api.serializers import MicroAppSerializer, RegionSerializer, TeamSerializer
+
+    drf_mapping = serializers.ModelSerializer.serializer_field_mapping
+    assert drf_mapping[models.BooleanField] is serializers.BooleanField
+    assert drf_mapping[models.CharField] is serializers.CharField
+    assert drf_mapping[models.URLField] is serializers.URLField
+
+    assert isinstance(RegionSerializer().fields["sovereign"], schema.StrictBooleanField)
+    assert isinstance(TeamSerializer().fields["contact_email"], schema.StrictEmailField)
+    fields = MicroAppSerializer().fields
+    assert isinstance(fields["handles_pii"], schema.StrictBooleanField)
+    assert isinstance(fields["docs_url"], schema.StrictURLField)
+    assert isinstance(fields["description"], schema.StrictCharField)

@@ -1,4 +1,5 @@
-"""The Notification outbox: write a row now (in the caller's transaction), deliver later.
+"""The Notification outbox: write a row now (in the caller's transaction), deliver later
+through core's sender (``core.outbox``).
 
 Writing to the outbox instead of sending inline means a rolled-back transaction sends
 nothing, and the unique dedupe key means a job that runs twice notifies once.
@@ -6,26 +7,30 @@ nothing, and the unique dedupe key means a job that runs twice notifies once.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import time
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from standardwebhooks import Webhook
 
 from catalog.choices import PLATFORM_GROUP, NotificationChannel
 from catalog.models import MicroApp, Notification
-from core.webhooks import SECRET_PREFIX
+from core.outbox import (
+    LEASE,
+    MAX_ATTEMPTS,
+    Message,
+    WebhookPost,
+    backoff,
+    deliver,
+    sign_webhook,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -147,14 +152,7 @@ def queue(notes: Iterable[Notification]) -> None:
 
 # --- the drainer -------------------------------------------------------------------------
 
-MAX_ATTEMPTS = 8
 BATCH_SIZE = 50
-# A claimed row is invisible to other workers for this long; a worker that dies mid-batch
-# leaves its rows to be retried once the lease runs out (at-least-once, never lost).
-LEASE = timedelta(minutes=10)
-BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_MAX = timedelta(hours=6)
-WEBHOOK_TIMEOUT_SECONDS = 5
 
 
 @dataclass
@@ -163,11 +161,6 @@ class SendResult:
     sent: int = 0
     failed: int = 0
     gave_up: int = 0
-
-
-def backoff(attempts: int) -> timedelta:
-    """Delay before attempt ``attempts + 1``: 1, 2, 4 ... minutes, at most six hours."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
 def pending() -> models.QuerySet[Notification]:
@@ -224,19 +217,6 @@ def email_message(note: Notification, address: str) -> EmailMessage:
     return EmailMessage(subject=f"[Appkeeper] {note.subject}", body=body, to=[address])
 
 
-def sign_webhook(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    """``v1,<base64 HMAC-SHA256(key, "id.timestamp.body")>`` (Standard Webhooks).
-
-    A ``whsec_`` secret is base64 of the key, as the scheme defines it. Teams may also
-    have pasted a plain shared secret, whose UTF-8 bytes have always been the key: the
-    library only takes base64, so such a secret is encoded for it and signs as before.
-    """
-    if not secret.startswith(SECRET_PREFIX):
-        secret = base64.b64encode(secret.encode()).decode()
-    moment = datetime.fromtimestamp(timestamp, tz=UTC)
-    return Webhook(secret).sign(msg_id, moment, body.decode())
-
-
 def webhook_request(note: Notification) -> tuple[str, bytes, dict[str, str]]:
     """URL, body and headers of the signed POST for a webhook row. The message id stays
     the same on every retry so the receiver can deduplicate."""
@@ -266,12 +246,16 @@ def webhook_request(note: Notification) -> tuple[str, bytes, dict[str, str]]:
     return team.webhook_url, body, headers
 
 
-def post_webhook(url: str, body: bytes, headers: dict[str, str]) -> None:
-    """POST and raise unless the receiver answers 2xx (the one place HTTP leaves us)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-        if not 200 <= response.status < 300:
-            raise OSError(f"HTTP {response.status}")
+def outbox_message(note: Notification) -> Message:
+    """What core's sender delivers for one row."""
+    if note.channel == NotificationChannel.WEBHOOK:
+        if not (note.team_id and note.team.webhook_url):
+            return Message(key=note.pk, undeliverable="The team has no webhook URL.")
+        return Message(key=note.pk, webhook=WebhookPost(*webhook_request(note)))
+    address = email_address(note)
+    if not address:
+        return Message(key=note.pk, undeliverable="No email address for this recipient.")
+    return Message(key=note.pk, email=email_message(note, address))
 
 
 def send_pending(*, limit: int = BATCH_SIZE) -> SendResult:
@@ -279,9 +263,9 @@ def send_pending(*, limit: int = BATCH_SIZE) -> SendResult:
 
     1. Claim up to ``limit`` due rows (see :func:`claim`): each row is leased to this
        worker and its attempt counted before anything leaves the machine.
-    2. Email rows go through Django's email backend on one connection (console in
-       development, SMTP by environment); webhook rows are POSTed to the team's URL,
-       signed in the Standard Webhooks scheme with the team's secret.
+    2. Core's sender delivers them: email rows through Django's email backend on one
+       connection (console in development, SMTP by environment), webhook rows POSTed to
+       the team's URL, signed in the Standard Webhooks scheme with the team's secret.
     3. Record the outcome in two statements: delivered rows get ``sent_at``; failed rows
        get ``last_error`` and ``next_attempt_at`` with exponential backoff, or are given
        up after ``MAX_ATTEMPTS`` (they stay in the outbox, visible in the admin).
@@ -291,70 +275,34 @@ def send_pending(*, limit: int = BATCH_SIZE) -> SendResult:
     result = SendResult(claimed=len(rows))
     if not rows:
         return result
-    delivered: list[int] = []
+    outcome = deliver(outbox_message(note) for note in rows)
+    now = timezone.now()
     failures: list[Notification] = []
-    connection = None
-
-    def fail(note: Notification, error: str, *, permanent: bool = False) -> None:
+    for note in rows:
+        error = outcome.undeliverable.get(note.pk) or outcome.failed.get(note.pk)
+        if error is None:
+            continue
         note.last_error = error[:2000]
-        if permanent or note.attempts >= MAX_ATTEMPTS:
+        if note.pk in outcome.undeliverable or note.attempts >= MAX_ATTEMPTS:
             note.next_attempt_at = None
             note.attempts = max(note.attempts, MAX_ATTEMPTS)
             result.gave_up += 1
         else:
-            note.next_attempt_at = timezone.now() + backoff(note.attempts)
+            note.next_attempt_at = now + backoff(note.attempts)
         failures.append(note)
 
-    for note in rows:
-        if note.channel == NotificationChannel.WEBHOOK:
-            if not (note.team_id and note.team.webhook_url):
-                fail(note, "The team has no webhook URL.", permanent=True)
-                continue
-            try:
-                post_webhook(*webhook_request(note))
-            except Exception as exc:  # any network or HTTP failure is retried later
-                fail(note, f"{exc.__class__.__name__}: {exc}")
-                continue
-            delivered.append(note.pk)
-            continue
-        address = email_address(note)
-        if not address:
-            fail(note, "No email address for this recipient.", permanent=True)
-            continue
-        try:
-            if connection is None:
-                connection = get_connection(fail_silently=False)
-                connection.open()
-            connection.send_messages([email_message(note, address)])
-        except Exception as exc:  # SMTP trouble: retry with backoff
-            fail(note, f"{exc.__class__.__name__}: {exc}")
-            connection = _close_quietly(connection)
-            continue
-        delivered.append(note.pk)
-    _close_quietly(connection)
-
-    if delivered:
-        Notification.objects.filter(pk__in=delivered).update(
-            sent_at=timezone.now(), next_attempt_at=None, last_error=""
+    if outcome.delivered:
+        Notification.objects.filter(pk__in=outcome.delivered).update(
+            sent_at=now, next_attempt_at=None, last_error=""
         )
     if failures:
         Notification.objects.bulk_update(
             failures, ["last_error", "next_attempt_at", "attempts"], batch_size=500
         )
-    result.sent = len(delivered)
-    result.failed = len(failures)
-    if failures:
         logger.warning("Notifications: %d of %d deliveries failed", len(failures), len(rows))
+    result.sent = len(outcome.delivered)
+    result.failed = len(failures)
     return result
-
-
-def _close_quietly(connection) -> None:
-    if connection is not None:
-        try:
-            connection.close()
-        except Exception:
-            logger.warning("Could not close the email connection", exc_info=True)
-    return None
 
 
 # --- in-app --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.utils import timezone
 from catalog import notifications
 from catalog.choices import AppState, Criticality, NotificationChannel
 from catalog.models import AuditEvent, Notification
+from core import outbox
 from lifecycle import services
 from lifecycle.choices import SunsetOutcome, SunsetReason
 from lifecycle.models import Reminder, Renewal, SunsetCase, UsageReport
@@ -381,7 +382,7 @@ def test_webhooks_are_signed_and_failures_back_off(app, monkeypatch):
         if len(calls) == 1:
             raise OSError("connection refused")
 
-    monkeypatch.setattr(notifications, "post_webhook", fake_post)
+    monkeypatch.setattr(outbox, "post_webhook", fake_post)
     notifications.notify_owners(app=app, kind="test", subject="Hi", body="There",
                                 dedupe_key="t1")  # fmt: skip
     first = notifications.send_pending()
@@ -403,7 +404,7 @@ def test_a_notification_is_given_up_after_max_attempts(app, monkeypatch):
                                        body="b", dedupe_key="give-up",
                                        attempts=notifications.MAX_ATTEMPTS - 1)  # fmt: skip
     monkeypatch.setattr(
-        notifications, "get_connection", lambda **kw: (_ for _ in ()).throw(OSError("smtp"))
+        outbox, "get_connection", lambda **kw: (_ for _ in ()).throw(OSError("smtp"))
     )
     result = notifications.send_pending()
     assert result.gave_up == 1

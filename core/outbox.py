@@ -1,0 +1,116 @@
+"""Delivering outbox messages: email through Django's backend, webhooks signed and POSTed,
+with the retry schedule. The outbox's rows live with the app that owns them (catalog's
+``Notification``); it claims them, hands core one ``Message`` per row and records the
+outcome, so core never needs to know the model.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.core.mail import EmailMessage, get_connection
+from standardwebhooks import Webhook
+
+from core.webhooks import SECRET_PREFIX
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# A claimed row is invisible to other workers for this long; a worker that dies mid-batch
+# leaves its rows to be retried once the lease runs out (at-least-once, never lost).
+LEASE = timedelta(minutes=10)
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=6)
+WEBHOOK_TIMEOUT_SECONDS = 5
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before attempt ``attempts + 1``: 1, 2, 4 ... minutes, at most six hours."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def sign_webhook(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64 HMAC-SHA256(key, "id.timestamp.body")>`` (Standard Webhooks).
+
+    A ``whsec_`` secret is base64 of the key, as the scheme defines it. Teams may also
+    have pasted a plain shared secret, whose UTF-8 bytes have always been the key: the
+    library only takes base64, so such a secret is encoded for it and signs as before.
+    """
+    if not secret.startswith(SECRET_PREFIX):
+        secret = base64.b64encode(secret.encode()).decode()
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    return Webhook(secret).sign(msg_id, moment, body.decode())
+
+
+def post_webhook(url: str, body: bytes, headers: dict[str, str]) -> None:
+    """POST and raise unless the receiver answers 2xx (the one place HTTP leaves us)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+        if not 200 <= response.status < 300:
+            raise OSError(f"HTTP {response.status}")
+
+
+@dataclass(frozen=True)
+class WebhookPost:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Message:
+    """What leaves the machine for one outbox row: an email, a webhook, or the reason it
+    never can (no address, no URL), which gives the row up at once."""
+
+    key: int
+    email: EmailMessage | None = None
+    webhook: WebhookPost | None = None
+    undeliverable: str = ""
+
+
+@dataclass
+class Outcome:
+    delivered: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)  # retried later
+    undeliverable: dict[int, str] = field(default_factory=dict)  # given up now
+
+
+def deliver(messages: Iterable[Message]) -> Outcome:
+    """Send each message; emails share one connection, opened on the first one."""
+    outcome = Outcome()
+    connection = None
+    for message in messages:
+        if message.undeliverable:
+            outcome.undeliverable[message.key] = message.undeliverable
+            continue
+        try:
+            if message.webhook is not None:
+                post_webhook(message.webhook.url, message.webhook.body, message.webhook.headers)
+            elif message.email is not None:
+                if connection is None:
+                    connection = get_connection(fail_silently=False)
+                    connection.open()
+                connection.send_messages([message.email])
+        except Exception as exc:  # any network, HTTP or SMTP failure is retried later
+            outcome.failed[message.key] = f"{exc.__class__.__name__}: {exc}"
+            if message.email is not None:
+                close_quietly(connection)
+                connection = None
+            continue
+        outcome.delivered.append(message.key)
+    close_quietly(connection)
+    return outcome
+
+
+def close_quietly(connection) -> None:
+    if connection is None:
+        return
+    try:
+        connection.close()
+    except Exception:
+        logger.warning("Could not close the email connection", exc_info=True)

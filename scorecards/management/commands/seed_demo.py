@@ -135,11 +135,11 @@ class Command(BaseCommand):
                             and field.concrete
                         ):
                             qs = model.objects.filter(**{f"{field.name}__in": ids})
-                            qs._raw_delete(qs.db)
+                            qs.delete()
                 MicroApp.depends_on.through.objects.filter(from_microapp_id__in=ids).delete()
                 MicroApp.depends_on.through.objects.filter(to_microapp_id__in=ids).delete()
                 MicroApp.regions.through.objects.filter(microapp_id__in=ids).delete()
-                seeded._raw_delete(seeded.db)
+                seeded.delete()
         Team.objects.filter(slug__startswith=PREFIX, apps__isnull=True).delete()
         get_user_model().objects.filter(username__startswith=PREFIX).delete()
 

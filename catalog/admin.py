@@ -46,21 +46,42 @@ class AuditEventInline(admin.TabularInline):
 @admin.register(MicroApp)
 class MicroAppAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = [
-        "name", "slug", "team", "owner", "state", "risk_badge", "environment", "criticality",
-        "expires_at", "last_seen_at",
-    ]  # fmt: skip
+        "name",
+        "slug",
+        "team",
+        "owner",
+        "state",
+        "risk_badge",
+        "environment",
+        "criticality",
+        "expires_at",
+        "last_seen_at",
+    ]
     list_filter = [
-        "state", "team", "environment", "criticality", "kind", "handles_pii",
-        "handles_payment_data", "externally_exposed", "regions",
-    ]  # fmt: skip
+        "state",
+        "team",
+        "environment",
+        "criticality",
+        "kind",
+        "handles_pii",
+        "handles_payment_data",
+        "externally_exposed",
+        "regions",
+    ]
     search_fields = ["name", "slug", "description", "owner__username", "team__name"]
     list_select_related = ["team", "owner"]
     autocomplete_fields = ["owner", "team", "depends_on"]
     filter_horizontal = ["regions"]
     readonly_fields = [
-        "state", "went_live_at", "expires_at", "last_seen_at", "retired_at", "retired_reason",
-        "created_at", "updated_at",
-    ]  # fmt: skip
+        "state",
+        "went_live_at",
+        "expires_at",
+        "last_seen_at",
+        "retired_at",
+        "retired_reason",
+        "created_at",
+        "updated_at",
+    ]
     date_hierarchy = "created_at"
     inlines = [AuditEventInline]
     actions = ["retire_selected"]

@@ -122,8 +122,9 @@ class NullsLastOrderingFilter(OrderingFilter):
         if not ordering:
             return queryset
         expressions = [
-            F(term[1:]).desc(nulls_last=True) if term.startswith("-")
+            F(term[1:]).desc(nulls_last=True)
+            if term.startswith("-")
             else F(term).asc(nulls_last=True)
             for term in ordering
-        ]  # fmt: skip
+        ]
         return queryset.order_by(*expressions)

@@ -162,12 +162,33 @@ class MicroApp(models.Model):
 
     # The fields an AuditEvent compares before and after a change.
     AUDITED_FIELDS = (
-        "name", "slug", "description", "kind", "team", "owner", "contact", "runtime",
-        "environment", "criticality", "handles_pii", "handles_payment_data",
-        "externally_exposed", "data_residency", "regions", "depends_on", "sla_availability",
-        "sla_p95_ms", "sla_support_hours", "docs_url", "runbook_url", "repository_url", "tags",
-        "state", "expires_at", "retired_reason",
-    )  # fmt: skip
+        "name",
+        "slug",
+        "description",
+        "kind",
+        "team",
+        "owner",
+        "contact",
+        "runtime",
+        "environment",
+        "criticality",
+        "handles_pii",
+        "handles_payment_data",
+        "externally_exposed",
+        "data_residency",
+        "regions",
+        "depends_on",
+        "sla_availability",
+        "sla_p95_ms",
+        "sla_support_hours",
+        "docs_url",
+        "runbook_url",
+        "repository_url",
+        "tags",
+        "state",
+        "expires_at",
+        "retired_reason",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -272,8 +293,16 @@ class MicroApp(models.Model):
         ),
     }
 
-    def _transition_event(self, before: str, action: str, *, by, comment: str,
-                          fields: Iterable[str], data: dict | None) -> AuditEvent:  # fmt: skip
+    def _transition_event(
+        self,
+        before: str,
+        action: str,
+        *,
+        by,
+        comment: str,
+        fields: Iterable[str],
+        data: dict | None,
+    ) -> AuditEvent:
         """The unsaved AuditEvent of a transition: the state change plus the given fields."""
         changes = {"state": [before, self.state]}
         for field in fields:
@@ -283,8 +312,15 @@ class MicroApp(models.Model):
             app=self, actor=by, action=action, changes=changes, comment=comment, data=data
         )
 
-    def _move(self, action: str, *, by, comment: str = "", extra_fields: tuple[str, ...] = (),
-              data: dict | None = None) -> None:  # fmt: skip
+    def _move(
+        self,
+        action: str,
+        *,
+        by,
+        comment: str = "",
+        extra_fields: tuple[str, ...] = (),
+        data: dict | None = None,
+    ) -> None:
         """Change state after checking the source state, save the given fields and record it."""
         transition = self.TRANSITIONS[action]
         if self.state not in transition.sources:
@@ -339,10 +375,14 @@ class MicroApp(models.Model):
                 setattr(app, field, value)
             events.append(
                 app._transition_event(
-                    before, action, by=by, comment=comment, fields=tuple(values),
+                    before,
+                    action,
+                    by=by,
+                    comment=comment,
+                    fields=tuple(values),
                     data=data_for(app) if data_for else None,
                 )
-            )  # fmt: skip
+            )
         AuditEvent.objects.bulk_create(events)
         return moving
 
@@ -404,8 +444,16 @@ class AuditEvent(models.Model):
         return f"{self.action} {self.app} at {self.at:%Y-%m-%d %H:%M}"
 
     @classmethod
-    def build(cls, *, app, actor, action: str, changes: dict | None = None,
-              comment: str = "", data: dict | None = None) -> AuditEvent:  # fmt: skip
+    def build(
+        cls,
+        *,
+        app,
+        actor,
+        action: str,
+        changes: dict | None = None,
+        comment: str = "",
+        data: dict | None = None,
+    ) -> AuditEvent:
         """An unsaved event (for writers that insert many at once with ``bulk_create``)."""
         actor = actor if getattr(actor, "is_authenticated", False) else None
         return cls(
@@ -419,8 +467,16 @@ class AuditEvent(models.Model):
         )
 
     @classmethod
-    def record(cls, *, app, actor, action: str, changes: dict | None = None,
-               comment: str = "", data: dict | None = None) -> AuditEvent:  # fmt: skip
+    def record(
+        cls,
+        *,
+        app,
+        actor,
+        action: str,
+        changes: dict | None = None,
+        comment: str = "",
+        data: dict | None = None,
+    ) -> AuditEvent:
         event = cls.build(
             app=app, actor=actor, action=action, changes=changes, comment=comment, data=data
         )

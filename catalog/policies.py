@@ -82,10 +82,22 @@ class AppFacts:
 
     # Fields a payload or a MicroApp can carry as plain values.
     PLAIN_FIELDS = (
-        "slug", "name", "environment", "criticality", "handles_pii", "handles_payment_data",
-        "externally_exposed", "data_residency", "sla_availability", "sla_p95_ms",
-        "sla_support_hours", "docs_url", "runbook_url", "repository_url", "last_seen_at",
-    )  # fmt: skip
+        "slug",
+        "name",
+        "environment",
+        "criticality",
+        "handles_pii",
+        "handles_payment_data",
+        "externally_exposed",
+        "data_residency",
+        "sla_availability",
+        "sla_p95_ms",
+        "sla_support_hours",
+        "docs_url",
+        "runbook_url",
+        "repository_url",
+        "last_seen_at",
+    )
 
     @property
     def has_sla(self) -> bool:
@@ -140,8 +152,15 @@ class AppFacts:
         return replace(self, **updates)
 
 
-_TEXT_FIELDS = {"data_residency", "sla_support_hours", "docs_url", "runbook_url",
-                "repository_url", "slug", "name"}  # fmt: skip
+_TEXT_FIELDS = {
+    "data_residency",
+    "sla_support_hours",
+    "docs_url",
+    "runbook_url",
+    "repository_url",
+    "slug",
+    "name",
+}
 
 
 def region_facts(region) -> RegionFacts:

@@ -101,9 +101,12 @@ def _api_field_reads() -> dict[str, tuple[str, ...]]:
         "risk": ("handles_pii", "handles_payment_data", "externally_exposed"),
         # The policies read these besides the regions (and the latest contract).
         "policy_findings": (
-            *AppFacts.PLAIN_FIELDS, "team__slug", "owner__username", "owner__is_active"
+            *AppFacts.PLAIN_FIELDS,
+            "team__slug",
+            "owner__username",
+            "owner__is_active",
         ),
-    }  # fmt: skip
+    }
 
 
 def _dependencies(*columns: str, to_attr: str | None = None) -> models.Prefetch:

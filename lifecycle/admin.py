@@ -36,8 +36,17 @@ class ReminderAdmin(ReadOnlyAdmin):
 
 @admin.register(SunsetCase)
 class SunsetCaseAdmin(ReadOnlyAdmin):
-    list_display = ["id", "app", "reason", "opened_at", "grace_ends_at", "response", "decision",
-                    "closed_at", "outcome"]  # fmt: skip
+    list_display = [
+        "id",
+        "app",
+        "reason",
+        "opened_at",
+        "grace_ends_at",
+        "response",
+        "decision",
+        "closed_at",
+        "outcome",
+    ]
     list_select_related = ["app"]
     list_filter = ["reason", "response", "decision", "outcome"]
     search_fields = ["app__slug", "app__name"]

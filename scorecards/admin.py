@@ -9,8 +9,18 @@ from scorecards.models import Scorecard
 
 @admin.register(Scorecard)
 class ScorecardAdmin(admin.ModelAdmin):
-    list_display = ["app", "quarter", "team", "grade", "overall", "documentation", "telemetry",
-                    "cost", "responsiveness", "computed_at"]  # fmt: skip
+    list_display = [
+        "app",
+        "quarter",
+        "team",
+        "grade",
+        "overall",
+        "documentation",
+        "telemetry",
+        "cost",
+        "responsiveness",
+        "computed_at",
+    ]
     list_filter = ["quarter", "grade", "team"]
     search_fields = ["app__name", "app__slug", "team__name"]
     list_select_related = ["app", "team"]

@@ -207,15 +207,32 @@ def monthly_cost_by_team(*, period: Period, scope: Scope) -> dict:
 
 def report_csv(report: Report) -> str:
     """The invoice-ready CSV: a header row, one row per group, then a TOTAL row."""
-    header = [*report.group_by, "requests", "errors", "cost", "cost_per_1k_requests", "apps",
-              "currency", "period_start", "period_end"]  # fmt: skip
+    header = [
+        *report.group_by,
+        "requests",
+        "errors",
+        "cost",
+        "cost_per_1k_requests",
+        "apps",
+        "currency",
+        "period_start",
+        "period_end",
+    ]
     start, end = report.period.start.isoformat(), report.period.last.isoformat()
 
     def line(keys: list[str], numbers: dict) -> list:
         cpk = numbers["cost_per_1k_requests"]
-        return [*keys, numbers["requests"], numbers["errors"], f"{numbers['cost']:.4f}",
-                f"{cpk:.4f}" if cpk is not None else "", numbers["apps"], report.currency,
-                start, end]  # fmt: skip
+        return [
+            *keys,
+            numbers["requests"],
+            numbers["errors"],
+            f"{numbers['cost']:.4f}",
+            f"{cpk:.4f}" if cpk is not None else "",
+            numbers["apps"],
+            report.currency,
+            start,
+            end,
+        ]
 
     rows = [line([r[k] for k in report.group_by], r) for r in report.rows]
     rows.append(line(["TOTAL"] + [""] * (len(report.group_by) - 1), report.totals))

@@ -131,8 +131,19 @@ def cleanup_report(*, user, quarter: Period, now: datetime | None = None) -> lis
     return sorted(teams.values(), key=lambda t: t["team_name"])
 
 
-CSV_HEADER = ["team", "app", "name", "owner", "state", "grade", "overall", "requests",
-              "issue", "detail", "action"]  # fmt: skip
+CSV_HEADER = [
+    "team",
+    "app",
+    "name",
+    "owner",
+    "state",
+    "grade",
+    "overall",
+    "requests",
+    "issue",
+    "detail",
+    "action",
+]
 
 
 def cleanup_csv_rows(groups: list[dict]) -> list[list]:
@@ -142,8 +153,18 @@ def cleanup_csv_rows(groups: list[dict]) -> list[list]:
         for app in team["apps"]:
             for issue in app["issues"]:
                 rows.append(
-                    [team["team"], app["app"], app["name"], app["owner"], app["state"],
-                     app["grade"] or "", app["overall"] if app["overall"] is not None else "",
-                     app["requests"], issue["issue"], issue["detail"], issue["action"]]
-                )  # fmt: skip
+                    [
+                        team["team"],
+                        app["app"],
+                        app["name"],
+                        app["owner"],
+                        app["state"],
+                        app["grade"] or "",
+                        app["overall"] if app["overall"] is not None else "",
+                        app["requests"],
+                        issue["issue"],
+                        issue["detail"],
+                        issue["action"],
+                    ]
+                )
     return rows

@@ -20,13 +20,17 @@ def period_choices(today=None) -> list[tuple[str, list[tuple[str, str]]]]:
     month = periods.month(today.year, today.month)
     quarters = [periods.shift(quarter, -i) for i in range(RECENT_QUARTERS)]
     months = [periods.shift(month, -i) for i in range(RECENT_MONTHS)]
+
+    def to_date(i: int) -> str:
+        return " (to date)" if i == 0 else ""
+
+    quarter_choices = [(q.label, q.label + to_date(i)) for i, q in enumerate(quarters)]
+    month_choices = [(m.label, f"{m.start:%B %Y}{to_date(i)}") for i, m in enumerate(months)]
     return [
-        ("Quarters", [(q.label, q.label + (" (to date)" if i == 0 else "")) for i, q in
-                      enumerate(quarters)]),
-        ("Months", [(m.label, f"{m.start:%B %Y}" + (" (to date)" if i == 0 else "")) for i, m in
-                    enumerate(months)]),
+        ("Quarters", quarter_choices),
+        ("Months", month_choices),
         ("Custom", [("", "Date range (from / to)")]),
-    ]  # fmt: skip
+    ]
 
 
 class ChargebackForm(forms.Form):

@@ -159,10 +159,24 @@ PAGES = {
 }
 # Pages that only show things: they answer GET, and a POST to them changes nothing.
 READ_ONLY_PAGES = {
-    "dashboard", "app-list", "app-picker", "my-apps", "review-queue", "policy-list",
-    "app-detail", "app-contract-changelog", "app-contract-docs", "lifecycle:sunset-cases",
-    "scorecards", "scorecards-cleanup", "chargeback", "ops", "healthz", "metrics", "bench-noop",
-}  # fmt: skip
+    "dashboard",
+    "app-list",
+    "app-picker",
+    "my-apps",
+    "review-queue",
+    "policy-list",
+    "app-detail",
+    "app-contract-changelog",
+    "app-contract-docs",
+    "lifecycle:sunset-cases",
+    "scorecards",
+    "scorecards-cleanup",
+    "chargeback",
+    "ops",
+    "healthz",
+    "metrics",
+    "bench-noop",
+}
 NOT_PAGES = ("admin/", "api/")  # the admin has Django's own permissions; the API is above
 
 
@@ -218,15 +232,18 @@ def build(target: str | None, actors: dict, team):
     if target == "live":
         app = make_app(team, owner, AppState.ACTIVE, slug="live-app", ingestion_secret="whsec_x")
         Contract.objects.create(
-            app=app, kind="openapi", version=VERSION, sha256="0" * 64,
+            app=app,
+            kind="openapi",
+            version=VERSION,
+            sha256="0" * 64,
             document={"openapi": "3.1.0", "info": {"title": "Live", "version": "1"}, "paths": {}},
-        )  # fmt: skip
+        )
         return {"slug": app.slug, "version": VERSION}
     if target == "draft":
         return {"slug": make_app(team, owner, AppState.DRAFT, slug="draft-app").slug}
     if target == "review":
-        app = make_app(team, owner, AppState.IN_REVIEW, slug="reviewed-app", handles_pii=True,
-                       data_residency="EU")  # fmt: skip
+        high_risk = {"handles_pii": True, "data_residency": "EU"}
+        app = make_app(team, owner, AppState.IN_REVIEW, slug="reviewed-app", **high_risk)
         review = Review.objects.create(app=app, due_at=timezone.now() + timedelta(hours=48))
         return {"id": review.pk, "pk": review.pk}
     if target in ("open_case", "contested_case"):

@@ -26,7 +26,7 @@ def exception_handler(exc, context):
                 "detail": str(exc) or "The contract was refused.",
                 "code": exc.code,
                 "errors": exc.errors,
-            },  # fmt: skip
+            },
             status=(
                 status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
                 if isinstance(exc, DocumentTooLarge)

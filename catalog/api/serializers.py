@@ -88,25 +88,64 @@ class MicroAppSerializer(StrictModelSerializer):
     class Meta:
         model = MicroApp
         fields = [
-            "slug", "name", "description", "kind", "team", "owner", "contact", "runtime",
-            "environment", "criticality", "handles_pii", "handles_payment_data",
-            "externally_exposed", "data_residency", "regions", "depends_on",
-            "sla_availability", "sla_p95_ms", "sla_support_hours", "docs_url", "runbook_url",
-            "repository_url", "tags", "state", "risk", "expires_at", "last_seen_at",
-            "went_live_at", "retired_at", "retired_reason", "created_at", "updated_at", "url",
+            "slug",
+            "name",
+            "description",
+            "kind",
+            "team",
+            "owner",
+            "contact",
+            "runtime",
+            "environment",
+            "criticality",
+            "handles_pii",
+            "handles_payment_data",
+            "externally_exposed",
+            "data_residency",
+            "regions",
+            "depends_on",
+            "sla_availability",
+            "sla_p95_ms",
+            "sla_support_hours",
+            "docs_url",
+            "runbook_url",
+            "repository_url",
+            "tags",
+            "state",
+            "risk",
+            "expires_at",
+            "last_seen_at",
+            "went_live_at",
+            "retired_at",
+            "retired_reason",
+            "created_at",
+            "updated_at",
+            "url",
             "policy_findings",
-        ]  # fmt: skip
+        ]
         read_only_fields = [
-            "state", "expires_at", "last_seen_at", "went_live_at", "retired_at",
-            "retired_reason", "created_at", "updated_at",
-        ]  # fmt: skip
+            "state",
+            "expires_at",
+            "last_seen_at",
+            "went_live_at",
+            "retired_at",
+            "retired_reason",
+            "created_at",
+            "updated_at",
+        ]
         # Times are answered in UTC (`...Z`), the project's time zone: named once here
         # rather than looked up in the active time zone for each of a page's ~600 values.
         extra_kwargs = {
             name: {"default_timezone": UTC}
-            for name in ("expires_at", "last_seen_at", "went_live_at", "retired_at",
-                         "created_at", "updated_at")
-        }  # fmt: skip
+            for name in (
+                "expires_at",
+                "last_seen_at",
+                "went_live_at",
+                "retired_at",
+                "created_at",
+                "updated_at",
+            )
+        }
 
     @extend_schema_field(serializers.ChoiceField(choices=Risk.choices))
     def get_risk(self, app: MicroApp) -> str:
@@ -331,10 +370,22 @@ class ReviewSerializer(StrictModelSerializer):
     class Meta:
         model = Review
         fields = [
-            "id", "app", "app_name", "app_state", "risk_reasons", "requested_by",
-            "requested_at", "due_at", "is_overdue", "escalated_at", "reviewer", "decision",
-            "comment", "decided_at", "url",
-        ]  # fmt: skip
+            "id",
+            "app",
+            "app_name",
+            "app_state",
+            "risk_reasons",
+            "requested_by",
+            "requested_at",
+            "due_at",
+            "is_overdue",
+            "escalated_at",
+            "reviewer",
+            "decision",
+            "comment",
+            "decided_at",
+            "url",
+        ]
         read_only_fields = fields
 
 

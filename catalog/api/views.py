@@ -93,9 +93,17 @@ class MicroAppViewSet(
     lookup_field = "slug"
     lookup_value_regex = r"[a-z0-9]+(?:-[a-z0-9]+)*"
     ordering_fields = [
-        "name", "slug", "state", "expires_at", "last_seen_at", "created_at", "updated_at",
-        "team__name", "criticality", "environment",
-    ]  # fmt: skip
+        "name",
+        "slug",
+        "state",
+        "expires_at",
+        "last_seen_at",
+        "created_at",
+        "updated_at",
+        "team__name",
+        "criticality",
+        "environment",
+    ]
     ordering = ["name"]
 
     def get_queryset(self):

@@ -71,11 +71,13 @@ class AppPickerWidget(forms.CheckboxSelectMultiple):
         chosen = [v for v in value if v not in ("", None)]
         field = self.choices.field
         apps = field.queryset.filter(pk__in=chosen).select_related("team") if chosen else []
-        return [
-            (None, [self.create_option(name, app.pk, field.label_from_instance(app), True,
-                                       index, attrs=attrs) | {"app": app}], index)
-            for index, app in enumerate(apps)
-        ]  # fmt: skip
+        groups = []
+        for index, app in enumerate(apps):
+            label = field.label_from_instance(app)
+            option = self.create_option(name, app.pk, label, True, index, attrs=attrs)
+            # One unnamed group per app, as CheckboxSelectMultiple.optgroups() makes them.
+            groups.append((None, [option | {"app": app}], index))
+        return groups
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
@@ -121,23 +123,58 @@ class MicroAppForm(forms.ModelForm):
     """
 
     SECTIONS = (
-        Section("basics", "Basics", "What the app is and where it runs.",
-                ("name", "slug", "description", "kind", "runtime", "environment",
-                 "criticality", "tags")),
-        Section("ownership", "Ownership", "Who answers for the app when something happens.",
-                ("team", "owner", "contact")),
-        Section("sla", "Service level", "What users can expect. Production apps need all three.",
-                ("sla_availability", "sla_p95_ms", "sla_support_hours")),
-        Section("data", "Data & regions", policies.PII_RESIDENCY_RULE,
-                ("handles_pii", "handles_payment_data", "externally_exposed", "data_residency",
-                 "regions")),
-        Section("links", "Links & dependencies", "Where people find the docs, the runbook and "
-                "the code, and which apps this one calls.",
-                ("docs_url", "runbook_url", "repository_url", "depends_on")),
-        Section("contract", "API contract", "Optional: the OpenAPI or GraphQL description of "
-                "the app's API.", ("contract_kind", "contract_version", "contract_file",
-                                   "contract_text")),
-    )  # fmt: skip
+        Section(
+            "basics",
+            "Basics",
+            "What the app is and where it runs.",
+            (
+                "name",
+                "slug",
+                "description",
+                "kind",
+                "runtime",
+                "environment",
+                "criticality",
+                "tags",
+            ),
+        ),
+        Section(
+            "ownership",
+            "Ownership",
+            "Who answers for the app when something happens.",
+            ("team", "owner", "contact"),
+        ),
+        Section(
+            "sla",
+            "Service level",
+            "What users can expect. Production apps need all three.",
+            ("sla_availability", "sla_p95_ms", "sla_support_hours"),
+        ),
+        Section(
+            "data",
+            "Data & regions",
+            policies.PII_RESIDENCY_RULE,
+            (
+                "handles_pii",
+                "handles_payment_data",
+                "externally_exposed",
+                "data_residency",
+                "regions",
+            ),
+        ),
+        Section(
+            "links",
+            "Links & dependencies",
+            "Where people find the docs, the runbook and the code, and which apps this one calls.",
+            ("docs_url", "runbook_url", "repository_url", "depends_on"),
+        ),
+        Section(
+            "contract",
+            "API contract",
+            "Optional: the OpenAPI or GraphQL description of the app's API.",
+            ("contract_kind", "contract_version", "contract_file", "contract_text"),
+        ),
+    )
 
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label="Choose a team…")
     owner = UserChoiceField(
@@ -185,12 +222,30 @@ class MicroAppForm(forms.ModelForm):
     class Meta:
         model = MicroApp
         fields = [
-            "name", "slug", "description", "kind", "runtime", "environment", "criticality",
-            "tags", "team", "owner", "contact", "sla_availability", "sla_p95_ms",
-            "sla_support_hours", "handles_pii", "handles_payment_data", "externally_exposed",
-            "data_residency", "regions", "docs_url", "runbook_url", "repository_url",
+            "name",
+            "slug",
+            "description",
+            "kind",
+            "runtime",
+            "environment",
+            "criticality",
+            "tags",
+            "team",
+            "owner",
+            "contact",
+            "sla_availability",
+            "sla_p95_ms",
+            "sla_support_hours",
+            "handles_pii",
+            "handles_payment_data",
+            "externally_exposed",
+            "data_residency",
+            "regions",
+            "docs_url",
+            "runbook_url",
+            "repository_url",
             "depends_on",
-        ]  # fmt: skip
+        ]
         labels = {
             "slug": "Slug",
             "handles_pii": "Handles personal data (PII)",

@@ -109,9 +109,15 @@ def app_list(request: HttpRequest) -> HttpResponse:
         direction = "ascending" if sort == column else "descending" if sort == f"-{column}" else ""
         # Clicking the sorted column flips it; any other column sorts ascending first.
         target = f"-{column}" if direction == "ascending" else column
-        columns.append({"label": label, "key": column, "direction": direction,
-                        "cls": "hide-sm" if column in ("kind", "environment") else "",
-                        "url": url(**({} if target == "name" else {"sort": target}))})  # fmt: skip
+        columns.append(
+            {
+                "label": label,
+                "key": column,
+                "direction": direction,
+                "cls": "hide-sm" if column in ("kind", "environment") else "",
+                "url": url(**({} if target == "name" else {"sort": target})),
+            }
+        )
     prev_url = url(**sort_param, page=page.previous_page_number()) if page.has_previous() else ""
     next_url = url(**sort_param, page=page.next_page_number()) if page.has_next() else ""
     active_filters = [k for k in FILTER_KEYS if k != "q" and request.GET.get(k)]
@@ -159,11 +165,14 @@ def app_picker(request: HttpRequest) -> HttpResponse:
     if query:
         chosen = [v for v in request.GET.getlist("depends_on") if v.isdigit()]
         found = (
-            MicroApp.objects.visible_to(request.user).live()
+            MicroApp.objects.visible_to(request.user)
+            .live()
             .filter(Q(name__icontains=query) | Q(slug__icontains=query))
-            .exclude(pk__in=chosen).exclude(slug=request.GET.get("exclude", ""))
-            .select_related("team").order_by("name", "pk")
-        )  # fmt: skip
+            .exclude(pk__in=chosen)
+            .exclude(slug=request.GET.get("exclude", ""))
+            .select_related("team")
+            .order_by("name", "pk")
+        )
         apps = list(found[: PICKER_LIMIT + 1])
         more, apps = len(apps) > PICKER_LIMIT, apps[:PICKER_LIMIT]
     return render(

@@ -39,15 +39,21 @@ def _fleet_chart(rows: list[dict], teams: list[str]) -> dict:
     # At least 2 units wide, so a state with one app among thousands is still drawn.
     state_bars = charts.scaled_bars(
         [(state.label, by_state[state]) for state in states],
-        length=bar_w, row_height=row_h, min_length=2, digits=None, colours=colours,
-    )  # fmt: skip
+        length=bar_w,
+        row_height=row_h,
+        min_length=2,
+        digits=None,
+        colours=colours,
+    )
     team_bars = charts.stacked_bars(
         [
             (team, [(state.label, counts[state]) for state in AppState])
             for team, counts in sorted(by_team.items())
         ],
-        length=bar_w, row_height=row_h, colours=colours,
-    )  # fmt: skip
+        length=bar_w,
+        row_height=row_h,
+        colours=colours,
+    )
     return {
         "label_w": label_w,
         "bar_w": bar_w,

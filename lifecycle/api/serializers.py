@@ -22,9 +22,16 @@ class RenewalSerializer(serializers.ModelSerializer):
     class Meta:
         model = Renewal
         fields = [
-            "id", "app", "renewed_by", "justification", "renewed_at", "previous_state",
-            "previous_expires_at", "expires_at", "app_state",
-        ]  # fmt: skip
+            "id",
+            "app",
+            "renewed_by",
+            "justification",
+            "renewed_at",
+            "previous_state",
+            "previous_expires_at",
+            "expires_at",
+            "app_state",
+        ]
         read_only_fields = fields
 
 
@@ -69,11 +76,27 @@ class SunsetCaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = SunsetCase
         fields = [
-            "id", "url", "app", "app_name", "team", "reason", "status", "opened_at",
-            "grace_ends_at", "figures", "response", "justification", "responded_by",
-            "responded_at", "decision", "decision_comment", "decided_by", "decided_at",
-            "closed_at", "outcome",
-        ]  # fmt: skip
+            "id",
+            "url",
+            "app",
+            "app_name",
+            "team",
+            "reason",
+            "status",
+            "opened_at",
+            "grace_ends_at",
+            "figures",
+            "response",
+            "justification",
+            "responded_by",
+            "responded_at",
+            "decision",
+            "decision_comment",
+            "decided_by",
+            "decided_at",
+            "closed_at",
+            "outcome",
+        ]
         read_only_fields = fields
 
 

@@ -40,10 +40,21 @@ class ScorecardSerializer(serializers.ModelSerializer):
     class Meta:
         model = Scorecard
         fields = [
-            "app", "app_name", "team", "quarter", "period_start", "period_end", "scores",
-            "overall", "grade", "reasons", "metrics", "weights", "rubric_version",
+            "app",
+            "app_name",
+            "team",
+            "quarter",
+            "period_start",
+            "period_end",
+            "scores",
+            "overall",
+            "grade",
+            "reasons",
+            "metrics",
+            "weights",
+            "rubric_version",
             "computed_at",
-        ]  # fmt: skip
+        ]
         read_only_fields = fields
 
 

@@ -264,8 +264,9 @@ class ChargebackView(JSONErrorsMixin, APIView):
         ):
             raise ValidationError({"period": f"Use {PERIOD_FORMS}."})
         try:
-            period = parse_period(params.get("period"), start=params.get("from"),
-                                  end=params.get("to"))  # fmt: skip
+            period = parse_period(
+                params.get("period"), start=params.get("from"), end=params.get("to")
+            )
         except PeriodError as exc:
             raise ValidationError({"period": str(exc)}) from None
         try:

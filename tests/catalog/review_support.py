@@ -15,9 +15,13 @@ _versions = count(1)
 def add_contract(app: MicroApp, *, valid: bool = True) -> Contract:
     n = next(_versions)
     return Contract.objects.create(
-        app=app, kind="openapi", version=f"1.{n}.0", sha256=f"{n:064d}", is_valid=valid,
+        app=app,
+        kind="openapi",
+        version=f"1.{n}.0",
+        sha256=f"{n:064d}",
+        is_valid=valid,
         document={"openapi": "3.1.0", "info": {"title": app.name, "version": "1"}, "paths": {}},
-    )  # fmt: skip
+    )
 
 
 def ready_app(*, team, owner, regions=(), contract: bool = True, **fields) -> MicroApp:
@@ -32,6 +36,10 @@ def ready_app(*, team, owner, regions=(), contract: bool = True, **fields) -> Mi
 def pii_app(*, team, owner, regions, **fields) -> MicroApp:
     """A high-risk (PII, EU) draft that passes the gate."""
     return ready_app(
-        team=team, owner=owner, regions=[regions["eu-sovereign"]], handles_pii=True,
-        data_residency="EU", **fields,
-    )  # fmt: skip
+        team=team,
+        owner=owner,
+        regions=[regions["eu-sovereign"]],
+        handles_pii=True,
+        data_residency="EU",
+        **fields,
+    )

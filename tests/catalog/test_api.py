@@ -230,21 +230,43 @@ def test_token_authentication(alice, regions):
 def fleet(alice, carol, support_tools, field_ops, regions):
     now = timezone.now()
     a = MicroAppFactory(
-        slug="alpha", name="Alpha", team=support_tools, owner=alice, state="active",
-        kind="widget", environment="production", criticality="critical", handles_pii=True,
-        data_residency="EU", expires_at=now + timedelta(days=5),
-        regions=[regions["eu-central"]], description="Routes invoices",
-    )  # fmt: skip
+        slug="alpha",
+        name="Alpha",
+        team=support_tools,
+        owner=alice,
+        state="active",
+        kind="widget",
+        environment="production",
+        criticality="critical",
+        handles_pii=True,
+        data_residency="EU",
+        expires_at=now + timedelta(days=5),
+        regions=[regions["eu-central"]],
+        description="Routes invoices",
+    )
     b = MicroAppFactory(
-        slug="beta", name="Beta", team=field_ops, owner=carol, state="active",
-        kind="integration", environment="staging", expires_at=now + timedelta(days=50),
+        slug="beta",
+        name="Beta",
+        team=field_ops,
+        owner=carol,
+        state="active",
+        kind="integration",
+        environment="staging",
+        expires_at=now + timedelta(days=50),
         regions=[regions["us-east"]],
-    )  # fmt: skip
+    )
     c = MicroAppFactory(
-        slug="gamma", name="Gamma", team=field_ops, owner=carol, state="expired",
-        kind="ui", environment="sandbox", criticality="prototype", externally_exposed=True,
+        slug="gamma",
+        name="Gamma",
+        team=field_ops,
+        owner=carol,
+        state="expired",
+        kind="ui",
+        environment="sandbox",
+        criticality="prototype",
+        externally_exposed=True,
         regions=[regions["us-east"], regions["eu-central"]],
-    )  # fmt: skip
+    )
     return a, b, c
 
 
@@ -287,9 +309,13 @@ def test_list_rows_are_exactly_the_detail_json(api_as, alice, fleet, regions, rf
     alpha.depends_on.add(beta, gamma)
     beta.depends_on.add(gamma)
     MicroApp.objects.filter(pk=beta.pk).update(
-        sla_availability=None, sla_p95_ms=None, tags=[], last_seen_at=timezone.now(),
-        docs_url="https://docs.example.com/beta", data_residency="",
-    )  # fmt: skip
+        sla_availability=None,
+        sla_p95_ms=None,
+        tags=[],
+        last_seen_at=timezone.now(),
+        docs_url="https://docs.example.com/beta",
+        data_residency="",
+    )
     client = api_as(alice)
 
     rows = client.get(URL, {"include_retired": "true"}).json()["results"]
@@ -376,9 +402,12 @@ def test_list_query_count_does_not_grow_with_apps(
     api_as, alice, support_tools, regions, django_assert_max_num_queries, size
 ):
     apps = MicroAppFactory.create_batch(
-        size, team=support_tools, owner=alice, state="active",
+        size,
+        team=support_tools,
+        owner=alice,
+        state="active",
         regions=[regions["eu-central"], regions["us-east"]],
-    )  # fmt: skip
+    )
     for first, second in zip(apps, apps[1:], strict=False):
         first.depends_on.add(second)
     client = api_as(alice)

@@ -19,11 +19,15 @@ BRIEF = ["slug", "name", "team", "state", "url"]
 def apps(alice, support_tools, regions):
     first, second = (
         MicroAppFactory(
-            slug=slug, name=name, team=support_tools, owner=alice, state="active",
+            slug=slug,
+            name=name,
+            team=support_tools,
+            owner=alice,
+            state="active",
             regions=[regions["eu-central"], regions["us-east"]],
         )
         for slug, name in (("alpha", "Alpha"), ("beta", "Beta"))
-    )  # fmt: skip
+    )
     first.depends_on.add(second)
     return first, second
 
@@ -74,9 +78,12 @@ def test_brief_is_a_small_fixed_representation(api_as, alice, apps):
     assert rows == [{k: row[k] for k in BRIEF} for row in full]
     assert detail == rows[0]
     assert detail == {
-        "slug": "alpha", "name": "Alpha", "team": "support-tools", "state": "active",
+        "slug": "alpha",
+        "name": "Alpha",
+        "team": "support-tools",
+        "state": "active",
         "url": "http://testserver/api/v1/apps/alpha/",
-    }  # fmt: skip
+    }
 
 
 def test_brief_false_is_the_full_representation(api_as, alice, apps):
@@ -148,9 +155,16 @@ REGIONS, DEPENDENCIES = "catalog_microapp_regions", "catalog_microapp_depends_on
     ],
 )
 def test_a_fieldset_reads_only_what_it_shows(
-    api_as, alice, support_tools, regions, django_assert_max_num_queries, size, query,
-    budget, absent,
-):  # fmt: skip
+    api_as,
+    alice,
+    support_tools,
+    regions,
+    django_assert_max_num_queries,
+    size,
+    query,
+    budget,
+    absent,
+):
     batch = MicroAppFactory.create_batch(
         size, team=support_tools, owner=alice, state="active", regions=[regions["eu-central"]]
     )

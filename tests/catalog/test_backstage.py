@@ -136,18 +136,36 @@ def test_aliases_and_garbage_are_400(api_as, pat):
 
 def test_export_round_trip_keeps_the_fields(api_as, pat, alice, support_tools, regions):
     client = api_as(alice)
-    created = client.post("/api/v1/apps/", {
-        "slug": "ticket-router", "name": "Ticket Router", "description": "Routes tickets.",
-        "kind": "integration", "team": "support-tools", "environment": "production",
-        "criticality": "critical", "handles_pii": True, "data_residency": "EU",
-        "regions": ["eu-central"], "tags": ["tickets"], "runtime": "k8s",
-        "sla_availability": "99.9", "sla_p95_ms": 250, "sla_support_hours": "24x7",
-        "docs_url": "https://docs.example.com/tr", "runbook_url": "https://rb.example.com/tr",
-        "repository_url": "https://git.example.com/tr",
-    }, format="json")  # fmt: skip
+    created = client.post(
+        "/api/v1/apps/",
+        {
+            "slug": "ticket-router",
+            "name": "Ticket Router",
+            "description": "Routes tickets.",
+            "kind": "integration",
+            "team": "support-tools",
+            "environment": "production",
+            "criticality": "critical",
+            "handles_pii": True,
+            "data_residency": "EU",
+            "regions": ["eu-central"],
+            "tags": ["tickets"],
+            "runtime": "k8s",
+            "sla_availability": "99.9",
+            "sla_p95_ms": 250,
+            "sla_support_hours": "24x7",
+            "docs_url": "https://docs.example.com/tr",
+            "runbook_url": "https://rb.example.com/tr",
+            "repository_url": "https://git.example.com/tr",
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.json()
-    spec = {"openapi": "3.0.3", "info": {"title": "TR", "version": "1.2.0"},
-            "paths": {"/t": {"get": {"responses": {"200": {"description": "ok"}}}}}}  # fmt: skip
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "TR", "version": "1.2.0"},
+        "paths": {"/t": {"get": {"responses": {"200": {"description": "ok"}}}}},
+    }
     client.post("/api/v1/apps/ticket-router/contracts/", {"spec": spec}, format="json")
     before = client.get("/api/v1/apps/ticket-router/").json()
 
@@ -162,10 +180,25 @@ def test_export_round_trip_keeps_the_fields(api_as, pat, alice, support_tools, r
     assert response.status_code == 201, response.json()
     after = client.get("/api/v1/apps/ticket-router/").json()
     keep = [
-        "name", "description", "kind", "team", "owner", "environment", "criticality",
-        "handles_pii", "data_residency", "regions", "tags", "runtime", "sla_availability",
-        "sla_p95_ms", "sla_support_hours", "docs_url", "runbook_url", "repository_url",
-    ]  # fmt: skip
+        "name",
+        "description",
+        "kind",
+        "team",
+        "owner",
+        "environment",
+        "criticality",
+        "handles_pii",
+        "data_residency",
+        "regions",
+        "tags",
+        "runtime",
+        "sla_availability",
+        "sla_p95_ms",
+        "sla_support_hours",
+        "docs_url",
+        "runbook_url",
+        "repository_url",
+    ]
     assert {k: after[k] for k in keep} == {k: before[k] for k in keep}
     assert Contract.objects.get(app__slug="ticket-router").version == "1.2.0"
 

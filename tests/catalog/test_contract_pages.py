@@ -15,8 +15,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def app(alice, support_tools):
-    return MicroAppFactory(slug="pets", name="Pets", team=support_tools, owner=alice,
-                           state="active")  # fmt: skip
+    return MicroAppFactory(
+        slug="pets", name="Pets", team=support_tools, owner=alice, state="active"
+    )
 
 
 def upload(client, doc, **extra):
@@ -71,8 +72,9 @@ def test_docs_page_uses_the_local_swagger_ui_and_the_changelog_compares(client, 
 
 def test_graphql_docs_show_the_sdl(client, alice, app):
     client.force_login(alice)
-    client.post("/apps/pets/contracts/upload/",
-                {"text": "type Query { pets: [String] }", "kind": "graphql"})  # fmt: skip
+    client.post(
+        "/apps/pets/contracts/upload/", {"text": "type Query { pets: [String] }", "kind": "graphql"}
+    )
     html = client.get("/apps/pets/contracts/v1/").content.decode()
     assert "type Query" in html
 
@@ -85,8 +87,14 @@ def test_app_page_with_contracts_has_a_fixed_query_budget(
         doc = json.loads(json.dumps(PETSTORE_V1))
         doc["info"]["version"] = f"1.{n}.0"
         doc["paths"][f"/extra{n}"] = doc["paths"]["/pets"]
-        Contract.objects.create(app=app, kind="openapi", version=f"1.{n}.0", document=doc,
-                                sha256=str(n), spec_version="3.0.3")  # fmt: skip
+        Contract.objects.create(
+            app=app,
+            kind="openapi",
+            version=f"1.{n}.0",
+            document=doc,
+            sha256=str(n),
+            spec_version="3.0.3",
+        )
     client.force_login(alice)
     with django_assert_max_num_queries(30):
         assert client.get("/apps/pets/").status_code == 200

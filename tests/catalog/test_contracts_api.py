@@ -25,8 +25,12 @@ PETSTORE_V1 = {
         "/pets": {
             "get": {
                 "parameters": [
-                    {"name": "limit", "in": "query", "required": False,
-                     "schema": {"type": "integer"}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer"},
+                    },
                 ],
                 "responses": {"200": {"description": "ok"}},
             }
@@ -40,7 +44,7 @@ PETSTORE_V1 = {
             }
         },
     },
-}  # fmt: skip
+}
 
 
 def v2_breaking() -> dict:
@@ -172,16 +176,22 @@ def test_ci_dry_run_reports_and_writes_nothing(api_as, alice, app):
     before = (Contract.objects.count(), AuditEvent.objects.count())
 
     response = client.post(
-        "/api/v1/contracts/check/", {"app": "pets", "spec": v2_breaking(), "kind": "openapi"},
+        "/api/v1/contracts/check/",
+        {"app": "pets", "spec": v2_breaking(), "kind": "openapi"},
         format="json",
-    )  # fmt: skip
+    )
 
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {
-        "valid", "errors", "spec_version", "base_version", "changes", "change_counts",
+        "valid",
+        "errors",
+        "spec_version",
+        "base_version",
+        "changes",
+        "change_counts",
         "compatible",
-    }  # fmt: skip
+    }
     assert body["change_counts"]["ERR"] == 2
     assert body["valid"] is True
     assert body["base_version"] == "1.0.0"
@@ -191,15 +201,19 @@ def test_ci_dry_run_reports_and_writes_nothing(api_as, alice, app):
 
 def test_ci_dry_run_for_a_first_version_and_an_invalid_one(api_as, alice, app):
     client = api_as(alice)
-    first = client.post("/api/v1/contracts/check/", {"app": "pets", "spec": PETSTORE_V1},
-                        format="json").json()  # fmt: skip
+    first = client.post(
+        "/api/v1/contracts/check/", {"app": "pets", "spec": PETSTORE_V1}, format="json"
+    ).json()
     assert first["base_version"] is None and first["compatible"] is True
-    bad = client.post("/api/v1/contracts/check/",
-                      {"app": "pets", "spec": {"openapi": "3.0.3", "paths": {}}},
-                      format="json").json()  # fmt: skip
+    bad = client.post(
+        "/api/v1/contracts/check/",
+        {"app": "pets", "spec": {"openapi": "3.0.3", "paths": {}}},
+        format="json",
+    ).json()
     assert bad["valid"] is False and bad["compatible"] is False and bad["errors"]
-    unknown = client.post("/api/v1/contracts/check/", {"app": "nope", "spec": PETSTORE_V1},
-                          format="json")  # fmt: skip
+    unknown = client.post(
+        "/api/v1/contracts/check/", {"app": "nope", "spec": PETSTORE_V1}, format="json"
+    )
     assert unknown.status_code == 400 and "app" in unknown.json()
 
 
@@ -224,8 +238,7 @@ BILLION_LAUGHS = DOCUMENT_BOMB + "openapi: 3.0.3\n"
 
 def test_yaml_aliases_are_refused_fast(api_as, alice, app):
     started = time.monotonic()
-    response = api_as(alice).post(url(), {"spec": BILLION_LAUGHS, "kind": "openapi"},
-                                  format="json")  # fmt: skip
+    response = api_as(alice).post(url(), {"spec": BILLION_LAUGHS, "kind": "openapi"}, format="json")
     assert response.status_code == 400
     assert time.monotonic() - started < 1.0
     assert not Contract.objects.exists()
@@ -233,9 +246,14 @@ def test_yaml_aliases_are_refused_fast(api_as, alice, app):
 
 @pytest.mark.parametrize(
     "ref",
-    ["http://127.0.0.1:{port}/x.yaml", "https://127.0.0.1:{port}/x.yaml", "file:///etc/passwd",
-     "ftp://127.0.0.1:{port}/x.yaml", "other.yaml#/components/schemas/Pet"],
-)  # fmt: skip
+    [
+        "http://127.0.0.1:{port}/x.yaml",
+        "https://127.0.0.1:{port}/x.yaml",
+        "file:///etc/passwd",
+        "ftp://127.0.0.1:{port}/x.yaml",
+        "other.yaml#/components/schemas/Pet",
+    ],
+)
 def test_non_local_refs_are_refused_without_any_connection(api_as, alice, app, ref):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -257,8 +275,9 @@ def test_non_local_refs_are_refused_without_any_connection(api_as, alice, app, r
     }
     try:
         upload = api_as(alice).post(url(), {"spec": doc}, format="json")
-        check = api_as(alice).post("/api/v1/contracts/check/", {"app": "pets", "spec": doc},
-                                   format="json")  # fmt: skip
+        check = api_as(alice).post(
+            "/api/v1/contracts/check/", {"app": "pets", "spec": doc}, format="json"
+        )
     finally:
         watcher.join()
         listener.close()

@@ -45,9 +45,8 @@ def test_minimal_app_is_valid_and_maps_to_service_data(alice, support_tools):
 
 
 def test_pii_regions_outside_the_residency_are_refused(alice, support_tools, regions):
-    values = data(support_tools, alice, handles_pii="on", data_residency="EU",
-                  regions=[regions["eu-central"].pk, regions["us-east"].pk,
-                           regions["uk-south"].pk])  # fmt: skip
+    chosen = [regions[code].pk for code in ("eu-central", "us-east", "uk-south")]
+    values = data(support_tools, alice, handles_pii="on", data_residency="EU", regions=chosen)
     form = new_form(alice, values)
     assert not form.is_valid()
     assert list(form.errors) == ["regions"]
@@ -57,8 +56,8 @@ def test_pii_regions_outside_the_residency_are_refused(alice, support_tools, reg
 
 
 def test_pii_regions_inside_the_residency_pass(alice, support_tools, regions):
-    values = data(support_tools, alice, handles_pii="on", data_residency="EU",
-                  regions=[regions["eu-central"].pk, regions["eu-sovereign"].pk])  # fmt: skip
+    chosen = [regions["eu-central"].pk, regions["eu-sovereign"].pk]
+    values = data(support_tools, alice, handles_pii="on", data_residency="EU", regions=chosen)
     assert new_form(alice, values).is_valid()
 
 
@@ -130,33 +129,48 @@ def test_editing_keeps_the_slug_and_may_not_depend_on_itself(alice, support_tool
 def test_contract_from_a_file_or_pasted_text_but_not_both(alice, support_tools):
     upload = SimpleUploadedFile("openapi.yaml", b"openapi: 3.1.0\n")
     values = data(support_tools, alice, contract_text="openapi: 3.0.0", contract_kind="openapi")
-    form = MicroAppForm(values, {"contract_file": upload}, instance=MicroApp(owner=alice),
-                        user=alice)  # fmt: skip
+    form = MicroAppForm(
+        values, {"contract_file": upload}, instance=MicroApp(owner=alice), user=alice
+    )
     assert not form.is_valid() and "contract_text" in form.errors
 
     upload.seek(0)
     values["contract_text"] = ""
-    form = MicroAppForm(values, {"contract_file": upload}, instance=MicroApp(owner=alice),
-                        user=alice)  # fmt: skip
+    form = MicroAppForm(
+        values, {"contract_file": upload}, instance=MicroApp(owner=alice), user=alice
+    )
     assert form.is_valid(), form.errors
-    assert form.contract_payload() == {"kind": "openapi", "version": "1.0.0",
-                                       "text": "openapi: 3.1.0\n"}  # fmt: skip
+    assert form.contract_payload() == {
+        "kind": "openapi",
+        "version": "1.0.0",
+        "text": "openapi: 3.1.0\n",
+    }
 
 
 def test_payment_data_only_in_pci_regions(alice, support_tools, regions):
-    values = data(support_tools, alice, handles_payment_data="on",
-                  regions=[regions["uk-south"].pk])  # fmt: skip
+    values = data(support_tools, alice, handles_payment_data="on", regions=[regions["uk-south"].pk])
     form = new_form(alice, values)
     assert not form.is_valid()
     assert "PCI-certified regions: uk-south is not" in form.errors["regions"][0]
 
 
 def test_editing_does_not_refuse_a_problem_the_app_already_had(alice, support_tools, regions):
-    app = MicroAppFactory(slug="visit-logger", team=support_tools, owner=alice,
-                          handles_pii=True, data_residency="EU",
-                          regions=[regions["us-east"]])  # fmt: skip
-    values = data(support_tools, alice, name="Renamed", handles_pii="on", data_residency="EU",
-                  regions=[regions["us-east"].pk])  # fmt: skip
+    app = MicroAppFactory(
+        slug="visit-logger",
+        team=support_tools,
+        owner=alice,
+        handles_pii=True,
+        data_residency="EU",
+        regions=[regions["us-east"]],
+    )
+    values = data(
+        support_tools,
+        alice,
+        name="Renamed",
+        handles_pii="on",
+        data_residency="EU",
+        regions=[regions["us-east"].pk],
+    )
     assert MicroAppForm(values, instance=app, user=alice).is_valid()
     # ...but one the edit introduces is refused.
     values["handles_payment_data"] = "on"

@@ -24,6 +24,15 @@ def checklist(body: dict) -> dict[str, bool]:
     return {item["key"]: item["ok"] for item in body["checklist"]}
 
 
+# The gate's checks, in the order the checklist lists them.
+CHECKS = ["owner", "sla", "contract", "policies", "heartbeat"]
+
+
+def all_ok_but(failing: str) -> dict[str, bool]:
+    """The checklist in which every check passes except ``failing``."""
+    return {key: key != failing for key in CHECKS}
+
+
 # --- outcomes ------------------------------------------------------------------------------
 
 
@@ -65,9 +74,12 @@ def test_a_high_risk_app_goes_to_review_due_in_48_hours_and_the_platform_team_he
 
 
 @pytest.mark.parametrize(
-    "risk", [{"handles_payment_data": True}, {"externally_exposed": True,
-                                               "runbook_url": "https://runbooks.example.com/x"}]
-)  # fmt: skip
+    "risk",
+    [
+        {"handles_payment_data": True},
+        {"externally_exposed": True, "runbook_url": "https://runbooks.example.com/x"},
+    ],
+)
 def test_payment_and_exposed_apps_are_high_risk_too(api_as, alice, support_tools, regions, risk):
     app = ready_app(team=support_tools, owner=alice, regions=[regions["eu-central"]], **risk)
 
@@ -87,9 +99,7 @@ def test_a_draft_without_sla_is_refused_with_the_checklist(api_as, alice, suppor
     assert body["code"] == "gate_failed"
     assert body["passed"] is False
     assert "SLA declared" in body["detail"]
-    assert checklist(body) == {
-        "owner": True, "sla": False, "contract": True, "policies": True, "heartbeat": True,
-    }  # fmt: skip
+    assert checklist(body) == all_ok_but("sla")
     app.refresh_from_db()
     assert app.state == "draft"
     assert not app.audit_events.exclude(action="created").exists()
@@ -124,8 +134,9 @@ def test_an_owner_who_left_fails_the_owner_check(api_as, alice, bob, support_too
 
 
 def test_a_block_finding_fails_the_gate(api_as, alice, support_tools, regions):
-    app = ready_app(team=support_tools, owner=alice, handles_payment_data=True,
-                    regions=[regions["uk-south"]])  # fmt: skip
+    app = ready_app(
+        team=support_tools, owner=alice, handles_payment_data=True, regions=[regions["uk-south"]]
+    )
 
     body = submit(api_as(alice), app).json()
 
@@ -134,8 +145,13 @@ def test_a_block_finding_fails_the_gate(api_as, alice, support_tools, regions):
 
 
 def test_a_warning_alone_does_not_fail_the_gate(api_as, alice, support_tools, regions):
-    app = ready_app(team=support_tools, owner=alice, handles_pii=True, data_residency="EU",
-                    regions=[regions["eu-central"]])  # fmt: skip
+    app = ready_app(
+        team=support_tools,
+        owner=alice,
+        handles_pii=True,
+        data_residency="EU",
+        regions=[regions["eu-central"]],
+    )
 
     response = submit(api_as(alice), app)
 
@@ -146,20 +162,26 @@ def test_a_warning_alone_does_not_fail_the_gate(api_as, alice, support_tools, re
 @time_machine.travel(NOW, tick=False)
 @pytest.mark.parametrize(
     ("last_seen", "ok"),
-    [(None, False), (timedelta(hours=25), False), (timedelta(hours=24), True),
-     (timedelta(minutes=5), True)],
-)  # fmt: skip
+    [
+        (None, False),
+        (timedelta(hours=25), False),
+        (timedelta(hours=24), True),
+        (timedelta(minutes=5), True),
+    ],
+)
 def test_production_needs_a_heartbeat_within_24_hours(api_as, alice, support_tools, last_seen, ok):
-    app = ready_app(team=support_tools, owner=alice, environment="production",
-                    last_seen_at=None if last_seen is None else NOW - last_seen)  # fmt: skip
+    app = ready_app(
+        team=support_tools,
+        owner=alice,
+        environment="production",
+        last_seen_at=None if last_seen is None else NOW - last_seen,
+    )
 
     response = submit(api_as(alice), app)
 
     assert response.status_code == (200 if ok else 409)
     if not ok:
-        assert checklist(response.json()) == {
-            "owner": True, "sla": True, "contract": True, "policies": True, "heartbeat": False,
-        }  # fmt: skip
+        assert checklist(response.json()) == all_ok_but("heartbeat")
 
 
 def test_outside_production_no_heartbeat_is_needed(api_as, alice, support_tools):
@@ -204,9 +226,7 @@ def test_the_checklist_is_readable_over_the_api_at_any_time(api_as, alice, bob, 
     body = api_as(bob).get(f"/api/v1/apps/{app.slug}/gate/").json()
 
     assert body["passed"] is False
-    assert [c["key"] for c in body["checklist"]] == [
-        "owner", "sla", "contract", "policies", "heartbeat",
-    ]  # fmt: skip
+    assert [c["key"] for c in body["checklist"]] == CHECKS
 
 
 # --- the app page --------------------------------------------------------------------------

@@ -59,9 +59,12 @@ def test_admin_edit_writes_an_audit_event(client, admin_user):
         if name not in ("regions", "depends_on", "tags")
     }
     data.update(
-        name="After", tags="[]", team=app.team_id, owner=app.owner_id,
+        name="After",
+        tags="[]",
+        team=app.team_id,
+        owner=app.owner_id,
         **{"audit_events-TOTAL_FORMS": "0", "audit_events-INITIAL_FORMS": "0"},
-    )  # fmt: skip
+    )
     response = client.post(f"/admin/catalog/microapp/{app.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     event = app.audit_events.get(action="updated")

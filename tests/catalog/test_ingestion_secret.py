@@ -39,9 +39,13 @@ def test_the_app_page_shows_the_new_secret_once_to_its_owner(client, alice, regi
     from catalog.views.app import _secret_key
 
     app = MicroApp.objects.create(
-        slug="fresh", name="Fresh", kind="widget", team=alice.appkeeper_teams.first(),
-        owner=alice, ingestion_secret="whsec_dGVzdA==",
-    )  # fmt: skip
+        slug="fresh",
+        name="Fresh",
+        kind="widget",
+        team=alice.appkeeper_teams.first(),
+        owner=alice,
+        ingestion_secret="whsec_dGVzdA==",
+    )
     session = client.session
     session[_secret_key(app)] = app.ingestion_secret
     session.save()

@@ -25,9 +25,12 @@ def fresh(user):
 
 @pytest.fixture
 def apps(support_tools, alice):
-    return {state: MicroAppFactory(team=support_tools, owner=alice, state=state,
-                                   slug=f"app-{state.replace('_', '-')}")
-            for state in AppState.values}  # fmt: skip
+    return {
+        state: MicroAppFactory(
+            team=support_tools, owner=alice, state=state, slug=f"app-{state.replace('_', '-')}"
+        )
+        for state in AppState.values
+    }
 
 
 def test_an_owner_outside_the_team_answers_for_the_app(support_tools, field_ops, carol):

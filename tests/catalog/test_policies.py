@@ -109,8 +109,9 @@ def test_block_findings_come_before_warnings_and_a_new_rule_is_one_registry_entr
     monkeypatch.setattr(policies, "RULES", [*policies.RULES, rule])
     result = policies.evaluate(facts(handles_pii=True, data_residency="EU", regions=(US, EU)))
     assert [f.severity for f in result] == ["block", "warn", "warn"]
-    assert result[-1] == policies.Finding("needs-repo", "warn", "repository_url",
-                                          "Link the repository.")  # fmt: skip
+    assert result[-1] == policies.Finding(
+        "needs-repo", "warn", "repository_url", "Link the repository."
+    )
 
 
 def test_save_errors_ignore_contract_findings_and_findings_that_were_already_there():
@@ -207,9 +208,14 @@ def test_an_app_that_already_breaks_a_rule_can_still_be_fixed_one_field_at_a_tim
 ):
     # Registered before the rules existed: payment data in a non-PCI region, no SLA.
     app = MicroAppFactory(
-        slug="legacy", team=support_tools, owner=alice, environment="production",
-        handles_payment_data=True, sla_p95_ms=None, regions=[regions["uk-south"]],
-    )  # fmt: skip
+        slug="legacy",
+        team=support_tools,
+        owner=alice,
+        environment="production",
+        handles_payment_data=True,
+        sla_p95_ms=None,
+        regions=[regions["uk-south"]],
+    )
 
     response = api_as(alice).patch(f"{APPS}legacy/", {"sla_p95_ms": 250}, format="json")
 
@@ -258,8 +264,9 @@ def test_evaluate_defaults_the_owner_to_the_caller_and_passes_a_clean_payload(
 def test_evaluate_applies_proposed_changes_to_an_existing_app(
     api_as, alice, support_tools, regions
 ):
-    app = MicroAppFactory(slug="crm-sync", team=support_tools, owner=alice,
-                          regions=[regions["eu-central"]])  # fmt: skip
+    app = MicroAppFactory(
+        slug="crm-sync", team=support_tools, owner=alice, regions=[regions["eu-central"]]
+    )
     Contract.objects.create(app=app, kind="openapi", version="1", sha256="a", is_valid=True)
 
     response = api_as(alice).post(
@@ -271,7 +278,7 @@ def test_evaluate_applies_proposed_changes_to_an_existing_app(
                 "regions": ["uk-south"],
                 "externally_exposed": True,
             },
-        },  # fmt: skip
+        },
         format="json",
     )
 
@@ -328,9 +335,12 @@ def test_policies_page_counts_the_apps_breaking_each_rule_in_fixed_queries(
     def make(n: int) -> None:
         for i in range(n):
             app = MicroAppFactory(
-                team=support_tools, owner=alice, handles_payment_data=True,
-                externally_exposed=True, regions=[regions["uk-south"]],
-            )  # fmt: skip
+                team=support_tools,
+                owner=alice,
+                handles_payment_data=True,
+                externally_exposed=True,
+                regions=[regions["uk-south"]],
+            )
             if i % 2:
                 Contract.objects.create(app=app, kind="openapi", version="1", sha256="s")
 
@@ -352,8 +362,12 @@ def test_policies_page_counts_the_apps_breaking_each_rule_in_fixed_queries(
 
 @pytest.mark.django_db
 def test_policies_page_uses_the_latest_contract_version(client, alice, support_tools, regions):
-    app = MicroAppFactory(team=support_tools, owner=alice, externally_exposed=True,
-                          runbook_url="https://r.example.com")  # fmt: skip
+    app = MicroAppFactory(
+        team=support_tools,
+        owner=alice,
+        externally_exposed=True,
+        runbook_url="https://r.example.com",
+    )
     Contract.objects.create(app=app, kind="openapi", version="1", sha256="a", is_valid=True)
     Contract.objects.create(app=app, kind="openapi", version="2", sha256="b", is_valid=False)
     client.force_login(alice)
@@ -398,11 +412,19 @@ def test_every_copy_of_the_residency_rule_is_the_policy_s_one_check(
     assert response.status_code == 400 and response.json()["data_residency"] == expected
 
     form = MicroAppForm(
-        {"name": "V", "slug": "v", "kind": "widget", "environment": "sandbox",
-         "criticality": "standard", "team": support_tools.pk, "owner": alice.pk,
-         "handles_pii": "on"},
-        instance=MicroApp(owner=alice), user=alice,
-    )  # fmt: skip
+        {
+            "name": "V",
+            "slug": "v",
+            "kind": "widget",
+            "environment": "sandbox",
+            "criticality": "standard",
+            "team": support_tools.pk,
+            "owner": alice.pk,
+            "handles_pii": "on",
+        },
+        instance=MicroApp(owner=alice),
+        user=alice,
+    )
     assert not form.is_valid() and form.errors["data_residency"] == expected
     assert MicroAppForm.SECTIONS[3].help == policies.PII_RESIDENCY_RULE
 

@@ -66,8 +66,8 @@ def test_every_platform_member_hears_about_an_escalation(pat, alice, support_too
 
     services.reviews_escalate_overdue(now=NOW + timedelta(hours=49))
 
-    recipients = set(Notification.objects.filter(kind="review_overdue").values_list(
-        "recipient__username", flat=True))  # fmt: skip
+    overdue = Notification.objects.filter(kind="review_overdue")
+    recipients = set(overdue.values_list("recipient__username", flat=True))
     assert recipients == {pat.username, quinn.username}
 
 

@@ -301,9 +301,10 @@ def test_deciding_from_the_review_page(client, pat, in_review):
     assert "Tell the owner" in missing.content.decode()
 
     done = client.post(
-        f"/reviews/{in_review.pk}/", {"decision": "changes_requested", "comment": "Add docs."},
+        f"/reviews/{in_review.pk}/",
+        {"decision": "changes_requested", "comment": "Add docs."},
         follow=True,
-    )  # fmt: skip
+    )
     assert "changes requested" in done.content.decode()
     assert MicroApp.objects.get(pk=in_review.app_id).state == "draft"
 

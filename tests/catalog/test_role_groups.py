@@ -48,9 +48,11 @@ def test_the_migration_creates_both_groups_with_the_admins_permissions_idempoten
     assert codenames(PLATFORM_GROUP) == expected, "grant new admin models in a new migration"
     assert not any(".delete_" in c for c in codenames(PLATFORM_GROUP))
     assert codenames(FINANCE_GROUP) == {
-        "lifecycle.view_usagereport", "scorecards.view_scorecard", "catalog.view_team",
+        "lifecycle.view_usagereport",
+        "scorecards.view_scorecard",
+        "catalog.view_team",
         "auth.view_user",  # kept: the migration only adds
-    }  # fmt: skip
+    }
     # Same names as the permissions Django creates itself.
     assert Permission.objects.get(codename="view_usagereport").name == "Can view usage report"
 

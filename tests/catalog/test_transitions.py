@@ -18,14 +18,26 @@ pytestmark = pytest.mark.django_db
 
 
 def shape(event: AuditEvent) -> tuple:
-    return (event.action, event.actor, sorted(event.changes), event.changes["state"],
-            event.comment, event.request_id)  # fmt: skip
+    return (
+        event.action,
+        event.actor,
+        sorted(event.changes),
+        event.changes["state"],
+        event.comment,
+        event.request_id,
+    )
 
 
 def test_every_action_has_its_sources_and_target_in_one_table():
     table = MicroApp.TRANSITIONS
-    assert set(table) == {"activated", "submitted", "changes_requested", "expired",
-                          "sunset_started", "retired"}  # fmt: skip
+    assert set(table) == {
+        "activated",
+        "submitted",
+        "changes_requested",
+        "expired",
+        "sunset_started",
+        "retired",
+    }
     assert table["expired"].sources == {AppState.ACTIVE}
     assert table["retired"].sources == set(AppState.values) - {AppState.RETIRED}
     draft = MicroAppFactory(state=AppState.DRAFT)
@@ -67,9 +79,12 @@ def test_bulk_and_single_moves_write_the_same_audit_event(alice):
     one, many = MicroAppFactory(state=AppState.SUNSETTING), MicroAppFactory(state="sunsetting")
     one.retire(by=None, reason="Nobody answered.")
     MicroApp.transition_many(
-        [many], action="retired", comment="Nobody answered.", now=now,
+        [many],
+        action="retired",
+        comment="Nobody answered.",
+        now=now,
         values={"retired_at": now, "retired_reason": "Nobody answered."},
-    )  # fmt: skip
+    )
     single = AuditEvent.objects.get(app=one)
     bulk = AuditEvent.objects.get(app=many)
     assert shape(single) == shape(bulk)
@@ -84,8 +99,9 @@ def test_bulk_and_single_moves_write_the_same_audit_event(alice):
 
 def test_the_sunset_job_retires_with_the_audit_event_retire_writes(alice, support_tools):
     app = MicroAppFactory(team=support_tools, owner=alice, state=AppState.SUNSETTING)
-    case = SunsetCase.objects.create(app=app, reason=SunsetReason.LOW_USAGE,
-                                     grace_ends_at=timezone.now() - timedelta(hours=1))  # fmt: skip
+    case = SunsetCase.objects.create(
+        app=app, reason=SunsetReason.LOW_USAGE, grace_ends_at=timezone.now() - timedelta(hours=1)
+    )
     assert services.sunset_cases_close() == 1
     event = AuditEvent.objects.get(app=app, action="retired")
     assert sorted(event.changes) == ["retired_at", "retired_reason", "state"]

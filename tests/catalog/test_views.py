@@ -114,8 +114,9 @@ def test_catalog_lists_apps_with_state_and_risk_badges(signed_in, alice, alices_
 
 
 def test_catalog_filters_with_the_api_filterset(signed_in, alice, alices_app, field_ops):
-    MicroAppFactory(name="Route Optimizer", slug="route-optimizer", team=field_ops,
-                    state=AppState.ACTIVE)  # fmt: skip
+    MicroAppFactory(
+        name="Route Optimizer", slug="route-optimizer", team=field_ops, state=AppState.ACTIVE
+    )
     client = signed_in(alice)
     body = client.get(reverse("app-list"), {"team": "field-ops"}).content.decode()
     assert "Route Optimizer" in body and "Ticket Router" not in body
@@ -149,8 +150,13 @@ def test_catalog_history_restore_gets_the_whole_page(signed_in, alice, alices_ap
 
 def test_catalog_sorts_by_column_and_paginates(signed_in, alice, support_tools):
     for i in range(30):
-        MicroAppFactory(name=f"App {i:02d}", slug=f"app-{i:02d}", team=support_tools,
-                        owner=alice, state=AppState.ACTIVE)  # fmt: skip
+        MicroAppFactory(
+            name=f"App {i:02d}",
+            slug=f"app-{i:02d}",
+            team=support_tools,
+            owner=alice,
+            state=AppState.ACTIVE,
+        )
     client = signed_in(alice)
     first = client.get(reverse("app-list"), {"sort": "-name"}).context["apps"]
     assert [a.slug for a in first][:2] == ["app-29", "app-28"]
@@ -186,8 +192,12 @@ def _fleet(n: int, teams, regions) -> list[MicroApp]:
     owner = UserFactory(username="fleet-owner")
     apps = []
     for i in range(n):
-        app = MicroAppFactory(team=teams[i % len(teams)], state=AppState.ACTIVE, owner=owner,
-                              regions=list(regions.values())[: 1 + i % 3])  # fmt: skip
+        app = MicroAppFactory(
+            team=teams[i % len(teams)],
+            state=AppState.ACTIVE,
+            owner=owner,
+            regions=list(regions.values())[: 1 + i % 3],
+        )
         apps.append(app)
     for a, b in zip(apps, apps[1:], strict=False):
         a.depends_on.add(b)
@@ -211,8 +221,12 @@ def test_catalog_page_query_budget_does_not_grow_with_the_fleet(
     with django_assert_max_num_queries(CATALOG_BUDGET):
         client.get(reverse("app-list"), {"sort": "risk"})
     with django_assert_max_num_queries(CATALOG_BUDGET):
-        client.get(reverse("app-list"), {"region": "eu-central", "q": "app"},
-                   HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")  # fmt: skip
+        client.get(
+            reverse("app-list"),
+            {"region": "eu-central", "q": "app"},
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="results",
+        )
 
 
 def test_catalog_and_app_page_run_the_same_queries_at_3_and_60_apps(
@@ -259,10 +273,12 @@ def test_app_page_query_budget_does_not_grow_with_the_fleet(
 def test_app_page_shows_ownership_regions_dependencies_and_history(
     signed_in, alice, alices_app, support_tools, regions
 ):
-    crm = MicroAppFactory(name="CRM Sync", slug="crm-sync", team=support_tools,
-                          state=AppState.ACTIVE)  # fmt: skip
-    pager = MicroAppFactory(name="Escalation Pager", slug="escalation-pager",
-                            team=support_tools, state=AppState.ACTIVE)  # fmt: skip
+    crm = MicroAppFactory(
+        name="CRM Sync", slug="crm-sync", team=support_tools, state=AppState.ACTIVE
+    )
+    pager = MicroAppFactory(
+        name="Escalation Pager", slug="escalation-pager", team=support_tools, state=AppState.ACTIVE
+    )
     alices_app.depends_on.add(crm)
     pager.depends_on.add(alices_app)
     AuditEvent.record(app=alices_app, actor=alice, action="created", changes={})
@@ -334,8 +350,9 @@ def test_register_creates_a_draft_through_the_service_and_explains_next_steps(
     signed_in, alice, support_tools, regions
 ):
     client = signed_in(alice)
-    data = form_data(support_tools, regions=[regions["eu-central"].pk], handles_pii="on",
-                     data_residency="EU")  # fmt: skip
+    data = form_data(
+        support_tools, regions=[regions["eu-central"].pk], handles_pii="on", data_residency="EU"
+    )
     response = client.post(reverse("app-create"), data, follow=True)
     app = MicroApp.objects.get(slug="shift-planner")
     assert response.redirect_chain[-1][0] == f"{app.get_absolute_url()}?registered=1"
@@ -421,8 +438,13 @@ def test_inline_validation_returns_the_field_with_its_error(signed_in, alice, su
 def test_inline_validation_of_residency_updates_regions_out_of_band(
     signed_in, alice, support_tools, regions
 ):
-    data = form_data(support_tools, handles_pii="on", data_residency="EU",
-                     regions=[regions["us-east"].pk], _field="data_residency")  # fmt: skip
+    data = form_data(
+        support_tools,
+        handles_pii="on",
+        data_residency="EU",
+        regions=[regions["us-east"].pk],
+        _field="data_residency",
+    )
     body = signed_in(alice).post(reverse("app-validate"), data).content.decode()
     assert 'id="field-data_residency"' in body
     assert 'id="id_regions_errors" hx-swap-oob="true"' in body
@@ -442,8 +464,12 @@ def test_owner_edits_through_the_service_with_an_audit_trail(signed_in, alice, a
     page = client.get(reverse("app-edit", args=[alices_app.slug]))
     assert page.status_code == 200
     assert 'name="slug"' in page.content.decode() and "disabled" in page.content.decode()
-    data = form_data(alices_app.team, name="Ticket Router 2", slug="ignored",
-                     regions=[r.pk for r in alices_app.regions.all()])  # fmt: skip
+    data = form_data(
+        alices_app.team,
+        name="Ticket Router 2",
+        slug="ignored",
+        regions=[r.pk for r in alices_app.regions.all()],
+    )
     response = client.post(reverse("app-edit", args=[alices_app.slug]), data, follow=True)
     alices_app.refresh_from_db()
     assert alices_app.name == "Ticket Router 2"
@@ -506,8 +532,9 @@ def test_my_apps_lists_mine_and_my_teams_with_a_countdown(
     signed_in, alice, bob, support_tools, field_ops
 ):
     soon = timezone.now() + timedelta(days=3, hours=1)
-    MicroAppFactory(name="Bobs App", team=support_tools, owner=bob, state=AppState.ACTIVE,
-                    expires_at=soon)  # fmt: skip
+    MicroAppFactory(
+        name="Bobs App", team=support_tools, owner=bob, state=AppState.ACTIVE, expires_at=soon
+    )
     MicroAppFactory(name="Other Team App", team=field_ops, state=AppState.ACTIVE)
     body = signed_in(alice).get(reverse("my-apps")).content.decode()
     assert "Bobs App" in body and "3 days left" in body

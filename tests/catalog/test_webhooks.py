@@ -39,9 +39,13 @@ def test_signatures_are_unchanged_for_both_kinds_of_secret(secret, expected):
 def test_a_plain_team_secret_signs_a_request_its_receiver_verifies():
     team = TeamFactory(webhook_url="https://hooks.example.com/x", webhook_secret="s3cret-team")
     note = Notification.objects.create(
-        team=team, channel=NotificationChannel.WEBHOOK, kind="t", subject="s", body="b",
+        team=team,
+        channel=NotificationChannel.WEBHOOK,
+        kind="t",
+        subject="s",
+        body="b",
         dedupe_key="w1",
-    )  # fmt: skip
+    )
     url, body, headers = notifications.webhook_request(note)
     assert url == "https://hooks.example.com/x"
     assert json.loads(body)["data"]["team"] == team.slug

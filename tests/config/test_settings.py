@@ -29,12 +29,17 @@ def run_check(env_overrides: dict, *args: str) -> subprocess.CompletedProcess:
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL",
-                                     "CELERY_BROKER_URL"])  # fmt: skip
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"]
+)
 def test_production_refuses_to_start_without_a_required_variable(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = run_check(env)
@@ -66,9 +71,8 @@ def test_production_settings_pass_the_deploy_check():
 def test_database_urls_are_parsed():
     pg = database_from_url("DATABASE_URL", "postgresql://u:p%40ss@h:6543/app?sslmode=require")
     assert pg["ENGINE"] == "django.db.backends.postgresql"
-    assert (pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"], pg["NAME"]) == (
-        "u", "p@ss", "h", "6543", "app",
-    )  # fmt: skip
+    parts = (pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"], pg["NAME"])
+    assert parts == ("u", "p@ss", "h", "6543", "app")
     assert pg["OPTIONS"] == {"sslmode": "require"}
     assert database_from_url("X", "sqlite:////tmp/a.db")["NAME"] == "/tmp/a.db"
     assert database_from_url("X", "sqlite:///var/a.db")["NAME"] == "var/a.db"

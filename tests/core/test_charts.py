@@ -7,18 +7,24 @@ from core import charts
 
 def test_scaled_bars_fill_the_length_with_the_largest_value():
     bars = charts.scaled_bars(
-        [("a", 1), ("b", 4), ("c", 0)], length=360, row_height=30, top=8,
+        [("a", 1), ("b", 4), ("c", 0)],
+        length=360,
+        row_height=30,
+        top=8,
         colours={"b": "#123456"},
-    )  # fmt: skip
+    )
     assert [(b["label"], b["value"], b["y"], b["width"]) for b in bars] == [
-        ("a", 1, 8, 90.0), ("b", 4, 38, 360.0), ("c", 0, 68, 0.0),
-    ]  # fmt: skip
+        ("a", 1, 8, 90.0),
+        ("b", 4, 38, 360.0),
+        ("c", 0, 68, 0.0),
+    ]
     assert [b["colour"] for b in bars] == [charts.DEFAULT_COLOUR, "#123456", charts.DEFAULT_COLOUR]
 
 
 def test_scaled_bars_keep_small_values_visible_and_round_to_whole_units():
-    bars = charts.scaled_bars([("few", 1), ("many", 1000)], length=380, row_height=30,
-                              min_length=2, digits=None)  # fmt: skip
+    bars = charts.scaled_bars(
+        [("few", 1), ("many", 1000)], length=380, row_height=30, min_length=2, digits=None
+    )
     assert [b["width"] for b in bars] == [2, 380]
     assert charts.scaled_bars([], length=10, row_height=1) == []
     assert charts.scaled_bars([("zero", 0)], length=10, row_height=1)[0]["width"] == 0
@@ -27,13 +33,16 @@ def test_scaled_bars_keep_small_values_visible_and_round_to_whole_units():
 def test_stacked_bars_lay_segments_end_to_end_and_leave_out_zeros():
     bars = charts.stacked_bars(
         [("team b", [("x", 1), ("y", 0), ("z", 3)]), ("team a", [("x", 2)]), ("empty", [])],
-        length=400, row_height=30, colours={"x": "#111111"},
-    )  # fmt: skip
+        length=400,
+        row_height=30,
+        colours={"x": "#111111"},
+    )
     first, second, empty = bars
     assert (first["label"], first["total"], first["y"], first["end"]) == ("team b", 4, 0, 400.0)
     assert [(s["label"], s["x"], s["width"], s["colour"]) for s in first["segments"]] == [
-        ("x", 0, 100.0, "#111111"), ("z", 100.0, 300.0, charts.DEFAULT_COLOUR),
-    ]  # fmt: skip
+        ("x", 0, 100.0, "#111111"),
+        ("z", 100.0, 300.0, charts.DEFAULT_COLOUR),
+    ]
     assert (second["y"], second["total"], second["end"]) == (30, 2, 200.0)
     assert (empty["segments"], empty["total"], empty["end"]) == ([], 0, 0)
 

@@ -29,9 +29,17 @@ def request_with(headers: dict | None = None):
         ({**HTMX, "HX-Target": "results", "HX-Boosted": "true"}, "results", False),
         ({**HTMX, "HX-Boosted": "true"}, None, False),
     ],
-    ids=["plain", "htmx", "target", "other-target", "no-target", "history-restore", "boosted",
-         "boosted-any"],
-)  # fmt: skip
+    ids=[
+        "plain",
+        "htmx",
+        "target",
+        "other-target",
+        "no-target",
+        "history-restore",
+        "boosted",
+        "boosted-any",
+    ],
+)
 def test_wants_fragment(headers, target, expected):
     assert wants_fragment(request_with(headers), target=target) is expected
 

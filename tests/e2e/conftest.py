@@ -81,10 +81,10 @@ def cast(transactional_db):
     regions = {
         "eu-central": RegionFactory(
             code="eu-central", name="EU Central", jurisdiction="EU", pci=True
-        ),  # fmt: skip
+        ),
         "eu-sovereign": RegionFactory(
             code="eu-sovereign", name="EU Sovereign", jurisdiction="EU", sovereign=True
-        ),  # fmt: skip
+        ),
         "us-east": RegionFactory(code="us-east", name="US East", jurisdiction="US", pci=True),
         "uk-south": RegionFactory(code="uk-south", name="UK South", jurisdiction="UK"),
     }
@@ -103,8 +103,11 @@ def cast(transactional_db):
     platform.members.add(users["pat"])
     add_to_group(users["pat"], PLATFORM_GROUP)
     add_to_group(users["fin"], FINANCE_GROUP)
-    return {"regions": regions, "teams": {"support-tools": support, "field-ops": field_ops,
-            "platform": platform}, "users": users}  # fmt: skip
+    return {
+        "regions": regions,
+        "teams": {"support-tools": support, "field-ops": field_ops, "platform": platform},
+        "users": users,
+    }
 
 
 @pytest.fixture

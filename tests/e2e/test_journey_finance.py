@@ -19,16 +19,23 @@ pytestmark = pytest.mark.e2e
 def test_finance_downloads_the_quarters_chargeback_csv(cast, page, sign_in, live_server):
     quarter = periods.previous_quarter()
     eu = cast["regions"]["eu-central"]
-    router = MicroAppFactory(slug="ticket-router", team=cast["teams"]["support-tools"],
-                             owner=cast["users"]["alice"], state="active")  # fmt: skip
-    planner = MicroAppFactory(slug="shift-planner", team=cast["teams"]["field-ops"],
-                              owner=cast["users"]["carol"], state="active")  # fmt: skip
+    teams, users = cast["teams"], cast["users"]
+    router = MicroAppFactory(
+        slug="ticket-router", team=teams["support-tools"], owner=users["alice"], state="active"
+    )
+    planner = MicroAppFactory(
+        slug="shift-planner", team=teams["field-ops"], owner=users["carol"], state="active"
+    )
+
+    def usage(app, d: int, requests: int, cost: str) -> UsageReport:
+        day = quarter.start + timedelta(days=d)
+        return UsageReport(app=app, region=eu, date=day, requests=requests, cost=Decimal(cost))
+
+    # The router every day of the quarter, the planner on its first ten days.
     UsageReport.objects.bulk_create(
-        [UsageReport(app=router, region=eu, date=quarter.start + timedelta(days=d),
-                     requests=1000, cost=Decimal("0.01")) for d in range(quarter.days)]
-        + [UsageReport(app=planner, region=eu, date=quarter.start + timedelta(days=d),
-                       requests=10, cost=Decimal("2.5000")) for d in range(10)]
-    )  # fmt: skip
+        [usage(router, d, 1000, "0.01") for d in range(quarter.days)]
+        + [usage(planner, d, 10, "2.5000") for d in range(10)]
+    )
     expected_router = f"{Decimal('0.01') * quarter.days:.4f}"
 
     sign_in(page, "fin")
@@ -53,5 +60,8 @@ def test_finance_downloads_the_quarters_chargeback_csv(cast, page, sign_in, live
     assert by_team["support-tools"][3] == expected_router
     assert by_team["field-ops"][3] == "25.0000"
     assert by_team["TOTAL"][3] == f"{Decimal(expected_router) + Decimal('25'):.4f}"
-    assert by_team["support-tools"][6:] == ["EUR", quarter.start.isoformat(),
-                                            quarter.last.isoformat()]  # fmt: skip
+    assert by_team["support-tools"][6:] == [
+        "EUR",
+        quarter.start.isoformat(),
+        quarter.last.isoformat(),
+    ]

@@ -19,16 +19,28 @@ pytestmark = pytest.mark.e2e
 def ticket_router(cast):
     """Alice's draft: PII kept in the EU sovereign region, SLA, a valid contract."""
     app = MicroAppFactory(
-        name="Ticket Router", slug="ticket-router", team=cast["teams"]["support-tools"],
-        owner=cast["users"]["alice"], environment="staging", handles_pii=True,
-        data_residency="EU", regions=[cast["regions"]["eu-sovereign"]],
+        name="Ticket Router",
+        slug="ticket-router",
+        team=cast["teams"]["support-tools"],
+        owner=cast["users"]["alice"],
+        environment="staging",
+        handles_pii=True,
+        data_residency="EU",
+        regions=[cast["regions"]["eu-sovereign"]],
         last_seen_at=timezone.now(),
-    )  # fmt: skip
+    )
     Contract.objects.create(
-        app=app, kind="openapi", version="1.0.0", sha256="0" * 64, is_valid=True,
-        document={"openapi": "3.1.0", "info": {"title": "Ticket Router", "version": "1"},
-                  "paths": {}},
-    )  # fmt: skip
+        app=app,
+        kind="openapi",
+        version="1.0.0",
+        sha256="0" * 64,
+        is_valid=True,
+        document={
+            "openapi": "3.1.0",
+            "info": {"title": "Ticket Router", "version": "1"},
+            "paths": {},
+        },
+    )
     return app
 
 

@@ -17,8 +17,13 @@ pytestmark = pytest.mark.e2e
 def test_alice_registers_an_app_fixing_a_validation_error_and_finds_it(
     page, live_server, cast, sign_in
 ):
-    MicroAppFactory(name="Ticket Router", slug="ticket-router", team=cast["teams"]["field-ops"],
-                    owner=cast["users"]["carol"], state=AppState.ACTIVE)  # fmt: skip
+    MicroAppFactory(
+        name="Ticket Router",
+        slug="ticket-router",
+        team=cast["teams"]["field-ops"],
+        owner=cast["users"]["carol"],
+        state=AppState.ACTIVE,
+    )
     sign_in(page, "alice")
     page.get_by_role("link", name="Register an app").first.click()
     expect(page.get_by_role("heading", name="Register an app")).to_be_visible()
@@ -75,9 +80,13 @@ def test_alice_registers_an_app_fixing_a_validation_error_and_finds_it(
 
 
 def test_alice_edits_her_app_and_carol_cannot(page, live_server, cast, sign_in, browser):
-    app = MicroAppFactory(name="Refund Helper", slug="refund-helper",
-                          team=cast["teams"]["support-tools"], owner=cast["users"]["alice"],
-                          state=AppState.ACTIVE)  # fmt: skip
+    app = MicroAppFactory(
+        name="Refund Helper",
+        slug="refund-helper",
+        team=cast["teams"]["support-tools"],
+        owner=cast["users"]["alice"],
+        state=AppState.ACTIVE,
+    )
     sign_in(page, "alice")
     page.goto(f"{live_server.url}/apps/refund-helper/")
     page.get_by_role("link", name="Edit app").click()
@@ -111,10 +120,20 @@ def test_filter_by_team_swaps_the_table_in_place_and_the_url_reopens_it(
     page, live_server, cast, sign_in, browser
 ):
     teams, users = cast["teams"], cast["users"]
-    MicroAppFactory(name="Ticket Router", slug="ticket-router", team=teams["support-tools"],
-                    owner=users["alice"], state=AppState.ACTIVE)  # fmt: skip
-    MicroAppFactory(name="Route Optimizer", slug="route-optimizer", team=teams["field-ops"],
-                    owner=users["carol"], state=AppState.ACTIVE)  # fmt: skip
+    MicroAppFactory(
+        name="Ticket Router",
+        slug="ticket-router",
+        team=teams["support-tools"],
+        owner=users["alice"],
+        state=AppState.ACTIVE,
+    )
+    MicroAppFactory(
+        name="Route Optimizer",
+        slug="route-optimizer",
+        team=teams["field-ops"],
+        owner=users["carol"],
+        state=AppState.ACTIVE,
+    )
     sign_in(page, "alice")
     page.goto(f"{live_server.url}/apps/")
     results = page.locator("#results")

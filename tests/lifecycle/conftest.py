@@ -41,8 +41,13 @@ def live_app(*, days_left: float = 90, went_live_days_ago: float = 0, now=None, 
 
 @pytest.fixture
 def app(alice, support_tools, regions):
-    return live_app(team=support_tools, owner=alice, slug="ticket-router", name="Ticket Router",
-                    ingestion_secret=SECRET)  # fmt: skip
+    return live_app(
+        team=support_tools,
+        owner=alice,
+        slug="ticket-router",
+        name="Ticket Router",
+        ingestion_secret=SECRET,
+    )
 
 
 def sign(body: bytes, *, secret: str = SECRET, msg_id: str = "msg_1", timestamp=None) -> dict:
@@ -63,5 +68,12 @@ def body_of(app_slug: str = "ticket-router", reports=None, **extra) -> bytes:
 
 def report(day=None, region: str = "eu-central", requests: int = 1200, **extra) -> dict:
     day = day or timezone.now().date()
-    return {"date": day.isoformat(), "region": region, "requests": requests, "errors": 3,
-            "p95_ms": 180.5, "cost": "4.20", **extra}  # fmt: skip
+    return {
+        "date": day.isoformat(),
+        "region": region,
+        "requests": requests,
+        "errors": 3,
+        "p95_ms": 180.5,
+        "cost": "4.20",
+        **extra,
+    }

@@ -116,8 +116,9 @@ def test_respond_contest_then_platform_decides(api_as, case, alice, carol, pat):
 
 
 def test_accept_retires_now(api_as, case, alice):
-    response = api_as(alice).post(f"/api/v1/sunset-cases/{case.pk}/respond/",
-                                  {"response": "accept"})  # fmt: skip
+    response = api_as(alice).post(
+        f"/api/v1/sunset-cases/{case.pk}/respond/", {"response": "accept"}
+    )
     assert response.status_code == 200 and response.json()["outcome"] == "retired"
     case.app.refresh_from_db()
     assert case.app.state == AppState.RETIRED

@@ -70,16 +70,22 @@ def fleet(support_tools, alice, regions):
     expiring = live_app(team=support_tools, owner=alice, days_left=-0.1)
     graced = live_app(team=support_tools, owner=alice, days_left=-31, state=AppState.EXPIRED)
     quiet = live_app(team=support_tools, owner=alice, went_live_days_ago=200, days_left=60)
-    UsageReport.objects.create(app=quiet, region=regions["eu-central"], date=now.date(),
-                               requests=1)  # fmt: skip
+    UsageReport.objects.create(app=quiet, region=regions["eu-central"], date=now.date(), requests=1)
     closing = live_app(team=support_tools, owner=alice, state=AppState.SUNSETTING)
-    SunsetCase.objects.create(app=closing, reason=SunsetReason.LOW_USAGE,
-                              grace_ends_at=now - timedelta(hours=1))  # fmt: skip
+    SunsetCase.objects.create(
+        app=closing, reason=SunsetReason.LOW_USAGE, grace_ends_at=now - timedelta(hours=1)
+    )
     for app in reminded:  # keep them busy so only reminders concern them
-        UsageReport.objects.create(app=app, region=regions["eu-central"], date=now.date(),
-                                   requests=10_000)  # fmt: skip
-    return {"reminded": reminded, "expiring": expiring, "graced": graced, "quiet": quiet,
-            "closing": closing}  # fmt: skip
+        UsageReport.objects.create(
+            app=app, region=regions["eu-central"], date=now.date(), requests=10_000
+        )
+    return {
+        "reminded": reminded,
+        "expiring": expiring,
+        "graced": graced,
+        "quiet": quiet,
+        "closing": closing,
+    }
 
 
 def assert_done_once(apps) -> None:
@@ -98,8 +104,12 @@ def assert_done_once(apps) -> None:
     assert len(keys) == len(set(keys))
 
 
-DAILY = [tasks.send_expiry_reminders, tasks.expire_apps, tasks.open_sunset_cases,
-         tasks.close_sunset_cases]  # fmt: skip
+DAILY = [
+    tasks.send_expiry_reminders,
+    tasks.expire_apps,
+    tasks.open_sunset_cases,
+    tasks.close_sunset_cases,
+]
 
 
 @pytest.mark.django_db
@@ -143,8 +153,9 @@ def test_two_drainers_never_send_the_same_notification(support_tools, alice):
     require_postgres()
     app = live_app(team=support_tools, owner=alice)
     for i in range(120):
-        notifications.notify(recipient=alice, app=app, kind="x", subject=f"n{i}", body="b",
-                             dedupe_key=f"c:{i}")  # fmt: skip
+        notifications.notify(
+            recipient=alice, app=app, kind="x", subject=f"n{i}", body="b", dedupe_key=f"c:{i}"
+        )
     _, errors = twice_at_once(lambda: send_notifications.apply().get(), workers=3)
     assert errors == []
     subjects = [m.subject for m in mail.outbox]
@@ -182,8 +193,9 @@ def test_two_concurrent_identical_deliveries_are_stored_once(app):
     headers = sign(body, msg_id="twin")
 
     def deliver():
-        response = Client().post("/api/v1/telemetry/", data=body,
-                                 content_type="application/json", **headers)  # fmt: skip
+        response = Client().post(
+            "/api/v1/telemetry/", data=body, content_type="application/json", **headers
+        )
         return response.status_code, response.json()
 
     results, errors = twice_at_once(deliver)

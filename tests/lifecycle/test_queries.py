@@ -67,8 +67,9 @@ def test_close_sunset_cases_queries(size, support_tools, alice, django_assert_ma
 @pytest.mark.parametrize("size", SIZES)
 def test_send_notifications_queries(size, support_tools, alice, django_assert_max_num_queries):
     for app in fleet(size, support_tools, alice):
-        notifications.notify(recipient=alice, app=app, kind="x", subject="s", body="b",
-                             dedupe_key=f"q:{app.pk}")  # fmt: skip
+        notifications.notify(
+            recipient=alice, app=app, kind="x", subject="s", body="b", dedupe_key=f"q:{app.pk}"
+        )
     with django_assert_max_num_queries(6):
         assert notifications.send_pending().sent == size
     assert not Notification.objects.filter(sent_at__isnull=True).exists()
@@ -84,11 +85,19 @@ def test_app_panel_queries(size, support_tools, alice, regions, django_assert_ma
         for r in regions.values()
     )
     for i in range(size):
-        Renewal.objects.create(app=app, renewed_by=alice, justification="x" * 20,
-                               previous_state="active", expires_at=timezone.now())  # fmt: skip
-        SunsetCase.objects.create(app=app, reason=SunsetReason.EXPIRED,
-                                  grace_ends_at=timezone.now(),
-                                  closed_at=timezone.now() if i else None)  # fmt: skip
+        Renewal.objects.create(
+            app=app,
+            renewed_by=alice,
+            justification="x" * 20,
+            previous_state="active",
+            expires_at=timezone.now(),
+        )
+        SunsetCase.objects.create(
+            app=app,
+            reason=SunsetReason.EXPIRED,
+            grace_ends_at=timezone.now(),
+            closed_at=timezone.now() if i else None,
+        )
     request = RequestFactory().get("/")
     request.user = alice
     with django_assert_max_num_queries(5):
@@ -100,8 +109,9 @@ def test_app_panel_queries(size, support_tools, alice, regions, django_assert_ma
 @pytest.mark.parametrize("size", SIZES)
 def test_dashboard_panels_queries(size, support_tools, alice, django_assert_max_num_queries):
     for app in fleet(size, support_tools, alice, days_left=5):
-        notifications.notify(recipient=alice, app=app, kind="x", subject="s", body="b",
-                             dedupe_key=f"d:{app.pk}")  # fmt: skip
+        notifications.notify(
+            recipient=alice, app=app, kind="x", subject="s", body="b", dedupe_key=f"d:{app.pk}"
+        )
     request = RequestFactory().get("/")
     request.user = alice
     with django_assert_max_num_queries(6):

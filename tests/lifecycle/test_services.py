@@ -111,8 +111,9 @@ def test_renewing_a_sunsetting_app_with_an_expired_case_reactivates_it(app, alic
     now = timezone.now()
     app.state, app.expires_at = AppState.SUNSETTING, now - timedelta(days=31)
     app.save()
-    case = SunsetCase.objects.create(app=app, reason=SunsetReason.EXPIRED,
-                                     grace_ends_at=now + timedelta(days=14))  # fmt: skip
+    case = SunsetCase.objects.create(
+        app=app, reason=SunsetReason.EXPIRED, grace_ends_at=now + timedelta(days=14)
+    )
     services.app_renew(app=app, actor=alice, justification=WHY)
     app.refresh_from_db()
     case.refresh_from_db()
@@ -123,8 +124,9 @@ def test_renewing_a_sunsetting_app_with_an_expired_case_reactivates_it(app, alic
 def test_a_low_usage_sunset_cannot_be_renewed_away(app, alice):
     app.state = AppState.SUNSETTING
     app.save()
-    SunsetCase.objects.create(app=app, reason=SunsetReason.LOW_USAGE,
-                              grace_ends_at=timezone.now() + timedelta(days=14))  # fmt: skip
+    SunsetCase.objects.create(
+        app=app, reason=SunsetReason.LOW_USAGE, grace_ends_at=timezone.now() + timedelta(days=14)
+    )
     with pytest.raises(services.RenewalNotAllowed, match="low usage"):
         services.app_renew(app=app, actor=alice, justification=WHY)
 
@@ -165,7 +167,7 @@ def test_rotation_keeps_the_old_secret_for_24_hours(app, alice):
         (6.5, 7),
         (0.5, 1),
         (-1, None),
-    ],  # fmt: skip
+    ],
 )
 def test_the_reminder_due_is_the_smallest_threshold_not_below_the_time_left(days_left, expected):
     now = timezone.now()
@@ -238,8 +240,12 @@ def test_critical_apps_do_not_expire_but_are_flagged_for_recertification(alice, 
 
 
 def _usage(app, region, requests, days_ago=1):
-    UsageReport.objects.create(app=app, region=region, requests=requests,
-                               date=timezone.now().date() - timedelta(days=days_ago))  # fmt: skip
+    UsageReport.objects.create(
+        app=app,
+        region=region,
+        requests=requests,
+        date=timezone.now().date() - timedelta(days=days_ago),
+    )
 
 
 def test_low_usage_apps_live_over_a_quarter_get_one_case(alice, support_tools, regions, settings):
@@ -271,8 +277,12 @@ def _open_case(app, *, days_ago=0):
     opened = timezone.now() - timedelta(days=days_ago)
     app.state = AppState.SUNSETTING
     app.save()
-    return SunsetCase.objects.create(app=app, reason=SunsetReason.LOW_USAGE, opened_at=opened,
-                                     grace_ends_at=opened + timedelta(days=14))  # fmt: skip
+    return SunsetCase.objects.create(
+        app=app,
+        reason=SunsetReason.LOW_USAGE,
+        opened_at=opened,
+        grace_ends_at=opened + timedelta(days=14),
+    )
 
 
 def test_accepting_a_case_retires_the_app_at_once(app, alice):
@@ -383,8 +393,7 @@ def test_webhooks_are_signed_and_failures_back_off(app, monkeypatch):
             raise OSError("connection refused")
 
     monkeypatch.setattr(outbox, "post_webhook", fake_post)
-    notifications.notify_owners(app=app, kind="test", subject="Hi", body="There",
-                                dedupe_key="t1")  # fmt: skip
+    notifications.notify_owners(app=app, kind="test", subject="Hi", body="There", dedupe_key="t1")
     first = notifications.send_pending()
     assert first.failed == 1
     hook = Notification.objects.get(channel=NotificationChannel.WEBHOOK)
@@ -400,9 +409,15 @@ def test_webhooks_are_signed_and_failures_back_off(app, monkeypatch):
 
 
 def test_a_notification_is_given_up_after_max_attempts(app, monkeypatch):
-    note = Notification.objects.create(recipient=None, team=app.team, kind="x", subject="s",
-                                       body="b", dedupe_key="give-up",
-                                       attempts=notifications.MAX_ATTEMPTS - 1)  # fmt: skip
+    note = Notification.objects.create(
+        recipient=None,
+        team=app.team,
+        kind="x",
+        subject="s",
+        body="b",
+        dedupe_key="give-up",
+        attempts=notifications.MAX_ATTEMPTS - 1,
+    )
     monkeypatch.setattr(
         outbox, "get_connection", lambda **kw: (_ for _ in ()).throw(OSError("smtp"))
     )
@@ -414,8 +429,9 @@ def test_a_notification_is_given_up_after_max_attempts(app, monkeypatch):
 
 
 def test_claimed_rows_are_invisible_to_a_second_worker(app):
-    Notification.objects.create(recipient=app.owner, kind="x", subject="s", body="b",
-                                dedupe_key="claim-1")  # fmt: skip
+    Notification.objects.create(
+        recipient=app.owner, kind="x", subject="s", body="b", dedupe_key="claim-1"
+    )
     assert len(notifications.claim()) == 1
     assert notifications.claim() == []
 

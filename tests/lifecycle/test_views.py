@@ -87,8 +87,9 @@ def test_owner_contests_and_platform_upholds_through_the_forms(app, alice, pat):
     )
     page = client_for(alice).get(app.get_absolute_url()).content.decode()
     assert "Sunset case #" in page and "Send answer" in page
-    client_for(alice).post(f"/sunset-cases/{case.pk}/respond/",
-                           {"response": "contest", "justification": WHY})  # fmt: skip
+    client_for(alice).post(
+        f"/sunset-cases/{case.pk}/respond/", {"response": "contest", "justification": WHY}
+    )
     case.refresh_from_db()
     assert case.response == "contest"
     assert "Decide</button>" in client_for(pat).get(app.get_absolute_url()).content.decode()
@@ -99,8 +100,9 @@ def test_owner_contests_and_platform_upholds_through_the_forms(app, alice, pat):
 
 
 def test_notifications_page_marks_them_read_and_the_dashboard_shows_the_bell(app, alice):
-    notifications.notify(recipient=alice, app=app, kind="x", subject="Hello there", body="b",
-                         dedupe_key="v1")  # fmt: skip
+    notifications.notify(
+        recipient=alice, app=app, kind="x", subject="Hello there", body="b", dedupe_key="v1"
+    )
     client = client_for(alice)
     dashboard = client.get("/").content.decode()
     assert 'id="panel-notifications"' in dashboard and "Hello there" in dashboard

@@ -61,8 +61,9 @@ def test_a_real_worker_runs_a_task_enqueued_through_redis(tmp_path):
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True,
-                   timeout=180)  # fmt: skip
+    subprocess.run(
+        [*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True, timeout=180
+    )
     subprocess.run([*manage, "shell", "-c", SEED], env=env, cwd=ROOT, check=True, timeout=60)
 
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 (closed below)
@@ -81,7 +82,7 @@ def test_a_real_worker_runs_a_task_enqueued_through_redis(tmp_path):
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
-        ],  # fmt: skip
+        ],
         env=env,
         cwd=ROOT,
         stdout=log,

@@ -73,10 +73,19 @@ def test_catalog_gauges_count_the_fleet(client, settings, regions):
     settings.APPKEEPER_METRICS_TOKEN = ""
     now = timezone.now()
     team = TeamFactory(slug="support-tools")
-    MicroAppFactory(team=team, state="active", expires_at=now + timedelta(days=5),
-                    last_seen_at=now, regions=[regions["eu-central"]])  # fmt: skip
-    MicroAppFactory(team=team, state="active", expires_at=now + timedelta(days=20),
-                    last_seen_at=now - timedelta(days=3))  # fmt: skip
+    MicroAppFactory(
+        team=team,
+        state="active",
+        expires_at=now + timedelta(days=5),
+        last_seen_at=now,
+        regions=[regions["eu-central"]],
+    )
+    MicroAppFactory(
+        team=team,
+        state="active",
+        expires_at=now + timedelta(days=20),
+        last_seen_at=now - timedelta(days=3),
+    )
     MicroAppFactory(team=team, state="draft", regions=[regions["eu-central"]])
     stale_review_app = MicroAppFactory(team=team, state="in_review")
     Review.objects.create(app=stale_review_app, due_at=now - timedelta(hours=1))

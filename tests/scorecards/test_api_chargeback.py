@@ -25,10 +25,16 @@ def usage(regions, alice, carol, support_tools, field_ops, platform_team):
     support_tools.save()
     field_ops.cost_center = "CC-2040"
     field_ops.save()
-    router = MicroAppFactory(slug="ticket-router", team=support_tools, owner=alice,
-                             runtime="aws-lambda", environment="production")  # fmt: skip
-    planner = MicroAppFactory(slug="shift-planner", team=field_ops, owner=carol,
-                              runtime="k8s", environment="staging")  # fmt: skip
+    router = MicroAppFactory(
+        slug="ticket-router",
+        team=support_tools,
+        owner=alice,
+        runtime="aws-lambda",
+        environment="production",
+    )
+    planner = MicroAppFactory(
+        slug="shift-planner", team=field_ops, owner=carol, runtime="k8s", environment="staging"
+    )
     add_usage(router, eu, date(2026, 10, 1), 10, requests=1000, cost="1.2500", errors=5)
     add_usage(router, us, date(2026, 10, 1), 5, requests=500, cost="0.5000")
     add_usage(router, eu, date(2026, 11, 1), 3, requests=1000, cost="1.0000")
@@ -41,23 +47,35 @@ def rows_by(data, key):
     return {row[key]: row for row in data["rows"]}
 
 
+def figures(requests, errors, cost, cost_per_1k_requests, apps) -> dict:
+    """The numbers of a chargeback row or of the totals, as the API answers them."""
+    return {
+        "requests": requests,
+        "errors": errors,
+        "cost": cost,
+        "cost_per_1k_requests": cost_per_1k_requests,
+        "apps": apps,
+    }
+
+
 def test_quarter_by_team(api_as, fin, usage, settings):
     settings.APPKEEPER_CURRENCY = "CHF"
     response = api_as(fin).get(URL, {"period": "2026-Q4", "group_by": "team"})
     assert response.status_code == 200, response.content
     data = response.json()
-    assert data["period"] == {"kind": "quarter", "label": "2026-Q4", "start": "2026-10-01",
-                              "end": "2026-12-31"}  # fmt: skip
+    assert data["period"] == {
+        "kind": "quarter",
+        "label": "2026-Q4",
+        "start": "2026-10-01",
+        "end": "2026-12-31",
+    }
     assert data["currency"] == "CHF"
     assert data["group_by"] == ["team"]
     assert data["rows"] == [
-        {"team": "field-ops", "requests": 2000, "errors": 0, "cost": "40.0000",
-         "cost_per_1k_requests": "20.0000", "apps": 1},
-        {"team": "support-tools", "requests": 15500, "errors": 50, "cost": "18.0000",
-         "cost_per_1k_requests": "1.1613", "apps": 1},
-    ]  # fmt: skip
-    assert data["totals"] == {"requests": 17500, "errors": 50, "cost": "58.0000",
-                              "cost_per_1k_requests": "3.3143", "apps": 2}  # fmt: skip
+        {"team": "field-ops", **figures(2000, 0, "40.0000", "20.0000", 1)},
+        {"team": "support-tools", **figures(15500, 50, "18.0000", "1.1613", 1)},
+    ]
+    assert data["totals"] == figures(17500, 50, "58.0000", "3.3143", 2)
 
 
 def test_month_and_date_range_periods(api_as, fin, usage):
@@ -66,8 +84,12 @@ def test_month_and_date_range_periods(api_as, fin, usage):
     assert rows_by(month, "team")["support-tools"]["cost"] == "15.0000"
     assert month["group_by"] == ["team"]  # the default grouping
     ranged = api_as(fin).get(URL, {"from": "2026-10-01", "to": "2026-10-05"}).json()
-    assert ranged["period"] == {"kind": "range", "label": "2026-10-01..2026-10-05",
-                                "start": "2026-10-01", "end": "2026-10-05"}  # fmt: skip
+    assert ranged["period"] == {
+        "kind": "range",
+        "label": "2026-10-01..2026-10-05",
+        "start": "2026-10-01",
+        "end": "2026-10-05",
+    }
     teams = rows_by(ranged, "team")
     assert (teams["support-tools"]["requests"], teams["support-tools"]["cost"]) == (7500, "8.7500")
     assert teams["field-ops"]["cost"] == "10.0000"
@@ -94,8 +116,10 @@ def test_month_and_date_range_periods(api_as, fin, usage):
 def test_each_grouping(api_as, pat, usage, key, expected):
     data = api_as(pat).get(URL, {"period": "2026-Q4", "group_by": key}).json()
     assert {row[key]: row["cost"] for row in data["rows"]} == expected
-    assert all(set(row) == {key, "requests", "errors", "cost", "cost_per_1k_requests", "apps"}
-               for row in data["rows"])  # fmt: skip
+    assert all(
+        set(row) == {key, "requests", "errors", "cost", "cost_per_1k_requests", "apps"}
+        for row in data["rows"]
+    )
 
 
 def test_two_keys(api_as, fin, usage):
@@ -126,10 +150,19 @@ def test_csv_is_invoice_ready(api_as, fin, usage, how):
     assert response["Content-Type"].startswith("text/csv")
     assert 'filename="chargeback-2026-Q4-team-region.csv"' in response["Content-Disposition"]
     rows = _csv(response)
-    assert rows[0] == ["team", "region", "requests", "errors", "cost", "cost_per_1k_requests",
-                       "apps", "currency", "period_start", "period_end"]  # fmt: skip
-    assert rows[1] == ["field-ops", "eu-central", "2000", "0", "40.0000", "20.0000", "1", "EUR",
-                       "2026-10-01", "2026-12-31"]  # fmt: skip
+    # The header and the first row, column by column.
+    assert list(zip(rows[0], rows[1], strict=True)) == [
+        ("team", "field-ops"),
+        ("region", "eu-central"),
+        ("requests", "2000"),
+        ("errors", "0"),
+        ("cost", "40.0000"),
+        ("cost_per_1k_requests", "20.0000"),
+        ("apps", "1"),
+        ("currency", "EUR"),
+        ("period_start", "2026-10-01"),
+        ("period_end", "2026-12-31"),
+    ]
     assert rows[-1][:5] == ["TOTAL", "", "17500", "50", "58.0000"]
     assert len(rows) == 5
 
@@ -200,16 +233,16 @@ def test_bad_parameters_are_400_naming_valid_values(api_as, fin, query, field, m
 
 def test_many_cents_sum_exactly(api_as, fin, regions, support_tools):
     apps = [MicroAppFactory(team=support_tools) for _ in range(5)]
-    UsageReport.objects.bulk_create(
-        UsageReport(app=app, region=regions["eu-central"], date=date(2026, 10, 1) + _days(d),
-                    requests=1, cost=Decimal("0.01"))
-        for app in apps for d in range(92)
-    )  # fmt: skip
-    UsageReport.objects.bulk_create(
-        UsageReport(app=apps[0], region=regions["us-east"], date=date(2026, 10, 1) + _days(d),
-                    requests=3, cost=Decimal("0.0001"))
-        for d in range(92)
-    )  # fmt: skip
+    eu, us = regions["eu-central"], regions["us-east"]
+    q4_days = range(92)
+
+    def report(app, region, d: int, requests: int, cost: str) -> UsageReport:
+        day = date(2026, 10, 1) + _days(d)
+        return UsageReport(app=app, region=region, date=day, requests=requests, cost=Decimal(cost))
+
+    # A cent a day for each of five apps; a hundredth of a cent a day for one of them elsewhere.
+    UsageReport.objects.bulk_create(report(app, eu, d, 1, "0.01") for app in apps for d in q4_days)
+    UsageReport.objects.bulk_create(report(apps[0], us, d, 3, "0.0001") for d in q4_days)
     data = api_as(fin).get(URL, {"period": "2026-Q4", "group_by": "app"}).json()
     assert data["totals"]["cost"] == "4.6092"  # 460 × 0.01 + 92 × 0.0001, exactly
     assert sum(Decimal(r["cost"]) for r in data["rows"]) == Decimal("4.6092")
@@ -244,6 +277,5 @@ def test_query_budget_does_not_grow_with_the_fleet(
             response = client.get(URL, {"period": "2026-Q4", "group_by": group_by})
         assert response.status_code == 200
         with django_assert_max_num_queries(4):
-            response = client.get(URL, {"period": "2026-Q4", "group_by": group_by,
-                                        "format": "csv"})  # fmt: skip
+            response = client.get(URL, {"period": "2026-Q4", "group_by": group_by, "format": "csv"})
         assert response.status_code == 200

@@ -21,14 +21,15 @@ LIST = "/api/v1/scorecards/"
 @pytest.fixture
 def scored(frozen, regions, alice, carol, support_tools, field_ops):
     """Q3 scored: an A app and an F app for support tools, a draft and a C for field ops."""
-    good = documented_app(slug="good", team=support_tools, owner=alice,
-                          last_seen_at=NOW - timedelta(hours=1))  # fmt: skip
+    good = documented_app(
+        slug="good", team=support_tools, owner=alice, last_seen_at=NOW - timedelta(hours=1)
+    )
     add_contract(good)
     add_usage(good, regions["eu-central"], date(2026, 7, 1), 92, requests=10_000, cost="1")
-    MicroAppFactory(slug="bad", team=support_tools, owner=alice, description="",
-                    docs_url="", runbook_url="")  # fmt: skip
-    mid = documented_app(slug="mid", team=field_ops, owner=carol, last_seen_at=NOW,
-                         state="active")  # fmt: skip
+    MicroAppFactory(
+        slug="bad", team=support_tools, owner=alice, description="", docs_url="", runbook_url=""
+    )
+    mid = documented_app(slug="mid", team=field_ops, owner=carol, last_seen_at=NOW, state="active")
     add_usage(mid, regions["eu-central"], date(2026, 7, 1), 46, requests=10, cost="5")
     MicroAppFactory(slug="secret", team=field_ops, owner=carol, state="draft")
     services.scorecards_compute(quarter=parse_quarter("2026-Q3"))
@@ -45,8 +46,12 @@ def test_list_defaults_to_the_latest_quarter_and_hides_other_teams_drafts(api_as
     good = next(c for c in data["results"] if c["app"] == "good")
     assert good["grade"] == "A"
     assert good["overall"] == "100.0"
-    assert good["scores"] == {"documentation": 100, "telemetry": 100, "cost": 100,
-                              "responsiveness": 100}  # fmt: skip
+    assert good["scores"] == {
+        "documentation": 100,
+        "telemetry": 100,
+        "cost": 100,
+        "responsiveness": 100,
+    }
     assert good["team"] == "support-tools"
     bad = next(c for c in data["results"] if c["app"] == "bad")
     assert "no runbook URL" in bad["reasons"]["documentation"]
@@ -108,8 +113,11 @@ def test_team_rollups(api_as, pat, scored):
 def test_rubric_is_published(api_as, alice):
     data = api_as(alice).get("/api/v1/scorecards/rubric/").json()
     assert [d["key"] for d in data["dimensions"]] == [
-        "documentation", "telemetry", "cost", "responsiveness"
-    ]  # fmt: skip
+        "documentation",
+        "telemetry",
+        "cost",
+        "responsiveness",
+    ]
     assert sum(d["weight"] for d in data["dimensions"]) == 100
     assert data["grades"][0] == {"grade": "A", "min_score": 90}
     assert data["grades"][-1] == {"grade": "F", "min_score": 0}
@@ -130,13 +138,25 @@ def test_cleanup_report_groups_findings_by_team_with_actions(api_as, pat, scored
 
 
 def test_cleanup_csv(api_as, pat, scored):
-    response = api_as(pat).get("/api/v1/scorecards/cleanup/", {"quarter": "2026-Q3",
-                                                               "format": "csv"})  # fmt: skip
+    response = api_as(pat).get(
+        "/api/v1/scorecards/cleanup/", {"quarter": "2026-Q3", "format": "csv"}
+    )
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["team", "app", "name", "owner", "state", "grade", "overall", "requests",
-                       "issue", "detail", "action"]  # fmt: skip
+    assert rows[0] == [
+        "team",
+        "app",
+        "name",
+        "owner",
+        "state",
+        "grade",
+        "overall",
+        "requests",
+        "issue",
+        "detail",
+        "action",
+    ]
     assert ("support-tools", "bad", "no_contract") in {(r[0], r[1], r[8]) for r in rows[1:]}
 
 

@@ -34,8 +34,7 @@ def test_chargeback_parameters(schema):
 
 
 def test_scorecard_paths(schema):
-    for path in ("/api/v1/scorecards/", "/api/v1/scorecards/teams/",
-                 "/api/v1/scorecards/rubric/"):  # fmt: skip
+    for path in ("/api/v1/scorecards/", "/api/v1/scorecards/teams/", "/api/v1/scorecards/rubric/"):
         assert "get" in schema["paths"][path]
     params = {p["name"] for p in schema["paths"]["/api/v1/scorecards/"]["get"]["parameters"]}
     assert {"quarter", "team", "grade", "app"} <= params

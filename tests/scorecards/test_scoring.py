@@ -46,8 +46,11 @@ def test_documentation_lists_everything_missing(frozen):
     result = scored()["bare"]
     assert result.scores["documentation"] == 0
     assert result.reasons["documentation"] == [
-        "no API contract", "no description", "no docs URL", "no runbook URL"
-    ]  # fmt: skip
+        "no API contract",
+        "no description",
+        "no docs URL",
+        "no runbook URL",
+    ]
 
 
 def test_documentation_uses_the_latest_contract_and_a_50_character_description(frozen):
@@ -193,25 +196,43 @@ def test_slow_owners_score_zero_after_two_weeks(frozen):
 
 @pytest.mark.parametrize(
     ("overall", "grade"),
-    [("100", "A"), ("90.0", "A"), ("89.9", "B"), ("75.0", "B"), ("74.9", "C"), ("60.0", "C"),
-     ("59.9", "D"), ("40.0", "D"), ("39.9", "F"), ("0", "F")],
-)  # fmt: skip
+    [
+        ("100", "A"),
+        ("90.0", "A"),
+        ("89.9", "B"),
+        ("75.0", "B"),
+        ("74.9", "C"),
+        ("60.0", "C"),
+        ("59.9", "D"),
+        ("40.0", "D"),
+        ("39.9", "F"),
+        ("0", "F"),
+    ],
+)
 def test_grade_boundaries(overall, grade):
     assert DEFAULT_RUBRIC.grade_for(Decimal(overall)) == grade
 
 
 def test_overall_is_the_weighted_mean(frozen, regions):
     rubric = get_rubric()
-    assert rubric.weights == {"documentation": 30, "telemetry": 25, "cost": 20,
-                              "responsiveness": 25}  # fmt: skip
-    assert rubric.overall({"documentation": 100, "telemetry": 0, "cost": 0,
-                           "responsiveness": 0}) == Decimal("30.0")  # fmt: skip
+    assert rubric.weights == {
+        "documentation": 30,
+        "telemetry": 25,
+        "cost": 20,
+        "responsiveness": 25,
+    }
+    only_documented = {"documentation": 100, "telemetry": 0, "cost": 0, "responsiveness": 0}
+    assert rubric.overall(only_documented) == Decimal("30.0")
     app = documented_app(slug="best", last_seen_at=NOW - timedelta(hours=1))
     add_contract(app)
     add_usage(app, regions["eu-central"], JUL1, 92)
     result = scored()["best"]
-    assert result.scores == {"documentation": 100, "telemetry": 100, "cost": 100,
-                             "responsiveness": 100}  # fmt: skip
+    assert result.scores == {
+        "documentation": 100,
+        "telemetry": 100,
+        "cost": 100,
+        "responsiveness": 100,
+    }
     assert (result.overall, result.grade) == (Decimal("100.0"), "A")
 
 

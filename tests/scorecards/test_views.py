@@ -25,13 +25,19 @@ def client_for(user) -> Client:
 
 @pytest.fixture
 def fleet(frozen, regions, alice, carol, support_tools, field_ops):
-    good = documented_app(slug="good", team=support_tools, owner=alice, state="active",
-                          last_seen_at=NOW - timedelta(hours=1))  # fmt: skip
+    good = documented_app(
+        slug="good",
+        team=support_tools,
+        owner=alice,
+        state="active",
+        last_seen_at=NOW - timedelta(hours=1),
+    )
     add_contract(good)
     add_usage(good, regions["eu-central"], date(2026, 7, 1), 92, requests=1000, cost="2.5000")
     add_usage(good, regions["us-east"], date(2026, 6, 1), 30, requests=10, cost="1.0000")
-    bad = MicroAppFactory(slug="bad", name="Bad App", team=field_ops, owner=carol,
-                          state="active", runbook_url="")  # fmt: skip
+    bad = MicroAppFactory(
+        slug="bad", name="Bad App", team=field_ops, owner=carol, state="active", runbook_url=""
+    )
     add_usage(bad, regions["us-east"], date(2026, 8, 1), 10, requests=5, cost="9.0000")
     services.scorecards_compute(quarter=parse_quarter("2026-Q2"))
     services.scorecards_compute(quarter=parse_quarter("2026-Q3"))
@@ -51,9 +57,11 @@ def test_scorecards_page_shows_leaderboard_chart_rubric_and_table(fleet, alice):
 
 def test_scorecards_page_htmx_partial_and_filters(fleet, alice):
     response = client_for(alice).get(
-        "/scorecards/", {"quarter": "2026-Q3", "grade": "A"},
-        HTTP_HX_REQUEST="true", HTTP_HX_TARGET="scorecard-results",
-    )  # fmt: skip
+        "/scorecards/",
+        {"quarter": "2026-Q3", "grade": "A"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="scorecard-results",
+    )
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="scorecard-results"')
     assert "good" in html and "Bad App" not in html
@@ -98,8 +106,9 @@ def test_chargeback_page_form_errors_and_ranges(fleet, fin):
         "/chargeback/", {"period": "2026-Q3", "group_by": "team", "then_by": "team"}
     ).content.decode()
     assert "/api/v1/chargeback/?group_by=team&amp;" in html  # the same key twice is one key
-    html = client.get("/chargeback/", {"date_from": "2026-09-01", "date_to": "2026-09-30",
-                                        "group_by": "region"}).content.decode()  # fmt: skip
+    html = client.get(
+        "/chargeback/", {"date_from": "2026-09-01", "date_to": "2026-09-30", "group_by": "region"}
+    ).content.decode()
     assert "from=2026-09-01&amp;to=2026-09-30" in html
     assert "eu-central" in html
     default = client.get("/chargeback/")

@@ -161,22 +161,33 @@ class Command(BaseCommand):
             for i in range(max(1, apps // 100))
         )
         fleet = MicroApp.objects.bulk_create(
-            MicroApp(name=f"Bench app {i}", slug=f"bench-app-{i}", kind="service",
-                     team=teams[i % len(teams)], owner=owner, state="active",
-                     runtime=rng.choice(["k8s", "aws-lambda"]),
-                     last_seen_at=timezone.now() - timedelta(hours=i % 48))
+            MicroApp(
+                name=f"Bench app {i}",
+                slug=f"bench-app-{i}",
+                kind="service",
+                team=teams[i % len(teams)],
+                owner=owner,
+                state="active",
+                runtime=rng.choice(["k8s", "aws-lambda"]),
+                last_seen_at=timezone.now() - timedelta(hours=i % 48),
+            )
             for i in range(apps)
-        )  # fmt: skip
+        )
         last = period.end - timedelta(days=1)
         batch: list[UsageReport] = []
         for app in fleet:
             region = regions[app.pk % len(regions)]
             for d in range(days):
                 batch.append(
-                    UsageReport(app=app, region=region, date=last - timedelta(days=d),
-                                requests=rng.randint(0, 5000), errors=rng.randint(0, 20),
-                                cost=Decimal(rng.randint(0, 100000)) / 10000)
-                )  # fmt: skip
+                    UsageReport(
+                        app=app,
+                        region=region,
+                        date=last - timedelta(days=d),
+                        requests=rng.randint(0, 5000),
+                        errors=rng.randint(0, 20),
+                        cost=Decimal(rng.randint(0, 100000)) / 10000,
+                    )
+                )
                 if len(batch) >= 5000:
                     UsageReport.objects.bulk_create(batch)
                     batch = []

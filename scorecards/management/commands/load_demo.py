@@ -48,19 +48,52 @@ USERS = [
     ("fin", "Fin", "Fischer", [], [FINANCE_GROUP]),
 ]
 STATES = [
-    AppState.ACTIVE, AppState.ACTIVE, AppState.ACTIVE, AppState.ACTIVE, AppState.DRAFT,
-    AppState.IN_REVIEW, AppState.EXPIRED, AppState.SUNSETTING, AppState.RETIRED,
-]  # fmt: skip
+    *[AppState.ACTIVE] * 4,
+    AppState.DRAFT,
+    AppState.IN_REVIEW,
+    AppState.EXPIRED,
+    AppState.SUNSETTING,
+    AppState.RETIRED,
+]
+# One demo app per name; an app's place in this list picks its owner and state.
 NAMES = [
-    "Ticket Router", "CRM Sync", "Refund Helper", "Shift Planner", "Invoice Bot",
-    "Lead Scorer", "Chat Widget", "Survey Mailer", "Warranty Checker", "Parts Lookup",
-    "Route Optimizer", "Visit Logger", "SLA Monitor", "Access Reviewer", "Cost Reporter",
-    "Onboarding Flow", "Escalation Pager", "Churn Alert", "Quote Builder", "Stock Watcher",
-    "Holiday Calendar", "Feedback Board", "Macro Library", "Returns Portal", "Payout Checker",
-    "Field Photos", "Kiosk Menu", "Meeting Notes", "Badge Printer", "Vendor Portal",
-    "Slack Digest", "Knowledge Sync", "Uptime Badge", "Order Tracker", "Fraud Flagger",
+    "Ticket Router",
+    "CRM Sync",
+    "Refund Helper",
+    "Shift Planner",
+    "Invoice Bot",
+    "Lead Scorer",
+    "Chat Widget",
+    "Survey Mailer",
+    "Warranty Checker",
+    "Parts Lookup",
+    "Route Optimizer",
+    "Visit Logger",
+    "SLA Monitor",
+    "Access Reviewer",
+    "Cost Reporter",
+    "Onboarding Flow",
+    "Escalation Pager",
+    "Churn Alert",
+    "Quote Builder",
+    "Stock Watcher",
+    "Holiday Calendar",
+    "Feedback Board",
+    "Macro Library",
+    "Returns Portal",
+    "Payout Checker",
+    "Field Photos",
+    "Kiosk Menu",
+    "Meeting Notes",
+    "Badge Printer",
+    "Vendor Portal",
+    "Slack Digest",
+    "Knowledge Sync",
+    "Uptime Badge",
+    "Order Tracker",
+    "Fraud Flagger",
     "Language Detector",
-]  # fmt: skip
+]
 
 
 class Command(BaseCommand):
@@ -105,7 +138,7 @@ class Command(BaseCommand):
                     "jurisdiction": jurisdiction,
                     "sovereign": sovereign,
                     "pci": pci,
-                },  # fmt: skip
+                },
             )
         return out
 
@@ -119,7 +152,7 @@ class Command(BaseCommand):
                     "cost_center": cost_center,
                     "contact_email": email,
                     "chat_channel": channel,
-                },  # fmt: skip
+                },
             )
         return out
 
@@ -133,7 +166,7 @@ class Command(BaseCommand):
                     "first_name": first,
                     "last_name": last,
                     "email": f"{username}@example.com",
-                },  # fmt: skip
+                },
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
@@ -157,8 +190,12 @@ class Command(BaseCommand):
     def _apps(self, teams, users, regions) -> int:
         rng = random.Random(42)
         now = timezone.now()
-        owners = [("support-tools", "alice"), ("support-tools", "bob"), ("field-ops", "carol"),
-                  ("platform", "pat")]  # fmt: skip
+        owners = [
+            ("support-tools", "alice"),
+            ("support-tools", "bob"),
+            ("field-ops", "carol"),
+            ("platform", "pat"),
+        ]
         created_count = 0
         for index, name in enumerate(NAMES):
             slug = name.lower().replace(" ", "-")
@@ -200,8 +237,13 @@ class Command(BaseCommand):
                     app.retired_at = now - timedelta(days=20)
                     app.retired_reason = "No longer used after the CRM migration."
                 app.save()
-            AuditEvent.record(app=app, actor=users[owner], action="created",
-                              changes={"state": [None, "draft"]}, comment="Demo data")  # fmt: skip
+            AuditEvent.record(
+                app=app,
+                actor=users[owner],
+                action="created",
+                changes={"state": [None, "draft"]},
+                comment="Demo data",
+            )
             created_count += 1
         slugs = {a.slug: a for a in MicroApp.objects.all()}
         dependencies = [
@@ -249,7 +291,7 @@ class Command(BaseCommand):
                             cost=(Decimal(requests) * Decimal("0.0004")).quantize(
                                 Decimal("0.0001")
                             ),
-                        )  # fmt: skip
+                        )
                     )
         UsageReport.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
         return len(rows)
@@ -278,18 +320,23 @@ class Command(BaseCommand):
                 created += 1
             if app.state == AppState.SUNSETTING and app.pk not in with_case:
                 low_usage = index % 2 == 1
+                if low_usage:
+                    figures = {
+                        "requests": 42,
+                        "errors": 0,
+                        "cost": "0.02",
+                        "days": 90,
+                        "threshold": settings.APPKEEPER_SUNSET_MIN_REQUESTS,
+                    }
+                else:
+                    figures = {"expired_at": app.expires_at.isoformat(), "grace_days": 30}
                 case = SunsetCase.objects.create(
                     app=app,
                     reason=SunsetReason.LOW_USAGE if low_usage else SunsetReason.EXPIRED,
                     opened_at=now - timedelta(days=4),
                     grace_ends_at=now - timedelta(days=4) + grace,
-                    figures=(
-                        {"requests": 42, "errors": 0, "cost": "0.02", "days": 90,
-                         "threshold": settings.APPKEEPER_SUNSET_MIN_REQUESTS}
-                        if low_usage
-                        else {"expired_at": app.expires_at.isoformat(), "grace_days": 30}
-                    ),
-                )  # fmt: skip
+                    figures=figures,
+                )
                 if low_usage:
                     # One contest for the platform team (pat) to decide.
                     case.response = SunsetResponse.CONTEST
@@ -326,8 +373,11 @@ class Command(BaseCommand):
 
 def _demo_spec(app: MicroApp) -> dict:
     """A minimal valid OpenAPI 3.1 document for a demo app."""
-    item = {"type": "object", "required": ["id"],
-            "properties": {"id": {"type": "string"}, "status": {"type": "string"}}}  # fmt: skip
+    item = {
+        "type": "object",
+        "required": ["id"],
+        "properties": {"id": {"type": "string"}, "status": {"type": "string"}},
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": f"{app.name} API", "version": "1.0.0"},
@@ -351,7 +401,7 @@ def _demo_spec(app: MicroApp) -> dict:
                             },
                         }
                     },
-                }  # fmt: skip
+                }
             }
         },
     }

@@ -54,10 +54,34 @@ STATE_MIX = [
     (AppState.RETIRED, 0.10),
 ]
 WORDS = [
-    "ticket", "crm", "refund", "shift", "invoice", "lead", "chat", "survey", "warranty",
-    "parts", "route", "visit", "sla", "access", "cost", "onboarding", "escalation", "churn",
-    "quote", "stock", "holiday", "feedback", "macro", "returns", "payout", "photo", "kiosk",
-]  # fmt: skip
+    "ticket",
+    "crm",
+    "refund",
+    "shift",
+    "invoice",
+    "lead",
+    "chat",
+    "survey",
+    "warranty",
+    "parts",
+    "route",
+    "visit",
+    "sla",
+    "access",
+    "cost",
+    "onboarding",
+    "escalation",
+    "churn",
+    "quote",
+    "stock",
+    "holiday",
+    "feedback",
+    "macro",
+    "returns",
+    "payout",
+    "photo",
+    "kiosk",
+]
 OPENAPI_DOC = {
     "openapi": "3.0.3",
     "info": {"title": "Seeded app", "version": "1.0.0"},
@@ -154,7 +178,7 @@ class Command(BaseCommand):
                     "jurisdiction": jurisdiction,
                     "sovereign": sovereign,
                     "pci": pci,
-                },  # fmt: skip
+                },
             )
         return list(Region.objects.order_by("code"))
 
@@ -168,7 +192,7 @@ class Command(BaseCommand):
                     cost_center=f"CC-{5000 + i}",
                     contact_email=f"seed-team-{i:03d}@example.com",
                     chat_channel=f"#seed-team-{i:03d}",
-                )  # fmt: skip
+                )
                 for i in range(count)
             ],
             ignore_conflicts=True,
@@ -182,7 +206,7 @@ class Command(BaseCommand):
                     username=f"{PREFIX}user-{i:04d}",
                     email=f"seed-user-{i:04d}@example.com",
                     password=password,
-                )  # fmt: skip
+                )
                 for i in range(count * 2)
             ],
             ignore_conflicts=True,
@@ -259,7 +283,7 @@ class Command(BaseCommand):
                     retired_at=retired_at,
                     retired_reason="Seeded: retired." if retired_at else "",
                     ingestion_secret="whsec_" + base64.b64encode(rng.randbytes(24)).decode(),
-                )  # fmt: skip
+                )
             )
             region_choice.append(chosen)
         created = MicroApp.objects.bulk_create(objs, batch_size=2000)
@@ -297,7 +321,7 @@ class Command(BaseCommand):
                 "owner_id": app.owner_id,
                 "regions": [r.pk for r in chosen],
                 "retired_at": app.retired_at,
-            }  # fmt: skip
+            }
             for app, chosen in zip(created, region_choice, strict=True)
         ]
 
@@ -321,15 +345,18 @@ class Command(BaseCommand):
                         is_valid=True,
                         author_id=row["owner_id"],
                         created_at=(row["went_live_at"] or now) - timedelta(days=3),
-                    )  # fmt: skip
+                    )
                 )
             decided = {}
             if row["high_risk"] and state == AppState.IN_REVIEW:
                 requested = now - timedelta(hours=rng.randint(1, 120))
             elif row["high_risk"] and row["went_live_at"]:
                 requested = row["went_live_at"] - timedelta(days=2)
-                decided = {"decision": "approved", "decided_at": row["went_live_at"],
-                           "comment": "Seeded approval."}  # fmt: skip
+                decided = {
+                    "decision": "approved",
+                    "decided_at": row["went_live_at"],
+                    "comment": "Seeded approval.",
+                }
             else:
                 requested = None
             if requested is not None:
@@ -350,7 +377,7 @@ class Command(BaseCommand):
                         reason="expired",
                         opened_at=opened,
                         grace_ends_at=opened + timedelta(days=14),
-                    )  # fmt: skip
+                    )
                 )
             audits.append(
                 AuditEvent(
@@ -360,7 +387,7 @@ class Command(BaseCommand):
                     at=(row["went_live_at"] or now) - timedelta(days=5),
                     changes={"state": [None, "draft"]},
                     comment="Seeded",
-                )  # fmt: skip
+                )
             )
         Contract.objects.bulk_create(contracts, batch_size=2000)
         Review.objects.bulk_create(reviews, batch_size=2000)
@@ -426,7 +453,7 @@ class Command(BaseCommand):
                     errors=errors,
                     p95_ms=p95,
                     cost=Decimal(cost),
-                )  # fmt: skip
+                )
             )
             if len(batch) >= 5000:
                 UsageReport.objects.bulk_create(batch, ignore_conflicts=True)

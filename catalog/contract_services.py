@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from catalog.models import AuditEvent, Contract, MicroApp
+from catalog.selectors import latest_contract
 from contracts import (
     ContractDocument,
     ContractError,
@@ -92,13 +93,6 @@ def stored_document(contract: Contract) -> ContractDocument:
     )
 
 
-def latest_contract(app: MicroApp, kind: str | None = None) -> Contract | None:
-    contracts = app.contracts.all()
-    if kind:
-        contracts = contracts.filter(kind=kind)
-    return contracts.order_by("-created_at", "-pk").first()
-
-
 def contract_check(*, app: MicroApp, content: bytes | str, kind: str | None) -> ContractCheck:
     """Validate a candidate and diff it against the app's latest version; writes nothing.
 
@@ -107,7 +101,7 @@ def contract_check(*, app: MicroApp, content: bytes | str, kind: str | None) -> 
     """
     document = load_document(content, kind)
     result = validate_contract(document)
-    base = latest_contract(app, document.kind)
+    base = latest_contract(app=app, kind=document.kind)
     changes, counts = summarise(diff_contracts(stored_document(base), document) if base else [])
     return ContractCheck(
         valid=result.valid,
@@ -155,7 +149,7 @@ def contract_upload(
     existing = app.contracts.filter(sha256=document.sha256).first()
     if existing is not None:
         return existing, False
-    base = latest_contract(app, document.kind)
+    base = latest_contract(app=app, kind=document.kind)
     changes, counts = summarise(diff_contracts(stored_document(base), document) if base else [])
     breaking = [c for c in changes if c["level"] == "ERR"]
     contract = Contract(

@@ -31,7 +31,12 @@ from catalog.choices import (
     Risk,
     SupportHours,
 )
-from catalog.querysets import MicroAppQuerySet, ReviewQuerySet, TeamQuerySet
+from catalog.querysets import (
+    MicroAppQuerySet,
+    NotificationQuerySet,
+    ReviewQuerySet,
+    TeamQuerySet,
+)
 from core.context import current_request_id
 
 slug_validator = RegexValidator(
@@ -543,6 +548,8 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -16,8 +16,6 @@ logger = logging.getLogger(__name__)
 
 JUSTIFICATION_MIN_CHARS = 20
 PREVIOUS_SECRET_VALIDITY = timedelta(hours=24)
-# A sunset case for low usage needs a quarter of history; an upheld contest buys a quarter.
-USAGE_WINDOW_DAYS = 90
 
 
 class RenewalNotAllowed(TransitionError):

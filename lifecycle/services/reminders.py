@@ -18,8 +18,8 @@ from lifecycle.choices import (
     NoticeKind,
 )
 from lifecycle.models import Reminder
+from lifecycle.selectors import renewal_window
 from lifecycle.services.common import when
-from lifecycle.services.renewals import renewal_window
 
 # --- reminders -----------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,17 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import (
     transaction,
 )
-from django.db.models import (
-    DecimalField,
-    Exists,
-    IntegerField,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.choices import AppState
@@ -33,9 +23,9 @@ from lifecycle.choices import (
     SunsetReason,
     SunsetResponse,
 )
-from lifecycle.models import SunsetCase, UsageReport
+from lifecycle.models import SunsetCase
+from lifecycle.selectors import USAGE_WINDOW_DAYS, low_usage_candidates
 from lifecycle.services.common import (
-    USAGE_WINDOW_DAYS,
     SunsetCaseError,
     check_justification,
     lock_rows,
@@ -94,48 +84,11 @@ def open_cases_for(apps: list[MicroApp], *, reason: str, now, figures) -> int:
 # --- usage sunsetting ----------------------------------------------------------------------
 
 
-def _usage_sum(field: str, since: date, output):
-    rows = (
-        UsageReport.objects.filter(app=OuterRef("pk"), date__gte=since)
-        .order_by()
-        .values("app")
-        .annotate(total=Sum(field))
-        .values("total")
-    )
-    return Coalesce(Subquery(rows, output_field=output), Value(0, output_field=output))
-
-
-def low_usage_candidates(*, now=None):
-    """Active apps live for more than a quarter whose trailing-90-day requests are below
-    ``APPKEEPER_SUNSET_MIN_REQUESTS`` (no telemetry counts as zero), without an open
-    case and without a case closed in the last quarter (an upheld contest buys a
-    quarter). One query; annotated with the figures the owner is shown."""
-    now = now or timezone.now()
-    since = now.date() - timedelta(days=USAGE_WINDOW_DAYS - 1)
-    recent_cases = SunsetCase.objects.filter(app=OuterRef("pk")).filter(
-        Q(closed_at__isnull=True) | Q(closed_at__gte=now - timedelta(days=USAGE_WINDOW_DAYS))
-    )
-    return (
-        MicroApp.objects.filter(
-            state=AppState.ACTIVE,
-            went_live_at__lte=now - timedelta(days=USAGE_WINDOW_DAYS),
-        )
-        .exclude(Exists(recent_cases))
-        .annotate(
-            recent_requests=_usage_sum("requests", since, IntegerField()),
-            recent_errors=_usage_sum("errors", since, IntegerField()),
-            recent_cost=_usage_sum("cost", since, DecimalField(max_digits=20, decimal_places=4)),
-        )
-        .filter(recent_requests__lt=settings.APPKEEPER_SUNSET_MIN_REQUESTS)
-        .order_by("pk")
-    )
-
-
 def sunset_cases_open(*, now=None) -> int:
     """Open a low-usage sunset case for each app that qualifies; returns how many.
 
     1. Compute the candidates and their figures in one aggregate query
-       (:func:`low_usage_candidates`).
+       (``selectors.low_usage_candidates``).
     2. Lock those still active (``SKIP LOCKED``: a concurrent run gets none of them).
     3. Move them to ``sunsetting`` with one open case each (unique per app), audit, and
        notify the owners with the figures — all in bulk, in one transaction.

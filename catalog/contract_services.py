@@ -22,6 +22,7 @@ from contracts import (
     load_document,
     validate_contract,
 )
+from core.types import Actor
 
 # A rewrite of a big API (Stripe's, version to version) yields 200,000 per-operation
 # changes. Counts are kept exactly; the list is capped, worst first, so that a stored
@@ -130,7 +131,12 @@ def _label(app: MicroApp, document: ContractDocument, requested: str) -> str:
 
 @transaction.atomic
 def contract_upload(
-    *, app: MicroApp, actor, content: bytes | str, kind: str | None = None, version: str = ""
+    *,
+    app: MicroApp,
+    actor: Actor,
+    content: bytes | str,
+    kind: str | None = None,
+    version: str = "",
 ) -> tuple[Contract, bool]:
     """Store a new immutable version; returns ``(contract, created)``.
 
@@ -165,7 +171,7 @@ def contract_upload(
         changes=changes,
         change_counts=counts,
         breaking=bool(counts["ERR"]),
-        author=actor if getattr(actor, "is_authenticated", False) else None,
+        author=actor if actor is not None and actor.is_authenticated else None,
     )
     try:
         with transaction.atomic():

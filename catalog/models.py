@@ -165,6 +165,10 @@ class MicroApp(models.Model):
 
     objects = MicroAppQuerySet.as_manager()
 
+    # Not a column: the policy findings of the last save through ``catalog.services``, left
+    # on the instance for the caller to show (absent on an app read from the database).
+    policy_findings: list[policies.Finding]
+
     # The fields an AuditEvent compares before and after a change.
     AUDITED_FIELDS = (
         "name", "slug", "description", "kind", "team", "owner", "contact", "runtime",

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, TypeAlias
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
+# A signed-in user: Django's own model, which the project keeps (no AUTH_USER_MODEL).
+SignedInUser: TypeAlias = "User"
 # ``request.user``: whoever asks, signed in or not.
 AnyUser: TypeAlias = "User | AnonymousUser"
 # Who makes a change: ``request.user``, or None when the system does it (the daily jobs).

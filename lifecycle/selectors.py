@@ -9,6 +9,8 @@ function takes keyword arguments only.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db.models import (
@@ -30,6 +32,10 @@ from catalog.choices import AppState
 from catalog.models import MicroApp
 from lifecycle.choices import SunsetReason
 from lifecycle.models import SunsetCase, UsageReport
+
+if TYPE_CHECKING:
+    # Only for annotations: django-stubs-ext is a development tool, not installed to run.
+    from django_stubs_ext import WithAnnotations
 
 # A sunset case for low usage needs a quarter of history; an upheld contest buys a quarter.
 USAGE_WINDOW_DAYS = 90
@@ -93,7 +99,17 @@ def _usage_sum(field: str, since: date, output: Field) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=output), Value(0, output_field=output))
 
 
-def low_usage_candidates(*, now: datetime | None = None) -> QuerySet[MicroApp]:
+class UsageFigures(TypedDict):
+    """What :func:`low_usage_candidates` annotates each app with: its trailing usage."""
+
+    recent_requests: int
+    recent_errors: int
+    recent_cost: Decimal
+
+
+def low_usage_candidates(
+    *, now: datetime | None = None
+) -> QuerySet[WithAnnotations[MicroApp, UsageFigures]]:
     """Active apps live for more than a quarter whose trailing-90-day requests are below
     ``APPKEEPER_SUNSET_MIN_REQUESTS`` (no telemetry counts as zero), without an open
     case and without a case closed in the last quarter (an upheld contest buys a

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import (
     transaction,
 )
@@ -11,6 +13,7 @@ from django.utils import timezone
 from catalog.choices import AppState
 from catalog.models import AuditEvent, MicroApp
 from catalog.notifications import notify_owners
+from core.types import SignedInUser
 from lifecycle.choices import (
     NoticeKind,
     SunsetOutcome,
@@ -28,7 +31,9 @@ from lifecycle.services.common import (
 
 
 @transaction.atomic
-def app_renew(*, app: MicroApp, actor, justification: str, now=None) -> Renewal:
+def app_renew(
+    *, app: MicroApp, actor: SignedInUser, justification: str, now: datetime | None = None
+) -> Renewal:
     """Renew an app: ``expires_at = max(now, expires_at) + 90 days`` (a year for critical
     apps, which are re-certified), with the owner's justification kept as a Renewal.
 
@@ -54,7 +59,9 @@ def app_renew(*, app: MicroApp, actor, justification: str, now=None) -> Renewal:
         raise RenewalNotAllowed(refusal, code="renewal_not_allowed")
     previous_state, previous_expiry = app.state, app.expires_at
     if app.state == AppState.ACTIVE:
-        app.expires_at = app.next_expiry(max(now, app.expires_at))
+        # renewal_refusal() has refused an active app without an expiry date to extend.
+        assert previous_expiry is not None
+        app.expires_at = app.next_expiry(max(now, previous_expiry))
         app.save(update_fields=["expires_at", "updated_at"])
         AuditEvent.record(
             app=app,
@@ -66,6 +73,7 @@ def app_renew(*, app: MicroApp, actor, justification: str, now=None) -> Renewal:
     else:
         # activate() restarts the clock from now, which is max(now, expires_at) here.
         app.activate(by=actor, comment=f"Renewed: {justification}")
+        assert app.expires_at is not None  # activate() has just started the clock
     renewal = Renewal.objects.create(
         app=app,
         renewed_by=actor,

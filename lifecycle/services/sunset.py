@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +18,7 @@ from django.utils import timezone
 from catalog.choices import AppState
 from catalog.models import AuditEvent, MicroApp
 from catalog.notifications import notify_owners, notify_platform_team, owner_notifications, queue
+from core.types import SignedInUser
 from lifecycle.choices import (
     NoticeKind,
     SunsetDecision,
@@ -34,20 +37,30 @@ from lifecycle.services.common import (
 )
 
 
-def open_cases_for(apps: list[MicroApp], *, reason: str, now, figures) -> int:
+def open_cases_for(
+    apps: list[MicroApp],
+    *,
+    reason: str,
+    now: datetime,
+    figures: Callable[[MicroApp], dict[str, Any]],
+) -> int:
     """Move locked apps to ``sunsetting`` with an open case each, audit and notify.
     Runs inside the caller's transaction; returns how many cases were opened."""
     grace_end = now + timedelta(days=settings.APPKEEPER_SUNSET_RESPONSE_DAYS)
     label = SunsetReason(reason).label.lower()
     apps = MicroApp.transition_many(
-        apps, action="sunset_started", comment=f"Sunset case opened: {label}.",
-        data_for=figures, now=now,
-    )  # fmt: skip
+        apps,
+        action="sunset_started",
+        comment=f"Sunset case opened: {label}.",
+        data_for=figures,
+        now=now,
+    )
     cases = [
-        SunsetCase(app=app, reason=reason, opened_at=now, grace_ends_at=grace_end,
-                   figures=figures(app))
+        SunsetCase(
+            app=app, reason=reason, opened_at=now, grace_ends_at=grace_end, figures=figures(app)
+        )
         for app in apps
-    ]  # fmt: skip
+    ]
     # The partial unique index (one open case per app) is the last line of defence.
     SunsetCase.objects.bulk_create(cases, ignore_conflicts=True)  # one INSERT (see queue)
     notes = []
@@ -60,6 +73,8 @@ def open_cases_for(apps: list[MicroApp], *, reason: str, now, figures) -> int:
                 f"{settings.APPKEEPER_CURRENCY}); the threshold is {facts['threshold']:,}."
             )
         else:
+            # The expiry job selects these apps by their expiry date, so they have one.
+            assert app.expires_at is not None
             why = (
                 f"{app.name} expired on {when(app.expires_at)} and was not renewed within "
                 f"the {settings.APPKEEPER_GRACE_DAYS}-day grace period. Renewing it now "
@@ -84,7 +99,7 @@ def open_cases_for(apps: list[MicroApp], *, reason: str, now, figures) -> int:
 # --- usage sunsetting ----------------------------------------------------------------------
 
 
-def sunset_cases_open(*, now=None) -> int:
+def sunset_cases_open(*, now: datetime | None = None) -> int:
     """Open a low-usage sunset case for each app that qualifies; returns how many.
 
     1. Compute the candidates and their figures in one aggregate query
@@ -103,7 +118,7 @@ def sunset_cases_open(*, now=None) -> int:
     if not facts:
         return 0
 
-    def figures(app: MicroApp) -> dict:
+    def figures(app: MicroApp) -> dict[str, Any]:
         row = facts[app.pk]
         return {
             "requests": int(row["recent_requests"] or 0),
@@ -120,7 +135,7 @@ def sunset_cases_open(*, now=None) -> int:
         return open_cases_for(apps, reason=SunsetReason.LOW_USAGE, now=now, figures=figures)
 
 
-def sunset_cases_close(*, now=None) -> int:
+def sunset_cases_close(*, now: datetime | None = None) -> int:
     """Retire the apps whose sunset case went unanswered; returns how many were retired.
 
     1. Lock the open cases past their grace end that nobody contested, plus any open
@@ -146,10 +161,13 @@ def sunset_cases_close(*, now=None) -> int:
         case_of = {c.app_id: c.pk for c in retiring}
         reason = "No answer to the sunset notice by the end of its grace period."
         MicroApp.transition_many(
-            [c.app for c in retiring], action="retired", comment=reason,
+            [c.app for c in retiring],
+            action="retired",
+            comment=reason,
             values={"retired_at": now, "retired_reason": reason},
-            data_for=lambda app: {"sunset_case": case_of[app.pk]}, now=now,
-        )  # fmt: skip
+            data_for=lambda app: {"sunset_case": case_of[app.pk]},
+            now=now,
+        )
         for case in cases:
             case.closed_at = now
             case.outcome = (
@@ -185,8 +203,14 @@ def _locked_case(case: SunsetCase) -> tuple[SunsetCase, MicroApp]:
 
 
 @transaction.atomic
-def sunset_respond(*, case: SunsetCase, actor, response: str, justification: str = "",
-                   now=None) -> SunsetCase:  # fmt: skip
+def sunset_respond(
+    *,
+    case: SunsetCase,
+    actor: SignedInUser,
+    response: str,
+    justification: str = "",
+    now: datetime | None = None,
+) -> SunsetCase:
     """The owner's answer to a sunset case, within its grace period.
 
     ``accept`` retires the app at once. ``contest`` (with a justification of at least 20
@@ -244,8 +268,14 @@ def sunset_respond(*, case: SunsetCase, actor, response: str, justification: str
 
 
 @transaction.atomic
-def sunset_decide(*, case: SunsetCase, actor, decision: str, comment: str = "",
-                  now=None) -> SunsetCase:  # fmt: skip
+def sunset_decide(
+    *,
+    case: SunsetCase,
+    actor: SignedInUser,
+    decision: str,
+    comment: str = "",
+    now: datetime | None = None,
+) -> SunsetCase:
     """The platform team's decision on a contested case: ``uphold`` puts the app back to
     ``active`` with a fresh expiry; ``retire`` retires it."""
     now = now or timezone.now()
@@ -261,6 +291,7 @@ def sunset_decide(*, case: SunsetCase, actor, decision: str, comment: str = "",
     comment = (comment or "").strip()
     if decision == SunsetDecision.UPHOLD:
         app.activate(by=actor, comment=f"Sunset case #{case.pk} contest upheld. {comment}".strip())
+        assert app.expires_at is not None  # activate() has just started the clock
         case.outcome = SunsetOutcome.REACTIVATED
         subject = f"{app.name} stays: your contest was upheld"
         body = f"{app.name} is active again until {when(app.expires_at)}."
@@ -277,10 +308,8 @@ def sunset_decide(*, case: SunsetCase, actor, decision: str, comment: str = "",
     case.decided_by = actor
     case.decided_at = now
     case.closed_at = now
-    case.save(
-        update_fields=["decision", "decision_comment", "decided_by", "decided_at", "closed_at",
-                       "outcome"]
-    )  # fmt: skip
+    decided = ["decision", "decision_comment", "decided_by", "decided_at"]
+    case.save(update_fields=[*decided, "closed_at", "outcome"])
     notify_owners(
         app=app,
         kind=NoticeKind.SUNSET_CLOSED,

@@ -65,11 +65,14 @@ run: $(RUN_STAMP) $(PROJECT_STAMP)
 	$(BIN)/python manage.py runserver 127.0.0.1:8000 & \
 	wait
 
-## make test: lint, migrations check and the whole suite (browser tests included).
+## make test: lint, type check (mypy, configured in pyproject.toml), migrations check, the
+## contract engine's tests without Django, and the whole suite (browser tests included).
 test: $(DEV_STAMP) $(PROJECT_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest -q -p no:django --noconftest -W ignore::pytest.PytestConfigWarning tests/contracts
 	$(BIN)/python -m pytest -q
 
 lint: $(DEV_STAMP) $(PROJECT_STAMP)

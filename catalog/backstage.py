@@ -17,8 +17,9 @@ import yaml
 from django.db import transaction
 
 from catalog import permissions
-from catalog.contract_services import contract_upload, latest_contract
+from catalog.contract_services import contract_upload
 from catalog.models import MicroApp, Team
+from catalog.selectors import latest_contract
 from contracts import ContractError, load_yaml
 
 ANNOTATION = "appkeeper.io/"
@@ -250,7 +251,7 @@ def export_app(app: MicroApp) -> str:
         },
     }
     docs = [component]
-    contract = latest_contract(app)
+    contract = latest_contract(app=app)
     if contract is not None:
         component["spec"]["providesApis"] = [f"{app.slug}-api"]
         definition = (

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from catalog.models import AuditEvent, Contract, MicroApp
+from catalog.selectors import latest_contract
 from contracts import (
     ContractDocument,
     ContractError,
@@ -21,6 +22,7 @@ from contracts import (
     load_document,
     validate_contract,
 )
+from core.types import Actor
 
 # A rewrite of a big API (Stripe's, version to version) yields 200,000 per-operation
 # changes. Counts are kept exactly; the list is capped, worst first, so that a stored
@@ -92,13 +94,6 @@ def stored_document(contract: Contract) -> ContractDocument:
     )
 
 
-def latest_contract(app: MicroApp, kind: str | None = None) -> Contract | None:
-    contracts = app.contracts.all()
-    if kind:
-        contracts = contracts.filter(kind=kind)
-    return contracts.order_by("-created_at", "-pk").first()
-
-
 def contract_check(*, app: MicroApp, content: bytes | str, kind: str | None) -> ContractCheck:
     """Validate a candidate and diff it against the app's latest version; writes nothing.
 
@@ -107,7 +102,7 @@ def contract_check(*, app: MicroApp, content: bytes | str, kind: str | None) -> 
     """
     document = load_document(content, kind)
     result = validate_contract(document)
-    base = latest_contract(app, document.kind)
+    base = latest_contract(app=app, kind=document.kind)
     changes, counts = summarise(diff_contracts(stored_document(base), document) if base else [])
     return ContractCheck(
         valid=result.valid,
@@ -136,7 +131,12 @@ def _label(app: MicroApp, document: ContractDocument, requested: str) -> str:
 
 @transaction.atomic
 def contract_upload(
-    *, app: MicroApp, actor, content: bytes | str, kind: str | None = None, version: str = ""
+    *,
+    app: MicroApp,
+    actor: Actor,
+    content: bytes | str,
+    kind: str | None = None,
+    version: str = "",
 ) -> tuple[Contract, bool]:
     """Store a new immutable version; returns ``(contract, created)``.
 
@@ -155,7 +155,7 @@ def contract_upload(
     existing = app.contracts.filter(sha256=document.sha256).first()
     if existing is not None:
         return existing, False
-    base = latest_contract(app, document.kind)
+    base = latest_contract(app=app, kind=document.kind)
     changes, counts = summarise(diff_contracts(stored_document(base), document) if base else [])
     breaking = [c for c in changes if c["level"] == "ERR"]
     contract = Contract(
@@ -171,7 +171,7 @@ def contract_upload(
         changes=changes,
         change_counts=counts,
         breaking=bool(counts["ERR"]),
-        author=actor if getattr(actor, "is_authenticated", False) else None,
+        author=actor if actor is not None and actor.is_authenticated else None,
     )
     try:
         with transaction.atomic():

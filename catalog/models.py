@@ -31,7 +31,12 @@ from catalog.choices import (
     Risk,
     SupportHours,
 )
-from catalog.querysets import MicroAppQuerySet, ReviewQuerySet, TeamQuerySet
+from catalog.querysets import (
+    MicroAppQuerySet,
+    NotificationQuerySet,
+    ReviewQuerySet,
+    TeamQuerySet,
+)
 from core.context import current_request_id
 
 slug_validator = RegexValidator(
@@ -159,6 +164,10 @@ class MicroApp(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = MicroAppQuerySet.as_manager()
+
+    # Not a column: the policy findings of the last save through ``catalog.services``, left
+    # on the instance for the caller to show (absent on an app read from the database).
+    policy_findings: list[policies.Finding]
 
     # The fields an AuditEvent compares before and after a change.
     AUDITED_FIELDS = (
@@ -599,6 +608,8 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

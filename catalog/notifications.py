@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalog.choices import PLATFORM_GROUP, NotificationChannel
@@ -163,16 +163,6 @@ class SendResult:
     gave_up: int = 0
 
 
-def pending() -> models.QuerySet[Notification]:
-    """Rows to deliver now: unsent, not given up, not leased to another worker."""
-    now = timezone.now()
-    return Notification.objects.filter(
-        sent_at__isnull=True,
-        channel__in=[NotificationChannel.EMAIL, NotificationChannel.WEBHOOK],
-        attempts__lt=MAX_ATTEMPTS,
-    ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-
-
 def claim(*, limit: int = BATCH_SIZE) -> list[Notification]:
     """Lease up to ``limit`` due rows to this worker; two workers never get the same row.
 
@@ -183,7 +173,7 @@ def claim(*, limit: int = BATCH_SIZE) -> list[Notification]:
     now = timezone.now()
     with transaction.atomic():
         rows = list(
-            pending()
+            Notification.objects.pending(max_attempts=MAX_ATTEMPTS)
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient", "team", "app")
             .order_by("created_at", "pk")[:limit]
@@ -308,16 +298,9 @@ def send_pending(*, limit: int = BATCH_SIZE) -> SendResult:
 # --- in-app --------------------------------------------------------------------------------
 
 
-def unread_for(user) -> models.QuerySet[Notification]:
-    """The user's notifications not yet read in the app (every channel they receive)."""
-    if not getattr(user, "is_authenticated", False):
-        return Notification.objects.none()
-    return Notification.objects.filter(recipient=user, read_at__isnull=True)
-
-
 def mark_read(*, user, ids: Iterable[int] | None = None) -> int:
     """Mark the user's notifications read (all of them, or just ``ids``); returns how many."""
-    rows = unread_for(user)
+    rows = Notification.objects.unread_for(user)
     if ids is not None:
         rows = rows.filter(pk__in=list(ids))
     return rows.update(read_at=timezone.now())

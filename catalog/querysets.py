@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from catalog import permissions
-from catalog.choices import AppState, Risk
+from catalog.choices import AppState, NotificationChannel, Risk
 
 # Columns no list row shows (secrets stay out of every list query).
 LIST_SKIP = {"ingestion_secret", "previous_ingestion_secret", "previous_secret_valid_until"}
@@ -135,3 +135,22 @@ class ReviewQuerySet(models.QuerySet):
     def for_list(self) -> ReviewQuerySet:
         """What a queue row shows, in one query."""
         return self.select_related("app", "app__team", "app__owner", "requested_by", "reviewer")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread_for(self, user) -> NotificationQuerySet:
+        """The user's notifications not yet read in the app (every channel they receive)."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(recipient=user, read_at__isnull=True)
+
+    def pending(self, *, max_attempts: int, now: datetime | None = None) -> NotificationQuerySet:
+        """Rows to deliver at ``now``: unsent, tried fewer than ``max_attempts`` times, not
+        leased to another worker. The outbox drainer owns the limit
+        (``catalog.notifications.MAX_ATTEMPTS``)."""
+        now = now or timezone.now()
+        return self.filter(
+            sent_at__isnull=True,
+            channel__in=[NotificationChannel.EMAIL, NotificationChannel.WEBHOOK],
+            attempts__lt=max_attempts,
+        ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from catalog import gate, permissions, policies
 from catalog.choices import AppState, ReviewDecision
-from catalog.models import AuditEvent, MicroApp, Review, TransitionError
+from catalog.models import AuditEvent, MicroApp, Region, Review, TransitionError
 from catalog.notifications import notify_owners, notify_platform_team
+from core.types import Actor, AnyUser
 from core.webhooks import new_secret
 
 M2M_FIELDS = ("regions", "depends_on")
@@ -27,19 +28,19 @@ def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return plain, relations
 
 
-def _set_relations(app: MicroApp, relations: dict[str, Iterable]) -> None:
+def _set_relations(app: MicroApp, relations: dict[str, Any]) -> None:
     if "regions" in relations:
         app.regions.set(relations["regions"])
     if "depends_on" in relations:
         app.depends_on.set(relations["depends_on"])
 
 
-def _diff(before: dict, after: dict) -> dict[str, list]:
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
 @transaction.atomic
-def app_register(*, actor, data: dict[str, Any]) -> MicroApp:
+def app_register(*, actor: Actor, data: dict[str, Any]) -> MicroApp:
     """Create an app in ``draft`` with its regions and dependencies, and record who did it.
 
     The app gets its telemetry ingestion secret at once; the caller shows it this one time
@@ -57,7 +58,7 @@ def app_register(*, actor, data: dict[str, Any]) -> MicroApp:
 
 
 @transaction.atomic
-def app_update(*, app: MicroApp, actor, data: dict[str, Any]) -> MicroApp:
+def app_update(*, app: MicroApp, actor: Actor, data: dict[str, Any]) -> MicroApp:
     """Apply a partial update; the audit event carries only the fields that really changed."""
     app = MicroApp.objects.select_for_update().get(pk=app.pk)
     before = app.audit_snapshot()
@@ -83,7 +84,11 @@ def app_update(*, app: MicroApp, actor, data: dict[str, Any]) -> MicroApp:
 
 
 def _enforce_policies(
-    app: MicroApp, *, regions: Iterable, contract_ok: bool, before: Iterable
+    app: MicroApp,
+    *,
+    regions: Iterable[Region],
+    contract_ok: bool,
+    before: Iterable[policies.Finding],
 ) -> None:
     """Refuse the save on new blocking findings (field-keyed, so the API answers 400 with
     field messages); otherwise leave all findings on ``app.policy_findings`` for the caller
@@ -95,7 +100,9 @@ def _enforce_policies(
     app.policy_findings = findings
 
 
-def app_record_change(*, app: MicroApp, actor, before: dict | None) -> AuditEvent | None:
+def app_record_change(
+    *, app: MicroApp, actor: Actor, before: dict[str, Any] | None
+) -> AuditEvent | None:
     """Record a creation (``before`` is None) or the fields an update really changed."""
     after = app.audit_snapshot()
     if before is None:
@@ -108,7 +115,7 @@ def app_record_change(*, app: MicroApp, actor, before: dict | None) -> AuditEven
 
 
 @transaction.atomic
-def app_retire(*, app: MicroApp, actor, reason: str) -> MicroApp:
+def app_retire(*, app: MicroApp, actor: Actor, reason: str) -> MicroApp:
     app = MicroApp.objects.select_for_update().get(pk=app.pk)
     app.retire(by=actor, reason=reason)
     return app
@@ -122,7 +129,7 @@ class ReviewAlreadyDecided(TransitionError):
 
 
 @transaction.atomic
-def app_submit(*, app: MicroApp, actor) -> MicroApp:
+def app_submit(*, app: MicroApp, actor: Actor) -> MicroApp:
     """Move a ``draft`` app through the go-live gate.
 
     1. Lock the app and check it is a draft (else a TransitionError: 409).
@@ -147,7 +154,7 @@ def app_submit(*, app: MicroApp, actor) -> MicroApp:
     now = timezone.now()
     review = Review.objects.create(
         app=app,
-        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        requested_by=actor if actor is not None and actor.is_authenticated else None,
         requested_at=now,
         due_at=now + timedelta(hours=settings.APPKEEPER_REVIEW_HOURS),
     )
@@ -166,7 +173,7 @@ def app_submit(*, app: MicroApp, actor) -> MicroApp:
 
 
 @transaction.atomic
-def review_decide(*, review: Review, actor, decision: str, comment: str = "") -> Review:
+def review_decide(*, review: Review, actor: AnyUser, decision: str, comment: str = "") -> Review:
     """Record a platform decision on an open review and move the app accordingly.
 
     1. Only the platform team decides, never on an app the reviewer answers for.
@@ -212,7 +219,7 @@ def review_decide(*, review: Review, actor, decision: str, comment: str = "") ->
     return review
 
 
-def reviews_escalate_overdue(*, now=None) -> int:
+def reviews_escalate_overdue(*, now: datetime | None = None) -> int:
     """Escalate each overdue open review to the platform team exactly once.
 
     1. List open, unescalated reviews past their due time.

@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -74,13 +74,24 @@ def _to_text(data: bytes | str) -> str:
     return data
 
 
-def _refuse_anchor(event: Any) -> None:
+class _Mark(Protocol):
+    """Where PyYAML found something (its pure-Python and libyaml marks alike)."""
+
+    line: int
+    column: int
+
+
+def _where(mark: _Mark | None) -> str:
+    """A mark as people count lines and columns; "$" (the whole document) without one."""
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "$"
+
+
+def _refuse_anchor(event: yaml.Event) -> None:
     if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-        mark = event.start_mark
         raise DocumentMalformed(
             [
                 {
-                    "path": f"line {mark.line + 1}, column {mark.column + 1}",
+                    "path": _where(event.start_mark),
                     "message": "YAML anchors and aliases are not allowed",
                 }
             ]
@@ -90,7 +101,7 @@ def _refuse_anchor(event: Any) -> None:
 def _yaml_error(exc: yaml.YAMLError) -> DocumentMalformed | TooDeep:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
-    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "$"
+    where = _where(mark)
     if "maximum nesting depth" in str(problem):
         # libyaml's own limit (1000 levels) can trip while it scans ahead, before our
         # event walk reaches level 201: it is the same failure.
@@ -117,11 +128,10 @@ def _scan_events(text: str, loader: type) -> None:
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                mark = event.start_mark
                 raise TooDeep(
                     [
                         {
-                            "path": f"line {mark.line + 1}, column {mark.column + 1}",
+                            "path": _where(event.start_mark),
                             "message": f"document nests deeper than {MAX_DEPTH} levels",
                         }
                     ]

@@ -64,7 +64,8 @@ def stacked_bars(
     peak = max((sum(v for _, v in segments) for _, segments in rows), default=0) or 1
     bars = []
     for index, (label, segments) in enumerate(rows):
-        x = 0  # an int until a segment is added: an empty bar ends at "0", as it always did
+        # The int 0 until a segment is added: an empty bar ends at "0", as it always did.
+        x: float = 0
         parts = []
         for segment, value in segments:
             width = length * value / peak
@@ -163,10 +164,13 @@ def sparkline(values: list[float], *, width: int = 240, height: int = 48) -> dic
         return {"width": width, "height": height, "points": "", "dots": []}
     step = width / max(len(values) - 1, 1)
     dots = [
-        {"x": round(i * step if len(values) > 1 else width / 2, 1),
-         "y": round(4 + (height - 8) * (1 - float(v) / 100), 1), "value": v}
+        {
+            "x": round(i * step if len(values) > 1 else width / 2, 1),
+            "y": round(4 + (height - 8) * (1 - float(v) / 100), 1),
+            "value": v,
+        }
         for i, v in enumerate(values)
-    ]  # fmt: skip
+    ]
     return {
         "width": width,
         "height": height,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 _request_id: ContextVar[str] = ContextVar("appkeeper_request_id", default="")
 
@@ -11,9 +11,9 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
-def set_request_id(value: str):
+def set_request_id(value: str) -> Token[str]:
     return _request_id.set(value)
 
 
-def reset_request_id(token) -> None:
+def reset_request_id(token: Token[str]) -> None:
     _request_id.reset(token)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from contextvars import ContextVar
+from typing import Any
 
 from celery import signals
 from django.db.models import Q
@@ -38,13 +39,15 @@ def current_task_name() -> str:
     return _current_task.get()
 
 
-def _should_record(task) -> bool:
+def _should_record(task: object) -> bool:
     request = getattr(task, "request", None)
     return RECORD_EAGER or not getattr(request, "is_eager", False)
 
 
 @signals.task_prerun.connect(dispatch_uid="appkeeper-jobrun-prerun")
-def _on_prerun(sender=None, task_id=None, task=None, **kwargs) -> None:
+def _on_prerun(
+    sender: object = None, task_id: str | None = None, task: object = None, **kwargs: Any
+) -> None:
     task = task or sender
     name = getattr(task, "name", None) or str(sender)
     _current_task.set(name)
@@ -60,7 +63,7 @@ def _on_prerun(sender=None, task_id=None, task=None, **kwargs) -> None:
     _running[task_id or ""] = (run.pk, time.monotonic())
 
 
-def _finish(task, task_id: str, outcome: str, error: str = "") -> None:
+def _finish(task: object, task_id: str, outcome: str, error: str = "") -> None:
     from core.models import JobRun
 
     name = getattr(task, "name", None) or str(task)
@@ -100,19 +103,26 @@ def prune(task_name: str, keep: int | None = None) -> int:
 
 
 @signals.task_success.connect(dispatch_uid="appkeeper-jobrun-success")
-def _on_success(sender=None, **kwargs) -> None:
+def _on_success(sender: object = None, **kwargs: Any) -> None:
     request = getattr(sender, "request", None)
     _finish(sender, getattr(request, "id", "") or "", "success")
 
 
 @signals.task_failure.connect(dispatch_uid="appkeeper-jobrun-failure")
-def _on_failure(sender=None, task_id=None, exception=None, **kwargs) -> None:
+def _on_failure(
+    sender: object = None,
+    task_id: str | None = None,
+    exception: BaseException | None = None,
+    **kwargs: Any,
+) -> None:
     error = f"{exception.__class__.__name__}: {exception}" if exception is not None else ""
     _finish(sender, task_id or "", "failure", error)
 
 
 @signals.task_postrun.connect(dispatch_uid="appkeeper-jobrun-postrun")
-def _on_postrun(sender=None, task_id=None, state=None, **kwargs) -> None:
+def _on_postrun(
+    sender: object = None, task_id: str | None = None, state: str | None = None, **kwargs: Any
+) -> None:
     # A retried or revoked task gets neither success nor failure; close its row here.
     if task_id in _running:
         _finish(sender, task_id, "failure", f"ended in state {state}")

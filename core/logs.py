@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
+from typing import Any
 
 _user: ContextVar[str] = ContextVar("appkeeper_log_user", default="")
 _app: ContextVar[str] = ContextVar("appkeeper_log_app", default="")
@@ -25,15 +26,15 @@ def current_app_slug() -> str:
     return _app.get()
 
 
-def set_log_user(value: str):
+def set_log_user(value: str) -> Token[str]:
     return _user.set(value)
 
 
-def set_log_app(value: str):
+def set_log_app(value: str) -> Token[str]:
     return _app.set(value)
 
 
-def reset_log_context(user_token, app_token) -> None:
+def reset_log_context(user_token: Token[str] | None, app_token: Token[str] | None) -> None:
     if app_token is not None:
         _app.reset(app_token)
     if user_token is not None:
@@ -41,13 +42,13 @@ def reset_log_context(user_token, app_token) -> None:
 
 
 class JsonFormatter(logging.Formatter):
-    _EXTRA = (
-        "request_id", "user", "app", "task", "method", "path", "view", "status", "duration_ms",
-        "remote_addr",
-    )  # fmt: skip
+    # The log context (every record), then what an access line adds.
+    _CONTEXT = ("request_id", "user", "app", "task")
+    _ACCESS = ("method", "path", "view", "status", "duration_ms", "remote_addr")
+    _EXTRA = (*_CONTEXT, *_ACCESS)
 
     def format(self, record: logging.LogRecord) -> str:
-        payload = {
+        payload: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,

@@ -21,7 +21,7 @@ import hmac
 import ipaddress
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -67,7 +67,7 @@ def route_name(request: HttpRequest) -> str:
 class RequestMetricsMiddleware:
     """Count every request and observe its latency, labelled by route name, not path."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -111,7 +111,9 @@ def register_families(key: str, collect: Callable[[], Iterable[Metric]]) -> None
     FAMILY_COLLECTORS[key] = collect
 
 
-def gauge_family(name: str, doc: str, labels: Iterable[str], rows) -> GaugeMetricFamily:
+def gauge_family(
+    name: str, doc: str, labels: Iterable[str], rows: Iterable[tuple[Iterable[object], float]]
+) -> GaugeMetricFamily:
     """A gauge family from ``(label values, value)`` rows; ``None`` labels become ``""``."""
     family = GaugeMetricFamily(name, doc, labels=list(labels))
     for label_values, value in rows:
@@ -154,7 +156,7 @@ class RegisteredGauges(Collector):
     """Every registered gauge, computed from the database at scrape time: a fixed number
     of queries per source, whatever the size of the fleet."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         yield from job_families()
         for collect in FAMILY_COLLECTORS.values():
             yield from collect()
@@ -182,7 +184,7 @@ def _registry() -> CollectorRegistry:
 class _ProcessMetrics(Collector):
     """This process's default registry (request metrics, process and GC stats)."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         yield from REGISTRY.collect()
 
 

@@ -7,6 +7,8 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -28,13 +30,15 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 class RequestIdMiddleware:
     """Take a well-formed ``X-Request-ID`` from the proxy or mint one, and echo it back."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id
+        # For code that has the request but not the log context; Django's HttpRequest
+        # declares no such attribute, so the stubs do not know it.
+        request.request_id = request_id  # type: ignore[attr-defined]
         token = set_request_id(request_id)
         try:
             response = self.get_response(request)
@@ -48,10 +52,13 @@ class ApiJsonErrorsMiddleware:
     """Answer API paths in JSON even when Django itself answers (an unknown URL under
     ``/api/``, say), instead of the HTML error page meant for browsers."""
 
-    _DETAILS = {404: "Not found.", 403: "You do not have permission to perform this action.",
-                405: "Method not allowed."}  # fmt: skip
+    _DETAILS = {
+        404: "Not found.",
+        403: "You do not have permission to perform this action.",
+        405: "Method not allowed.",
+    }
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -75,7 +82,7 @@ class BodySizeLimitMiddleware:
     and then answers 400; clients deserve the proper status, and we never buffer the bytes.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -104,7 +111,7 @@ class RequestContextMiddleware:
 
     QUIET_VIEWS = frozenset({"healthz", "metrics"})
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -139,7 +146,13 @@ class RequestContextMiddleware:
         finally:
             reset_log_context(user_token, app_token)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> None:
         slug = view_kwargs.get("slug")
         if isinstance(slug, str):
             set_log_app(slug[:80])

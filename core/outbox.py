@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from standardwebhooks import Webhook
 
 from core.webhooks import SECRET_PREFIX
@@ -83,7 +84,7 @@ class Outcome:
 def deliver(messages: Iterable[Message]) -> Outcome:
     """Send each message; emails share one connection, opened on the first one."""
     outcome = Outcome()
-    connection = None
+    connection: BaseEmailBackend | None = None
     for message in messages:
         if message.undeliverable:
             outcome.undeliverable[message.key] = message.undeliverable
@@ -107,7 +108,7 @@ def deliver(messages: Iterable[Message]) -> Outcome:
     return outcome
 
 
-def close_quietly(connection) -> None:
+def close_quietly(connection: BaseEmailBackend | None) -> None:
     if connection is None:
         return
     try:

@@ -16,6 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model
+from django.http import HttpRequest
+
+from core.types import AnyUser
+
+# What a panel or row action adds to its template's context; None leaves it out.
+PanelContext = dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -23,7 +32,8 @@ class Panel:
     key: str
     title: str
     template: str
-    context: Callable[..., dict | None]
+    # (request, app) for app panels, (request,) for dashboard panels
+    context: Callable[..., PanelContext]
     order: int = 100
 
 
@@ -31,7 +41,7 @@ class Panel:
 class NavEntry:
     label: str
     url_name: str
-    visible: Callable = field(default=lambda user: True)
+    visible: Callable[[AnyUser], bool] = field(default=lambda user: True)
     order: int = 100
 
 
@@ -39,7 +49,8 @@ class NavEntry:
 class RowAction:
     key: str
     template: str
-    context: Callable[..., dict | None]
+    # (request, app), with the app's own model class: core cannot name it
+    context: Callable[..., PanelContext]
     order: int = 100
 
 
@@ -65,7 +76,7 @@ def register_nav(entry: NavEntry) -> None:
     NAV_ENTRIES[entry.url_name] = entry
 
 
-def render_panels(registry: dict[str, Panel], *args) -> list[dict]:
+def render_panels(registry: dict[str, Panel], *args: Any) -> list[dict[str, Any]]:
     """Evaluate each registered panel in order; a panel returning None is left out."""
     out = []
     for panel in sorted(registry.values(), key=lambda p: (p.order, p.key)):
@@ -82,7 +93,7 @@ def render_panels(registry: dict[str, Panel], *args) -> list[dict]:
     return out
 
 
-def row_actions(request, app) -> list[tuple[str, dict]]:
+def row_actions(request: HttpRequest | None, app: Model) -> list[tuple[str, dict[str, Any]]]:
     """The ``(template, context)`` of each registered row action that shows for ``app``."""
     out = []
     for action in sorted(APP_ROW_ACTIONS.values(), key=lambda a: (a.order, a.key)):
@@ -92,5 +103,5 @@ def row_actions(request, app) -> list[tuple[str, dict]]:
     return out
 
 
-def nav_for(user) -> list[NavEntry]:
+def nav_for(user: AnyUser) -> list[NavEntry]:
     return [e for e in sorted(NAV_ENTRIES.values(), key=lambda e: e.order) if e.visible(user)]

@@ -15,6 +15,7 @@ a shared cache (``CACHE_URL``, Redis) when several processes serve the site.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -54,7 +55,7 @@ def record_failure(key: str, window: int) -> int:
 class LoginRateLimitMiddleware:
     """Answer 429 to sign-in POSTs for an (IP, username) pair that failed too often."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

@@ -15,7 +15,6 @@ from django.utils import timezone
 from catalog import permissions
 from catalog.choices import AppState
 from catalog.models import MicroApp, Notification
-from catalog.notifications import unread_for
 from core import charts
 from core.dates import days_until
 from core.panels import (
@@ -27,7 +26,7 @@ from core.panels import (
     register_dashboard_panel,
     register_nav,
 )
-from lifecycle import services
+from lifecycle import selectors
 from lifecycle.choices import SunsetReason
 from lifecycle.forms import RenewForm, SunsetDecideForm, SunsetRespondForm
 from lifecycle.models import Renewal, SunsetCase, UsageReport
@@ -82,7 +81,7 @@ def renew_action(request, app: MicroApp) -> dict | None:
         return None
     if app.state == AppState.EXPIRED:
         return {}
-    opens = services.renewal_opens_at(app)
+    opens = selectors.renewal_opens_at(app=app)
     if app.state == AppState.ACTIVE and opens is not None and timezone.now() >= opens:
         return {}
     return None
@@ -142,7 +141,7 @@ def app_panel_context(request, app: MicroApp) -> dict | None:
     )
     open_case = next((c for c in cases if c.is_open), None)
     may_renew = permissions.can_renew(user, app)
-    refusal = services.renewal_refusal(app, open_case=open_case, now=now)
+    refusal = selectors.renewal_refusal(app=app, open_case=open_case, now=now)
     left = (app.expires_at - now) if app.expires_at else None
     grace_ends = (
         app.expires_at + timedelta(days=settings.APPKEEPER_GRACE_DAYS)
@@ -162,7 +161,7 @@ def app_panel_context(request, app: MicroApp) -> dict | None:
         "expired": left is not None and left.total_seconds() <= 0,
         "grace_ends": grace_ends,
         "is_critical": not app.expires,
-        "renewal_opens_at": services.renewal_opens_at(app),
+        "renewal_opens_at": selectors.renewal_opens_at(app=app),
         "can_renew": may_renew and not refusal,
         "renew_refusal": refusal,
         "renew_form": RenewForm() if may_renew and not refusal else None,
@@ -196,7 +195,7 @@ def notifications_panel_context(request) -> dict | None:
     user = request.user
     if not user.is_authenticated:
         return None
-    unread = unread_for(user)
+    unread = Notification.objects.unread_for(user)
     return {
         "unread_count": unread.count(),
         "latest": list(unread.select_related("app").order_by("-created_at", "-pk")[:5]),
@@ -211,7 +210,7 @@ def todo_panel_context(request) -> dict | None:
     if not user.is_authenticated:
         return None
     now = timezone.now()
-    horizon = now + services.renewal_window()
+    horizon = now + selectors.renewal_window()
     due = list(
         MicroApp.objects.owned_by(user)
         .filter(Q(state=AppState.ACTIVE, expires_at__lte=horizon) | Q(state=AppState.EXPIRED))
@@ -240,4 +239,4 @@ def todo_panel_context(request) -> dict | None:
 def unread_count(user) -> int:
     if not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return Notification.objects.unread_for(user).count()

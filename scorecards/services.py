@@ -14,10 +14,12 @@ from scorecards.periods import Period
 from scorecards.scoring import scorable_apps, score_fleet
 
 WRITE_BATCH = 1000
+# The columns a rerun replaces: all but the (app, quarter) key.
 UPDATED_FIELDS = [
-    "team", "period_start", "period_end", *SCORE_FIELDS, "overall", "grade", "reasons",
-    "metrics", "weights", "rubric_version", "computed_at",
-]  # fmt: skip
+    *("team", "period_start", "period_end"),
+    *SCORE_FIELDS,
+    *("overall", "grade", "reasons", "metrics", "weights", "rubric_version", "computed_at"),
+]
 
 
 @dataclass(frozen=True)

@@ -385,8 +385,9 @@ class KeywordChecks:
         root: bool,
     ) -> None:
         for kw, (frag, levels) in _COMPOSITION.items():
-            la = a.get(kw) if isinstance(a.get(kw), list) else []
-            lb = b.get(kw) if isinstance(b.get(kw), list) else []
+            va, vb = a.get(kw), b.get(kw)
+            la = va if isinstance(va, list) else []
+            lb = vb if isinstance(vb, list) else []
             if not la and not lb:
                 continue
             on_add, on_remove = levels[ctx.direction]

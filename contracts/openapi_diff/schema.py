@@ -185,8 +185,9 @@ class SchemaDiffer(KeywordChecks):
         ctx: SchemaCtx,
         pp: tuple[str, ...],
     ) -> None:
-        pa = a.get("properties") if isinstance(a.get("properties"), dict) else {}
-        pb = b.get("properties") if isinstance(b.get("properties"), dict) else {}
+        va, vb = a.get("properties"), b.get("properties")
+        pa = va if isinstance(va, dict) else {}
+        pb = vb if isinstance(vb, dict) else {}
         if not pa and not pb:
             return
         ra = set(a.get("required") or []) if isinstance(a.get("required"), list) else set()

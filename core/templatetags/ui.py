@@ -3,18 +3,24 @@ labelled form fields, and day counts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms, template
+from django.db.models import Model
+from django.forms import BoundField
+from django.template import Context
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from core.panels import nav_for, row_actions
+from core.types import AnyUser
 
 register = template.Library()
 
 
 @register.simple_tag
-def nav_entries(user) -> list[dict]:
+def nav_entries(user: AnyUser) -> list[dict[str, str]]:
     """Navigation entries the apps registered through ``core.panels.register_nav``."""
     out = []
     for entry in nav_for(user):
@@ -27,7 +33,7 @@ def nav_entries(user) -> list[dict]:
 
 
 @register.simple_tag(takes_context=True)
-def render_panel(context, panel: dict) -> str:
+def render_panel(context: Context, panel: dict[str, Any]) -> str:
     """Render one registered panel's template with its own context plus the request's."""
     request = context.get("request")
     extra = {"app": context.get("app"), "panel": panel}
@@ -35,7 +41,7 @@ def render_panel(context, panel: dict) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def app_row_actions(context, app) -> str:
+def app_row_actions(context: Context, app: Model) -> SafeString:
     """Render the row actions the apps registered for one app of a table."""
     request = context.get("request")
     rendered = [
@@ -46,7 +52,7 @@ def app_row_actions(context, app) -> str:
     return mark_safe(" ".join(rendered))  # noqa: S308
 
 
-def _field_kind(field) -> str:
+def _field_kind(field: BoundField) -> str:
     widget = field.field.widget
     if isinstance(widget, forms.CheckboxSelectMultiple):
         return "multi"
@@ -58,7 +64,7 @@ def _field_kind(field) -> str:
 
 
 @register.inclusion_tag("catalog/partials/field.html", takes_context=True)
-def form_field(context, field, validate_url: str = "") -> dict:
+def form_field(context: Context, field: BoundField, validate_url: str = "") -> dict[str, Any]:
     """One labelled field with help and errors tied to it by ``aria-describedby``.
 
     With ``validate_url`` the field validates itself through htmx when the user leaves it
@@ -72,7 +78,7 @@ def form_field(context, field, validate_url: str = "") -> dict:
     # inline validation can fill it without touching the input the person typed into.
     described = [help_id] if field.help_text else []
     described.append(error_id)
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str | bool] = {}
     if kind != "multi":
         attrs["aria-describedby"] = " ".join(described)
     if field.errors:

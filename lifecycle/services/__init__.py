@@ -8,28 +8,23 @@ unique constraint, and written in bulk. That is also what lets a job run twice, 
 workers at once, and still do its work once.
 
 One module per topic; this package re-exports their public functions so that callers
-write ``services.app_renew(...)`` whichever module holds it.
+write ``services.app_renew(...)`` whichever module holds it. The reads they share with
+views and panels (the renewal window, why a renewal is refused, the low-usage candidates)
+are in ``lifecycle.selectors``.
 """
 
 from core.webhooks import SECRET_PREFIX, new_secret
 from lifecycle.services.common import (
     JUSTIFICATION_MIN_CHARS,
     PREVIOUS_SECRET_VALIDITY,
-    USAGE_WINDOW_DAYS,
     RenewalNotAllowed,
     SunsetCaseError,
 )
 from lifecycle.services.expiry import ExpiryResult, apps_expire
 from lifecycle.services.reminders import reminder_due, reminders_send
-from lifecycle.services.renewals import (
-    app_renew,
-    renewal_opens_at,
-    renewal_refusal,
-    renewal_window,
-)
+from lifecycle.services.renewals import app_renew
 from lifecycle.services.secrets import app_issue_secret, app_rotate_secret
 from lifecycle.services.sunset import (
-    low_usage_candidates,
     sunset_cases_close,
     sunset_cases_open,
     sunset_decide,
@@ -56,7 +51,6 @@ __all__ = [
     "JUSTIFICATION_MIN_CHARS",
     "PREVIOUS_SECRET_VALIDITY",
     "SECRET_PREFIX",
-    "USAGE_WINDOW_DAYS",
     "Credentials",
     "DeliveryConflict",
     "ExpiryResult",
@@ -68,13 +62,9 @@ __all__ = [
     "app_rotate_secret",
     "apps_expire",
     "clear_credentials_cache",
-    "low_usage_candidates",
     "new_secret",
     "reminder_due",
     "reminders_send",
-    "renewal_opens_at",
-    "renewal_refusal",
-    "renewal_window",
     "sunset_cases_close",
     "sunset_cases_open",
     "sunset_decide",

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import (
     transaction,
 )
+from django.db.models import Model, QuerySet
 
 from catalog.models import TransitionError
 
 logger = logging.getLogger(__name__)
 
+_M = TypeVar("_M", bound=Model)
+
 JUSTIFICATION_MIN_CHARS = 20
 PREVIOUS_SECRET_VALIDITY = timedelta(hours=24)
-# A sunset case for low usage needs a quarter of history; an upheld contest buys a quarter.
-USAGE_WINDOW_DAYS = 90
 
 
 class RenewalNotAllowed(TransitionError):
@@ -58,7 +60,7 @@ def when(moment: datetime) -> str:
     return f"{moment:%d %b %Y %H:%M} UTC"
 
 
-def lock_rows(queryset):
+def lock_rows(queryset: QuerySet[_M]) -> list[_M]:
     """Lock the rows of ``queryset`` for this transaction, skipping rows another worker
     holds (it is handling them); on SQLite the IMMEDIATE transaction is the lock."""
     return list(

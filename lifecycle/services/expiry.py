@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import (
@@ -32,7 +33,13 @@ class ExpiryResult:
     recertification_overdue: int = 0
 
 
-def apps_expire(*, now=None) -> ExpiryResult:
+def _expired_figures(app: MicroApp) -> dict[str, Any]:
+    """What the sunset case of an app that expired unrenewed records."""
+    assert app.expires_at is not None  # selected by expires_at__lte
+    return {"expired_at": app.expires_at.isoformat(), "grace_days": settings.APPKEEPER_GRACE_DAYS}
+
+
+def apps_expire(*, now: datetime | None = None) -> ExpiryResult:
     """The daily expiry sweep.
 
     1. Active, non-critical apps past ``expires_at`` become ``expired`` (suspended); their
@@ -61,6 +68,7 @@ def apps_expire(*, now=None) -> ExpiryResult:
         if apps:
             notes = []
             for app in apps:
+                assert app.expires_at is not None  # selected by expires_at__lte
                 notes += owner_notifications(
                     app=app,
                     kind=NoticeKind.APP_EXPIRED,
@@ -83,11 +91,8 @@ def apps_expire(*, now=None) -> ExpiryResult:
         )
         if apps:
             result.sunsetting = open_cases_for(
-                apps, reason=SunsetReason.EXPIRED, now=now, figures=lambda app: {
-                    "expired_at": app.expires_at.isoformat(),
-                    "grace_days": settings.APPKEEPER_GRACE_DAYS,
-                },
-            )  # fmt: skip
+                apps, reason=SunsetReason.EXPIRED, now=now, figures=_expired_figures
+            )
 
     # 3. critical apps past re-certification: notify, do not suspend
     overdue = list(
@@ -98,6 +103,7 @@ def apps_expire(*, now=None) -> ExpiryResult:
     if overdue:
         notes = []
         for app in overdue:
+            assert app.expires_at is not None  # selected by expires_at__lte
             key = f"recertify:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}"
             subject = f"{app.name} is overdue for its yearly re-certification"
             body = (

@@ -18,8 +18,8 @@ from lifecycle.choices import (
     NoticeKind,
 )
 from lifecycle.models import Reminder
+from lifecycle.selectors import renewal_window
 from lifecycle.services.common import when
-from lifecycle.services.renewals import renewal_window
 
 # --- reminders -----------------------------------------------------------------------------
 
@@ -35,7 +35,7 @@ def reminder_due(expires_at: datetime, now: datetime) -> int | None:
     return min(due) if due else None
 
 
-def reminders_send(*, now=None) -> int:
+def reminders_send(*, now: datetime | None = None) -> int:
     """Send the expiry reminders due today; returns how many were due.
 
     1. Read the active apps whose renewal window is open (expiring within the largest

@@ -1,10 +1,10 @@
-"""Renewals: the window, the reasons for refusing one, and renewing an app."""
+"""Renewing an app (the window and the reasons for refusing a renewal are read in
+``lifecycle.selectors``)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import (
     transaction,
 )
@@ -13,12 +13,13 @@ from django.utils import timezone
 from catalog.choices import AppState
 from catalog.models import AuditEvent, MicroApp
 from catalog.notifications import notify_owners
+from core.types import SignedInUser
 from lifecycle.choices import (
     NoticeKind,
     SunsetOutcome,
-    SunsetReason,
 )
 from lifecycle.models import Renewal, SunsetCase
+from lifecycle.selectors import renewal_refusal
 from lifecycle.services.common import (
     RenewalNotAllowed,
     check_justification,
@@ -29,54 +30,16 @@ from lifecycle.services.common import (
 # --- renewals ------------------------------------------------------------------------------
 
 
-def renewal_window() -> timedelta:
-    """How long before expiry an app can be renewed: from the first (largest) reminder on,
-    so every reminder an owner gets can be answered with a renewal. The reminder job, the
-    dashboard's "due for renewal" list and the Renew button all use this one window."""
-    return timedelta(days=max(settings.APPKEEPER_REMINDER_DAYS))
-
-
-def renewal_opens_at(app: MicroApp) -> datetime | None:
-    """When the app's renewal window opens (30 days before expiry by default)."""
-    if app.expires_at is None:
-        return None
-    return app.expires_at - renewal_window()
-
-
-def renewal_refusal(app: MicroApp, *, open_case: SunsetCase | None = None, now=None) -> str:
-    """Why the app cannot be renewed now, or "" if it can.
-
-    ``open_case`` is the app's open sunset case, if any (pass it to save a query when
-    the caller has it; only looked up for sunsetting apps).
-    """
-    now = now or timezone.now()
-    if app.state == AppState.ACTIVE:
-        opens = renewal_opens_at(app)
-        if opens is None:
-            return "This app has no expiry date to extend."
-        if now < opens:
-            days = renewal_window().days
-            return f"Renewal opens on {opens:%d %b %Y}, {days} days before the app expires."
-        return ""
-    if app.state == AppState.EXPIRED:
-        return ""
-    if app.state == AppState.SUNSETTING:
-        if open_case is None:
-            open_case = SunsetCase.objects.open().filter(app=app).first()
-        if open_case is not None and open_case.reason == SunsetReason.EXPIRED:
-            return ""
-        return "This app is being sunset for low usage; answer the sunset case instead."
-    return f"An app that is {app.get_state_display().lower()} cannot be renewed."
-
-
 @transaction.atomic
-def app_renew(*, app: MicroApp, actor, justification: str, now=None) -> Renewal:
+def app_renew(
+    *, app: MicroApp, actor: SignedInUser, justification: str, now: datetime | None = None
+) -> Renewal:
     """Renew an app: ``expires_at = max(now, expires_at) + 90 days`` (a year for critical
     apps, which are re-certified), with the owner's justification kept as a Renewal.
 
     1. Lock the app row, so two concurrent renewals run one after the other; the second
        then finds the app outside its renewal window and is refused (extends once).
-    2. Check the justification and the window (from :func:`renewal_window` before expiry
+    2. Check the justification and the window (from ``selectors.renewal_window`` before expiry
        through the grace period; also a sunsetting app whose case is for the unrenewed
        expiry).
     3. Active apps get the new expiry; expired or sunsetting ones are reactivated (the
@@ -91,12 +54,14 @@ def app_renew(*, app: MicroApp, actor, justification: str, now=None) -> Renewal:
         if app.state == AppState.SUNSETTING
         else None
     )
-    refusal = renewal_refusal(app, open_case=open_case, now=now)
+    refusal = renewal_refusal(app=app, open_case=open_case, now=now)
     if refusal:
         raise RenewalNotAllowed(refusal, code="renewal_not_allowed")
     previous_state, previous_expiry = app.state, app.expires_at
     if app.state == AppState.ACTIVE:
-        app.expires_at = app.next_expiry(max(now, app.expires_at))
+        # renewal_refusal() has refused an active app without an expiry date to extend.
+        assert previous_expiry is not None
+        app.expires_at = app.next_expiry(max(now, previous_expiry))
         app.save(update_fields=["expires_at", "updated_at"])
         AuditEvent.record(
             app=app,
@@ -108,6 +73,7 @@ def app_renew(*, app: MicroApp, actor, justification: str, now=None) -> Renewal:
     else:
         # activate() restarts the clock from now, which is max(now, expires_at) here.
         app.activate(by=actor, comment=f"Renewed: {justification}")
+        assert app.expires_at is not None  # activate() has just started the clock
     renewal = Renewal.objects.create(
         app=app,
         renewed_by=actor,

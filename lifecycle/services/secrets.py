@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import (
     transaction,
 )
@@ -9,6 +11,7 @@ from django.utils import timezone
 
 from catalog.choices import AppState
 from catalog.models import AuditEvent, MicroApp, TransitionError
+from core.types import Actor
 from core.webhooks import new_secret
 from lifecycle.services.common import PREVIOUS_SECRET_VALIDITY, when
 
@@ -16,7 +19,7 @@ from lifecycle.services.common import PREVIOUS_SECRET_VALIDITY, when
 
 
 @transaction.atomic
-def app_rotate_secret(*, app: MicroApp, actor, now=None) -> str:
+def app_rotate_secret(*, app: MicroApp, actor: Actor, now: datetime | None = None) -> str:
     """Issue a new ingestion secret and return it (the only time it is shown).
 
     The first call issues the app's first secret. Later calls keep the old secret valid
@@ -32,9 +35,10 @@ def app_rotate_secret(*, app: MicroApp, actor, now=None) -> str:
     secret = new_secret()
     fields = ["ingestion_secret", "updated_at"]
     rotated = bool(app.ingestion_secret)
+    previous_valid_until = now + PREVIOUS_SECRET_VALIDITY
     if rotated:
         app.previous_ingestion_secret = app.ingestion_secret
-        app.previous_secret_valid_until = now + PREVIOUS_SECRET_VALIDITY
+        app.previous_secret_valid_until = previous_valid_until
         fields += ["previous_ingestion_secret", "previous_secret_valid_until"]
     app.ingestion_secret = secret
     app.save(update_fields=fields)
@@ -43,7 +47,7 @@ def app_rotate_secret(*, app: MicroApp, actor, now=None) -> str:
         actor=actor,
         action="secret_rotated" if rotated else "secret_issued",
         comment=(
-            f"The previous secret stays valid until {when(app.previous_secret_valid_until)}."
+            f"The previous secret stays valid until {when(previous_valid_until)}."
             if rotated
             else "First telemetry ingestion secret issued."
         ),
@@ -51,7 +55,7 @@ def app_rotate_secret(*, app: MicroApp, actor, now=None) -> str:
     return secret
 
 
-def app_issue_secret(*, app: MicroApp, actor) -> str | None:
+def app_issue_secret(*, app: MicroApp, actor: Actor) -> str | None:
     """Issue the app's first secret; None when it has one already (shown only once)."""
     with transaction.atomic():
         locked = MicroApp.objects.select_for_update().get(pk=app.pk)

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import (
     transaction,
 )
-from django.db.models import (
-    DecimalField,
-    Exists,
-    IntegerField,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.choices import AppState
 from catalog.models import AuditEvent, MicroApp
 from catalog.notifications import notify_owners, notify_platform_team, owner_notifications, queue
+from core.types import SignedInUser
 from lifecycle.choices import (
     NoticeKind,
     SunsetDecision,
@@ -33,9 +26,9 @@ from lifecycle.choices import (
     SunsetReason,
     SunsetResponse,
 )
-from lifecycle.models import SunsetCase, UsageReport
+from lifecycle.models import SunsetCase
+from lifecycle.selectors import USAGE_WINDOW_DAYS, low_usage_candidates
 from lifecycle.services.common import (
-    USAGE_WINDOW_DAYS,
     SunsetCaseError,
     check_justification,
     lock_rows,
@@ -44,20 +37,30 @@ from lifecycle.services.common import (
 )
 
 
-def open_cases_for(apps: list[MicroApp], *, reason: str, now, figures) -> int:
+def open_cases_for(
+    apps: list[MicroApp],
+    *,
+    reason: str,
+    now: datetime,
+    figures: Callable[[MicroApp], dict[str, Any]],
+) -> int:
     """Move locked apps to ``sunsetting`` with an open case each, audit and notify.
     Runs inside the caller's transaction; returns how many cases were opened."""
     grace_end = now + timedelta(days=settings.APPKEEPER_SUNSET_RESPONSE_DAYS)
     label = SunsetReason(reason).label.lower()
     apps = MicroApp.transition_many(
-        apps, action="sunset_started", comment=f"Sunset case opened: {label}.",
-        data_for=figures, now=now,
-    )  # fmt: skip
+        apps,
+        action="sunset_started",
+        comment=f"Sunset case opened: {label}.",
+        data_for=figures,
+        now=now,
+    )
     cases = [
-        SunsetCase(app=app, reason=reason, opened_at=now, grace_ends_at=grace_end,
-                   figures=figures(app))
+        SunsetCase(
+            app=app, reason=reason, opened_at=now, grace_ends_at=grace_end, figures=figures(app)
+        )
         for app in apps
-    ]  # fmt: skip
+    ]
     # The partial unique index (one open case per app) is the last line of defence.
     SunsetCase.objects.bulk_create(cases, ignore_conflicts=True)  # one INSERT (see queue)
     notes = []
@@ -70,6 +73,8 @@ def open_cases_for(apps: list[MicroApp], *, reason: str, now, figures) -> int:
                 f"{settings.APPKEEPER_CURRENCY}); the threshold is {facts['threshold']:,}."
             )
         else:
+            # The expiry job selects these apps by their expiry date, so they have one.
+            assert app.expires_at is not None
             why = (
                 f"{app.name} expired on {when(app.expires_at)} and was not renewed within "
                 f"the {settings.APPKEEPER_GRACE_DAYS}-day grace period. Renewing it now "
@@ -94,48 +99,11 @@ def open_cases_for(apps: list[MicroApp], *, reason: str, now, figures) -> int:
 # --- usage sunsetting ----------------------------------------------------------------------
 
 
-def _usage_sum(field: str, since: date, output):
-    rows = (
-        UsageReport.objects.filter(app=OuterRef("pk"), date__gte=since)
-        .order_by()
-        .values("app")
-        .annotate(total=Sum(field))
-        .values("total")
-    )
-    return Coalesce(Subquery(rows, output_field=output), Value(0, output_field=output))
-
-
-def low_usage_candidates(*, now=None):
-    """Active apps live for more than a quarter whose trailing-90-day requests are below
-    ``APPKEEPER_SUNSET_MIN_REQUESTS`` (no telemetry counts as zero), without an open
-    case and without a case closed in the last quarter (an upheld contest buys a
-    quarter). One query; annotated with the figures the owner is shown."""
-    now = now or timezone.now()
-    since = now.date() - timedelta(days=USAGE_WINDOW_DAYS - 1)
-    recent_cases = SunsetCase.objects.filter(app=OuterRef("pk")).filter(
-        Q(closed_at__isnull=True) | Q(closed_at__gte=now - timedelta(days=USAGE_WINDOW_DAYS))
-    )
-    return (
-        MicroApp.objects.filter(
-            state=AppState.ACTIVE,
-            went_live_at__lte=now - timedelta(days=USAGE_WINDOW_DAYS),
-        )
-        .exclude(Exists(recent_cases))
-        .annotate(
-            recent_requests=_usage_sum("requests", since, IntegerField()),
-            recent_errors=_usage_sum("errors", since, IntegerField()),
-            recent_cost=_usage_sum("cost", since, DecimalField(max_digits=20, decimal_places=4)),
-        )
-        .filter(recent_requests__lt=settings.APPKEEPER_SUNSET_MIN_REQUESTS)
-        .order_by("pk")
-    )
-
-
-def sunset_cases_open(*, now=None) -> int:
+def sunset_cases_open(*, now: datetime | None = None) -> int:
     """Open a low-usage sunset case for each app that qualifies; returns how many.
 
     1. Compute the candidates and their figures in one aggregate query
-       (:func:`low_usage_candidates`).
+       (``selectors.low_usage_candidates``).
     2. Lock those still active (``SKIP LOCKED``: a concurrent run gets none of them).
     3. Move them to ``sunsetting`` with one open case each (unique per app), audit, and
        notify the owners with the figures — all in bulk, in one transaction.
@@ -150,7 +118,7 @@ def sunset_cases_open(*, now=None) -> int:
     if not facts:
         return 0
 
-    def figures(app: MicroApp) -> dict:
+    def figures(app: MicroApp) -> dict[str, Any]:
         row = facts[app.pk]
         return {
             "requests": int(row["recent_requests"] or 0),
@@ -167,7 +135,7 @@ def sunset_cases_open(*, now=None) -> int:
         return open_cases_for(apps, reason=SunsetReason.LOW_USAGE, now=now, figures=figures)
 
 
-def sunset_cases_close(*, now=None) -> int:
+def sunset_cases_close(*, now: datetime | None = None) -> int:
     """Retire the apps whose sunset case went unanswered; returns how many were retired.
 
     1. Lock the open cases past their grace end that nobody contested, plus any open
@@ -193,10 +161,13 @@ def sunset_cases_close(*, now=None) -> int:
         case_of = {c.app_id: c.pk for c in retiring}
         reason = "No answer to the sunset notice by the end of its grace period."
         MicroApp.transition_many(
-            [c.app for c in retiring], action="retired", comment=reason,
+            [c.app for c in retiring],
+            action="retired",
+            comment=reason,
             values={"retired_at": now, "retired_reason": reason},
-            data_for=lambda app: {"sunset_case": case_of[app.pk]}, now=now,
-        )  # fmt: skip
+            data_for=lambda app: {"sunset_case": case_of[app.pk]},
+            now=now,
+        )
         for case in cases:
             case.closed_at = now
             case.outcome = (
@@ -232,8 +203,14 @@ def _locked_case(case: SunsetCase) -> tuple[SunsetCase, MicroApp]:
 
 
 @transaction.atomic
-def sunset_respond(*, case: SunsetCase, actor, response: str, justification: str = "",
-                   now=None) -> SunsetCase:  # fmt: skip
+def sunset_respond(
+    *,
+    case: SunsetCase,
+    actor: SignedInUser,
+    response: str,
+    justification: str = "",
+    now: datetime | None = None,
+) -> SunsetCase:
     """The owner's answer to a sunset case, within its grace period.
 
     ``accept`` retires the app at once. ``contest`` (with a justification of at least 20
@@ -291,8 +268,14 @@ def sunset_respond(*, case: SunsetCase, actor, response: str, justification: str
 
 
 @transaction.atomic
-def sunset_decide(*, case: SunsetCase, actor, decision: str, comment: str = "",
-                  now=None) -> SunsetCase:  # fmt: skip
+def sunset_decide(
+    *,
+    case: SunsetCase,
+    actor: SignedInUser,
+    decision: str,
+    comment: str = "",
+    now: datetime | None = None,
+) -> SunsetCase:
     """The platform team's decision on a contested case: ``uphold`` puts the app back to
     ``active`` with a fresh expiry; ``retire`` retires it."""
     now = now or timezone.now()
@@ -308,6 +291,7 @@ def sunset_decide(*, case: SunsetCase, actor, decision: str, comment: str = "",
     comment = (comment or "").strip()
     if decision == SunsetDecision.UPHOLD:
         app.activate(by=actor, comment=f"Sunset case #{case.pk} contest upheld. {comment}".strip())
+        assert app.expires_at is not None  # activate() has just started the clock
         case.outcome = SunsetOutcome.REACTIVATED
         subject = f"{app.name} stays: your contest was upheld"
         body = f"{app.name} is active again until {when(app.expires_at)}."
@@ -324,10 +308,8 @@ def sunset_decide(*, case: SunsetCase, actor, decision: str, comment: str = "",
     case.decided_by = actor
     case.decided_at = now
     case.closed_at = now
-    case.save(
-        update_fields=["decision", "decision_comment", "decided_by", "decided_at", "closed_at",
-                       "outcome"]
-    )  # fmt: skip
+    decided = ["decision", "decision_comment", "decided_by", "decided_at"]
+    case.save(update_fields=[*decided, "closed_at", "outcome"])
     notify_owners(
         app=app,
         kind=NoticeKind.SUNSET_CLOSED,

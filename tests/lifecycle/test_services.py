@@ -14,7 +14,7 @@ from catalog import notifications
 from catalog.choices import AppState, Criticality, NotificationChannel
 from catalog.models import AuditEvent, Notification
 from core import outbox
-from lifecycle import services
+from lifecycle import selectors, services
 from lifecycle.choices import SunsetOutcome, SunsetReason
 from lifecycle.models import Reminder, Renewal, SunsetCase, UsageReport
 from tests.lifecycle.conftest import live_app
@@ -62,10 +62,10 @@ def test_the_renewal_window_follows_the_first_reminder_everywhere(app, alice, se
     from lifecycle import panels
 
     settings.APPKEEPER_REMINDER_DAYS = [45, 7]
-    assert services.renewal_window() == timedelta(days=45)
+    assert selectors.renewal_window() == timedelta(days=45)
     app.expires_at = timezone.now() + timedelta(days=50)
     app.save()
-    assert services.renewal_refusal(app).endswith(", 45 days before the app expires.")
+    assert selectors.renewal_refusal(app=app).endswith(", 45 days before the app expires.")
     request = rf.get("/")
     request.user = alice
     assert panels.renew_action(request, app) is None
@@ -74,7 +74,7 @@ def test_the_renewal_window_follows_the_first_reminder_everywhere(app, alice, se
 
     app.expires_at = timezone.now() + timedelta(days=40)
     app.save()
-    assert services.renewal_refusal(app) == ""
+    assert selectors.renewal_refusal(app=app) == ""
     assert panels.renew_action(request, app) == {}
     assert [a.pk for a in panels.todo_panel_context(request)["due"]] == [app.pk]
     assert services.reminders_send() == 1
@@ -425,7 +425,8 @@ def test_a_notification_is_given_up_after_max_attempts(app, monkeypatch):
     assert result.gave_up == 1
     note.refresh_from_db()
     assert note.sent_at is None and note.next_attempt_at is None
-    assert not notifications.pending().filter(pk=note.pk).exists()
+    pending = Notification.objects.pending(max_attempts=notifications.MAX_ATTEMPTS)
+    assert not pending.filter(pk=note.pk).exists()
 
 
 def test_claimed_rows_are_invisible_to_a_second_worker(app):
@@ -439,6 +440,6 @@ def test_claimed_rows_are_invisible_to_a_second_worker(app):
 def test_in_app_read_marking(app, alice):
     notifications.notify(recipient=alice, kind="x", subject="s", body="b", dedupe_key="r1")
     notifications.notify(recipient=alice, kind="x", subject="s", body="b", dedupe_key="r2")
-    assert notifications.unread_for(alice).count() == 2
+    assert Notification.objects.unread_for(alice).count() == 2
     assert notifications.mark_read(user=alice) == 2
-    assert notifications.unread_for(alice).count() == 0
+    assert Notification.objects.unread_for(alice).count() == 0

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from catalog import notifications
 from catalog.choices import AppState
+from catalog.models import Notification
 from lifecycle.choices import SunsetReason
 from lifecycle.models import Renewal, SunsetCase
 
@@ -108,7 +109,7 @@ def test_notifications_page_marks_them_read_and_the_dashboard_shows_the_bell(app
     assert 'id="panel-notifications"' in dashboard and "Hello there" in dashboard
     page = client.get("/me/notifications/").content.decode()
     assert "Hello there" in page and "new</span>" in page
-    assert notifications.unread_for(alice).count() == 0
+    assert Notification.objects.unread_for(alice).count() == 0
     assert "new</span>" not in client.get("/me/notifications/").content.decode()
 
 

@@ -13,6 +13,10 @@
    the same server, driven from a separate process on 127.0.0.1.
 5. Print the table and write it, with the machine, to ``benchmarks/RESULTS.md``.
 
+``python -m benchmarks telemetry`` (or any of ``pages``, ``lifecycle``, ``telemetry``, as
+arguments or comma-separated in BENCH_CASES) runs only those steps and prints their rows;
+RESULTS.md is written only by a full run, so a partial table never replaces the full one.
+
 Tunables: BENCH_APPS (10000), BENCH_DAYS (180), BENCH_RUNS (7), BENCH_LOAD_SECONDS (4),
 BENCH_LOAD_THREADS (8), BENCH_CLONES (9: the lifecycle case's second size is (1+9)×apps).
 """
@@ -514,19 +518,39 @@ def write_results(info: dict, text: str) -> None:
     path.write_text(body if body.endswith("\n") else body + "\n")
 
 
+CASES = ("pages", "lifecycle", "telemetry")
+
+
+def selected_cases(argv: list[str]) -> list[str]:
+    """The steps named on the command line or in BENCH_CASES; all of them when none is."""
+    names = [n for arg in argv for n in arg.split(",") if n]
+    names = names or [n for n in os.environ.get("BENCH_CASES", "").split(",") if n]
+    unknown = sorted(set(names) - set(CASES))
+    if unknown:
+        sys.exit(f"unknown benchmark case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
+    return [case for case in CASES if case in names] if names else list(CASES)
+
+
 def main() -> None:
     if {"-h", "--help"} & set(sys.argv[1:]):
         print(__doc__)
         return
+    cases = selected_cases(sys.argv[1:])
     url = prepare_database()
-    bench_pages(url)
-    bench_lifecycle()
-    bench_telemetry(url)
+    if "pages" in cases:
+        bench_pages(url)
+    if "lifecycle" in cases:
+        bench_lifecycle()
+    if "telemetry" in cases:
+        bench_telemetry(url)
     info = machine()
     text = table()
     print(text)
-    write_results(info, text)
-    say("written to benchmarks/RESULTS.md")
+    if cases == list(CASES):
+        write_results(info, text)
+        say("written to benchmarks/RESULTS.md")
+    else:
+        say(f"only {', '.join(cases)}: benchmarks/RESULTS.md left as it was")
 
 
 if __name__ == "__main__":

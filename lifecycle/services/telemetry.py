@@ -94,8 +94,10 @@ def telemetry_store(
                             errors=r.errors,
                             p95_ms=r.p95_ms,
                             cost=r.cost,
-                        )  # fmt: skip
-                        for r in rows
+                        )
+                        # In key order, so two deliveries for the same days lock
+                        # their rows in the same order and never deadlock.
+                        for r in sorted(rows, key=lambda r: (r.date, r.region_id))
                     ],
                     update_conflicts=True,
                     unique_fields=_USAGE_KEY,

@@ -9,8 +9,9 @@
    ``GROUP BY`` (skipped with a reason when the endpoint does not exist).
 3. The daily lifecycle jobs (reminders + expiry) at the seeded size and with 90k cloned apps
    more, each inside a transaction that is rolled back: the query count must not grow.
-4. Signed telemetry POSTs per second under gunicorn (2 workers) against a bare 204 view on
-   the same server, driven from a separate process on 127.0.0.1.
+4. Signed telemetry POSTs per second under gunicorn (2 workers), target ≥ 300 accepted calls
+   a second, with the ratio to a bare 204 view on the same server; driven from a separate
+   process on 127.0.0.1.
 5. Print the table and write it, with the machine, to ``benchmarks/RESULTS.md``.
 
 ``python -m benchmarks telemetry`` (or any of ``pages``, ``lifecycle``, ``telemetry``, as
@@ -43,6 +44,7 @@ DAYS = int(os.environ.get("BENCH_DAYS", "180"))
 LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "4"))
 LOAD_THREADS = int(os.environ.get("BENCH_LOAD_THREADS", "8"))
 CLONES = int(os.environ.get("BENCH_CLONES", "9"))
+TELEMETRY_TARGET = 300  # accepted calls a second on 2 gunicorn workers
 
 
 @dataclass
@@ -405,6 +407,7 @@ def bench_telemetry(url: str) -> None:
         .prefetch_related("regions")[:200]
     )
     targets = [(a.slug, a.ingestion_secret, a.regions.all()[0].code) for a in apps]
+    queries = telemetry_queries(path, targets[0], (date.today() - timedelta(days=1)).isoformat())
     port = free_port()
     env = {
         **os.environ,
@@ -435,12 +438,36 @@ def bench_telemetry(url: str) -> None:
                 rates[kind].append(result["ok"] / result["seconds"])
         telemetry = statistics.median(rates["telemetry"])
         bare = statistics.median(rates["bare"])
-        ratio = telemetry / bare
-        add("signed telemetry POSTs, gunicorn 2 workers", telemetry, "–", bare, ratio,
-            "≥ 0.5× bare", ratio >= 0.5, unit="req/s")  # fmt: skip
+        # The target is absolute (accepted calls a second); the ratio to the bare view on
+        # the same server is reported beside it to tell the code's cost from the load.
+        add("signed telemetry POSTs, gunicorn 2 workers", telemetry, queries, bare,
+            telemetry / bare, f"≥ {TELEMETRY_TARGET} req/s", telemetry >= TELEMETRY_TARGET,
+            unit="req/s")  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def telemetry_queries(path: str, target: tuple[str, str, str], day: str) -> int:
+    """The queries of one accepted call with one report, in process (warmed up once)."""
+    from django.test import Client
+
+    from benchmarks.load import signed
+
+    slug, secret, region = target
+    report = {"date": day, "region": region, "requests": 1, "errors": 0, "cost": "0.50"}
+    body = json.dumps({"app": slug, "reports": [report]}).encode()
+    client = Client()
+
+    def post():
+        headers = {
+            f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signed(secret, body).items()
+        }
+        response = client.post(path, body, content_type="application/json", **headers)
+        assert response.status_code == 202, response.content
+
+    post()
+    return count_queries(post)
 
 
 def wait_for(port: int) -> None:

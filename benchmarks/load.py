@@ -18,7 +18,7 @@ import time
 import uuid
 
 
-def _signed(secret: str, body: bytes) -> dict:
+def signed(secret: str, body: bytes) -> dict:
     msg_id = f"msg_{uuid.uuid4().hex}"
     timestamp = str(int(time.time()))
     key = base64.b64decode(secret.removeprefix("whsec_"))
@@ -42,7 +42,7 @@ def _worker(port, path, targets, day, deadline, counts, lock, seed) -> None:
         body = json.dumps({"app": slug, "reports": [report]}).encode()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
-            conn.request("POST", path, body, _signed(secret, body))
+            conn.request("POST", path, body, signed(secret, body))
             response = conn.getresponse()
             text = response.read()
             if 200 <= response.status < 300:

@@ -9,9 +9,14 @@
    ``GROUP BY`` (skipped with a reason when the endpoint does not exist).
 3. The daily lifecycle jobs (reminders + expiry) at the seeded size and with 90k cloned apps
    more, each inside a transaction that is rolled back: the query count must not grow.
-4. Signed telemetry POSTs per second under gunicorn (2 workers) against a bare 204 view on
-   the same server, driven from a separate process on 127.0.0.1.
+4. Signed telemetry POSTs per second under gunicorn (2 workers), target ≥ 300 accepted calls
+   a second, with the ratio to a bare 204 view on the same server; driven from a separate
+   process on 127.0.0.1.
 5. Print the table and write it, with the machine, to ``benchmarks/RESULTS.md``.
+
+``python -m benchmarks telemetry`` (or any of ``pages``, ``lifecycle``, ``telemetry``, as
+arguments or comma-separated in BENCH_CASES) runs only those steps and prints their rows;
+RESULTS.md is written only by a full run, so a partial table never replaces the full one.
 
 Tunables: BENCH_APPS (10000), BENCH_DAYS (180), BENCH_RUNS (7), BENCH_LOAD_SECONDS (4),
 BENCH_LOAD_THREADS (8), BENCH_CLONES (9: the lifecycle case's second size is (1+9)×apps).
@@ -47,18 +52,19 @@ LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "4"))
 LOAD_THREADS = int(os.environ.get("BENCH_LOAD_THREADS", "8"))
 CLONES = int(os.environ.get("BENCH_CLONES", "9"))
 CASE_GROUPS = ("lists", "pages", "chargeback", "lifecycle", "telemetry")
+TELEMETRY_TARGET = 300  # accepted calls a second on 2 gunicorn workers
 
 
-def selected_cases() -> set[str]:
-    """The case groups BENCH_CASES names (every group when unset or ``all``); exits with
-    the valid names on an unknown one."""
-    raw = os.environ.get("BENCH_CASES", "").strip()
-    if not raw or raw == "all":
+def selected_cases(argv: list[str]) -> set[str]:
+    """The case groups named on the command line or in BENCH_CASES (every group when none
+    is, or ``all``); exits with the valid names on an unknown one."""
+    names = {n.strip() for arg in argv for n in arg.split(",") if n.strip()}
+    names = names or {n.strip() for n in os.environ.get("BENCH_CASES", "").split(",") if n.strip()}
+    if not names or names == {"all"}:
         return set(CASE_GROUPS)
-    names = {name.strip() for name in raw.split(",") if name.strip()}
     unknown = sorted(names - set(CASE_GROUPS))
     if unknown:
-        sys.exit(f"BENCH_CASES: unknown {', '.join(unknown)}; use {', '.join(CASE_GROUPS)}")
+        sys.exit(f"unknown benchmark case(s) {', '.join(unknown)}; use {', '.join(CASE_GROUPS)}")
     return names
 
 
@@ -262,8 +268,15 @@ def bench_lists(url: str) -> None:
         # A list costs tens of ms: three times the runs for a steadier median.
         median, floor = interleaved(view, list_floor(conn, where, params), runs=3 * RUNS)
         ratio = median / floor
-        add(label, median, count_queries(view), floor, ratio, f"≤ {LIST_TARGET:g}×",
-            ratio <= LIST_TARGET)  # fmt: skip
+        add(
+            label,
+            median,
+            count_queries(view),
+            floor,
+            ratio,
+            f"≤ {LIST_TARGET:g}×",
+            ratio <= LIST_TARGET,
+        )
     conn.close()
 
 
@@ -318,8 +331,15 @@ def bench_chargeback(url: str) -> None:
     median, floor = interleaved(view, floor_run)
     floor_conn.close()
     ratio = median / floor
-    add(f"chargeback {quarter} by team", median, count_queries(view), floor, ratio,
-        "≤ 1.2×", ratio <= 1.2)  # fmt: skip
+    add(
+        f"chargeback {quarter} by team",
+        median,
+        count_queries(view),
+        floor,
+        ratio,
+        "≤ 1.2×",
+        ratio <= 1.2,
+    )
 
 
 def last_full_quarter() -> tuple[date, date, str]:
@@ -439,6 +459,7 @@ def bench_telemetry(url: str) -> None:
         .prefetch_related("regions")[:200]
     )
     targets = [(a.slug, a.ingestion_secret, a.regions.all()[0].code) for a in apps]
+    queries = telemetry_queries(path, targets[0], (date.today() - timedelta(days=1)).isoformat())
     port = free_port()
     env = {
         **os.environ,
@@ -449,10 +470,21 @@ def bench_telemetry(url: str) -> None:
         "LOG_LEVEL": "WARNING",
     }
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(port)
         from benchmarks import load
@@ -469,12 +501,43 @@ def bench_telemetry(url: str) -> None:
                 rates[kind].append(result["ok"] / result["seconds"])
         telemetry = statistics.median(rates["telemetry"])
         bare = statistics.median(rates["bare"])
-        ratio = telemetry / bare
-        add("signed telemetry POSTs, gunicorn 2 workers", telemetry, "–", bare, ratio,
-            "≥ 0.5× bare", ratio >= 0.5, unit="req/s")  # fmt: skip
+        # The target is absolute (accepted calls a second); the ratio to the bare view on
+        # the same server is reported beside it to tell the code's cost from the load.
+        add(
+            "signed telemetry POSTs, gunicorn 2 workers",
+            telemetry,
+            queries,
+            bare,
+            telemetry / bare,
+            f"≥ {TELEMETRY_TARGET} req/s",
+            telemetry >= TELEMETRY_TARGET,
+            unit="req/s",
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def telemetry_queries(path: str, target: tuple[str, str, str], day: str) -> int:
+    """The queries of one accepted call with one report, in process (warmed up once)."""
+    from django.test import Client
+
+    from benchmarks.load import signed
+
+    slug, secret, region = target
+    report = {"date": day, "region": region, "requests": 1, "errors": 0, "cost": "0.50"}
+    body = json.dumps({"app": slug, "reports": [report]}).encode()
+    client = Client()
+
+    def post():
+        headers = {
+            f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signed(secret, body).items()
+        }
+        response = client.post(path, body, content_type="application/json", **headers)
+        assert response.status_code == 202, response.content
+
+    post()
+    return count_queries(post)
 
 
 def wait_for(port: int) -> None:
@@ -556,7 +619,7 @@ def main() -> None:
     if {"-h", "--help"} & set(sys.argv[1:]):
         print(__doc__)
         return
-    cases = selected_cases()
+    cases = selected_cases(sys.argv[1:])
     url = prepare_database()
     if "lists" in cases:
         bench_lists(url)
@@ -574,7 +637,7 @@ def main() -> None:
         write_results(machine(), text)
         say("written to benchmarks/RESULTS.md")
     else:
-        say(f"BENCH_CASES={','.join(sorted(cases))}: benchmarks/RESULTS.md left as it is")
+        say(f"only {', '.join(sorted(cases))}: benchmarks/RESULTS.md left as it was")
 
 
 if __name__ == "__main__":

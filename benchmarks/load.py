@@ -18,7 +18,7 @@ import time
 import uuid
 
 
-def _signed(secret: str, body: bytes) -> dict:
+def signed(secret: str, body: bytes) -> dict:
     msg_id = f"msg_{uuid.uuid4().hex}"
     timestamp = str(int(time.time()))
     key = base64.b64decode(secret.removeprefix("whsec_"))
@@ -37,12 +37,18 @@ def _worker(port, path, targets, day, deadline, counts, lock, seed) -> None:
     sample = ""
     while time.monotonic() < deadline:
         slug, secret, region = rng.choice(targets)
-        report = {"date": day, "region": region, "requests": rng.randint(1, 5000),
-                  "errors": 0, "p95_ms": 120.0, "cost": "0.50"}  # fmt: skip
+        report = {
+            "date": day,
+            "region": region,
+            "requests": rng.randint(1, 5000),
+            "errors": 0,
+            "p95_ms": 120.0,
+            "cost": "0.50",
+        }
         body = json.dumps({"app": slug, "reports": [report]}).encode()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
-            conn.request("POST", path, body, _signed(secret, body))
+            conn.request("POST", path, body, signed(secret, body))
             response = conn.getresponse()
             text = response.read()
             if 200 <= response.status < 300:

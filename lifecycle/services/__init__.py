@@ -31,23 +31,16 @@ from lifecycle.services.sunset import (
     sunset_respond,
 )
 from lifecycle.services.telemetry import (
-    CREDENTIALS_CACHE_SECONDS,
-    CREDENTIALS_CACHE_SIZE,
     Credentials,
     DeliveryConflict,
     StoredAnswer,
-    clear_credentials_cache,
-    telemetry_cached_credentials,
     telemetry_credentials,
-    telemetry_forget_credentials,
     telemetry_previous_answer,
     telemetry_prune,
     telemetry_store,
 )
 
 __all__ = [
-    "CREDENTIALS_CACHE_SECONDS",
-    "CREDENTIALS_CACHE_SIZE",
     "JUSTIFICATION_MIN_CHARS",
     "PREVIOUS_SECRET_VALIDITY",
     "SECRET_PREFIX",
@@ -61,7 +54,6 @@ __all__ = [
     "app_renew",
     "app_rotate_secret",
     "apps_expire",
-    "clear_credentials_cache",
     "new_secret",
     "reminder_due",
     "reminders_send",
@@ -69,9 +61,7 @@ __all__ = [
     "sunset_cases_open",
     "sunset_decide",
     "sunset_respond",
-    "telemetry_cached_credentials",
     "telemetry_credentials",
-    "telemetry_forget_credentials",
     "telemetry_previous_answer",
     "telemetry_prune",
     "telemetry_store",

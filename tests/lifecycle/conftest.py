@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.choices import AppState
-from lifecycle import services, telemetry
+from lifecycle import telemetry
 from tests.factories import MicroAppFactory
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
@@ -22,10 +22,8 @@ SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 @pytest.fixture(autouse=True)
 def _fresh_region_cache():
     telemetry.clear_region_cache()
-    services.clear_credentials_cache()
     yield
     telemetry.clear_region_cache()
-    services.clear_credentials_cache()
 
 
 def live_app(*, days_left: float = 90, went_live_days_ago: float = 0, now=None, **kwargs):

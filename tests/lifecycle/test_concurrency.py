@@ -203,3 +203,33 @@ def test_two_concurrent_identical_deliveries_are_stored_once(app):
     assert results[0] == results[1] and results[0][0] == 202
     assert TelemetryDelivery.objects.count() == 1
     assert UsageReport.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_of_the_same_days_in_opposite_orders_never_deadlock(app):
+    """Two senders push the same days, listed in opposite orders, at once: both lock the
+    same rollup rows, in key order whatever the body's order, so neither is refused."""
+    require_postgres()
+    today = timezone.now().date()
+    reports = [report(today - timedelta(days=i)) for i in range(300)]
+    for attempt in range(5):
+        orders = iter(enumerate([reports, reports[::-1]]))
+        lock = threading.Lock()
+
+        def deliver(attempt=attempt, orders=orders, lock=lock):
+            with lock:
+                index, ordered = next(orders)
+            body = body_of(reports=ordered)
+            response = Client().post(
+                "/api/v1/telemetry/",
+                data=body,
+                content_type="application/json",
+                **sign(body, msg_id=f"{attempt}-{index}"),
+            )
+            return response.status_code
+
+        results, errors = twice_at_once(deliver)
+        assert errors == [] and results == [202, 202], (attempt, results, errors)
+    assert UsageReport.objects.count() == len(reports)
+    assert TelemetryDelivery.objects.count() == 10

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from catalog.choices import AppState
+from catalog.models import MicroApp
+from lifecycle import services
 from lifecycle.models import TelemetryDelivery, UsageReport
-from tests.lifecycle.conftest import SECRET, body_of, report, sign
+from lifecycle.telemetry import MAX_REPORTS
+from tests.lifecycle.conftest import SECRET, body_of, live_app, report, sign
 
 URL = "/api/v1/telemetry/"
 pytestmark = pytest.mark.django_db
@@ -102,7 +107,7 @@ def test_several_signatures_are_allowed_and_one_matching_is_enough(client, app):
         "old",
         "future",
         "bad-id",
-    ],  # fmt: skip
+    ],
 )
 def test_missing_garbled_or_wrong_headers_are_401_and_nothing_is_stored(client, app, mutate):
     body = body_of(reports=[report()])
@@ -257,14 +262,101 @@ def test_the_endpoint_needs_no_user_and_ignores_a_session(client, app, alice):
     assert post(client, body).status_code == 202
 
 
-def test_an_accepted_call_runs_a_handful_of_queries(client, app, django_assert_max_num_queries):
-    """App, delivery insert, one upsert, last_seen_at, in a savepoint. (SQLite splits the
-    upsert into batches of ~120 rows; PostgreSQL sends up to 8000 rows in one.)"""
-    post(client, body_of(reports=[report(region="us-east")]), msg_id="warm")  # region cache
-    reports = [report(timezone.now().date() - timedelta(days=i)) for i in range(100)]
+# The credentials, then one transaction: BEGIN, the delivery, the day rollups in one
+# upsert, last_seen_at, COMMIT (BEGIN and COMMIT are logged as queries).
+ACCEPTED_CALL_QUERIES = 6
+
+
+def usage_inserts(count: int) -> int:
+    """Statements Django needs to bulk-insert ``count`` day rollups: one on PostgreSQL,
+    while SQLite caps a statement at 999 parameters and so takes 124 rows per statement."""
+    if not count:
+        return 0
+    fields = [f for f in UsageReport._meta.concrete_fields if not f.primary_key]
+    per_statement = connection.ops.bulk_batch_size(fields, [None] * count)
+    return math.ceil(count / per_statement)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("count", [0, 1, 100, MAX_REPORTS])
+def test_an_accepted_call_has_a_fixed_query_budget(
+    count, client, app, django_assert_max_num_queries
+):
+    """On its own, as under gunicorn (no caller's transaction), with the region cache warm:
+    the same budget for a heartbeat, one report or a hundred — and, on PostgreSQL, the full
+    thousand, which SQLite can only insert in several statements."""
+    codes = ["eu-central", "us-east", "uk-south", "eu-sovereign"]
+    warm = [report(region=code) for code in codes]
+    assert post(client, body_of(reports=warm), msg_id="warm").status_code == 202
+    today = timezone.now().date()
+    reports = [report(today - timedelta(days=i // 4), region=codes[i % 4]) for i in range(count)]
     body = body_of(reports=reports)
-    with django_assert_max_num_queries(7):
-        assert post(client, body, msg_id="bulk").status_code == 202
+    budget = ACCEPTED_CALL_QUERIES + max(0, usage_inserts(count) - 1)
+    with django_assert_max_num_queries(budget):
+        response = post(client, body, msg_id="measured")
+    assert response.status_code == 202, response.content[:300]
+    assert response.json()["accepted"] == count
+    assert UsageReport.objects.count() == max(count, len(codes))
+
+
+# --- credentials are read afresh on every call -----------------------------------------------
+
+OTHER_SECRET = "whsec_" + "Q" * 43 + "="
+
+
+def test_a_second_rotation_refuses_the_first_secret_from_the_next_call(client, app, alice):
+    new = services.app_rotate_secret(app=app, actor=alice)
+    assert post(client, body_of(), msg_id="old-ok").status_code == 202  # previous, still valid
+    assert post(client, body_of(), secret=new, msg_id="new-ok").status_code == 202
+    newer = services.app_rotate_secret(app=MicroApp.objects.get(pk=app.pk), actor=alice)
+    response = post(client, body_of(), msg_id="old-refused")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"]
+    assert post(client, body_of(), secret=new, msg_id="new-as-previous").status_code == 202
+    assert post(client, body_of(), secret=newer, msg_id="newer").status_code == 202
+    assert not TelemetryDelivery.objects.filter(webhook_id="old-refused").exists()
+
+
+def test_the_previous_secret_is_refused_from_the_moment_its_validity_ends(client, app, alice):
+    new = services.app_rotate_secret(app=app, actor=alice)
+    assert post(client, body_of(), msg_id="old-ok").status_code == 202
+    MicroApp.objects.filter(pk=app.pk).update(
+        previous_secret_valid_until=timezone.now() - timedelta(seconds=1)
+    )
+    response = post(client, body_of(reports=[report()]), msg_id="old-late")
+    assert response.status_code == 401
+    assert not TelemetryDelivery.objects.filter(webhook_id="old-late").exists()
+    assert not UsageReport.objects.exists()
+    assert post(client, body_of(), secret=new, msg_id="new").status_code == 202
+
+
+def test_a_retirement_counts_from_the_next_call_before_its_reports_are_checked(client, app):
+    assert post(client, body_of(), msg_id="before").status_code == 202
+    app.refresh_from_db()
+    seen = app.last_seen_at
+    # As another process would: a plain update, no signal.
+    MicroApp.objects.filter(pk=app.pk).update(state=AppState.RETIRED)
+    for msg_id, reports in (("r1", [report()]), ("r2", [report(region="mars")]), ("r3", [])):
+        response = post(client, body_of(reports=reports), msg_id=msg_id)
+        assert response.status_code == 410, (msg_id, response.content)
+    assert TelemetryDelivery.objects.count() == 1 and not UsageReport.objects.exists()
+    app.refresh_from_db()
+    assert app.last_seen_at == seen
+
+
+def test_a_slug_given_to_another_app_takes_that_apps_secret(client, app, alice, support_tools):
+    other = live_app(team=support_tools, owner=alice, slug="other", ingestion_secret=OTHER_SECRET)
+    assert post(client, body_of(), msg_id="x0").status_code == 202
+    assert post(client, body_of("other"), msg_id="x1").status_code == 401  # SECRET
+    MicroApp.objects.filter(pk=app.pk).update(slug="ticket-router-old")
+    MicroApp.objects.filter(pk=other.pk).update(slug="ticket-router")
+    response = post(client, body_of(reports=[report()]), msg_id="x2")  # the old app's secret
+    assert response.status_code == 401
+    assert not UsageReport.objects.exists()
+    accepted = post(client, body_of(reports=[report()]), secret=OTHER_SECRET, msg_id="x3")
+    assert accepted.status_code == 202
+    assert TelemetryDelivery.objects.get(webhook_id="x3").app_id == other.pk
+    assert UsageReport.objects.get().app_id == other.pk
 
 
 # --- never a 500 -------------------------------------------------------------------------------
@@ -300,11 +392,46 @@ def test_hostile_bodies_never_give_a_500(client, app, body):
 def test_random_bytes_and_headers_never_give_a_500(client, app):
     """A loop-based fuzz test over random bodies (raw and signed) and random headers."""
     rng = random.Random(20261127)
-    alphabet = [b"{", b"}", b"[", b"]", b'"', b":", b",", b"app", b"reports", b"ticket-router",
-                b"date", b"region", b"requests", b"-1", b"1e999", b"\x00", b"\xff", b" ",
-                b"eu-central", b"2026-11-25", b"null", b"true", b"cost", b"NaN"]  # fmt: skip
-    header_values = ["", " ", "v1,", "v1,====", "v2,abc", "\x7f", "1" * 40, "-5", "msg_1",
-                     str(int(time.time())), "é", "v1," + "A" * 44]  # fmt: skip
+    alphabet = [
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b'"',
+        b":",
+        b",",
+        b"app",
+        b"reports",
+        b"ticket-router",
+        b"date",
+        b"region",
+        b"requests",
+        b"-1",
+        b"1e999",
+        b"\x00",
+        b"\xff",
+        b" ",
+        b"eu-central",
+        b"2026-11-25",
+        b"null",
+        b"true",
+        b"cost",
+        b"NaN",
+    ]
+    header_values = [
+        "",
+        " ",
+        "v1,",
+        "v1,====",
+        "v2,abc",
+        "\x7f",
+        "1" * 40,
+        "-5",
+        "msg_1",
+        str(int(time.time())),
+        "é",
+        "v1," + "A" * 44,
+    ]
     for i in range(400):
         if rng.random() < 0.5:
             body = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 200)))
@@ -327,24 +454,31 @@ def test_structured_fuzz_of_signed_reports_never_gives_a_500(client, app):
     from hypothesis import strategies as st
 
     scalars = st.one_of(
-        st.none(), st.booleans(), st.integers(min_value=-(10**20), max_value=10**20),
-        st.floats(allow_nan=False), st.text(max_size=20),
-    )  # fmt: skip
-    field_values = st.one_of(scalars, st.lists(scalars, max_size=2), st.dictionaries(
-        st.text(max_size=3), scalars, max_size=2))  # fmt: skip
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**20), max_value=10**20),
+        st.floats(allow_nan=False),
+        st.text(max_size=20),
+    )
+    field_values = st.one_of(
+        scalars,
+        st.lists(scalars, max_size=2),
+        st.dictionaries(st.text(max_size=3), scalars, max_size=2),
+    )
     reports = st.lists(
         st.dictionaries(
             st.sampled_from(
                 ["date", "region", "requests", "errors", "p95_ms", "cost", "currency", "x"]
-            ),  # fmt: skip
+            ),
             st.one_of(field_values, st.sampled_from(["2026-11-25", "eu-central", "EUR"])),
         ),
         max_size=5,
     )
     counter = iter(range(10**6))
 
-    @settings(max_examples=150, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+    @settings(
+        max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
     @given(reports=reports)
     def run(reports):
         body = json.dumps({"app": app.slug, "reports": reports}).encode()

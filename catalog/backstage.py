@@ -17,7 +17,11 @@ import yaml
 from django.db import transaction
 
 from catalog import permissions
-from catalog.contract_services import contract_upload
+from catalog.contract_services import (
+    VERSION_LABEL_MESSAGE,
+    contract_upload,
+    valid_version_label,
+)
 from catalog.models import MicroApp, Team
 from catalog.selectors import latest_contract
 from contracts import ContractError, load_yaml
@@ -426,6 +430,16 @@ def _import_apis(report, docs, apps, provided, user) -> None:
             result.warnings.append("No Component in this file provides this API.")
             continue
         version = str((metadata.get("annotations") or {}).get(f"{ANNOTATION}version", ""))
+        version = version.strip()
+        if version and not valid_version_label(version):
+            result.action = "error"
+            result.errors.append(
+                {
+                    "field": f"metadata.annotations.{ANNOTATION}version",
+                    "message": VERSION_LABEL_MESSAGE,
+                }
+            )
+            continue
         for slug in owners:
             try:
                 with transaction.atomic():

@@ -6,6 +6,7 @@ is the base of a diff, how versions are labelled, what is stored and audited.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,32 @@ from core.types import Actor
 # version and an API answer stay a few hundred kilobytes.
 MAX_REPORTED_CHANGES = 1000
 LEVEL_ORDER = {"ERR": 0, "WARN": 1, "INFO": 2}
+
+# The one rule for version labels, whoever names the version (API, form, Backstage
+# annotation, info.version): labels appear in URLs and file names, so no slashes, spaces,
+# "?" or "#", and they fit Contract.version (50 characters).
+VERSION_LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,49}$"
+VERSION_LABEL_MESSAGE = (
+    "Use up to 50 letters, digits, dots, dashes or plus signs, starting with a letter or digit."
+)
+_VERSION_LABEL = re.compile(VERSION_LABEL_PATTERN)
+# Room left for the "-r<n>" suffix that tells apart two documents with the same info.version.
+_DERIVED_MAX = 40
+
+
+def valid_version_label(label: str) -> bool:
+    """Whether ``label`` may name a contract version."""
+    return isinstance(label, str) and _VERSION_LABEL.fullmatch(label) is not None
+
+
+def derived_version_label(raw: Any) -> str:
+    """A valid label made from a document's own version string ("" when nothing is left).
+
+    The document keeps its ``info.version`` as written; only the label is made safe.
+    """
+    text = re.sub(r"[^A-Za-z0-9._+-]+", "-", str(raw).strip())
+    text = re.sub(r"^[^A-Za-z0-9]+", "", text)[:_DERIVED_MAX]
+    return text if valid_version_label(text) else ""
 
 
 def summarise(changes: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
@@ -116,11 +143,13 @@ def contract_check(*, app: MicroApp, content: bytes | str, kind: str | None) -> 
 
 def _label(app: MicroApp, document: ContractDocument, requested: str) -> str:
     if requested:
+        if not valid_version_label(requested):
+            raise ValidationError({"version": VERSION_LABEL_MESSAGE})
         if app.contracts.filter(version=requested).exists():
             raise ValidationError({"version": f"Version {requested} is already registered."})
         return requested
     info = (document.data or {}).get("info") if document.data else None
-    base = str(info.get("version", "")).strip()[:40] if isinstance(info, dict) else ""
+    base = derived_version_label(info.get("version", "")) if isinstance(info, dict) else ""
     base = base or f"v{app.contracts.count() + 1}"
     label, n = base, 1
     while app.contracts.filter(version=label).exists():

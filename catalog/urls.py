@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from catalog import converters  # noqa: F401  (registers the <version:...> converter)
 from catalog.views import app, auth, browse, contracts, dashboard, reviews
 
 urlpatterns = [
@@ -31,7 +32,7 @@ urlpatterns = [
         name="app-contract-changelog",
     ),
     path(
-        "apps/<slug:slug>/contracts/<str:version>/",
+        "apps/<slug:slug>/contracts/<version:version>/",
         contracts.contract_docs,
         name="app-contract-docs",
     ),

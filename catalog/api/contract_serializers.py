@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from catalog.api.schema import StrictBooleanField, StrictCharField, StrictModelSerializer
 from catalog.choices import ContractKind
+from catalog.contract_services import VERSION_LABEL_MESSAGE, VERSION_LABEL_PATTERN
 from catalog.models import Contract
 
 
@@ -69,10 +70,10 @@ class ContractDetailSerializer(ContractSerializer):
 class ContractUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ContractKind.choices, required=False)
     version = serializers.RegexField(
-        r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,49}$",
+        VERSION_LABEL_PATTERN,
         required=False,
-        help_text="Version label; defaults to info.version (OpenAPI) or v<n>.",
-        error_messages={"invalid": "Use letters, digits, dots, dashes or plus signs."},
+        help_text="Version label; defaults to info.version (OpenAPI, made URL-safe) or v<n>.",
+        error_messages={"invalid": VERSION_LABEL_MESSAGE},
     )
     spec = serializers.JSONField(required=False, help_text="The document: text or an object.")
     file = serializers.FileField(required=False, help_text="Or upload the document as a file.")

@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from catalog import converters  # noqa: F401  (registers the <version:...> converter)
 from catalog.api import contract_views, views
 
 router = DefaultRouter(trailing_slash=True)
@@ -31,12 +32,12 @@ contract_urls = [
         name="app-contracts-changelog",
     ),
     path(
-        "apps/<slug:slug>/contracts/<str:version>/",
+        "apps/<slug:slug>/contracts/<version:version>/",
         contract_views.AppContractDetailView.as_view(),
         name="app-contract-detail",
     ),
     path(
-        "apps/<slug:slug>/contracts/<str:version>/document/",
+        "apps/<slug:slug>/contracts/<version:version>/document/",
         contract_views.AppContractDocumentView.as_view(),
         name="app-contract-document",
     ),

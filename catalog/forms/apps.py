@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from catalog import permissions, policies
 from catalog.choices import ContractKind
+from catalog.contract_services import VERSION_LABEL_MESSAGE, VERSION_LABEL_PATTERN
 from catalog.models import RESERVED_SLUGS, MicroApp, Region, Team
 
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
@@ -203,8 +204,12 @@ class MicroAppForm(forms.ModelForm):
         initial=ContractKind.OPENAPI,
         label="Contract type",
     )
-    contract_version = forms.CharField(
-        max_length=50, required=False, label="Version label", initial="1.0.0"
+    contract_version = forms.RegexField(
+        regex=VERSION_LABEL_PATTERN,
+        required=False,
+        label="Version label",
+        initial="1.0.0",
+        error_messages={"invalid": VERSION_LABEL_MESSAGE},
     )
     contract_file = forms.FileField(
         required=False,

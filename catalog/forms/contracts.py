@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 
 from catalog.choices import ContractKind
+from catalog.contract_services import VERSION_LABEL_MESSAGE, VERSION_LABEL_PATTERN
 
 
 class ContractUploadForm(forms.Form):
@@ -16,10 +17,10 @@ class ContractUploadForm(forms.Form):
     )
     version = forms.RegexField(
         label="Version label",
-        regex=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,49}$",
+        regex=VERSION_LABEL_PATTERN,
         required=False,
         help_text="Optional; defaults to info.version of an OpenAPI document.",
-        error_messages={"invalid": "Use letters, digits, dots, dashes or plus signs."},
+        error_messages={"invalid": VERSION_LABEL_MESSAGE},
     )
     file = forms.FileField(
         label="Upload a file",

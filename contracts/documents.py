@@ -59,19 +59,27 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+NUL_MESSAGE = "NUL characters (\\0, \\u0000) are not allowed in a contract"
+
+
 def _to_text(data: bytes | str) -> str:
     if isinstance(data, bytes | bytearray | memoryview):
         raw = bytes(data)
         if len(raw) > MAX_BYTES:
             raise DocumentTooLarge(f"document is {len(raw)} bytes; the limit is {MAX_BYTES}")
         try:
-            return raw.decode("utf-8-sig")
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise DocumentMalformed(f"document is not UTF-8: {exc}") from exc
-    # Count encoded size for str too, so the limit means the same thing for both inputs.
-    if len(data) > MAX_BYTES // 4 and len(data.encode("utf-8")) > MAX_BYTES:
-        raise DocumentTooLarge(f"document is larger than the limit of {MAX_BYTES} bytes")
-    return data
+    else:
+        # Count encoded size for str too, so the limit means the same thing for both inputs.
+        if len(data) > MAX_BYTES // 4 and len(data.encode("utf-8")) > MAX_BYTES:
+            raise DocumentTooLarge(f"document is larger than the limit of {MAX_BYTES} bytes")
+        text = data
+    # PostgreSQL text and JSON cannot hold NUL: refuse it here rather than fail on save.
+    if "\x00" in text:
+        raise DocumentMalformed(NUL_MESSAGE)
+    return text
 
 
 class _Mark(Protocol):
@@ -115,6 +123,36 @@ def _safe_loader() -> type:
     return getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 
 
+def _construct_checked(loader: Any, node: Any, construct: Any, what: str) -> Any:
+    """Run one of PyYAML's scalar constructors; a ValueError becomes a located refusal.
+
+    PyYAML raises ValueError, not a YAMLError, for a timestamp such as ``2024-13-45`` and
+    for an integer longer than Python's int-string conversion limit.
+    """
+    try:
+        return construct(loader, node)
+    except ValueError as exc:
+        raise DocumentMalformed(
+            [{"path": _where(node.start_mark), "message": f"invalid {what}: {exc}"}]
+        ) from None
+
+
+def _checked_timestamp(loader: Any, node: Any) -> Any:
+    return _construct_checked(loader, node, yaml.SafeLoader.construct_yaml_timestamp, "date")
+
+
+def _checked_int(loader: Any, node: Any) -> Any:
+    return _construct_checked(loader, node, yaml.SafeLoader.construct_yaml_int, "integer")
+
+
+def _checked_loader(base: type) -> type:
+    """``base`` with the timestamp and integer constructors wrapped (public add_constructor)."""
+    loader = type(f"Checked{base.__name__}", (base,), {})
+    loader.add_constructor("tag:yaml.org,2002:timestamp", _checked_timestamp)  # type: ignore[attr-defined]
+    loader.add_constructor("tag:yaml.org,2002:int", _checked_int)  # type: ignore[attr-defined]
+    return loader
+
+
 def _scan_events(text: str, loader: type) -> None:
     """Walk the event stream: refuse anchors/aliases and nesting deeper than MAX_DEPTH.
 
@@ -152,9 +190,11 @@ def load_yaml(text: str, *, multi: bool = False) -> Any:
     loader = _safe_loader()
     try:
         _scan_events(text, loader)
-        docs = list(yaml.load_all(text, Loader=loader))
+        docs = list(yaml.load_all(text, Loader=_checked_loader(loader)))
     except yaml.YAMLError as exc:
         raise _yaml_error(exc) from exc
+    except ValueError as exc:  # any other scalar a constructor cannot build
+        raise DocumentMalformed([{"path": "$", "message": f"invalid YAML value: {exc}"}]) from None
     except RecursionError as exc:  # belt and braces: the scan bounds the composer's depth
         raise TooDeep(f"document nests deeper than {MAX_DEPTH} levels") from exc
     if multi:
@@ -174,10 +214,15 @@ def _load_json(text: str) -> Any:
         raise DocumentMalformed([{"path": where, "message": f"invalid JSON: {exc.msg}"}]) from exc
     except RecursionError as exc:
         raise TooDeep(f"document nests deeper than {MAX_DEPTH} levels") from exc
+    except ValueError as exc:  # an integer over Python's int-string conversion limit
+        raise DocumentMalformed([{"path": "$", "message": f"invalid JSON: {exc}"}]) from None
 
 
 def _scalar(value: Any) -> Any:
     """A JSON scalar for a parsed YAML/JSON scalar; other YAML types are refused."""
+    if isinstance(value, str) and "\x00" in value:
+        # Escapes ("\0" in YAML, "\u0000" in JSON) decode to NUL, which PostgreSQL cannot store.
+        raise DocumentMalformed(NUL_MESSAGE)
     if value is None or isinstance(value, str | bool | int):
         return value
     if isinstance(value, float):
@@ -223,7 +268,13 @@ def _normalise_tree(root: Any) -> tuple[Any, list[dict[str, str]]]:
     while stack:
         node, target, path, depth = stack.pop()
         if isinstance(node, dict):
-            items: Any = ((_key(k), v) for k, v in node.items())
+            try:
+                keys = [_key(k) for k in node]
+            except DocumentMalformed as exc:
+                raise DocumentMalformed(
+                    [{"path": json_path(path), "message": e["message"]} for e in exc.errors]
+                ) from None
+            items: Any = zip(keys, node.values(), strict=True)
         elif isinstance(node, list):
             items = enumerate(node)
         else:
@@ -238,7 +289,12 @@ def _normalise_tree(root: Any) -> tuple[Any, list[dict[str, str]]]:
                         "only local references (starting with '#') are",
                     }
                 )
-            child = make(value)
+            try:
+                child = make(value)
+            except DocumentMalformed as exc:
+                raise DocumentMalformed(
+                    [{"path": json_path((*path, key)), "message": e["message"]} for e in exc.errors]
+                ) from None
             target[key] = child
             if isinstance(value, dict | list):
                 if id(value) in seen:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -87,42 +88,41 @@ def _secret_key(app: MicroApp) -> str:
     return f"appkeeper:new-secret:{app.pk}"
 
 
-def _store_contract(request: HttpRequest, app: MicroApp, payload: dict) -> None:
-    """Store a contract attached to the registration.
+def _store_contract(app: MicroApp, actor, payload: dict, field: str) -> str:
+    """Store the contract attached to the registration; returns its version label.
 
-    The app is registered already: a refused contract becomes a message saying why and
-    where to add it, not a lost registration.
+    Runs inside the registration's transaction: a refused contract raises a
+    ValidationError on the form's contract fields, so the app is not created either and
+    the user fixes the document on the form they filled in (the one-time ingestion secret
+    is only issued when everything was stored).
     """
     try:
         contract, _created = contract_upload(
             app=app,
-            actor=request.user,
+            actor=actor,
             kind=payload["kind"],
             version=payload["version"],
             content=payload["text"],
         )
     except ValidationError as exc:
-        _contract_refused(request, "; ".join(exc.messages))
-        return
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        raise ValidationError(
+            {
+                "contract_version" if key == "version" else field: messages_
+                for key, messages_ in errors.items()
+            }
+        ) from None
     except ContractError as exc:
-        _contract_refused(request, _contract_error_text(exc))
-        return
-    messages.success(request, f"Contract {contract.version} stored.")
+        raise ValidationError({field: _contract_error_text(exc)}) from None
+    return contract.version
 
 
 def _contract_error_text(exc: ContractError) -> str:
     if not exc.errors:
         return str(exc) or type(exc).__name__
+    first = exc.errors[0]
     more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
-    return f"{exc.errors[0]['message']}{more}"
-
-
-def _contract_refused(request: HttpRequest, detail: str) -> None:
-    messages.warning(
-        request,
-        f"The app is registered, but its contract was not stored: {detail} "
-        "Fix the document and add it from the app page.",
-    )
+    return f"The contract was refused: {first['path']}: {first['message']}{more}"
 
 
 @login_required
@@ -136,8 +136,15 @@ def app_create(request: HttpRequest) -> HttpResponse:
         user=user,
     )
     if request.method == "POST" and form.is_valid():
+        payload = form.contract_payload()
+        field = "contract_file" if form.cleaned_data.get("contract_file") else "contract_text"
+        version = None
         try:
-            app = services.app_register(actor=user, data=form.app_data())
+            # The app and its contract are one registration: both are stored or neither.
+            with transaction.atomic():
+                app = services.app_register(actor=user, data=form.app_data())
+                if payload:
+                    version = _store_contract(app, user, payload, field)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -145,9 +152,8 @@ def app_create(request: HttpRequest) -> HttpResponse:
             # Shown once on the app page, then gone: kept server-side, never in a cookie.
             request.session[_secret_key(app)] = app.ingestion_secret
             _policy_advice(request, app)
-            payload = form.contract_payload()
-            if payload:
-                _store_contract(request, app, payload)
+            if version:
+                messages.success(request, f"Contract {version} stored.")
             return redirect(f"{app.get_absolute_url()}?registered=1")
     return render(
         request,

@@ -108,3 +108,67 @@ def test_a_stored_label_from_before_the_rule_does_not_break_the_pages(
     document = client.get(reverse("api:app-contract-document", args=["pets", label]))
     assert document.status_code == 200
     assert document.json()["info"]["title"] == "Pets"
+
+
+# --- contract documents that used to crash the loader ---------------------------------------
+
+NUL_YAML = 'openapi: 3.0.3\ninfo: {title: "a\\0b", version: "1"}\npaths: {}\n'
+NUL_JSON = '{"openapi": "3.0.3", "info": {"title": "a\\u0000", "version": "1"}, "paths": {}}'
+BAD_DATE = "openapi: 3.0.3\ninfo: {title: a, version: '1'}\nx-date: 2024-13-45\npaths: {}\n"
+BAD_TIME = (
+    "openapi: 3.0.3\ninfo: {title: a, version: '1'}\nx-date: 2024-02-30 25:61:00\npaths: {}\n"
+)
+BIG_INT_YAML = f"openapi: 3.0.3\ninfo: {{title: a, version: '1'}}\nx-n: {'9' * 5000}\npaths: {{}}\n"
+BIG_INT_JSON = (
+    f'{{"openapi": "3.0.3", "info": {{"title": "a", "version": "1"}}, "x-n": {"9" * 5000}, '
+    '"paths": {}}'
+)
+HOSTILE_DOCUMENTS = [NUL_YAML, NUL_JSON, BAD_DATE, BAD_TIME, BIG_INT_YAML, BIG_INT_JSON]
+
+
+@pytest.mark.parametrize("text", HOSTILE_DOCUMENTS)
+def test_hostile_scalars_are_a_400_on_upload_and_check(api_as, alice, app, text):
+    client = api_as(alice)
+
+    upload = client.post(CONTRACTS, {"spec": text, "kind": "openapi"}, format="json")
+    check = client.post(
+        "/api/v1/contracts/check/", {"app": "pets", "spec": text, "kind": "openapi"}, format="json"
+    )
+
+    assert upload.status_code == 400, upload.content
+    assert check.status_code == 400, check.content
+    assert not Contract.objects.exists()
+
+
+@pytest.mark.parametrize("text", HOSTILE_DOCUMENTS)
+def test_hostile_scalars_are_refused_on_the_app_page_form(client, alice, app, text):
+    client.force_login(alice)
+
+    response = client.post("/apps/pets/contracts/upload/", {"text": text, "kind": "openapi"})
+
+    assert response.status_code == 400
+    assert not Contract.objects.exists()
+
+
+@pytest.mark.parametrize("text", [NUL_YAML, BAD_DATE, BIG_INT_JSON])
+def test_registration_with_a_refused_contract_creates_nothing(client, alice, support_tools, text):
+    from tests.catalog.test_views import form_data
+
+    client.force_login(alice)
+    response = client.post("/apps/new/", form_data(support_tools, contract_text=text))
+
+    assert response.status_code == 200
+    assert "contract_text" in response.context["form"].errors
+    assert not MicroApp.objects.filter(slug="shift-planner").exists()
+
+
+def test_registration_with_a_bad_contract_version_creates_nothing(client, alice, support_tools):
+    from tests.catalog.test_views import OPENAPI, form_data
+
+    client.force_login(alice)
+    data = form_data(support_tools, contract_text=OPENAPI, contract_version="1.0/evil x")
+    response = client.post("/apps/new/", data)
+
+    assert response.status_code == 200
+    assert "contract_version" in response.context["form"].errors
+    assert not MicroApp.objects.exists()

@@ -120,6 +120,58 @@ def parse_documents(text: str) -> list[dict]:
     return docs
 
 
+# The shape every entity must have before any field is read: Backstage's own schema, for
+# the parts the importer reads. Absent is fine; present with another type is refused.
+MAPPINGS = (("metadata",), ("spec",), ("metadata", "annotations"))
+LISTS = {
+    "metadata.tags": ("metadata", "tags"),
+    "metadata.links": ("metadata", "links"),
+    "spec.dependsOn": ("spec", "dependsOn"),
+    "spec.providesApis": ("spec", "providesApis"),
+}
+SCALARS = {"metadata.name": ("metadata", "name"), "metadata.title": ("metadata", "title")}
+STRINGS = {"metadata.description": ("metadata", "description")}
+
+
+def _get(doc: dict, path: tuple[str, ...]) -> Any:
+    node: Any = doc
+    for part in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def shape_errors(doc: dict) -> list[dict[str, str]]:
+    """What is wrongly shaped in one entity (a list where a mapping belongs, and so on)."""
+    errors = []
+    for path in MAPPINGS:
+        value = _get(doc, path)
+        if value is not None and not isinstance(value, dict):
+            field_name = ".".join(path)
+            errors.append({"field": field_name, "message": f"{field_name} must be a mapping."})
+    if errors:  # the fields below live inside these mappings
+        return errors
+    for name, path in LISTS.items():
+        value = _get(doc, path)
+        if value is not None and not isinstance(value, list):
+            errors.append({"field": name, "message": f"{name} must be a list."})
+    for name, path in SCALARS.items():
+        value = _get(doc, path)
+        if value is not None and not isinstance(value, str | int | float):
+            errors.append({"field": name, "message": f"{name} must be a string."})
+    for name, path in STRINGS.items():
+        value = _get(doc, path)
+        if value is not None and not isinstance(value, str):
+            errors.append({"field": name, "message": f"{name} must be a string."})
+    annotations = _get(doc, ("metadata", "annotations")) or {}
+    for key, value in annotations.items():
+        if not isinstance(key, str) or not isinstance(value, str | int | float | bool):
+            field_name = f"metadata.annotations.{key}"
+            errors.append({"field": field_name, "message": f"{field_name} must be a string."})
+    return errors
+
+
 def _ref_name(ref: Any, default_kind: str) -> tuple[str, str]:
     """``group:default/team-a`` → ("group", "team-a"); ``team-a`` → (default_kind, "team-a")."""
     text = str(ref).strip()
@@ -295,6 +347,18 @@ def import_catalog_info(*, text: str, user, request, dry_run: bool) -> ImportRep
 
     report = ImportReport(dry_run=dry_run)
     docs = parse_documents(text)
+    # Shapes first, for every entity: the mapping below reads fields as the schema has them.
+    shapes = [shape_errors(doc) for doc in docs]
+    if any(shapes):
+        for doc, errors in zip(docs, shapes, strict=True):
+            name = _get(doc, ("metadata", "name"))
+            result = EntityResult(str(doc.get("kind")), str(name) if name is not None else "?")
+            result.action = "error" if errors else "skipped"
+            result.errors = errors
+            if not errors:
+                result.warnings.append("Not imported: another entity has errors.")
+            report.entities.append(result)
+        raise ImportRejected(report)
     with transaction.atomic():
         apps: dict[str, MicroApp] = {}
         components = [d for d in docs if str(d.get("kind", "")).lower() == "component"]

@@ -172,3 +172,44 @@ def test_registration_with_a_bad_contract_version_creates_nothing(client, alice,
     assert response.status_code == 200
     assert "contract_version" in response.context["form"].errors
     assert not MicroApp.objects.exists()
+
+
+# --- Backstage entities with the wrong shape --------------------------------------------------
+
+GOOD_COMPONENT = """
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: good}
+spec: {type: service, lifecycle: experimental, owner: sre}
+"""
+
+
+@pytest.mark.parametrize(
+    ("entity", "field"),
+    [
+        ("metadata: [1]\nspec: {owner: sre}", "metadata"),
+        ("metadata: {name: bad}\nspec: hello", "spec"),
+        ("metadata: {name: bad, annotations: [1]}\nspec: {owner: sre}", "metadata.annotations"),
+        (
+            "metadata: {name: bad, annotations: {1: x}}\nspec: {owner: sre}",
+            "metadata.annotations.1",
+        ),
+        ("metadata: {name: bad}\nspec: {owner: sre, dependsOn: 5}", "spec.dependsOn"),
+        ("metadata: {name: bad}\nspec: {owner: sre, providesApis: 5}", "spec.providesApis"),
+        ("metadata: {name: bad, tags: 5}\nspec: {owner: sre}", "metadata.tags"),
+        ("metadata: {name: [1]}\nspec: {owner: sre}", "metadata.name"),
+    ],
+)
+def test_backstage_entities_with_bad_shapes_are_a_400_per_entity(api_as, pat, entity, field):
+    team = TeamFactory(slug="sre", name="SRE")
+    team.members.add(pat)
+    text = f"{GOOD_COMPONENT}---\napiVersion: backstage.io/v1alpha1\nkind: Component\n{entity}\n"
+
+    response = post_yaml(api_as(pat), text)
+
+    assert response.status_code == 400, response.content
+    entities = response.json()["entities"]
+    assert entities[0]["action"] == "skipped" and not entities[0]["errors"]
+    assert entities[1]["action"] == "error"
+    assert entities[1]["errors"][0]["field"] == field
+    assert not MicroApp.objects.exists()

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -39,6 +39,9 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
+SLUG_TAKEN = "Another app already uses this slug."
+
+
 @transaction.atomic
 def app_register(*, actor: Actor, data: dict[str, Any]) -> MicroApp:
     """Create an app in ``draft`` with its regions and dependencies, and record who did it.
@@ -51,7 +54,15 @@ def app_register(*, actor: Actor, data: dict[str, Any]) -> MicroApp:
     app.full_clean(exclude=["regions", "depends_on"])
     _enforce_policies(app, regions=relations.get("regions", ()), contract_ok=False, before=())
     app.ingestion_secret = new_secret()
-    app.save()
+    try:
+        with transaction.atomic():
+            app.save()
+    except IntegrityError:
+        # full_clean saw the slug free, but a concurrent registration took it before this
+        # insert: the unique index is the real arbiter, and the answer is the same 400.
+        if MicroApp.objects.filter(slug=app.slug).exists():
+            raise ValidationError({"slug": [SLUG_TAKEN]}) from None
+        raise
     _set_relations(app, relations)
     app_record_change(app=app, actor=actor, before=None)
     return app

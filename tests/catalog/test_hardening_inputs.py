@@ -213,3 +213,41 @@ def test_backstage_entities_with_bad_shapes_are_a_400_per_entity(api_as, pat, en
     assert entities[1]["action"] == "error"
     assert entities[1]["errors"][0]["field"] == field
     assert not MicroApp.objects.exists()
+
+
+# --- two registrations racing for one slug -----------------------------------------------------
+
+
+@pytest.fixture
+def slug_taken_meanwhile(monkeypatch):
+    """The other registration commits between this one's uniqueness check and its insert."""
+
+    def check_then_lose_the_race(self, *args, **kwargs):
+        if self.pk is None and not MicroApp.objects.filter(slug=self.slug).exists():
+            MicroAppFactory(slug=self.slug)
+
+    monkeypatch.setattr(MicroApp, "validate_unique", check_then_lose_the_race)
+
+
+def test_a_registration_losing_the_slug_race_gets_a_400_over_the_api(
+    api_as, alice, support_tools, regions, slug_taken_meanwhile
+):
+    from tests.catalog.test_api import payload
+
+    response = api_as(alice).post("/api/v1/apps/", payload(slug="racy"), format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["slug"] == ["Another app already uses this slug."]
+
+
+def test_a_registration_losing_the_slug_race_gets_an_inline_form_error(
+    client, alice, support_tools, slug_taken_meanwhile
+):
+    from tests.catalog.test_views import form_data
+
+    client.force_login(alice)
+    response = client.post("/apps/new/", form_data(support_tools))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["slug"] == ["Another app already uses this slug."]
+    assert MicroApp.objects.filter(slug="shift-planner").count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -39,6 +40,20 @@ from catalog.querysets import (
 )
 from core.context import current_request_id
 
+
+def no_control_characters(value: str) -> None:
+    """Refuse control characters (newlines, tabs, NUL...) in a one-line name.
+
+    A name travels into email subjects, webhook payloads and log lines: a newline in one
+    would make every email about the app fail to send (a header cannot hold it).
+    """
+    if any(unicodedata.category(char) in {"Cc", "Zl", "Zp"} for char in str(value)):
+        raise ValidationError(
+            "Names cannot contain control characters such as line breaks or tabs.",
+            code="control_characters",
+        )
+
+
 slug_validator = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
     "Use lowercase letters, digits and single hyphens, e.g. ticket-router.",
@@ -63,7 +78,7 @@ class Transition(NamedTuple):
 class Team(models.Model):
     """A group of people that owns apps and pays for them."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=[no_control_characters])
     slug = models.SlugField(max_length=100, unique=True, validators=[slug_validator])
     cost_center = models.CharField(max_length=50, blank=True)
     contact_email = models.EmailField(blank=True)
@@ -105,7 +120,7 @@ class Region(models.Model):
 class MicroApp(models.Model):
     """A registered micro-app: who owns it, what it touches, where it runs, how long it lives."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[no_control_characters])
     slug = models.SlugField(max_length=80, unique=True, validators=[slug_validator])
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=AppKind.choices)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -204,7 +205,15 @@ def email_message(note: Notification, address: str) -> EmailMessage:
     if note.link:
         body = f"{body}\n\n{absolute(note.link)}"
     body += "\n\n-- \nAppkeeper, the micro-app catalog"
-    return EmailMessage(subject=f"[Appkeeper] {note.subject}", body=body, to=[address])
+    return EmailMessage(subject=email_subject(note.subject), body=body, to=[address])
+
+
+def email_subject(subject: str) -> str:
+    """A one-line subject: a line break in a header makes the message unsendable, so any
+    control or line-separator character (e.g. from a name saved before names were checked)
+    becomes a space."""
+    line = "".join(" " if unicodedata.category(c) in {"Cc", "Zl", "Zp"} else c for c in subject)
+    return f"[Appkeeper] {' '.join(line.split())}"
 
 
 def webhook_request(note: Notification) -> tuple[str, bytes, dict[str, str]]:

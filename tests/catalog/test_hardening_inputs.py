@@ -251,3 +251,50 @@ def test_a_registration_losing_the_slug_race_gets_an_inline_form_error(
     assert response.status_code == 200
     assert response.context["form"].errors["slug"] == ["Another app already uses this slug."]
     assert MicroApp.objects.filter(slug="shift-planner").count() == 1
+
+
+# --- control characters in names ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Ticket\nRouter", "Ticket\rRouter", "Tab\there", "Line\u2028sep"])
+def test_an_app_name_with_control_characters_is_a_400(api_as, alice, regions, name):
+    from tests.catalog.test_api import payload
+
+    response = api_as(alice).post("/api/v1/apps/", payload(name=name), format="json")
+
+    assert response.status_code == 400, response.content
+    assert "name" in response.json()
+    assert not MicroApp.objects.exists()
+
+
+def test_an_app_name_with_a_newline_is_an_inline_form_error(client, alice, support_tools):
+    from tests.catalog.test_views import form_data
+
+    client.force_login(alice)
+    response = client.post("/apps/new/", form_data(support_tools, name="Shift\nPlanner"))
+
+    assert response.status_code == 200
+    assert "control characters" in response.context["form"].errors["name"][0]
+    assert not MicroApp.objects.exists()
+
+
+def test_a_team_name_with_a_newline_is_a_400(api_as, pat):
+    response = api_as(pat).post(
+        "/api/v1/teams/", {"slug": "evil", "name": "Evil\nBcc: x@example.com"}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert "name" in response.json()
+
+
+def test_an_email_about_an_app_saved_with_a_newline_in_its_name_still_sends(alice, app):
+    from catalog.models import Notification
+    from catalog.notifications import email_message
+
+    MicroApp.objects.filter(pk=app.pk).update(name="Pets\nBcc: x@example.com")
+    note = Notification(app=app, kind="test", subject="Pets\nBcc: x@example.com expires", body="b")
+
+    message = email_message(note, "alice@example.com").message()
+
+    assert message["Subject"] == "[Appkeeper] Pets Bcc: x@example.com expires"
+    assert message["Bcc"] is None

@@ -14,7 +14,12 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -39,6 +44,17 @@ from catalog.querysets import (
     TeamQuerySet,
 )
 from core.context import current_request_id
+
+# Free text people type (descriptions, reasons, review comments) is shown on pages, sent in
+# emails and webhooks and copied into audit events: a few pages of text is plenty, and a
+# bound keeps one request from storing megabytes.
+FREE_TEXT_MAX = 5000
+
+
+def _free_text(**kwargs) -> models.TextField:
+    return models.TextField(
+        max_length=FREE_TEXT_MAX, validators=[MaxLengthValidator(FREE_TEXT_MAX)], **kwargs
+    )
 
 
 def no_control_characters(value: str) -> None:
@@ -122,7 +138,7 @@ class MicroApp(models.Model):
 
     name = models.CharField(max_length=120, validators=[no_control_characters])
     slug = models.SlugField(max_length=80, unique=True, validators=[slug_validator])
-    description = models.TextField(blank=True)
+    description = _free_text(blank=True)
     kind = models.CharField(max_length=20, choices=AppKind.choices)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="apps")
     owner = models.ForeignKey(
@@ -170,7 +186,7 @@ class MicroApp(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
-    retired_reason = models.TextField(blank=True)
+    retired_reason = _free_text(blank=True)
     # Standard Webhooks needs the raw secret to verify HMACs, so it cannot be hashed.
     ingestion_secret = models.CharField(max_length=80, blank=True, editable=False)
     previous_ingestion_secret = models.CharField(max_length=80, blank=True, editable=False)
@@ -439,6 +455,8 @@ class MicroApp(models.Model):
         """Take the app out of the fleet for good; all its data and history stay."""
         if not reason.strip():
             raise ValidationError({"reason": "Say why the app is retired."})
+        if len(reason) > FREE_TEXT_MAX:
+            raise ValidationError({"reason": f"Keep the reason under {FREE_TEXT_MAX} characters."})
         self.retired_at = timezone.now()
         self.retired_reason = reason
         self._move("retired", by=by, comment=reason, extra_fields=("retired_at", "retired_reason"))
@@ -568,7 +586,7 @@ class Review(models.Model):
         related_name="reviews_decided",
     )
     decision = models.CharField(max_length=20, choices=ReviewDecision.choices, blank=True)
-    comment = models.TextField(blank=True)
+    comment = _free_text(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
 

@@ -14,7 +14,14 @@ from django.utils import timezone
 
 from catalog import gate, permissions, policies
 from catalog.choices import AppState, ReviewDecision
-from catalog.models import AuditEvent, MicroApp, Region, Review, TransitionError
+from catalog.models import (
+    FREE_TEXT_MAX,
+    AuditEvent,
+    MicroApp,
+    Region,
+    Review,
+    TransitionError,
+)
 from catalog.notifications import notify_owners, notify_platform_team
 from core.types import Actor, AnyUser
 from core.webhooks import new_secret
@@ -202,6 +209,8 @@ def review_decide(*, review: Review, actor: AnyUser, decision: str, comment: str
         raise ValidationError({"decision": f"Choose one of: {', '.join(ReviewDecision.values)}."})
     if decision != ReviewDecision.APPROVED and not comment:
         raise ValidationError({"comment": "Tell the owner what to change or why it is rejected."})
+    if len(comment) > FREE_TEXT_MAX:
+        raise ValidationError({"comment": f"Keep the comment under {FREE_TEXT_MAX} characters."})
     now = timezone.now()
     claimed = Review.objects.filter(pk=review.pk, decision="").update(
         decision=decision, reviewer=actor, comment=comment, decided_at=now

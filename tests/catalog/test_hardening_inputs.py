@@ -298,3 +298,74 @@ def test_an_email_about_an_app_saved_with_a_newline_in_its_name_still_sends(alic
 
     assert message["Subject"] == "[Appkeeper] Pets Bcc: x@example.com expires"
     assert message["Bcc"] is None
+
+
+# --- free-text length limits --------------------------------------------------------------------
+
+
+def test_a_description_over_5000_characters_is_a_400(api_as, alice, regions):
+    from tests.catalog.test_api import payload
+
+    response = api_as(alice).post("/api/v1/apps/", payload(description="x" * 5001), format="json")
+
+    assert response.status_code == 400, response.content
+    assert "5000" in response.json()["description"][0]
+    assert not MicroApp.objects.exists()
+    ok = api_as(alice).post("/api/v1/apps/", payload(description="x" * 5000), format="json")
+    assert ok.status_code == 201, ok.content
+
+
+def test_a_description_over_5000_characters_is_an_inline_form_error(client, alice, support_tools):
+    from tests.catalog.test_views import form_data
+
+    client.force_login(alice)
+    response = client.post("/apps/new/", form_data(support_tools, description="x" * 9_000))
+
+    assert response.status_code == 200
+    assert "description" in response.context["form"].errors
+    assert not MicroApp.objects.exists()
+
+
+@pytest.fixture
+def in_review(alice, support_tools, regions):
+    from catalog import services
+    from catalog.models import Review
+    from tests.catalog.review_support import pii_app
+
+    app = pii_app(team=support_tools, owner=alice, regions=regions, name="Ticket Router")
+    services.app_submit(app=app, actor=alice)
+    return Review.objects.get(app=app)
+
+
+def test_a_review_comment_over_5000_characters_is_refused_on_the_page(client, pat, in_review):
+    client.force_login(pat)
+
+    response = client.post(
+        f"/reviews/{in_review.pk}/", {"decision": "rejected", "comment": "x" * 5001}
+    )
+
+    assert response.status_code == 400
+    assert "under 5000 characters" in response.content.decode()
+    assert MicroApp.objects.get(pk=in_review.app_id).state == "in_review"
+
+
+def test_a_review_comment_over_5000_characters_is_a_400_over_the_api(api_as, pat, in_review):
+    response = api_as(pat).post(
+        f"/api/v1/reviews/{in_review.pk}/decide/",
+        {"decision": "rejected", "comment": "x" * 5001},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "comment" in response.json()
+
+
+def test_a_retirement_reason_over_the_limit_is_refused_by_the_model(alice, app):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        app.retire(by=alice, reason="x" * 5001)
+
+    assert "reason" in refused.value.message_dict
+    app.refresh_from_db()
+    assert app.state == "active"

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog import permissions
 from catalog.choices import AppState
@@ -73,6 +74,8 @@ def scorecard_index(request):
         "dimensions": Dimension.choices,
         "grades": Grade.values,
         "query": urlencode({k: v for k, v in params.items() if k != "page"}),
+        # The quarterly job scores a quarter once it has ended, on the next quarter's first day.
+        "quarter_pending": quarter.end > timezone.now().date(),
     }
     if wants_fragment(request, target="scorecard-results"):
         return render(request, "scorecards/partials/scorecard_table.html", context)

@@ -124,6 +124,19 @@ def test_catalog_filters_with_the_api_filterset(signed_in, alice, alices_app, fi
     assert "Ticket Router" in body and "Route Optimizer" not in body
 
 
+def test_catalog_search_form_with_every_filter_on_any_filters_nothing(signed_in, alice, alices_app):
+    # The search form submits every select; "any" is an empty value, not an unknown one.
+    empty = dict.fromkeys(("team", "state", "risk", "region", "kind", "environment"), "")
+    body = signed_in(alice).get(reverse("app-list"), {"q": "ticket", **empty}).content.decode()
+    assert "Ticket Router" in body
+    assert "Ignored an unknown value" not in body
+
+
+def test_catalog_still_reports_a_really_unknown_filter_value(signed_in, alice, alices_app):
+    body = signed_in(alice).get(reverse("app-list"), {"state": "sleeping"}).content.decode()
+    assert "Ignored an unknown value for: state." in body
+
+
 def test_catalog_htmx_request_gets_the_table_partial_and_a_clean_pushed_url(
     signed_in, alice, alices_app
 ):

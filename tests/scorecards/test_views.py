@@ -67,6 +67,31 @@ def test_scorecards_page_htmx_partial_and_filters(fleet, alice):
     assert "good" in html and "Bad App" not in html
 
 
+def test_scorecards_page_treats_the_forms_empty_grade_as_any_grade(fleet, alice):
+    # The filter form always submits every select; "Any grade" is ``grade=``.
+    response = client_for(alice).get(
+        "/scorecards/", {"quarter": "2026-Q3", "team": "field-ops", "grade": ""}
+    )
+    html = response.content.decode()
+    assert "<strong>1</strong> scorecard for 2026-Q3" in html
+    assert "Bad App" in html
+    assert "Select a valid choice" not in html
+
+
+def test_api_scorecards_treat_empty_filters_as_no_filter(fleet, api_as, alice):
+    response = api_as(alice).get(
+        "/api/v1/scorecards/", {"quarter": "2026-Q3", "team": "field-ops", "grade": ""}
+    )
+    assert response.status_code == 200
+    assert [card["app"] for card in response.json()["results"]] == ["bad"]
+
+
+def test_scorecards_page_says_when_an_unscored_quarter_will_be_scored(fleet, alice):
+    html = client_for(alice).get("/scorecards/", {"quarter": "2026-Q4"}).content.decode()
+    assert "scores for 2026-Q4 will appear on 1 January 2027" in html
+    assert "manage.py" not in html
+
+
 def test_cleanup_page_and_csv(fleet, pat):
     client = client_for(pat)
     html = client.get("/scorecards/cleanup/", {"quarter": "2026-Q3"}).content.decode()

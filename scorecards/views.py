@@ -3,7 +3,6 @@ and the app-page panel with the live quarter-to-date score and the trend."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -140,7 +139,7 @@ def chargeback_page(request):
         report = cb.chargeback_report(period=period, group_by=keys, scope=scope)
         monthly = cb.monthly_cost_by_team(period=period, scope=scope)
         team_costs = sorted(
-            ((t["name"], sum(t["series"][1:], Decimal("0"))) for t in monthly["teams"]),
+            ((t["name"], t["total"]) for t in monthly["teams"]),
             key=lambda item: (-item[1], item[0]),
         )
         api_params = {"group_by": ",".join(keys), "format": "csv"}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
@@ -13,6 +14,8 @@ from catalog.choices import AppState
 from catalog.models import Notification
 from lifecycle.choices import SunsetReason
 from lifecycle.models import Renewal, SunsetCase
+from lifecycle.services.reminders import reminders_send
+from tests.lifecycle.conftest import live_app
 
 pytestmark = pytest.mark.django_db
 WHY = "Still routes every support ticket we get."
@@ -137,3 +140,17 @@ def test_renew_row_action_shows_only_inside_the_window(due_app, app, alice, caro
     assert "/renew/" in template.render(Context({"app": due_app, "request": request}))
     request.user = carol
     assert "/renew/" not in template.render(Context({"app": due_app, "request": request}))
+
+
+@pytest.mark.parametrize(
+    ("days_left", "says"),
+    [(3, "in 3 days"), (6.6, "in 7 days"), (1.2, "tomorrow"), (0.3, "today")],
+)
+def test_reminder_notification_says_the_days_actually_left(alice, support_tools, days_left, says):
+    # The reminders go out at 30/14/7/1 days; an app first seen 3 days out gets the 7-day
+    # reminder, and its owner must read "in 3 days", not the reminder's bucket.
+    with time_machine.travel(datetime(2026, 11, 30, 9, 0, tzinfo=UTC), tick=False):
+        live_app(days_left=days_left, team=support_tools, owner=alice, name="Ticket Router")
+        assert reminders_send() == 1
+        page = client_for(alice).get("/me/notifications/").content.decode()
+    assert f"Ticket Router is due for expiry {says}" in page

@@ -103,7 +103,7 @@ def test_owner_contests_and_platform_upholds_through_the_forms(app, alice, pat):
     assert client_for(pat).get("/sunset-cases/?status=closed").status_code == 200
 
 
-def test_notifications_page_marks_them_read_and_the_dashboard_shows_the_bell(app, alice):
+def test_notifications_page_shows_new_ones_and_the_dashboard_shows_the_bell(app, alice):
     notifications.notify(
         recipient=alice, app=app, kind="x", subject="Hello there", body="b", dedupe_key="v1"
     )
@@ -112,8 +112,25 @@ def test_notifications_page_marks_them_read_and_the_dashboard_shows_the_bell(app
     assert 'id="panel-notifications"' in dashboard and "Hello there" in dashboard
     page = client.get("/me/notifications/").content.decode()
     assert "Hello there" in page and "new</span>" in page
+    client.post("/me/notifications/")
     assert Notification.objects.unread_for(alice).count() == 0
     assert "new</span>" not in client.get("/me/notifications/").content.decode()
+
+
+def test_mark_all_read_counts_the_items_just_shown_as_new(app, alice):
+    for n in range(3):
+        notifications.notify(
+            recipient=alice, app=app, kind="x", subject=f"Note {n}", body="b", dedupe_key=f"{n}"
+        )
+    client = client_for(alice)
+    page = client.get("/me/notifications/").content.decode()
+    assert page.count("new</span>") == 3
+    response = client.post("/me/notifications/", follow=True)
+    body = response.content.decode()
+    assert "Marked 3 notifications read." in body
+    assert "new</span>" not in body
+    again = client.post("/me/notifications/", follow=True).content.decode()
+    assert "Marked 0 notifications read." in again
 
 
 def test_dashboard_lists_apps_due_for_renewal_with_a_renew_button(due_app, alice):

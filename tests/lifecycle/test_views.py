@@ -171,3 +171,13 @@ def test_reminder_notification_says_the_days_actually_left(alice, support_tools,
         assert reminders_send() == 1
         page = client_for(alice).get("/me/notifications/").content.decode()
     assert f"Ticket Router is due for expiry {says}" in page
+
+
+def test_renew_and_sunset_pages_state_the_configured_numbers(due_app, alice, settings):
+    settings.APPKEEPER_EXPIRY_DAYS = 60
+    settings.APPKEEPER_SUNSET_RESPONSE_DAYS = 10
+    client = client_for(alice)
+    renew = client.get(f"/apps/{due_app.slug}/renew/").content.decode()
+    assert "A renewal extends it by 60 days from today" in renew
+    cases = client.get("/sunset-cases/").content.decode()
+    assert "Owners answer within 10 days;" in cases

@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import django_filters
 from django.db.models import Exists, F, OuterRef, Q
+from django.http import QueryDict
 from rest_framework.filters import OrderingFilter
 
 from catalog.choices import AppKind, AppState, Criticality, Environment, ReviewDecision, Risk
 from catalog.models import MicroApp, Region, Review, Team
 
 
-class MicroAppFilterSet(django_filters.FilterSet):
+def _is_blank(value: Any) -> bool:
+    return isinstance(value, str) and not value.strip()
+
+
+def drop_empty_values(data: Mapping[str, Any]) -> QueryDict:
+    """``data`` without blank values: a form's "any" option submits ``key=``, and a
+    choice filter would reject the empty string as an unknown value."""
+    cleaned = QueryDict(mutable=True)
+    for key in data:
+        values = data.getlist(key) if isinstance(data, QueryDict) else data[key]
+        if not isinstance(values, list | tuple):
+            values = [values]
+        kept = [value for value in values if not _is_blank(value)]
+        if kept:
+            cleaned.setlist(key, kept)
+    return cleaned
+
+
+class EmptyMeansAnyFilterSet(django_filters.FilterSet):
+    """A FilterSet where an empty value means "no filter", never an invalid choice.
+
+    Bound stays bound: a view may still tell "no query string" from "nothing chosen"."""
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None:
+            data = drop_empty_values(data)
+        super().__init__(data, *args, **kwargs)
+
+
+class MicroAppFilterSet(EmptyMeansAnyFilterSet):
     # django-filter's multiple-choice filters add DISTINCT by default, for lookups across
     # to-many joins. None of these joins a to-many relation (``region`` is an EXISTS), so
     # ``distinct=False`` keeps DISTINCT out of the page and COUNT queries.
@@ -90,7 +123,7 @@ class MicroAppFilterSet(django_filters.FilterSet):
         return queryset
 
 
-class ReviewFilterSet(django_filters.FilterSet):
+class ReviewFilterSet(EmptyMeansAnyFilterSet):
     app = django_filters.ModelMultipleChoiceFilter(
         field_name="app__slug", to_field_name="slug", queryset=MicroApp.objects.all(), label="App"
     )

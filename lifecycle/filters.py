@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import django_filters
 
+from catalog.filters import EmptyMeansAnyFilterSet
 from catalog.models import MicroApp, Team
 from lifecycle.choices import SunsetReason, SunsetStatus
 from lifecycle.models import SunsetCase
 
 
-class SunsetCaseFilterSet(django_filters.FilterSet):
+class SunsetCaseFilterSet(EmptyMeansAnyFilterSet):
     status = django_filters.ChoiceFilter(choices=SunsetStatus.choices, method="filter_status")
     open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", label="Open")
     reason = django_filters.MultipleChoiceFilter(choices=SunsetReason.choices)

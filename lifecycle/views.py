@@ -155,8 +155,11 @@ def sunset_case_list(request):
 
 @login_required
 def notifications(request):
-    """The user's notifications, newest first; viewing the page marks them read (the
-    ones shown as new stay highlighted on this visit). POST marks all read."""
+    """The user's notifications, newest first, unread ones marked new; POST marks all read.
+
+    Viewing marks nothing read: a GET that wrote would leave "Mark all read" nothing to
+    mark ("Marked 0" right under three new items), and link previews or a prefetch would
+    clear the bell unseen."""
     if request.method == "POST":
         count = mark_read(user=request.user)
         messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
@@ -165,8 +168,6 @@ def notifications(request):
     page = Paginator(rows.order_by("-created_at", "-pk"), 50).get_page(request.GET.get("page"))
     items = list(page.object_list)
     unread = [n.pk for n in items if n.read_at is None]
-    if unread:
-        mark_read(user=request.user, ids=unread)
     return render(
         request,
         "lifecycle/notifications.html",

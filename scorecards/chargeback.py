@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from catalog import permissions
 from catalog.models import Team
@@ -170,10 +172,18 @@ def chargeback_report(*, period: Period, group_by: Sequence[str], scope: Scope) 
     return Report(period, list(group_by), rows, totals, settings.APPKEEPER_CURRENCY)
 
 
-def monthly_cost_by_team(*, period: Period, scope: Scope) -> dict:
-    """Cost per team per calendar month, from the month before the period to its end, for
-    the month-over-month view. One grouped query."""
+def monthly_cost_by_team(*, period: Period, scope: Scope, today: date | None = None) -> dict:
+    """Cost per team per calendar month for the month-over-month view. One grouped query.
+
+    Only complete months are compared: a month still running (or not started) would show
+    a fall towards -100 % for every team. The columns run from the month before the period
+    to its last complete month; ``compared`` names the two months the change is between
+    (None while the period has no complete month), ``incomplete`` the period's months left
+    out. ``total`` per team is the cost of the whole period, complete or not."""
+    today = today or timezone.localdate()
     months = period.months()
+    complete = [m for m in months if m.end <= today]
+    incomplete = [m.label for m in months if m.end > today]
     first = shift(months[0], -1)
     span = Period("range", "", first.start, months[-1].end)
     rows = (
@@ -183,7 +193,8 @@ def monthly_cost_by_team(*, period: Period, scope: Scope) -> dict:
         .annotate(total_cost=Sum("cost"))
         .order_by("app__team__name", "month")
     )
-    labels = [first.label, *(m.label for m in months)]
+    labels = [first.label, *(m.label for m in complete)]
+    in_period = {m.label for m in months}
     teams: dict[str, dict] = {}
     for r in rows:
         month_label = f"{r['month']:%Y-%m}"
@@ -195,6 +206,12 @@ def monthly_cost_by_team(*, period: Period, scope: Scope) -> dict:
     for team in teams.values():
         series = [team["costs"].get(label, ZERO) for label in labels]
         team["series"] = series
+        team["total"] = sum(
+            (cost for label, cost in team["costs"].items() if label in in_period), ZERO
+        )
+        team["change"] = team["change_pct"] = None
+        if len(series) < 2:
+            continue
         before, last = series[-2], series[-1]
         team["change"] = (last - before).quantize(COST_PLACES)
         team["change_pct"] = (
@@ -202,7 +219,12 @@ def monthly_cost_by_team(*, period: Period, scope: Scope) -> dict:
             if before
             else None
         )
-    return {"months": labels, "teams": list(teams.values())}
+    return {
+        "months": labels,
+        "teams": list(teams.values()),
+        "compared": (labels[-2], labels[-1]) if len(labels) > 1 else None,
+        "incomplete": incomplete,
+    }
 
 
 def report_csv(report: Report) -> str:

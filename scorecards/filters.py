@@ -6,6 +6,7 @@ import django_filters
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 
+from catalog.filters import EmptyMeansAnyFilterSet
 from scorecards.choices import Grade
 from scorecards.models import Scorecard
 from scorecards.periods import QUARTER_RE
@@ -27,7 +28,7 @@ def latest_scored_quarter() -> str | None:
     return Scorecard.objects.order_by("-quarter").values_list("quarter", flat=True).first()
 
 
-class ScorecardFilterSet(django_filters.FilterSet):
+class ScorecardFilterSet(EmptyMeansAnyFilterSet):
     quarter = QuarterFilter(
         field_name="quarter",
         validators=[quarter_validator],

@@ -3,7 +3,6 @@ and the app-page panel with the live quarter-to-date score and the trend."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog import permissions
 from catalog.choices import AppState
@@ -73,6 +73,8 @@ def scorecard_index(request):
         "dimensions": Dimension.choices,
         "grades": Grade.values,
         "query": urlencode({k: v for k, v in params.items() if k != "page"}),
+        # The quarterly job scores a quarter once it has ended, on the next quarter's first day.
+        "quarter_pending": quarter.end > timezone.now().date(),
     }
     if wants_fragment(request, target="scorecard-results"):
         return render(request, "scorecards/partials/scorecard_table.html", context)
@@ -137,7 +139,7 @@ def chargeback_page(request):
         report = cb.chargeback_report(period=period, group_by=keys, scope=scope)
         monthly = cb.monthly_cost_by_team(period=period, scope=scope)
         team_costs = sorted(
-            ((t["name"], sum(t["series"][1:], Decimal("0"))) for t in monthly["teams"]),
+            ((t["name"], t["total"]) for t in monthly["teams"]),
             key=lambda item: (-item[1], item[0]),
         )
         api_params = {"group_by": ",".join(keys), "format": "csv"}

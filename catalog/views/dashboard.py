@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F
 from django.http import HttpRequest, HttpResponse
@@ -87,8 +88,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for s in AppState
         if s != AppState.RETIRED
     ]
+    # Expiring within the renewal window, which opens with the first reminder: the number
+    # the card's title states (``policy.renewal_window_days``).
     expiring = list(
-        visible.expiring_within(30).select_related("team", "owner").order_by("expires_at")[:10]
+        visible.expiring_within(max(settings.APPKEEPER_REMINDER_DAYS, default=0))
+        .select_related("team", "owner")
+        .order_by("expires_at")[:10]
     )
     reviews = None
     if permissions.can_decide_review(user):

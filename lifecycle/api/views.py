@@ -59,11 +59,12 @@ class AppLifecycleViewSet(viewsets.GenericViewSet):
     @extend_schema(request=RenewSerializer, responses={201: RenewalSerializer})
     @action(detail=True, methods=["post"])
     def renew(self, request, slug=None):
-        """Renew the app with a justification: ``expires_at = max(now, expires_at) + 90 days``
-        (a year for critical apps). Open from 30 days before expiry through the grace
-        period, and for a sunsetting app whose case is for an unrenewed expiry (it becomes
-        active again). The app's owner, its team and the platform team. 409 outside the
-        window, with ``code: renewal_not_allowed``."""
+        """Renew the app with a justification: ``expires_at = max(now, expires_at)`` plus
+        ``APPKEEPER_EXPIRY_DAYS`` (90 by default; ``APPKEEPER_RECERTIFY_DAYS``, 365, for
+        critical apps). Open from the first reminder (``APPKEEPER_REMINDER_DAYS``, 30 days
+        before expiry by default) through the grace period, and for a sunsetting app whose
+        case is for an unrenewed expiry (it becomes active again). The app's owner, its team
+        and the platform team. 409 outside the window, with ``code: renewal_not_allowed``."""
         app = self.get_object()
         body = RenewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -124,8 +125,9 @@ class SunsetCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=SunsetRespondSerializer, responses=SunsetCaseSerializer)
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
-        """The owner's answer within the grace period (14 days): ``accept`` retires the app
-        now; ``contest`` with a justification (20+ characters) asks the platform team."""
+        """The owner's answer within ``APPKEEPER_SUNSET_RESPONSE_DAYS`` (14 by default):
+        ``accept`` retires the app now; ``contest`` with a justification (20+ characters)
+        asks the platform team."""
         case = self.get_object()
         body = SunsetRespondSerializer(data=request.data)
         body.is_valid(raise_exception=True)

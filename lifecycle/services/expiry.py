@@ -105,7 +105,7 @@ def apps_expire(*, now: datetime | None = None) -> ExpiryResult:
         for app in overdue:
             assert app.expires_at is not None  # selected by expires_at__lte
             key = f"recertify:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}"
-            subject = f"{app.name} is overdue for its yearly re-certification"
+            subject = f"{app.name} is overdue for its re-certification"
             body = (
                 f"{app.name} is critical, so it does not expire, but its re-certification was "
                 f"due on {when(app.expires_at)}. Its owner should renew it with a justification."

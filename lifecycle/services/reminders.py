@@ -14,6 +14,7 @@ from django.utils import timezone
 from catalog.choices import AppState, Criticality
 from catalog.models import MicroApp
 from catalog.notifications import owner_notifications, queue
+from core.dates import days_until, in_days
 from lifecycle.choices import (
     NoticeKind,
 )
@@ -68,7 +69,9 @@ def reminders_send(*, now: datetime | None = None) -> int:
             Reminder(app=app, expires_at=app.expires_at, days_before=days, sent_at=now)
         )
         what = "re-certification" if app.criticality == Criticality.CRITICAL else "expiry"
-        left = "tomorrow" if days == 1 else f"in {days} days"
+        # The reminder's bucket (30, 14, 7, 1) only picks which reminder this is; people
+        # are told the days actually left, rounded as the badges and panels round them.
+        left = in_days(days_until(app.expires_at, now=now) or 0)
         notes += owner_notifications(
             app=app,
             kind=NoticeKind.EXPIRY_REMINDER,

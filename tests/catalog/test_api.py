@@ -377,6 +377,16 @@ def test_unknown_filter_values_are_400_not_500(api_as, alice, fleet):
     assert client.get(URL, {"expires_before": "yesterday"}).status_code == 400
 
 
+def test_empty_filter_values_mean_no_filter(api_as, alice, fleet):
+    # ``?state=`` is what a form's "any" option sends; it must not be an unknown value.
+    empty = dict.fromkeys(("team", "team_id", "state", "risk", "region", "kind"), "")
+    response = api_as(alice).get(URL, {**empty, "environment": "", "criticality": ""})
+    assert response.status_code == 200
+    assert [row["slug"] for row in response.json()["results"]] == ["alpha", "beta", "gamma"]
+    response = api_as(alice).get(URL, {"state": ["expired", ""], "team": ""})
+    assert [row["slug"] for row in response.json()["results"]] == ["gamma"]
+
+
 def test_ordering_and_page_size(api_as, alice, fleet):
     client = api_as(alice)
     ordered = client.get(URL, {"ordering": "-expires_at"}).json()["results"]

@@ -124,6 +124,19 @@ def test_catalog_filters_with_the_api_filterset(signed_in, alice, alices_app, fi
     assert "Ticket Router" in body and "Route Optimizer" not in body
 
 
+def test_catalog_search_form_with_every_filter_on_any_filters_nothing(signed_in, alice, alices_app):
+    # The search form submits every select; "any" is an empty value, not an unknown one.
+    empty = dict.fromkeys(("team", "state", "risk", "region", "kind", "environment"), "")
+    body = signed_in(alice).get(reverse("app-list"), {"q": "ticket", **empty}).content.decode()
+    assert "Ticket Router" in body
+    assert "Ignored an unknown value" not in body
+
+
+def test_catalog_still_reports_a_really_unknown_filter_value(signed_in, alice, alices_app):
+    body = signed_in(alice).get(reverse("app-list"), {"state": "sleeping"}).content.decode()
+    assert "Ignored an unknown value for: state." in body
+
+
 def test_catalog_htmx_request_gets_the_table_partial_and_a_clean_pushed_url(
     signed_in, alice, alices_app
 ):
@@ -554,3 +567,43 @@ def test_base_layout_sends_csrf_for_htmx_and_renders_registered_nav(signed_in, a
     # Every script and stylesheet is our own: none is loaded from another host. (The page
     # embeds a random CSRF token, so searching for letters such as "cdn" would be flaky.)
     assert not re.search(r'(?:src|href)="(?:https?:)?//', body)
+
+
+def test_next_steps_state_the_configured_numbers(signed_in, alice, support_tools, settings):
+    settings.APPKEEPER_EXPIRY_DAYS = 60
+    settings.APPKEEPER_REVIEW_HOURS = 24
+    settings.APPKEEPER_HEARTBEAT_HOURS = 12
+    settings.APPKEEPER_REMINDER_DAYS = [21, 3]
+    app = MicroAppFactory(
+        team=support_tools,
+        owner=alice,
+        state=AppState.DRAFT,
+        environment="production",
+        handles_pii=True,
+    )
+    page = signed_in(alice).get(app.get_absolute_url()).content.decode()
+    steps = page.split('id="next-title"', 1)[1].split("</section>", 1)[0]
+    assert "Live for 60 days; we remind you 21 and 3 days before it expires" in steps
+    assert "The platform team answers within 24 hours." in steps
+    assert "a telemetry heartbeat in the last 12 hours" in steps
+    assert "90 days" not in steps and "48 hours" not in steps
+
+
+def test_next_steps_of_a_critical_app_state_the_recertification_period(
+    signed_in, alice, support_tools, settings
+):
+    app = MicroAppFactory(
+        team=support_tools, owner=alice, state=AppState.DRAFT, criticality="critical"
+    )
+    client = signed_in(alice)
+    assert "re-certified every year." in client.get(app.get_absolute_url()).content.decode()
+    settings.APPKEEPER_RECERTIFY_DAYS = 180
+    assert "re-certified every 180 days." in client.get(app.get_absolute_url()).content.decode()
+
+
+def test_dashboard_expiring_card_follows_the_renewal_window(signed_in, alice, alices_app, settings):
+    settings.APPKEEPER_REMINDER_DAYS = [45, 7]
+    MicroApp.objects.filter(pk=alices_app.pk).update(expires_at=timezone.now() + timedelta(days=40))
+    body = signed_in(alice).get(reverse("dashboard")).content.decode()
+    card = body.split('id="expiring-title"', 1)[1].split("</section>", 1)[0]
+    assert "Expiring in 45 days" in card and "Ticket Router" in card

@@ -101,6 +101,13 @@ def test_sunset_cases_list_and_filter(api_as, case, carol):
     assert by_team["count"] == 1
 
 
+def test_sunset_cases_treat_empty_filters_as_no_filter(api_as, case, carol):
+    empty = {"status": "", "reason": "", "team": "", "app": "", "app_id": "", "team_id": ""}
+    response = api_as(carol).get("/api/v1/sunset-cases/", empty)
+    assert response.status_code == 200
+    assert [c["id"] for c in response.json()["results"]] == [case.pk]
+
+
 def test_respond_contest_then_platform_decides(api_as, case, alice, carol, pat):
     url = f"/api/v1/sunset-cases/{case.pk}/"
     assert api_as(carol).post(url + "respond/", {"response": "accept"}).status_code == 403

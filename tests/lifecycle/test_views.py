@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
@@ -13,6 +14,8 @@ from catalog.choices import AppState
 from catalog.models import Notification
 from lifecycle.choices import SunsetReason
 from lifecycle.models import Renewal, SunsetCase
+from lifecycle.services.reminders import reminders_send
+from tests.lifecycle.conftest import live_app
 
 pytestmark = pytest.mark.django_db
 WHY = "Still routes every support ticket we get."
@@ -100,7 +103,7 @@ def test_owner_contests_and_platform_upholds_through_the_forms(app, alice, pat):
     assert client_for(pat).get("/sunset-cases/?status=closed").status_code == 200
 
 
-def test_notifications_page_marks_them_read_and_the_dashboard_shows_the_bell(app, alice):
+def test_notifications_page_shows_new_ones_and_the_dashboard_shows_the_bell(app, alice):
     notifications.notify(
         recipient=alice, app=app, kind="x", subject="Hello there", body="b", dedupe_key="v1"
     )
@@ -109,8 +112,25 @@ def test_notifications_page_marks_them_read_and_the_dashboard_shows_the_bell(app
     assert 'id="panel-notifications"' in dashboard and "Hello there" in dashboard
     page = client.get("/me/notifications/").content.decode()
     assert "Hello there" in page and "new</span>" in page
+    client.post("/me/notifications/")
     assert Notification.objects.unread_for(alice).count() == 0
     assert "new</span>" not in client.get("/me/notifications/").content.decode()
+
+
+def test_mark_all_read_counts_the_items_just_shown_as_new(app, alice):
+    for n in range(3):
+        notifications.notify(
+            recipient=alice, app=app, kind="x", subject=f"Note {n}", body="b", dedupe_key=f"{n}"
+        )
+    client = client_for(alice)
+    page = client.get("/me/notifications/").content.decode()
+    assert page.count("new</span>") == 3
+    response = client.post("/me/notifications/", follow=True)
+    body = response.content.decode()
+    assert "Marked 3 notifications read." in body
+    assert "new</span>" not in body
+    again = client.post("/me/notifications/", follow=True).content.decode()
+    assert "Marked 0 notifications read." in again
 
 
 def test_dashboard_lists_apps_due_for_renewal_with_a_renew_button(due_app, alice):
@@ -137,3 +157,27 @@ def test_renew_row_action_shows_only_inside_the_window(due_app, app, alice, caro
     assert "/renew/" in template.render(Context({"app": due_app, "request": request}))
     request.user = carol
     assert "/renew/" not in template.render(Context({"app": due_app, "request": request}))
+
+
+@pytest.mark.parametrize(
+    ("days_left", "says"),
+    [(3, "in 3 days"), (6.6, "in 7 days"), (1.2, "tomorrow"), (0.3, "today")],
+)
+def test_reminder_notification_says_the_days_actually_left(alice, support_tools, days_left, says):
+    # The reminders go out at 30/14/7/1 days; an app first seen 3 days out gets the 7-day
+    # reminder, and its owner must read "in 3 days", not the reminder's bucket.
+    with time_machine.travel(datetime(2026, 11, 30, 9, 0, tzinfo=UTC), tick=False):
+        live_app(days_left=days_left, team=support_tools, owner=alice, name="Ticket Router")
+        assert reminders_send() == 1
+        page = client_for(alice).get("/me/notifications/").content.decode()
+    assert f"Ticket Router is due for expiry {says}" in page
+
+
+def test_renew_and_sunset_pages_state_the_configured_numbers(due_app, alice, settings):
+    settings.APPKEEPER_EXPIRY_DAYS = 60
+    settings.APPKEEPER_SUNSET_RESPONSE_DAYS = 10
+    client = client_for(alice)
+    renew = client.get(f"/apps/{due_app.slug}/renew/").content.decode()
+    assert "A renewal extends it by 60 days from today" in renew
+    cases = client.get("/sunset-cases/").content.decode()
+    assert "Owners answer within 10 days;" in cases

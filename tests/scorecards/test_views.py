@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 
 from core.panels import APP_PANELS, nav_for
@@ -67,6 +68,31 @@ def test_scorecards_page_htmx_partial_and_filters(fleet, alice):
     assert "good" in html and "Bad App" not in html
 
 
+def test_scorecards_page_treats_the_forms_empty_grade_as_any_grade(fleet, alice):
+    # The filter form always submits every select; "Any grade" is ``grade=``.
+    response = client_for(alice).get(
+        "/scorecards/", {"quarter": "2026-Q3", "team": "field-ops", "grade": ""}
+    )
+    html = response.content.decode()
+    assert "<strong>1</strong> scorecard for 2026-Q3" in html
+    assert "Bad App" in html
+    assert "Select a valid choice" not in html
+
+
+def test_api_scorecards_treat_empty_filters_as_no_filter(fleet, api_as, alice):
+    response = api_as(alice).get(
+        "/api/v1/scorecards/", {"quarter": "2026-Q3", "team": "field-ops", "grade": ""}
+    )
+    assert response.status_code == 200
+    assert [card["app"] for card in response.json()["results"]] == ["bad"]
+
+
+def test_scorecards_page_says_when_an_unscored_quarter_will_be_scored(fleet, alice):
+    html = client_for(alice).get("/scorecards/", {"quarter": "2026-Q4"}).content.decode()
+    assert "scores for 2026-Q4 will appear on 1 January 2027" in html
+    assert "manage.py" not in html
+
+
 def test_cleanup_page_and_csv(fleet, pat):
     client = client_for(pat)
     html = client.get("/scorecards/cleanup/", {"quarter": "2026-Q3"}).content.decode()
@@ -87,6 +113,42 @@ def test_chargeback_page_for_finance(fleet, fin):
     assert "2026-06" in html and "2026-09" in html  # the month before, then the quarter
     assert "/api/v1/chargeback/?group_by=team&amp;format=csv&amp;period=2026-Q3" in html
     assert "support-tools" in html and "field-ops" in html
+
+
+@pytest.fixture
+def autumn_costs(regions, support_tools, alice):
+    app = MicroAppFactory(slug="router", team=support_tools, owner=alice, state="active")
+    add_usage(app, regions["eu-central"], date(2026, 9, 1), 30, cost="1.0000")
+    add_usage(app, regions["eu-central"], date(2026, 10, 1), 31, cost="2.0000")
+    add_usage(app, regions["eu-central"], date(2026, 11, 1), 14, cost="2.0000")
+    return app
+
+
+def mom_table(html: str) -> str:
+    return html.split('id="chargeback-mom"', 1)[1].split("</section>", 1)[0]
+
+
+def test_chargeback_default_view_compares_complete_months_only(autumn_costs, fin):
+    # Mid-November: October is the last complete month of the current quarter.
+    with time_machine.travel(datetime(2026, 11, 15, 12, 0, tzinfo=UTC), tick=False):
+        html = client_for(fin).get("/chargeback/").content.decode()
+    table = mom_table(html)
+    assert "-100.0%" not in table
+    assert "+106.7%" in table  # 62.00 in October against 30.00 in September
+    assert "2026-11" not in table.split("</thead>")[0]
+    assert "Change: 2026-10 against 2026-09, complete months only." in table
+    assert "2026-11, 2026-12 are not over yet, so not compared." in table
+    assert "90.0000" in html  # the bar chart still counts the whole period to date
+
+
+def test_chargeback_says_when_no_month_of_the_period_is_complete(autumn_costs, fin):
+    with time_machine.travel(datetime(2026, 10, 20, 12, 0, tzinfo=UTC), tick=False):
+        html = client_for(fin).get("/chargeback/").content.decode()
+    table = mom_table(html)
+    assert "%" not in table.split("</tbody>")[0]
+    assert "No month of 2026-Q4 is complete yet: the change appears once 2026-10 has ended." in (
+        table
+    )
 
 
 def test_chargeback_page_scopes_owners_and_refuses_others(fleet, alice):

@@ -86,7 +86,7 @@ def form_field(context: Context, field: BoundField, validate_url: str = "") -> d
     if validate_url and not field.field.disabled and kind != "file":
         # Swap only the error box (selected out of the returned field partial), so a reply
         # that arrives late never overwrites what the person is typing; related fields come
-        # back out of band. A newer check of the same field replaces an older one in flight.
+        # back out of band.
         attrs.update(
             {
                 "hx-post": validate_url,
@@ -96,7 +96,10 @@ def form_field(context: Context, field: BoundField, validate_url: str = "") -> d
                 "hx-swap": "outerHTML",
                 "hx-include": "closest form",
                 "hx-vals": f'{{"_field": "{field.name}"}}',
-                "hx-sync": "this:replace",
+                # One check at a time per form, answered in the order they were asked: a
+                # check also re-renders related fields out of band, so a slow answer about
+                # one field must not land after a newer answer about another and undo it.
+                "hx-sync": "closest form:queue all",
             }
         )
     return {

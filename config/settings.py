@@ -206,6 +206,7 @@ APPKEEPER_COST_WARN = env_decimal("APPKEEPER_COST_WARN", "1000")
 # direct loopback clients are answered (see docs/operations.md).
 APPKEEPER_LOGIN_MAX_ATTEMPTS = env_int("APPKEEPER_LOGIN_MAX_ATTEMPTS", 5, minimum=1)
 APPKEEPER_LOGIN_WINDOW_SECONDS = env_int("APPKEEPER_LOGIN_WINDOW_SECONDS", 900, minimum=1)
+APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP = env_int("APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP", 50, minimum=1)
 APPKEEPER_BENCH_ENDPOINTS = env_bool("APPKEEPER_BENCH_ENDPOINTS", False)
 if PRODUCTION and APPKEEPER_BENCH_ENDPOINTS:
     raise ImproperlyConfigured("APPKEEPER_BENCH_ENDPOINTS is for benchmark runs, not production.")

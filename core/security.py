@@ -4,7 +4,14 @@ Failed POSTs to ``/login/`` and ``/admin/login/`` are counted per (client IP, us
 the Django cache. After ``APPKEEPER_LOGIN_MAX_ATTEMPTS`` failures within
 ``APPKEEPER_LOGIN_WINDOW_SECONDS`` (the window starts at the first failure), further
 attempts for that pair are answered 429 without checking the password, until the window
-ends. A successful sign-in clears the count.
+ends. A successful sign-in clears the count. The username is counted in the form Django
+signs in with (NFKC-normalised) and case-folded, so ``ｂob`` or ``BOB`` share bob's count.
+
+Failures are also counted per client IP across all usernames: after
+``APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP`` within the window, that address is answered 429 for
+every username, which slows down password spraying (one password tried on many accounts).
+A successful sign-in does not clear this count, or an attacker could reset it with an
+account of their own.
 
 A failure is recognised by what Django's LoginView does: it answers a failed POST by
 showing the form again (200) and a successful one with a redirect (302). Counting in the
@@ -15,6 +22,7 @@ a shared cache (``CACHE_URL``, Redis) when several processes serve the site.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Callable
 
 from django.conf import settings
@@ -36,9 +44,22 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def normalize_username(username: str) -> str:
+    """The account a username signs in as: Django's sign-in form strips it and NFKC-normalises
+    it (``AbstractBaseUser.normalize_username``), so every spelling that reaches the same
+    account must share one count; case-folded because usernames differing only in case are
+    one person to a guesser."""
+    return unicodedata.normalize("NFKC", username.strip()).casefold()
+
+
 def attempts_key(ip: str, username: str) -> str:
-    digest = hashlib.sha256(f"{ip}\0{username.strip().lower()}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{ip}\0{normalize_username(username)}".encode()).hexdigest()[:32]
     return f"appkeeper:login-fail:{digest}"
+
+
+def ip_attempts_key(ip: str) -> str:
+    digest = hashlib.sha256(ip.encode()).hexdigest()[:32]
+    return f"appkeeper:login-fail-ip:{digest}"
 
 
 def record_failure(key: str, window: int) -> int:
@@ -53,7 +74,8 @@ def record_failure(key: str, window: int) -> int:
 
 
 class LoginRateLimitMiddleware:
-    """Answer 429 to sign-in POSTs for an (IP, username) pair that failed too often."""
+    """Answer 429 to sign-in POSTs for an (IP, username) pair, or an IP, that failed too
+    often."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -64,21 +86,26 @@ class LoginRateLimitMiddleware:
         limit = settings.APPKEEPER_LOGIN_MAX_ATTEMPTS
         window = settings.APPKEEPER_LOGIN_WINDOW_SECONDS
         username = request.POST.get("username", "")[:150]
-        key = attempts_key(client_ip(request), username)
+        ip = client_ip(request)
+        key = attempts_key(ip, username)
+        ip_key = ip_attempts_key(ip)
         if (cache.get(key) or 0) >= limit:
-            return self._refuse(window)
+            return self._refuse(window, "for this account from your address")
+        if (cache.get(ip_key) or 0) >= settings.APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP:
+            return self._refuse(window, "from your address")
         response = self.get_response(request)
         if response.status_code == 200:
             record_failure(key, window)
+            record_failure(ip_key, window)
         elif 300 <= response.status_code < 400:
             cache.delete(key)
         return response
 
     @staticmethod
-    def _refuse(window: int) -> HttpResponse:
+    def _refuse(window: int, scope: str) -> HttpResponse:
         minutes = max(1, round(window / 60))
         message = (
-            "Too many failed sign-in attempts for this account from your address. "
+            f"Too many failed sign-in attempts {scope}. "
             f"Wait up to {minutes} minute{'s' if minutes != 1 else ''} and try again, "
             "or ask the platform team to help."
         )

@@ -67,3 +67,33 @@ def test_the_window_expires(client, alice, settings):
     assert _login(client, "alice", PASSWORD).status_code == 429
     cache.clear()  # what the cache does at the end of the window
     assert _login(client, "alice", PASSWORD).status_code == 302
+
+
+def test_unicode_spellings_of_a_username_share_its_count(client, bob):
+    # Django's sign-in form NFKC-normalises the username, so each of these signs in as bob:
+    # counting them apart would give every spelling a fresh set of guesses.
+    for name in ("ｂob", "𝐛ob", "BOB"):
+        assert _login(client, name, "wrong").status_code == 200
+    assert _login(client, "ｂob", PASSWORD).status_code == 429
+    assert _login(client, "bob", PASSWORD).status_code == 429
+
+
+def test_failures_across_usernames_are_limited_per_address(client, alice, settings):
+    settings.APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP = 4
+    for name in ("carol", "dave", "erin", "frank"):  # one guess each: password spraying
+        assert _login(client, name, "wrong").status_code == 200
+    refused = _login(client, "alice", PASSWORD)
+    assert refused.status_code == 429
+    assert b"from your address" in refused.content
+    # Another address is not affected.
+    assert _login(client, "alice", PASSWORD, ip="198.51.100.8").status_code == 302
+
+
+def test_a_successful_sign_in_does_not_clear_the_per_address_count(client, alice, settings):
+    settings.APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP = 3
+    _login(client, "carol", "wrong")
+    _login(client, "dave", "wrong")
+    assert _login(client, "alice", PASSWORD).status_code == 302
+    client.logout()
+    _login(client, "erin", "wrong")
+    assert _login(client, "alice", PASSWORD).status_code == 429

@@ -204,6 +204,10 @@ APPKEEPER_COST_WARN = env_decimal("APPKEEPER_COST_WARN", "1000")
 # Operations: sign-in limiting, benchmark-only endpoints, Celery logging.
 # /metrics: APPKEEPER_METRICS_TOKEN (above) set -> bearer token required; empty -> only
 # direct loopback clients are answered (see docs/operations.md).
+# Reverse proxies in front of the site that append to X-Forwarded-For (0: none, the header
+# is ignored). One number for the sign-in limit (core.security.client_ip), DRF's throttles
+# (NUM_PROXIES below) and whether X-Forwarded-Proto is believed (production, below).
+APPKEEPER_TRUSTED_PROXIES = env_int("APPKEEPER_TRUSTED_PROXIES", 0, minimum=0)
 APPKEEPER_LOGIN_MAX_ATTEMPTS = env_int("APPKEEPER_LOGIN_MAX_ATTEMPTS", 5, minimum=1)
 APPKEEPER_LOGIN_WINDOW_SECONDS = env_int("APPKEEPER_LOGIN_WINDOW_SECONDS", 900, minimum=1)
 APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP = env_int("APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP", 50, minimum=1)
@@ -237,6 +241,9 @@ REST_FRAMEWORK = {
         "telemetry": env_str("APPKEEPER_THROTTLE_TELEMETRY", "6000/min"),
         "sensitive": env_str("APPKEEPER_THROTTLE_SENSITIVE", "60/min"),
     },
+    # DRF's default (None) keys throttles on the whole X-Forwarded-For header, which the
+    # client writes when no proxy rewrites it: a fresh header per call escaped the limit.
+    "NUM_PROXIES": APPKEEPER_TRUSTED_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -303,7 +310,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "appkeeper@localhost")
 
 if PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if APPKEEPER_TRUSTED_PROXIES > 0:
+        # Without a proxy that sets it, X-Forwarded-Proto comes from the client, who could
+        # make a plain-HTTP request pass as secure.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

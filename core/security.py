@@ -39,8 +39,22 @@ def _login_paths() -> set[str]:
 
 
 def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites
-    # it, and trusting it would let an attacker pick a fresh "IP" for every guess.
+    """The client's address, counting ``APPKEEPER_TRUSTED_PROXIES`` hops.
+
+    With no trusted proxy (0) only REMOTE_ADDR counts: X-Forwarded-For is then written by
+    the client, and trusting it would let an attacker pick a fresh "IP" for every guess.
+    Behind N proxies each appends the address it received from, so the entry N from the
+    right is the one the outermost trusted proxy saw; entries left of it are the client's
+    own claims. This is the rule DRF's throttles apply with ``NUM_PROXIES`` (set from the
+    same setting), so the sign-in limit and the API throttles see one address per client.
+    """
+    proxies = settings.APPKEEPER_TRUSTED_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies > 0 and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",")]
+        address = hops[-min(proxies, len(hops))]
+        if address:
+            return address
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
 
@@ -15,6 +17,14 @@ class WindowRateThrottle(ScopedRateThrottle):
     request. A per-window counter (``cache.add`` + ``cache.incr``) costs the same at any
     rate; the price is that a burst may straddle two windows.
     """
+
+    def get_rate(self) -> str | None:
+        # DRF reads the rates once, at import; read them per request so a changed
+        # REST_FRAMEWORK setting (tests, a reload) takes effect.
+        try:
+            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        except KeyError:
+            raise ImproperlyConfigured(f"No throttle rate set for scope {self.scope!r}.") from None
 
     def allow_request(self, request, view) -> bool:
         self.scope = getattr(view, self.scope_attr, None)

@@ -76,3 +76,25 @@ def test_database_urls_are_parsed():
     assert pg["OPTIONS"] == {"sslmode": "require"}
     assert database_from_url("X", "sqlite:////tmp/a.db")["NAME"] == "/tmp/a.db"
     assert database_from_url("X", "sqlite:///var/a.db")["NAME"] == "var/a.db"
+
+
+def _production_setting(name: str, env: dict) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "diffsettings"],
+        cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if k != "DEBUG"}, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return "".join(line for line in result.stdout.splitlines() if line.startswith(f"{name} ="))
+
+
+def test_x_forwarded_proto_is_believed_only_behind_a_trusted_proxy():
+    # Without a proxy the client writes X-Forwarded-Proto and could pass plain HTTP as secure.
+    assert _production_setting("SECURE_PROXY_SSL_HEADER", PRODUCTION) == ""
+    behind = _production_setting(
+        "SECURE_PROXY_SSL_HEADER", {**PRODUCTION, "APPKEEPER_TRUSTED_PROXIES": "1"}
+    )
+    assert "HTTP_X_FORWARDED_PROTO" in behind

@@ -34,10 +34,11 @@ def test_other_methods_keep_drfs_json_405(app):
     assert response.json()["detail"]
 
 
-def test_a_throttled_call_gets_drfs_429_with_retry_after(app, monkeypatch):
-    from lifecycle.api.throttles import WindowRateThrottle
-
-    monkeypatch.setattr(WindowRateThrottle, "THROTTLE_RATES", {"telemetry": "1/min"})
+def test_a_throttled_call_gets_drfs_429_with_retry_after(app, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"telemetry": "1/min", "sensitive": "60/min"},
+    }
     from django.core.cache import cache
 
     cache.clear()
@@ -48,6 +49,48 @@ def test_a_throttled_call_gets_drfs_429_with_retry_after(app, monkeypatch):
     assert response.json()["detail"].startswith("Request was throttled. Expected available in")
     assert int(response["Retry-After"]) >= 0
     cache.clear()
+
+
+def _one_telemetry_call_a_minute(settings, **overrides):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"telemetry": "1/min", "sensitive": "60/min"},
+        **overrides,
+    }
+
+
+def _post_from(client, msg_id: str, **meta):
+    body = body_of()
+    return client.post(
+        URL, data=body, content_type="application/json", **sign(body, msg_id=msg_id), **meta
+    )
+
+
+def test_a_fresh_x_forwarded_for_does_not_escape_the_throttle(app, settings):
+    # As configured by default: no trusted proxy, so the header is the sender's own claim.
+    _one_telemetry_call_a_minute(settings)
+    client = Client()
+    assert _post_from(client, "a", HTTP_X_FORWARDED_FOR="203.0.113.1").status_code == 202
+    assert _post_from(client, "b", HTTP_X_FORWARDED_FOR="203.0.113.2").status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_throttle_counts_the_right_most_forwarded_entry(app, settings):
+    settings.APPKEEPER_TRUSTED_PROXIES = 1
+    _one_telemetry_call_a_minute(settings, NUM_PROXIES=1)
+    client = Client()
+    hop = {"REMOTE_ADDR": "10.0.0.1"}  # the proxy
+    assert _post_from(client, "a", HTTP_X_FORWARDED_FOR="203.0.113.1", **hop).status_code == 202
+    assert _post_from(client, "b", HTTP_X_FORWARDED_FOR="203.0.113.2", **hop).status_code == 202
+    # The left entry is the sender's own claim; the proxy appended the address it saw.
+    spoofed = _post_from(client, "c", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.1", **hop)
+    assert spoofed.status_code == 429
+
+
+def test_the_throttles_and_the_sign_in_limit_share_the_proxy_setting(settings):
+    assert settings.REST_FRAMEWORK["NUM_PROXIES"] == settings.APPKEEPER_TRUSTED_PROXIES
 
 
 def test_the_schema_still_documents_the_telemetry_operation(api_as, alice):

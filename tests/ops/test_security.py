@@ -97,3 +97,37 @@ def test_a_successful_sign_in_does_not_clear_the_per_address_count(client, alice
     client.logout()
     _login(client, "erin", "wrong")
     assert _login(client, "alice", PASSWORD).status_code == 429
+
+
+# --- the client address behind trusted proxies ------------------------------------------
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(client, alice, settings):
+    settings.APPKEEPER_TRUSTED_PROXIES = 0
+    for n in range(3):  # a fresh "address" per guess must not buy fresh guesses
+        _login_via(client, "alice", "wrong", forwarded=f"203.0.113.{n}")
+    assert _login_via(client, "alice", PASSWORD, forwarded="203.0.113.99").status_code == 429
+
+
+def test_behind_one_trusted_proxy_the_right_most_forwarded_entry_is_the_client(
+    client, alice, settings
+):
+    settings.APPKEEPER_TRUSTED_PROXIES = 1
+    # Every user arrives from the proxy's address; the proxy appends the real client's.
+    for _ in range(3):
+        _login_via(client, "alice", "wrong", forwarded="10.9.9.9, 203.0.113.5")
+    # The left entry is the client's own claim and changes nothing.
+    assert (
+        _login_via(client, "alice", PASSWORD, forwarded="10.1.1.1, 203.0.113.5").status_code == 429
+    )
+    # Another client behind the same proxy is not locked out.
+    assert _login_via(client, "alice", PASSWORD, forwarded="203.0.113.6").status_code == 302
+
+
+def _login_via(client, username, password, *, forwarded):
+    return client.post(
+        "/login/",
+        {"username": username, "password": password},
+        REMOTE_ADDR="192.0.2.1",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )

@@ -414,7 +414,7 @@ def import_catalog_info(*, text: str, user, request, dry_run: bool) -> ImportRep
             for api_ref in (doc.get("spec") or {}).get("providesApis") or []:
                 provided.setdefault(_ref_name(api_ref, "api")[1], []).append(app.slug)
             result.depends_on = (doc.get("spec") or {}).get("dependsOn") or []
-        _resolve_dependencies(report, apps)
+        _resolve_dependencies(report, apps, user)
         _import_apis(report, docs, apps, provided, user)
         if not report.ok:
             transaction.set_rollback(True)
@@ -438,7 +438,10 @@ def _message(exc: Exception) -> str:
     return "; ".join(f"{k}: {' '.join(v)}" if k else " ".join(v) for k, v in messages.items())
 
 
-def _resolve_dependencies(report: ImportReport, apps: dict[str, MicroApp]) -> None:
+def _resolve_dependencies(report: ImportReport, apps: dict[str, MicroApp], user) -> None:
+    # Only apps the importer may see: another team's draft is reported (and left unlinked)
+    # exactly like an app that does not exist.
+    catalog = MicroApp.objects.visible_to(user)
     for result in report.entities:
         refs = result.depends_on
         if not refs or result.name == "?":
@@ -452,9 +455,7 @@ def _resolve_dependencies(report: ImportReport, apps: dict[str, MicroApp]) -> No
             if kind != "component":
                 result.warnings.append(f"dependsOn {ref}: only apps (Components) are tracked.")
                 continue
-            target = (
-                apps.get(_slugify(name)) or MicroApp.objects.filter(slug=_slugify(name)).first()
-            )
+            target = apps.get(_slugify(name)) or catalog.filter(slug=_slugify(name)).first()
             if target is None:
                 # Catalogs span many files: report the reference and link it on a later
                 # import once the target exists, rather than refuse the whole file.

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import django_filters
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from rest_framework.filters import OrderingFilter
 
@@ -123,12 +123,20 @@ class MicroAppFilterSet(EmptyMeansAnyFilterSet):
         return queryset
 
 
+def visible_apps(request) -> QuerySet[MicroApp]:
+    """The apps a filter may name: those the caller may see. An invisible draft's slug or id
+    must be refused exactly like one that does not exist, or the answer reveals the draft."""
+    if request is None:
+        return MicroApp.objects.none()
+    return MicroApp.objects.visible_to(request.user)
+
+
 class ReviewFilterSet(EmptyMeansAnyFilterSet):
     app = django_filters.ModelMultipleChoiceFilter(
-        field_name="app__slug", to_field_name="slug", queryset=MicroApp.objects.all(), label="App"
+        field_name="app__slug", to_field_name="slug", queryset=visible_apps, label="App"
     )
     app_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="app", queryset=MicroApp.objects.all(), label="App (id)"
+        field_name="app", queryset=visible_apps, label="App (id)"
     )
     decision = django_filters.MultipleChoiceFilter(choices=ReviewDecision.choices)
     open = django_filters.BooleanFilter(method="filter_open", label="Not decided yet")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import django_filters
 
-from catalog.filters import EmptyMeansAnyFilterSet
-from catalog.models import MicroApp, Team
+from catalog.filters import EmptyMeansAnyFilterSet, visible_apps
+from catalog.models import Team
 from lifecycle.choices import SunsetReason, SunsetStatus
 from lifecycle.models import SunsetCase
 
@@ -15,10 +15,10 @@ class SunsetCaseFilterSet(EmptyMeansAnyFilterSet):
     open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", label="Open")
     reason = django_filters.MultipleChoiceFilter(choices=SunsetReason.choices)
     app = django_filters.ModelMultipleChoiceFilter(
-        field_name="app__slug", to_field_name="slug", queryset=MicroApp.objects.all(), label="App"
+        field_name="app__slug", to_field_name="slug", queryset=visible_apps, label="App"
     )
     app_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="app", queryset=MicroApp.objects.all(), label="App (id)"
+        field_name="app", queryset=visible_apps, label="App (id)"
     )
     team = django_filters.ModelMultipleChoiceFilter(
         field_name="app__team__slug",

@@ -148,7 +148,9 @@ def sunset_case_list(request):
     cases = (
         SunsetCase.objects.visible_to(request.user).for_list().order_by("closed_at", "-opened_at")
     )
-    filterset = SunsetCaseFilterSet(request.GET or {"open": "true"}, queryset=cases)
+    filterset = SunsetCaseFilterSet(
+        request.GET or {"open": "true"}, queryset=cases, request=request
+    )
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(request, "lifecycle/sunset_cases.html", {"filterset": filterset, "page": page})
 

@@ -30,6 +30,18 @@ from catalog.models import RESERVED_SLUGS, MicroApp, Region, Review, Team, slug_
 User = get_user_model()
 
 
+class VisibleAppSlugField(StrictSlugRelatedField):
+    """An app named by slug, among those the requesting user may see: another team's draft
+    must be refused exactly like a slug that does not exist, or the answer reveals it."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        if request is None:
+            return queryset.none()
+        return queryset.visible_to(request.user)
+
+
 class RegionSerializer(StrictModelSerializer):
     class Meta:
         model = Region
@@ -70,7 +82,7 @@ class MicroAppSerializer(StrictModelSerializer):
     regions = StrictSlugRelatedField(
         many=True, slug_field="code", queryset=Region.objects.all(), required=False
     )
-    depends_on = StrictSlugRelatedField(
+    depends_on = VisibleAppSlugField(
         many=True, slug_field="slug", queryset=MicroApp.objects.all(), required=False
     )
     tags = serializers.ListField(

@@ -54,6 +54,9 @@ $(PROJECT_STAMP): pyproject.toml | $(BIN)/python
 install: $(DEV_STAMP) $(PROJECT_STAMP)
 
 ## make run: migrate the embedded SQLite database, load demo data, start web + worker + beat.
+## The web server runs with DEBUG=false so errors show the designed 404/403/500 pages, as
+## in production; --insecure keeps runserver serving the static files (tracebacks are in
+## the console log).
 run: $(RUN_STAMP) $(PROJECT_STAMP)
 	mkdir -p var/celery/queue var/celery/processed var/celery/control
 	$(BIN)/python manage.py migrate --noinput
@@ -62,7 +65,7 @@ run: $(RUN_STAMP) $(PROJECT_STAMP)
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A config worker --beat --loglevel=INFO --pool=threads --concurrency=2 \
 	  --schedule=var/celerybeat-schedule & \
-	$(BIN)/python manage.py runserver 127.0.0.1:8000 & \
+	DEBUG=false $(BIN)/python manage.py runserver --insecure 127.0.0.1:8000 & \
 	wait
 
 ## make test: lint, type check (mypy, configured in pyproject.toml), migrations check, the

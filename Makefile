@@ -54,15 +54,22 @@ $(PROJECT_STAMP): pyproject.toml | $(BIN)/python
 install: $(DEV_STAMP) $(PROJECT_STAMP)
 
 ## make run: migrate the embedded SQLite database, load demo data, start web + worker + beat.
+## `make run PORT=8080` serves another port; links in emails and webhooks follow it
+## (APPKEEPER_BASE_URL, unless set in the environment).
+## The web server runs with DEBUG=false so errors show the designed 404/403/500 pages, as
+## in production; --insecure keeps runserver serving the static files (tracebacks are in
+## the console log).
+PORT ?= 8000
+APPKEEPER_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(RUN_STAMP) $(PROJECT_STAMP)
 	mkdir -p var/celery/queue var/celery/processed var/celery/control
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	@echo "Appkeeper on http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"
+	@echo "Appkeeper on http://127.0.0.1:$(PORT)  (Ctrl-C stops web, worker and beat)"
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A config worker --beat --loglevel=INFO --pool=threads --concurrency=2 \
-	  --schedule=var/celerybeat-schedule & \
-	$(BIN)/python manage.py runserver 127.0.0.1:8000 & \
+	APPKEEPER_BASE_URL=$(APPKEEPER_BASE_URL) $(BIN)/celery -A config worker --beat \
+	  --loglevel=INFO --pool=threads --concurrency=2 --schedule=var/celerybeat-schedule & \
+	DEBUG=false APPKEEPER_BASE_URL=$(APPKEEPER_BASE_URL) $(BIN)/python manage.py runserver --insecure 127.0.0.1:$(PORT) & \
 	wait
 
 ## make test: lint, type check (mypy, configured in pyproject.toml), migrations check, the

@@ -431,13 +431,19 @@ class MicroApp(models.Model):
         days = settings.APPKEEPER_EXPIRY_DAYS if self.expires else settings.APPKEEPER_RECERTIFY_DAYS
         return start + timedelta(days=days)
 
-    def activate(self, *, by, comment: str = "") -> None:
+    def activate(self, *, by, comment: str = "", data: dict | None = None) -> None:
         """Go live: start the expiry (or re-certification) clock."""
         now = timezone.now()
         if self.went_live_at is None:
             self.went_live_at = now
         self.expires_at = self.next_expiry(now)
-        self._move("activated", by=by, comment=comment, extra_fields=("went_live_at", "expires_at"))
+        self._move(
+            "activated",
+            by=by,
+            comment=comment,
+            extra_fields=("went_live_at", "expires_at"),
+            data=data,
+        )
 
     def send_to_review(self, *, by) -> None:
         self._move("submitted", by=by)

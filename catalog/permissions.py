@@ -92,9 +92,13 @@ def visible_apps_filter(user, prefix: str = "") -> Q | None:
     )
 
 
-def can_view_review(user, review) -> bool:
+def can_view_reviews(user, app) -> bool:
     """Reviews are between an app's owners and the platform team."""
-    return is_platform(user) or is_owner(user, review.app)
+    return is_platform(user) or is_owner(user, app)
+
+
+def can_view_review(user, review) -> bool:
+    return can_view_reviews(user, review.app)
 
 
 def visible_reviews_filter(user) -> Q | None:
@@ -204,6 +208,7 @@ def can_see_ops(user) -> bool:
 # API's permission classes and :func:`require`, with the reason a refusal gives.
 APP_ACTIONS: dict[str, Callable[..., bool]] = {
     "view": can_view_app,
+    "view_reviews": can_view_reviews,
     "edit": can_edit,
     "submit": can_submit,
     "renew": can_renew,
@@ -217,6 +222,7 @@ APP_ACTIONS: dict[str, Callable[..., bool]] = {
 
 DENIED: dict[str, str] = {
     "view": "You cannot see this app.",
+    "view_reviews": "Only the app's owner, its team or the platform team see its reviews.",
     "edit": "Only the app's owner, its team or the platform team may edit it.",
     "submit": "Only the app's owner, its team or the platform team may submit it.",
     "renew": "Only the app's owner, its team or the platform team may renew it.",

@@ -191,7 +191,14 @@ def app_submit(*, app: MicroApp, actor: Actor) -> MicroApp:
 
 
 @transaction.atomic
-def review_decide(*, review: Review, actor: AnyUser, decision: str, comment: str = "") -> Review:
+def review_decide(
+    *,
+    review: Review,
+    actor: AnyUser,
+    decision: str,
+    comment: str = "",
+    override_reason: str = "",
+) -> Review:
     """Record a platform decision on an open review and move the app accordingly.
 
     1. Only the platform team decides, never on an app the reviewer answers for.
@@ -200,6 +207,9 @@ def review_decide(*, review: Review, actor: AnyUser, decision: str, comment: str
        changes the row; the other gets ReviewAlreadyDecided (409).
     4. approved -> app active; changes_requested -> draft; rejected -> retired with the
        comment as reason. Each transition writes its AuditEvent; the owners are notified.
+    5. Approving while the app's own go-live checklist has failing items needs an
+       ``override_reason``; the failing items and the reason go into the activation's
+       AuditEvent, so going live past the gate is a recorded, deliberate choice.
     """
     app = review.app
     # The views check first; checked again here so that no caller can skip it.
@@ -211,6 +221,29 @@ def review_decide(*, review: Review, actor: AnyUser, decision: str, comment: str
         raise ValidationError({"comment": "Tell the owner what to change or why it is rejected."})
     if len(comment) > FREE_TEXT_MAX:
         raise ValidationError({"comment": f"Keep the comment under {FREE_TEXT_MAX} characters."})
+    override_reason = (override_reason or "").strip()
+    if len(override_reason) > FREE_TEXT_MAX:
+        raise ValidationError(
+            {"override_reason": f"Keep the reason under {FREE_TEXT_MAX} characters."}
+        )
+    failing: list[gate.Check] = []
+    if decision == ReviewDecision.APPROVED:
+        failing = gate.check(app).missing
+        if failing and not override_reason:
+            if not Review.objects.filter(pk=review.pk, decision="").exists():
+                # A decided review answers "already decided", not a checklist complaint.
+                raise ReviewAlreadyDecided(
+                    "This review has already been decided.", code="already_decided"
+                )
+            labels = "; ".join(c.label for c in failing)
+            raise ValidationError(
+                {
+                    "override_reason": (
+                        f"The go-live checklist is not met ({labels}). "
+                        "Say why the app may go live anyway."
+                    )
+                }
+            )
     now = timezone.now()
     claimed = Review.objects.filter(pk=review.pk, decision="").update(
         decision=decision, reviewer=actor, comment=comment, decided_at=now
@@ -220,7 +253,12 @@ def review_decide(*, review: Review, actor: AnyUser, decision: str, comment: str
     review.refresh_from_db()
     app = MicroApp.objects.select_for_update().select_related("team", "owner").get(pk=app.pk)
     if decision == ReviewDecision.APPROVED:
-        app.activate(by=actor, comment=f"Review approved. {comment}".strip())
+        override = (
+            {"override_reason": override_reason, "failing_checks": [c.key for c in failing]}
+            if failing
+            else None
+        )
+        app.activate(by=actor, comment=f"Review approved. {comment}".strip(), data=override)
         subject, body = f"{app.name} is approved and live", comment or "Approved."
     elif decision == ReviewDecision.CHANGES_REQUESTED:
         app.return_to_draft(by=actor, comment=comment)

@@ -24,3 +24,5 @@ urlpatterns = [
 
 handler403 = "core.views.permission_denied"
 handler404 = "core.views.page_not_found"
+# Rendered without the request context: see core.views.server_error.
+handler500 = "core.views.server_error"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -58,3 +59,14 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The designed 500 page, rendered without the request: context processors read the
+    user and the database, and either may be what just failed. If even the template
+    cannot render, a plain sentence is still better than a second error."""
+    try:
+        body = loader.get_template("500.html").render()
+    except Exception:  # the page of last resort must not raise
+        body = "<h1>Server error (500)</h1><p>Appkeeper could not answer this request.</p>"
+    return HttpResponseServerError(body)

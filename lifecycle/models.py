@@ -190,6 +190,8 @@ class TelemetryDelivery(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-pk"]
+        # Django's default plural would be "telemetry deliverys" in the admin.
+        verbose_name_plural = "telemetry deliveries"
         constraints = [
             models.UniqueConstraint(
                 fields=["app", "webhook_id"], name="telemetry_delivery_once_per_id"

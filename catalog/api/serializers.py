@@ -417,6 +417,17 @@ class ReviewDecisionSerializer(serializers.Serializer):
         max_length=5000,
         help_text="Mandatory for `changes_requested` and `rejected`: the owner reads it.",
     )
+    override_reason = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=5000,
+        help_text=(
+            "Mandatory to approve while the app's go-live checklist has failing items "
+            "(missing SLA, no valid contract, ...): why the app may go live anyway. "
+            "Recorded in the activation's audit event; a missing reason answers 400 "
+            "naming this field."
+        ),
+    )
 
     def validate(self, attrs: dict) -> dict:
         comment = attrs.get("comment", "").strip()

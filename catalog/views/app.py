@@ -151,9 +151,12 @@ def app_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{app.name} is registered as a draft.")
             # Shown once on the app page, then gone: kept server-side, never in a cookie.
             request.session[_secret_key(app)] = app.ingestion_secret
-            _policy_advice(request, app)
             if version:
                 messages.success(request, f"Contract {version} stored.")
+                # The registration's findings were computed before the contract existed;
+                # ask again so the advice does not ask for the contract just stored.
+                app.policy_findings = policies.evaluate_app(app)
+            _policy_advice(request, app)
             return redirect(f"{app.get_absolute_url()}?registered=1")
     return render(
         request,

@@ -119,7 +119,11 @@ def review_detail(request, pk: int):
         comment = request.POST.get("comment", "")
         try:
             services.review_decide(
-                review=review, actor=request.user, decision=decision, comment=comment
+                review=review,
+                actor=request.user,
+                decision=decision,
+                comment=comment,
+                override_reason=request.POST.get("override_reason", ""),
             )
         except services.ReviewAlreadyDecided:
             messages.warning(request, "Someone decided this review already.")
@@ -135,12 +139,15 @@ def review_detail(request, pk: int):
             return redirect("review-queue")
     contract = app.contracts.order_by("-created_at", "-pk").first()
     findings = policies.evaluate_app(app, has_valid_contract=bool(contract and contract.is_valid))
+    checklist = gate.check(app)
     context = {
         "review": review,
         "app": app,
         "contract": contract,
         "findings": findings,
-        "gate": gate.check(app),
+        "gate": checklist,
+        # Shown next to the decision: approving past these needs an override reason.
+        "blocking": checklist.missing,
         "can_decide": can_decide,
         # On the board but not deciding this one: the reviewer answers for the app.
         "on_review_board": permissions.can_decide_review(request.user),

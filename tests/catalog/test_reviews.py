@@ -330,3 +330,21 @@ def test_the_timeline_shows_submit_and_decision(client, api_as, pat, alice, in_r
 
     assert "timeline__item--submitted" in html
     assert "timeline__item--changes_requested" in html
+
+
+def test_the_review_link_on_the_app_page_is_shown_only_to_who_may_open_it(
+    client, carol, alice, pat, in_review
+):
+    url = MicroApp.objects.get(pk=in_review.app_id).get_absolute_url()
+    review_url = f"/reviews/{in_review.pk}/"
+
+    client.force_login(carol)
+    html = client.get(url).content.decode()
+    assert "Waiting for a platform review" in html
+    assert review_url not in html
+    assert client.get(review_url).status_code == 404
+
+    client.force_login(alice)
+    assert f'href="{review_url}">See the review' in client.get(url).content.decode()
+    client.force_login(pat)
+    assert f'href="{review_url}">Review it' in client.get(url).content.decode()

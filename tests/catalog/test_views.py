@@ -607,3 +607,22 @@ def test_dashboard_expiring_card_follows_the_renewal_window(signed_in, alice, al
     body = signed_in(alice).get(reverse("dashboard")).content.decode()
     card = body.split('id="expiring-title"', 1)[1].split("</section>", 1)[0]
     assert "Expiring in 45 days" in card and "Ticket Router" in card
+
+
+def test_registering_an_exposed_app_with_its_contract_gives_only_true_advice(
+    signed_in, alice, support_tools
+):
+    data = form_data(
+        support_tools,
+        contract_text=OPENAPI,
+        contract_version="1.0.0",
+        externally_exposed="on",
+        runbook_url="https://runbooks.example.com/shift-planner",
+    )
+
+    response = signed_in(alice).post(reverse("app-create"), data, follow=True)
+
+    assert response.redirect_chain, response.context["form"].errors
+    html = response.content.decode()
+    assert "Contract 1.0.0 stored." in html
+    assert "need a valid API contract" not in html

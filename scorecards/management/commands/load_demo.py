@@ -170,12 +170,17 @@ class Command(BaseCommand):
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
-                user.is_staff = username == "pat"
                 user.save()
             for slug in team_slugs:
                 teams[slug].members.add(user)
             if groups:
                 user.groups.add(*self._groups(groups))
+                # As ``grant_role`` does: the admin lets only staff in, and the role
+                # group's permissions decide what they see there. Set on every run, so a
+                # demo user created before (or by hand) can use the admin too.
+                if not user.is_staff:
+                    user.is_staff = True
+                    user.save(update_fields=["is_staff"])
             out[username] = user
         return out
 

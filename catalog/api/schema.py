@@ -26,6 +26,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.fields import empty
 from rest_framework.relations import MANY_RELATION_KWARGS
 
+from catalog.filters import EmptyMeansAnyFilterSet
+
 
 def _lookup_type(filter_field) -> dict:
     to_field = filter_field.extra.get("to_field_name")
@@ -37,7 +39,7 @@ def _lookup_type(filter_field) -> dict:
         field = None
     if isinstance(field, (models.IntegerField, models.AutoField)):
         return {"type": "integer"}
-    # An empty value names nothing, and is refused as such.
+    # An empty value names nothing (the FilterSets read it as "any"; see accepting_empty).
     return {"type": "string", "minLength": 1}
 
 
@@ -51,9 +53,23 @@ class ToFieldAwareFilterExtension(DjangoFilterExtension):
             and not has_override(filter_field, "field")
         ):
             set_override(filter_field, "field", _lookup_type(filter_field))
-        return super().resolve_filter_field(
+        parameters = super().resolve_filter_field(
             auto_schema, model, filterset_class, field_name, filter_field
         )
+        if issubclass(filterset_class, EmptyMeansAnyFilterSet):
+            for parameter in parameters:
+                parameter["schema"] = accepting_empty(parameter["schema"])
+        return parameters
+
+
+def accepting_empty(schema: dict) -> dict:
+    """The parameter's schema, also admitting "": our FilterSets read an empty value as
+    "any", as the browser's filter forms send it, so the schema must not call it invalid."""
+    if schema.get("type") == "array":
+        return {**schema, "items": accepting_empty(schema["items"])}
+    if schema.get("type") == "string" and not {"enum", "pattern", "format"} & set(schema):
+        return {key: value for key, value in schema.items() if key != "minLength"}
+    return {"anyOf": [schema, {"type": "string", "enum": [""]}]}
 
 
 # --- error responses every operation can give ---------------------------------------------

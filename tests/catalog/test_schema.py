@@ -40,3 +40,27 @@ def test_swagger_ui_is_served_locally(client):
     # substring check failed once in a while).
     assert re.findall(r"""(?:src|href)=["']?(?:https?:)?//""", html) == []
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
+
+
+def _admits_empty(schema: dict) -> bool:
+    if schema.get("type") == "array":
+        return _admits_empty(schema["items"])
+    if "anyOf" in schema:
+        return any(_admits_empty(option) for option in schema["anyOf"])
+    if schema.get("type") != "string" or "pattern" in schema or "format" in schema:
+        return False
+    return schema.get("minLength", 0) == 0 and "" in schema.get("enum", [""])
+
+
+def test_every_filter_parameter_admits_the_empty_value_the_filtersets_read_as_any(
+    tmp_path, api_as, alice
+):
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(out))
+    document = yaml.safe_load(out.read_text())
+    apps = {p["name"]: p for p in document["paths"]["/api/v1/apps/"]["get"]["parameters"]}
+    for name in ("team", "team_id", "state", "region", "kind", "environment", "q"):
+        assert _admits_empty(apps[name]["schema"]), name
+    # ...and the API does read an empty value as "any" (a schema-valid request is served).
+    answer = api_as(alice).get("/api/v1/apps/?region=&team_id=&kind=&state=")
+    assert answer.status_code == 200

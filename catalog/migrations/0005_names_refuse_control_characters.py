@@ -17,14 +17,16 @@ class Migration(migrations.Migration):
             model_name="microapp",
             name="name",
             field=models.CharField(
-                max_length=120, validators=[catalog.models.no_control_characters]
+                max_length=120, validators=[catalog.models.common.no_control_characters]
             ),
         ),
         migrations.AlterField(
             model_name="team",
             name="name",
             field=models.CharField(
-                max_length=100, unique=True, validators=[catalog.models.no_control_characters]
+                max_length=100,
+                unique=True,
+                validators=[catalog.models.common.no_control_characters],
             ),
         ),
     ]

@@ -1,24 +1,19 @@
-"""The registry's data, its invariants and its state transitions."""
+"""The registered micro-app: its data, invariants and state transitions."""
 
 from __future__ import annotations
 
-import hashlib
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from decimal import Decimal
 from functools import reduce
 from operator import or_
-from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import (
-    MaxLengthValidator,
     MaxValueValidator,
     MinValueValidator,
-    RegexValidator,
 )
 from django.db import models
 from django.urls import reverse
@@ -28,109 +23,25 @@ from catalog import policies
 from catalog.choices import (
     AppKind,
     AppState,
-    ContractKind,
     Criticality,
     Environment,
     Jurisdiction,
-    NotificationChannel,
-    ReviewDecision,
     Risk,
     SupportHours,
 )
+from catalog.models.common import (
+    FREE_TEXT_MAX,
+    Transition,
+    TransitionError,
+    free_text,
+    no_control_characters,
+    slug_validator,
+)
+from catalog.models.records import AuditEvent
+from catalog.models.teams import Region, Team
 from catalog.querysets import (
     MicroAppQuerySet,
-    NotificationQuerySet,
-    ReviewQuerySet,
-    TeamQuerySet,
 )
-from core.context import current_request_id
-
-# Free text people type (descriptions, reasons, review comments) is shown on pages, sent in
-# emails and webhooks and copied into audit events: a few pages of text is plenty, and a
-# bound keeps one request from storing megabytes.
-FREE_TEXT_MAX = 5000
-
-
-def _free_text(**kwargs) -> models.TextField:
-    return models.TextField(
-        max_length=FREE_TEXT_MAX, validators=[MaxLengthValidator(FREE_TEXT_MAX)], **kwargs
-    )
-
-
-def no_control_characters(value: str) -> None:
-    """Refuse control characters (newlines, tabs, NUL...) in a one-line name.
-
-    A name travels into email subjects, webhook payloads and log lines: a newline in one
-    would make every email about the app fail to send (a header cannot hold it).
-    """
-    if any(unicodedata.category(char) in {"Cc", "Zl", "Zp"} for char in str(value)):
-        raise ValidationError(
-            "Names cannot contain control characters such as line breaks or tabs.",
-            code="control_characters",
-        )
-
-
-slug_validator = RegexValidator(
-    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-    "Use lowercase letters, digits and single hyphens, e.g. ticket-router.",
-)
-
-
-# Slugs that would collide with fixed routes (/apps/new/, /apps/validate/,
-# /api/v1/apps/import/): an app with one of them could never be reached.
-RESERVED_SLUGS = frozenset({"new", "validate", "import", "picker"})
-
-
-class TransitionError(ValidationError):
-    """A lifecycle transition that is not allowed from the app's current state."""
-
-
-class Transition(NamedTuple):
-    sources: frozenset[str]
-    target: str
-    verb: str  # for refusals: "Cannot <verb> an app that is <state>."
-
-
-class Team(models.Model):
-    """A group of people that owns apps and pays for them."""
-
-    name = models.CharField(max_length=100, unique=True, validators=[no_control_characters])
-    slug = models.SlugField(max_length=100, unique=True, validators=[slug_validator])
-    cost_center = models.CharField(max_length=50, blank=True)
-    contact_email = models.EmailField(blank=True)
-    chat_channel = models.CharField(max_length=100, blank=True)
-    webhook_url = models.URLField(
-        blank=True, help_text="Optional: lifecycle notifications are also POSTed here, signed."
-    )
-    webhook_secret = models.CharField(max_length=100, blank=True)
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="appkeeper_teams", blank=True
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = TeamQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Region(models.Model):
-    """A deployment region and the jurisdiction whose law applies to data stored there."""
-
-    code = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=100)
-    jurisdiction = models.CharField(max_length=8, choices=Jurisdiction.choices)
-    sovereign = models.BooleanField(default=False)
-    pci = models.BooleanField(default=False, help_text="Certified for payment card data.")
-
-    class Meta:
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return self.code
 
 
 class MicroApp(models.Model):
@@ -138,7 +49,7 @@ class MicroApp(models.Model):
 
     name = models.CharField(max_length=120, validators=[no_control_characters])
     slug = models.SlugField(max_length=80, unique=True, validators=[slug_validator])
-    description = _free_text(blank=True)
+    description = free_text(blank=True)
     kind = models.CharField(max_length=20, choices=AppKind.choices)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="apps")
     owner = models.ForeignKey(
@@ -186,7 +97,7 @@ class MicroApp(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
-    retired_reason = _free_text(blank=True)
+    retired_reason = free_text(blank=True)
     # Standard Webhooks needs the raw secret to verify HMACs, so it cannot be hashed.
     ingestion_secret = models.CharField(max_length=80, blank=True, editable=False)
     previous_ingestion_secret = models.CharField(max_length=80, blank=True, editable=False)
@@ -466,192 +377,3 @@ class MicroApp(models.Model):
         self.retired_at = timezone.now()
         self.retired_reason = reason
         self._move("retired", by=by, comment=reason, extra_fields=("retired_at", "retired_reason"))
-
-
-class AuditEvent(models.Model):
-    """One change to an app: who, when, from which request, and the before/after values."""
-
-    app = models.ForeignKey(
-        MicroApp, on_delete=models.PROTECT, related_name="audit_events", null=True, blank=True
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    action = models.CharField(max_length=50, db_index=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    request_id = models.CharField(max_length=64, blank=True)
-    changes = models.JSONField(default=dict, blank=True)
-    comment = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["app", "-at"])]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.app} at {self.at:%Y-%m-%d %H:%M}"
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        app,
-        actor,
-        action: str,
-        changes: dict | None = None,
-        comment: str = "",
-        data: dict | None = None,
-    ) -> AuditEvent:
-        """An unsaved event (for writers that insert many at once with ``bulk_create``)."""
-        actor = actor if getattr(actor, "is_authenticated", False) else None
-        return cls(
-            app=app,
-            actor=actor,
-            action=action,
-            changes=changes or {},
-            comment=comment,
-            data=data or {},
-            request_id=current_request_id(),
-        )
-
-    @classmethod
-    def record(
-        cls,
-        *,
-        app,
-        actor,
-        action: str,
-        changes: dict | None = None,
-        comment: str = "",
-        data: dict | None = None,
-    ) -> AuditEvent:
-        event = cls.build(
-            app=app, actor=actor, action=action, changes=changes, comment=comment, data=data
-        )
-        event.save(force_insert=True)
-        return event
-
-
-class Contract(models.Model):
-    """One immutable version of an app's API contract."""
-
-    app = models.ForeignKey(MicroApp, on_delete=models.PROTECT, related_name="contracts")
-    kind = models.CharField(max_length=10, choices=ContractKind.choices)
-    version = models.CharField(max_length=50)
-    document = models.JSONField(null=True, blank=True, help_text="Normalised OpenAPI document.")
-    sdl = models.TextField(blank=True, help_text="Normalised GraphQL SDL.")
-    sha256 = models.CharField(max_length=64)
-    spec_version = models.CharField(max_length=20, blank=True)
-    is_valid = models.BooleanField(default=True)
-    errors = models.JSONField(default=list, blank=True)
-    changes = models.JSONField(
-        default=list, blank=True, help_text="Changes against the previous version, worst first."
-    )
-    change_counts = models.JSONField(
-        default=dict, blank=True, help_text="Number of changes per level, also past the cap."
-    )
-    breaking = models.BooleanField(default=False)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["app", "sha256"], name="contract_unique_content"),
-            models.UniqueConstraint(fields=["app", "version"], name="contract_unique_version"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.app.slug} {self.version}"
-
-    @staticmethod
-    def digest(text: str) -> str:
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-class Review(models.Model):
-    """A platform-team review of a high-risk app, due 48 hours after submission."""
-
-    app = models.ForeignKey(MicroApp, on_delete=models.PROTECT, related_name="reviews")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    requested_at = models.DateTimeField(default=timezone.now)
-    due_at = models.DateTimeField(db_index=True)
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="reviews_decided",
-    )
-    decision = models.CharField(max_length=20, choices=ReviewDecision.choices, blank=True)
-    comment = _free_text(blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ReviewQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["due_at", "pk"]
-        constraints = [
-            # At most one open review per app, whatever races happen on submit.
-            models.UniqueConstraint(
-                fields=["app"], condition=models.Q(decision=""), name="review_one_open_per_app"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"Review of {self.app} due {self.due_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def is_open(self) -> bool:
-        return not self.decision
-
-    @property
-    def is_overdue(self) -> bool:
-        return self.is_open and self.due_at < timezone.now()
-
-
-class Notification(models.Model):
-    """An outbox row: a message to one recipient, sent at most once thanks to its dedupe key."""
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="notifications",
-    )
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True)
-    app = models.ForeignKey(
-        MicroApp, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications"
-    )
-    kind = models.CharField(max_length=50)
-    channel = models.CharField(
-        max_length=10, choices=NotificationChannel.choices, default=NotificationChannel.EMAIL
-    )
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    link = models.CharField(max_length=300, blank=True)
-    dedupe_key = models.CharField(max_length=200, unique=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-
-    objects = NotificationQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self) -> str:
-        return self.subject

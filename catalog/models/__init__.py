@@ -1,0 +1,31 @@
+"""The registry's data, its invariants and its state transitions, one module per topic."""
+
+from catalog.models.apps import MicroApp
+from catalog.models.common import (
+    FREE_TEXT_MAX,
+    RESERVED_SLUGS,
+    Transition,
+    TransitionError,
+    free_text,
+    no_control_characters,
+    slug_validator,
+)
+from catalog.models.records import AuditEvent, Contract, Notification, Review
+from catalog.models.teams import Region, Team
+
+__all__ = [
+    "FREE_TEXT_MAX",
+    "RESERVED_SLUGS",
+    "AuditEvent",
+    "Contract",
+    "MicroApp",
+    "Notification",
+    "Region",
+    "Review",
+    "Team",
+    "Transition",
+    "TransitionError",
+    "free_text",
+    "no_control_characters",
+    "slug_validator",
+]

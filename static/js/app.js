@@ -57,6 +57,79 @@
     if (results && event.detail.target === results) results.setAttribute("aria-busy", "true");
   });
 
+  // Phone navigation: below 980 px the Menu button reveals every entry and the user box
+  // (CSS hides them until .is-open). Escape or a click elsewhere closes it; Escape hands
+  // focus back to the button so keyboard users are not stranded.
+  var navToggle = document.querySelector(".nav-toggle");
+  if (navToggle) {
+    var sidebar = navToggle.closest(".sidebar");
+    var setMenu = function (open) {
+      navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+      sidebar.classList.toggle("is-open", open);
+    };
+    navToggle.addEventListener("click", function () {
+      setMenu(navToggle.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || !sidebar.classList.contains("is-open")) return;
+      setMenu(false);
+      navToggle.focus();
+    });
+    document.addEventListener("click", function (event) {
+      if (sidebar.classList.contains("is-open") && !sidebar.contains(event.target)) setMenu(false);
+    });
+  }
+
+  // Wide tables scroll inside a .table-wrap box. A table a template left unwrapped gets
+  // one; a box that does overflow becomes a named, focusable region (so it can be scrolled
+  // by keyboard) with a visible hint, and loses both when it fits again.
+  function tableName(wrap) {
+    var caption = wrap.querySelector("caption");
+    var section = wrap.closest("section, .card");
+    var heading = section && section.querySelector("h2, h3");
+    var text = (caption || heading || {}).textContent;
+    return (text || "Table").trim().replace(/\s+/g, " ");
+  }
+  function fitTables(root) {
+    (root || document).querySelectorAll("main table").forEach(function (table) {
+      if (table.parentElement.classList.contains("table-wrap")) return;
+      var wrap = document.createElement("div");
+      wrap.className = "table-wrap";
+      table.parentNode.insertBefore(wrap, table);
+      wrap.appendChild(table);
+    });
+    document.querySelectorAll("main .table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      var hint = wrap.nextElementSibling;
+      var hasHint = hint && hint.classList.contains("table-wrap__hint");
+      wrap.classList.toggle("is-scrollable", scrolls);
+      if (scrolls) {
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", tableName(wrap) + " (scrolls sideways)");
+        if (!hasHint) {
+          hint = document.createElement("p");
+          hint.className = "table-wrap__hint";
+          hint.setAttribute("aria-hidden", "true");
+          hint.textContent = "Scroll sideways for more columns \u2192";
+          wrap.parentNode.insertBefore(hint, wrap.nextSibling);
+        }
+      } else if (wrap.getAttribute("role") === "region") {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+        if (hasHint) hint.remove();
+      }
+    });
+  }
+  fitTables();
+  document.addEventListener("htmx:afterSettle", function () { fitTables(); });
+  var resizeTimer;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(fitTables, 100);
+  });
+
   // A failed htmx request should not fail silently.
   document.addEventListener("htmx:responseError", function (event) {
     var box = document.getElementById("messages");

@@ -8,7 +8,7 @@ px and fails the test on:
 
 - horizontal overflow (``documentElement.scrollWidth > innerWidth``),
 - a console error, an uncaught page error, or an htmx error event,
-- a serious or critical axe-core violation (Swagger UI's known ones: see guards.py),
+- a serious or critical axe-core violation (Swagger UI pages included: see guards.py),
 
 and every same-origin link found on a visited page (logout and downloads aside) must
 answer below 400. The message names the role, page, width and finding.

@@ -137,9 +137,11 @@ def test_a_refused_review_decision_focuses_the_field_it_is_about(page, live_serv
 def test_the_phone_menu_reveals_every_entry_and_closes_with_escape(
     page, live_server, cast, sign_in
 ):
-    page.set_viewport_size({"width": 390, "height": 800})
     sign_in(page, "pat")
     nav = page.get_by_role("navigation", name="Primary")
+    entries = nav.get_by_role("link").count()  # the desk sidebar shows them all
+    assert entries >= 10
+    page.set_viewport_size({"width": 390, "height": 800})
     menu = page.get_by_role("button", name="Menu")
     expect(menu).to_have_attribute("aria-expanded", "false")
     expect(nav).to_be_hidden()
@@ -150,8 +152,8 @@ def test_the_phone_menu_reveals_every_entry_and_closes_with_escape(
     page.keyboard.press("Enter")
     expect(menu).to_have_attribute("aria-expanded", "true")
     links = nav.get_by_role("link")
-    expect(links).to_have_count(10)
-    for index in range(10):
+    expect(links).to_have_count(entries)
+    for index in range(entries):
         expect(links.nth(index)).to_be_in_viewport()
     page.keyboard.press("Tab")
     expect(links.first).to_be_focused()

@@ -138,7 +138,8 @@ def scorecard_index(request):
         # The quarterly job scores a quarter once it has ended, on the next quarter's first day.
         "quarter_pending": quarter.end > now.date(),
         "scored_at": scoring_moment(quarter),
-        "can_compute": permissions.is_platform(request.user) and quarter.end <= now.date(),
+        "can_compute": permissions.can_compute_scorecards(request.user)
+        and quarter.end <= now.date(),
     }
     if wants_fragment(request, target="scorecard-results"):
         return render(request, "scorecards/partials/scorecard_table.html", context)
@@ -164,8 +165,8 @@ def scorecard_compute(request):
     """The platform team's "score it now" for an ended quarter the beat job never scored
     (Appkeeper was not running on the quarter's first day, or the job failed). The task
     upserts, so running it for a quarter already scored only refreshes it."""
-    if not permissions.is_platform(request.user):
-        raise PermissionDenied("Only the platform team can compute scorecards.")
+    if not permissions.can_compute_scorecards(request.user):
+        raise PermissionDenied("Only the platform team can score a quarter on demand.")
     try:
         quarter = periods.parse_quarter(request.POST.get("quarter", ""))
     except periods.PeriodError as exc:

@@ -61,13 +61,20 @@ def money(amount: Decimal | int | float | str | None, currency: str) -> str:
     if amount is None or amount == "":
         return ""
     try:
-        value = Decimal(str(amount)).quantize(CENTS, rounding=ROUND_HALF_UP)
+        exact = Decimal(str(amount))
+        value = exact.quantize(CENTS, rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
         return str(amount)
-    sign = "−" if value < 0 else ""  # a real minus sign, not a hyphen
-    body = f"{abs(value):,.2f}"
     symbol = CURRENCY_SYMBOLS.get(currency.upper())
-    return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency}"
+
+    def written(sign: str, body: str) -> str:
+        return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency}"
+
+    if exact and not value:
+        # A cost per 1,000 requests is often a fraction of a cent: never write it as zero.
+        return "<" + written("", "0.01") if exact > 0 else ">" + written("−", "0.01")
+    sign = "−" if value < 0 else ""  # a real minus sign, not a hyphen
+    return written(sign, f"{abs(value):,.2f}")
 
 
 def counted(number: int, noun: str) -> str:

@@ -217,6 +217,11 @@ def cleanup_page(request):
     )
 
 
+def _month_name(label: str) -> str:
+    """``2026-10`` → ``Oct 2026``, as the page's dates read."""
+    return f"{datetime.strptime(label, '%Y-%m'):%b %Y}"
+
+
 @login_required
 def chargeback_page(request):
     """Finance's page: period picker, grouping, table, cost by team, month over month."""
@@ -239,15 +244,21 @@ def chargeback_page(request):
             api_params.update({"from": period.start.isoformat(), "to": period.last.isoformat()})
         else:
             api_params["period"] = period.label
+        labels = cb.group_labels(keys, report.rows)
         context.update(
             {
                 "report": report,
-                "rows": [{**r, "cells": [r[k] for k in keys]} for r in report.rows],
+                "rows": [{**r, "cells": [labels[k][r[k]] for k in keys]} for r in report.rows],
+                "month_names": [_month_name(label) for label in monthly["months"]],
+                "compared_names": [_month_name(label) for label in monthly["compared"] or ()],
+                "incomplete_names": [_month_name(label) for label in monthly["incomplete"]],
                 "period": period,
                 "keys": keys,
                 "key_labels": [dict(cb.GroupKey.choices)[k] for k in keys],
                 "monthly": monthly,
-                "team_chart": charts.bar_chart(team_costs),
+                # Sized for half a page: drawn at full width it would be scaled down to
+                # unreadable labels.
+                "team_chart": charts.bar_chart(team_costs, width=480, label_width=130),
                 "csv_url": f"{reverse('api:chargeback')}?{urlencode(api_params)}",
                 "scoped": permissions.chargeback_teams(request.user) is not None,
             }

@@ -151,3 +151,9 @@ def money(amount: Decimal | int | float | str | None, currency: str = "") -> str
 def counted(number: int | None, noun: str) -> str:
     """``{{ total|counted:"app" }}`` → 1 app, 3 apps; ``"match,matches"`` for other plurals."""
     return formats.counted(number or 0, noun)
+
+
+@register.filter
+def number(value: int | None) -> str:
+    """``{{ row.requests|number }}`` → 1,234,567: whole numbers with grouped thousands."""
+    return "" if value is None or value == "" else f"{int(value):,}"

@@ -55,7 +55,10 @@ def test_relative_time_says_only_the_largest_unit(offset, expected):
         (Decimal("1234.505"), "EUR", "€1,234.51"),  # half up, as invoices round
         (Decimal("0"), "EUR", "€0.00"),
         (Decimal("-12.3"), "GBP", "−£12.30"),
-        (Decimal("-0.001"), "EUR", "€0.00"),  # no "minus zero"
+        (Decimal("-0.00"), "EUR", "€0.00"),  # no "minus zero"
+        (Decimal("0.0004"), "EUR", "<€0.01"),  # a fraction of a cent is not nothing
+        (Decimal("-0.0004"), "EUR", ">−€0.01"),
+        (Decimal("0.004"), "CHF", "<0.01 CHF"),
         (1234567, "USD", "$1,234,567.00"),
         ("98.7654", "CHF", "98.77 CHF"),
         (None, "EUR", ""),

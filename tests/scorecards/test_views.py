@@ -184,9 +184,40 @@ def test_chargeback_page_for_finance(fleet, fin):
     assert 'id="chargeback-table"' in html
     assert "Support Tools" in html  # bar chart and month-over-month tables
     assert '<svg class="chart chart--bars"' in html
-    assert "2026-06" in html and "2026-09" in html  # the month before, then the quarter
+    assert "Jun 2026" in html and "Sep 2026" in html  # the month before, then the quarter
     assert "/api/v1/chargeback/?group_by=team&amp;format=csv&amp;period=2026-Q3" in html
     assert "support-tools" in html and "field-ops" in html
+
+
+def test_chargeback_table_names_groups_and_writes_money_and_counts_for_people(fleet, fin):
+    html = (
+        client_for(fin)
+        .get("/chargeback/", {"period": "2026-Q3", "group_by": "team", "then_by": "region"})
+        .content.decode()
+    )
+    table = html.split('id="chargeback-table"', 1)[1].split("</table>", 1)[0]
+    # The name first, the slug or code underneath: finance reads names, the CSV keeps slugs.
+    assert '<th scope="row">Support Tools<span class="cell-sub">support-tools</span></th>' in table
+    assert '<th scope="row">Eu-Central<span class="cell-sub">eu-central</span></th>' in table
+    assert "<strong>€230.00</strong>" in table  # 92 days × 2.5000, two decimals
+    assert '<td class="num">92,000</td>' in table  # requests, thousands grouped
+    assert "230.0000" not in table
+    assert 'type="date"' in html and "chargeback-filters" in html
+
+
+def test_chargeback_page_runs_a_fixed_number_of_queries(
+    fleet, fin, regions, django_assert_max_num_queries
+):
+    client = client_for(fin)
+    query = {"period": "2026-Q3", "group_by": "app", "then_by": "region"}
+    with django_assert_max_num_queries(12) as few:
+        client.get("/chargeback/", query)
+    for i in range(10):
+        app = MicroAppFactory(slug=f"more-{i}", team=TeamFactory(), state="active")
+        add_usage(app, regions["uk-south"], date(2026, 8, 1), 2, requests=10, cost="1.0000")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get("/chargeback/", query).content.decode()
+    assert "more-9" in html
 
 
 @pytest.fixture
@@ -209,10 +240,10 @@ def test_chargeback_default_view_compares_complete_months_only(autumn_costs, fin
     table = mom_table(html)
     assert "-100.0%" not in table
     assert "+106.7%" in table  # 62.00 in October against 30.00 in September
-    assert "2026-11" not in table.split("</thead>")[0]
-    assert "Change: 2026-10 against 2026-09, complete months only." in table
-    assert "2026-11, 2026-12 are not over yet, so not compared." in table
-    assert "90.0000" in html  # the bar chart still counts the whole period to date
+    assert "Nov 2026" not in table.split("</thead>")[0]
+    assert "Change: Oct 2026 against Sep 2026, complete months only." in table
+    assert "Nov 2026, Dec 2026 are not over yet, so not compared." in table
+    assert "€90.00" in html  # the bar chart still counts the whole period to date
 
 
 def test_chargeback_says_when_no_month_of_the_period_is_complete(autumn_costs, fin):
@@ -220,7 +251,7 @@ def test_chargeback_says_when_no_month_of_the_period_is_complete(autumn_costs, f
         html = client_for(fin).get("/chargeback/").content.decode()
     table = mom_table(html)
     assert "%" not in table.split("</tbody>")[0]
-    assert "No month of 2026-Q4 is complete yet: the change appears once 2026-10 has ended." in (
+    assert "No month of 2026-Q4 is complete yet: the change appears once Oct 2026 has ended." in (
         table
     )
 

@@ -129,10 +129,13 @@ def day(value: date | datetime | None) -> str:
 @register.filter
 def moment(value: datetime | None, style: str = "") -> str:
     """``{{ review.due_at|moment }}`` → a ``<time>`` reading 30 Nov 2026, 14:05 UTC;
-    ``|moment:"ago"`` reads "3 hours ago" with the exact moment as its tooltip."""
+    ``|moment:"ago"`` reads "3 hours ago" with the exact moment as its tooltip;
+    ``|moment:"text"`` is the plain text, for attributes and sentences already in a <time>."""
     if not value:
         return ""
     exact = formats.moment(value)
+    if style == "text":
+        return exact
     stamp = value.isoformat()
     if style == "ago":
         return format_html(

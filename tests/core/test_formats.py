@@ -105,3 +105,8 @@ def test_the_relative_moment_keeps_the_exact_one_as_its_tooltip():
 @pytest.mark.parametrize(("n", "phrase"), [(1, "1 app matches"), (3, "3 apps match")])
 def test_count_phrases_agree_with_their_number(n, phrase):
     assert render('{{ n|counted:"app" }} match{{ n|pluralize:"es," }}', n=n) == phrase
+
+
+def test_the_plain_text_moment_fits_in_an_attribute():
+    html = render("<b title=\"{{ m|moment:'text' }}\">", m=NOW)
+    assert html == '<b title="30 Nov 2026, 14:05 UTC">'

@@ -169,6 +169,7 @@ READ_ONLY_PAGES = {
     "app-contract-changelog",
     "app-contract-docs",
     "lifecycle:sunset-cases",
+    "lifecycle:app-telemetry-status",
     "scorecards",
     "scorecards-cleanup",
     "chargeback",

@@ -153,6 +153,16 @@ def test_load_demo_obeys_every_product_rule():
             "tomorrow"
         )
 
+    # Unread is what still needs acting on: the latest reminder of an active app, the
+    # expiry of an app still in its grace period.
+    unread = Notification.objects.filter(read_at__isnull=True, recipient__isnull=False)
+    for note in unread.select_related("app"):
+        expected = AppState.ACTIVE if note.kind == "expiry_reminder" else AppState.EXPIRED
+        assert note.app.state == expected, (note.subject, note.app.state)
+    expired = {a.slug for a in apps if a.state == AppState.EXPIRED}
+    assert set(unread.filter(kind="app_expired").values_list("app__slug", flat=True)) == expired
+    assert not Notification.objects.filter(sent_at__isnull=True).exists()  # no old news sent
+
     # Every app that went live passed the go-live gate (its contract and SLA are there).
     for app in apps:
         if app.state != AppState.DRAFT:

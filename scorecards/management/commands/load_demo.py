@@ -193,7 +193,7 @@ class Command(BaseCommand):
                 )
             if spec.exposed:  # exposed apps need a runbook (policy exposed-needs-contract-...)
                 profile["runbook_url"] = f"https://runbooks.example.com/{spec.slug}"
-            when = timeline(spec, now)
+            story = timeline(spec, now)
             app = MicroApp.objects.create(
                 name=spec.name,
                 slug=spec.slug,
@@ -208,17 +208,19 @@ class Command(BaseCommand):
                 **profile,
                 tags=[profile["kind"], team_slug],
                 state=spec.state,
-                went_live_at=when.went_live_at,
-                expires_at=when.expires_at,
-                last_seen_at=when.last_seen_at,
-                retired_at=when.retired_at,
-                retired_reason=RETIRED_REASON if when.retired_at else "",
+                went_live_at=story.went_live_at,
+                expires_at=story.expires_at,
+                last_seen_at=story.last_seen_at,
+                retired_at=story.retired_at,
+                retired_reason=RETIRED_REASON if story.retired_at else "",
                 # Registration issues the secret; the demo keeps it nowhere, so trying the
                 # telemetry snippets starts with Rotate, as it would for a lost secret.
                 ingestion_secret=new_secret(),
             )
             app.regions.set([regions[c] for c in codes])
-            created.append((app, spec, when))
+            # Registered when the story says, not when the demo was loaded.
+            MicroApp.objects.filter(pk=app.pk).update(created_at=story.registered_at)
+            created.append((app, spec, story))
         slugs = {a.slug: a for a in MicroApp.objects.filter(slug__in=[s.slug for s in FLEET])}
         for a, b in DEPENDENCIES:
             if a in slugs and b in slugs:
@@ -361,8 +363,8 @@ class Command(BaseCommand):
 
     @staticmethod
     def _reminder_notes(app: MicroApp, t: Timeline) -> list[Notification]:
-        """The notifications the reminders sent, delivered when sent; all but the latest
-        read by now."""
+        """The notifications the reminders and the expiry sent (with the daily jobs'
+        dedupe keys), delivered when sent."""
         notes = []
         what = "re-certification" if app.criticality == Criticality.CRITICAL else "expiry"
         for position, (expires_at, days, sent_at) in enumerate(t.reminders):
@@ -375,12 +377,22 @@ class Command(BaseCommand):
                 dedupe_key=f"reminder:{app.pk}:{expires_at:%Y%m%dT%H%M%S}:{days}",
                 link=reverse("lifecycle:app-renew", args=[app.slug]),
             )
-            latest = position == len(t.reminders) - 1
-            for note in batch:
-                note.created_at = note.sent_at = sent_at
-                note.attempts = 1
-                note.read_at = None if latest else sent_at + timedelta(hours=3)
-            notes += batch
+            # Only the reminder still to act on is unread: the latest of an active app.
+            unread = position == len(t.reminders) - 1 and app.state == AppState.ACTIVE
+            notes += _delivered(batch, sent_at, unread=unread)
+        if t.expired_at is not None:
+            grace_ends = t.expired_at + timedelta(days=settings.APPKEEPER_GRACE_DAYS)
+            batch = owner_notifications(
+                app=app,
+                kind=NoticeKind.APP_EXPIRED,
+                subject=f"{app.name} has expired",
+                body=f"{app.name} was not renewed by {when(t.expired_at)} and is now suspended. "
+                f"Renew it before {when(grace_ends)} to bring it back; after that it is sunset "
+                "and then retired.",
+                dedupe_key=f"expired:{app.pk}:{t.expired_at:%Y%m%dT%H%M%S}",
+                link=reverse("lifecycle:app-renew", args=[app.slug]),
+            )
+            notes += _delivered(batch, t.expired_at, unread=app.state == AppState.EXPIRED)
         return notes
 
     def _case(self, app: MicroApp, spec: Spec, t: Timeline, now) -> SunsetCase:
@@ -416,6 +428,15 @@ class Command(BaseCommand):
         if t.retired_at is not None:
             case.closed_at, case.outcome = t.retired_at, SunsetOutcome.RETIRED
         return case
+
+
+def _delivered(notes: list[Notification], at, *, unread: bool) -> list[Notification]:
+    """Outbox rows already delivered at ``at`` (so the drainer sends no old news)."""
+    for note in notes:
+        note.created_at = note.sent_at = at
+        note.attempts = 1
+        note.read_at = None if unread else at + timedelta(hours=3)
+    return notes
 
 
 def _demo_spec(app: MicroApp) -> dict:

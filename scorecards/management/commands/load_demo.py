@@ -29,6 +29,7 @@ from lifecycle.choices import NoticeKind, SunsetOutcome, SunsetReason, SunsetRes
 from lifecycle.models import Reminder, Renewal, SunsetCase, UsageReport
 from lifecycle.selectors import USAGE_WINDOW_DAYS
 from lifecycle.services.common import when
+from lifecycle.services.reminders import reminder_body
 from scorecards.demo import app_profile
 from scorecards.demo_fleet import FLEET, OWNER_TEAMS, Spec, Timeline, timeline, usage_start
 from scorecards.periods import previous_quarter
@@ -366,14 +367,14 @@ class Command(BaseCommand):
         """The notifications the reminders and the expiry sent (with the daily jobs'
         dedupe keys), delivered when sent."""
         notes = []
-        what = "re-certification" if app.criticality == Criticality.CRITICAL else "expiry"
+        critical = app.criticality == Criticality.CRITICAL
+        what = "re-certification" if critical else "expiry"
         for position, (expires_at, days, sent_at) in enumerate(t.reminders):
             batch = owner_notifications(
                 app=app,
                 kind=NoticeKind.EXPIRY_REMINDER,
                 subject=f"{app.name} is due for {what} {in_days(days)}",
-                body=f"{app.name} ({app.team}) expires on {when(expires_at)}. If it is still "
-                "needed, renew it with a short justification.",
+                body=reminder_body(app, expires_at=expires_at, critical=critical),
                 dedupe_key=f"reminder:{app.pk}:{expires_at:%Y%m%dT%H%M%S}:{days}",
                 link=reverse("lifecycle:app-renew", args=[app.slug]),
             )

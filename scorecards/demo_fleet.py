@@ -78,7 +78,8 @@ class Spec:
         return self.pii or self.payment or self.exposed
 
 
-A, S, P = AppState.ACTIVE, "standard", "production"
+# Short names keep one app to a line.
+A, P = AppState.ACTIVE, "production"
 CRIT, PROTO = Criticality.CRITICAL, Criticality.PROTOTYPE
 FLEET = [
     # alice: two apps to renew this week, a production draft waiting for its first
@@ -231,7 +232,9 @@ def reminders_sent(t: Timeline, now: datetime) -> list[tuple[datetime, int, date
     renewal that ended the period, if any)."""
     periods = [(previous, renewed_at) for renewed_at, previous, _ in t.renewals]
     assert t.expires_at is not None
-    periods.append((t.expires_at, now))
+    # A sunset for low usage ends the reminders: the job reminds active apps only.
+    low_usage_sunset = t.case_opened_at is not None and t.expired_at is None
+    periods.append((t.expires_at, t.case_opened_at if low_usage_sunset else now))
     out = []
     for expires_at, until in periods:
         for days in sorted(settings.APPKEEPER_REMINDER_DAYS, reverse=True):

@@ -9,10 +9,11 @@ no active app has low usage, every overdue review was escalated.
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -28,7 +29,7 @@ from lifecycle.choices import SunsetOutcome, SunsetReason
 from lifecycle.models import Reminder, Renewal, SunsetCase, UsageReport
 from lifecycle.panels import todo_panel_context
 from scorecards.chargeback import monthly_cost_by_team, scope_for
-from scorecards.periods import current_quarter
+from scorecards.periods import current_quarter, previous_quarter
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,21 @@ def period(app: MicroApp) -> timedelta:
     )
 
 
-def test_load_demo_obeys_every_product_rule():
+# Today, and the first minutes of a quarter (and of a year, a month and a day), when the
+# current quarter has no complete month and "yesterday" is in another year.
+DAYS = [None, datetime(2027, 1, 1, 0, 30, tzinfo=UTC)]
+
+
+@pytest.fixture(params=DAYS, ids=["today", "new-year"])
+def on_day(request):
+    if request.param is None:
+        yield
+        return
+    with time_machine.travel(request.param, tick=False):
+        yield
+
+
+def test_load_demo_obeys_every_product_rule(on_day):
     load()
     now = timezone.now()
     apps = list(MicroApp.objects.prefetch_related("renewals", "sunset_cases", "reminders"))
@@ -179,7 +194,7 @@ def test_load_demo_obeys_every_product_rule():
     assert Notification.objects.count() == before
 
 
-def test_each_demo_user_has_a_story_on_their_dashboard():
+def test_each_demo_user_has_a_story_on_their_dashboard(on_day):
     load()
     now = timezone.now()
 
@@ -198,14 +213,17 @@ def test_each_demo_user_has_a_story_on_their_dashboard():
     # fin: chargeback over complete months — every team has cost in every month the
     # month-over-month view shows, and the fleet reported every day of those months.
     fin = user("fin")
-    quarter = current_quarter()
-    monthly = monthly_cost_by_team(period=quarter, scope=scope_for(fin))
-    assert len(monthly["months"]) >= 2 and monthly["compared"]
-    assert {t["team"] for t in monthly["teams"]} == {"support-tools", "field-ops", "platform"}
-    for team in monthly["teams"]:
-        assert all(cost > 0 for cost in team["series"]), team
     first = min(UsageReport.objects.values_list("date", flat=True))
-    assert f"{first:%Y-%m}" <= monthly["months"][0] and first.day == 1
+    assert first.day == 1
+    # This quarter (whose complete months may be none yet, on its first days) and the
+    # last one, whose months are all complete and are compared with the month before.
+    for quarter in (current_quarter(), previous_quarter()):
+        monthly = monthly_cost_by_team(period=quarter, scope=scope_for(fin))
+        assert {t["team"] for t in monthly["teams"]} == {"support-tools", "field-ops", "platform"}
+        for team in monthly["teams"]:
+            assert all(cost > 0 for cost in team["series"]), (quarter.label, team)
+        assert f"{first:%Y-%m}" <= monthly["months"][0]
+    assert len(monthly["months"]) == 4 and monthly["compared"]
     days = UsageReport.objects.filter(date__gte=first).aggregate(n=Count("date", distinct=True))
     assert days["n"] == (now.date() - first).days
 

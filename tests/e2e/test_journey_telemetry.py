@@ -85,3 +85,32 @@ def test_the_status_flips_to_a_tick_when_the_first_heartbeat_arrives(
     assert page.evaluate("window.__not_reloaded") is True
     # The answer with the tick carries no trigger: the polling has stopped.
     assert status.get_attribute("hx-trigger") is None
+
+
+def test_the_one_time_secret_page_shows_code_as_a_block_and_copies_the_secret(
+    page, live_server, cast, sign_in
+):
+    alice = cast["users"]["alice"]
+    app = MicroAppFactory(
+        name="Visit Logger", slug="visit-logger", team=cast["teams"]["support-tools"], owner=alice
+    )
+    services.app_rotate_secret(app=app, actor=alice)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(page, "alice")
+    page.goto(f"{live_server.url}/apps/visit-logger/")
+    page.get_by_role("button", name="Rotate secret").click()
+    expect(page.get_by_role("heading", name="New ingestion secret")).to_be_visible()
+
+    # A code sample is one block, not a chip per line.
+    code = page.locator("#snippet-once-code")
+    style = code.evaluate(
+        "c => { const s = getComputedStyle(c);"
+        " return [s.display, s.borderTopWidth, s.whiteSpace]; }"
+    )
+    assert style == ["block", "0px", "pre"]
+    assert "visit-logger" in code.text_content()
+
+    page.get_by_role("button", name="Copy the secret").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    secret = page.get_by_label("Secret").input_value()
+    assert secret.startswith("whsec_") and page.evaluate("navigator.clipboard.readText()") == secret

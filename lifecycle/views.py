@@ -12,13 +12,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from catalog import permissions
 from catalog.models import MicroApp, Notification, TransitionError
 from catalog.notifications import mark_read
-from lifecycle import services
+from catalog.views.reviews import gate_panel_context
+from core.htmx import vary_on_htmx, wants_fragment
+from lifecycle import sending, services
 from lifecycle.filters import SunsetCaseFilterSet
 from lifecycle.forms import RenewForm, SunsetDecideForm, SunsetRespondForm
 from lifecycle.models import SunsetCase
@@ -81,9 +84,38 @@ def app_rotate_secret(request, slug: str):
     response = render(
         request,
         "lifecycle/secret_once.html",
-        {"app": app, "secret": secret, "rotated": bool(app.previous_ingestion_secret)},
+        {
+            "app": app,
+            "secret": secret,
+            "rotated": bool(app.previous_ingestion_secret),
+            "snippet": next(s for s in sending.snippets(app.slug) if s.key == "python"),
+            "secret_variable": sending.SECRET_VARIABLE,
+        },
     )
     response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+@vary_on_htmx
+@login_required
+@require_GET
+def app_telemetry_status(request, slug: str):
+    """The "Send telemetry" panel's status line, which polls itself until the first
+    heartbeat is recorded: the app, and the first heartbeat's time once there is one."""
+    app = get_object_or_404(
+        MicroApp.objects.visible_to(request.user).select_related("owner", "team"), slug=slug
+    )
+    permissions.require("rotate_secret", request.user, app)
+    context = sending.status_context(app)
+    response = render(request, "lifecycle/partials/telemetry_status.html", context)
+    if context["received"] and wants_fragment(request):
+        gate = gate_panel_context(request, app)
+        if gate is not None:
+            # The answer that stops the polling also re-renders the go-live checklist on
+            # the page, so its heartbeat item ticks with the status (an out-of-band swap).
+            gate["swap_oob"] = True
+            response.write(render_to_string("catalog/partials/gate_panel.html", gate, request))
     return response
 
 

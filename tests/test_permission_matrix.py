@@ -170,6 +170,7 @@ READ_ONLY_PAGES = {
     "app-contract-changelog",
     "app-contract-docs",
     "lifecycle:sunset-cases",
+    "lifecycle:app-telemetry-status",
     "scorecards",
     "scorecards-cleanup",
     "chargeback",

@@ -195,7 +195,9 @@ def _visit_at(crawl: Crawl, page, url: str, width: int) -> bool:
 
     def on_console(message) -> None:
         if message.type == "error":
-            console.append(message.text)
+            # A failed resource's message does not say which: its location does.
+            source = (message.location or {}).get("url") or ""
+            console.append(f"{message.text} [{_short(source, crawl.origin)}]")
 
     def on_error(exc) -> None:
         errors.append(str(exc))

@@ -29,6 +29,7 @@ def redis_down(settings):
     app.conf.broker_url = DEAD_REDIS
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = DEAD_REDIS
     resilience.reset_log_limits()
     yield
     app.conf.broker_url = broker_url

@@ -106,3 +106,10 @@ def test_the_app_page_scores_without_the_cached_fleet_curve(app, alice, client):
     assert client.get(app.get_absolute_url()).status_code == 200
     assert cache_errors("scorecard_curve") == before + 2  # the read, then the write
     assert scoring.cached_fleet_cost_curve(current_quarter(), timezone.localdate()) == []
+
+
+def test_the_operations_page_shows_the_queue_depth_as_unknown(pat, client):
+    client.force_login(pat)
+    response = client.get("/ops/")
+    assert response.status_code == 200
+    assert response.context["queue_depth"] is None

@@ -99,10 +99,15 @@ def fail_fast_transport_options() -> dict[str, float]:
 
 
 def enqueue_quietly(task: Any, *args: Any, **kwargs: Any) -> bool:
-    """Publish ``task`` once; on a broker failure count it, log it and return False."""
+    """Publish ``task`` (a task or a signature) once; on a broker failure count it, log it
+    and return False."""
     app = task.app
-    if app.conf.task_always_eager:
-        task.apply_async(args, kwargs)
+    if app.conf.task_always_eager:  # the task runs here, now; its failure is not ours
+        try:
+            task.apply_async(args, kwargs)
+        except Exception:
+            logger.exception("%s failed when run inline", task.name)
+            return False
         return True
     try:
         with app.connection_for_write(transport_options=fail_fast_transport_options()) as conn:

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from django.core.cache import BaseCache, cache
+from django.core.cache import BaseCache, caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
@@ -64,8 +64,9 @@ def run_checks(budget: float = HEALTH_BUDGET_SECONDS) -> dict[str, str]:
     connection). A check still running at the deadline is reported as timed out."""
     deadline = time.monotonic() + budget
     answers: dict[str, str] = {}
-    # The request thread's cache object: a thread of its own would open its own client.
-    remote = {"broker": _broker, "cache": _cache(cache)}
+    # The request thread's cache object, resolved here: in a thread of its own
+    # ``django.core.cache.cache`` would open a new client (caches are per thread).
+    remote = {"broker": _broker, "cache": _cache(caches["default"])}
     threads = []
     for name, check in remote.items():
 

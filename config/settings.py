@@ -74,6 +74,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.metrics.RequestMetricsMiddleware",
     "core.middleware.RequestIdMiddleware",
+    # Outside everything that may answer early (JSON errors, 413s, whitenoise's static
+    # files), so every response carries the policies.
+    "core.headers.SecurityHeadersMiddleware",
     "core.middleware.ApiJsonErrorsMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -269,6 +272,54 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "catalog.api.schema.add_error_responses",
     ],
+}
+
+# Browser policies on every response (core.headers). No inline script, no inline <style>
+# and no style attributes in our own pages; htmx is told not to inject its indicator
+# <style> (base.html), so that holds with htmx too; the Swagger UI at /api/docs/ runs
+# under it unchanged (split view, config/urls.py). One documented relaxation by path
+# prefix: DRF's browsable API (HTML under /api/v1/) sets style attributes.
+APPKEEPER_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "style-src-elem": ["'self'"],
+    "style-src-attr": ["'none'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+APPKEEPER_CSP_PATH_OVERRIDES: dict[str, dict[str, list[str]]] = {
+    "/api/v1/": {"style-src-attr": ["'unsafe-inline'"]},
+}
+# Powerful browser features no page here uses, denied to the page and anything it embeds.
+APPKEEPER_PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
 }
 
 # Celery: in development a broker-less file-system transport under var/, so `make run`

@@ -360,12 +360,27 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "appkeeper@localhost")
 
+# HTTPS is the proxy's job (it terminates TLS and redirects plain HTTP itself, as the
+# nginx of docker-compose.yml does): Django then need not redirect, and says so to the
+# deploy check instead of warning that it does not. Needs a trusted proxy, whose
+# X-Forwarded-Proto tells Django which requests came over HTTPS.
+APPKEEPER_HTTPS_AT_PROXY = env_bool("APPKEEPER_HTTPS_AT_PROXY", False)
+if APPKEEPER_HTTPS_AT_PROXY and APPKEEPER_TRUSTED_PROXIES == 0:
+    raise ImproperlyConfigured(
+        "Environment variable APPKEEPER_HTTPS_AT_PROXY=true needs APPKEEPER_TRUSTED_PROXIES "
+        "of at least 1 (the proxy that terminates TLS)."
+    )
+
 if PRODUCTION:
     if APPKEEPER_TRUSTED_PROXIES > 0:
         # Without a proxy that sets it, X-Forwarded-Proto comes from the client, who could
         # make a plain-HTTP request pass as secure.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not APPKEEPER_HTTPS_AT_PROXY)
+    if APPKEEPER_HTTPS_AT_PROXY and not SECURE_SSL_REDIRECT:
+        # security.W008 ("SECURE_SSL_REDIRECT is not True") asks for exactly this: "or
+        # configure a load balancer or reverse-proxy server to redirect all connections".
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

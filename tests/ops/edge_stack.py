@@ -34,6 +34,7 @@ GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 GUNICORN_PORT = 18101
 NGINX_PORT = 18102
 NGINX_TLS_PORT = 18103
+NGINX_TLS_HTTP_PORT = 18104
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
@@ -196,6 +197,49 @@ http {{
     return config
 
 
+def start_nginx(directory: Path, variables: Mapping[str, str]) -> subprocess.Popen:
+    """Render the templates with docker-compose.yml's nginx environment, ``variables``
+    replacing what differs here, check the result with ``nginx -t``, and start nginx."""
+    binary = nginx_binary()
+    env = compose.service_environment("nginx", {})
+    env.update(NGINX_CONF_DIR=str(directory / "conf.d"), **variables)
+    render_templates(env, directory / "conf.d")
+    config = nginx_main_config(directory)
+    command = [binary, "-p", str(directory), "-c", str(config), "-e", str(directory / "error.log")]
+    check = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stderr
+    return start(command, None, directory / "nginx.log")
+
+
+def self_signed_certificate(directory: Path) -> None:
+    """tls.crt and tls.key for localhost, as docker-compose.tls.yml expects them."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        unavailable("openssl is not installed, to make a test certificate")
+    directory.mkdir()
+    subprocess.run(
+        [
+            str(openssl),
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(directory / "tls.key"),
+            "-out",
+            str(directory / "tls.crt"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
 class SlowClient(threading.Thread):
     """One attacker connection: a request line, then either one header line a second
     (never ending the headers) or a complete header and a body trickled a byte a second.
@@ -239,6 +283,13 @@ class SlowClient(threading.Thread):
         self.stopping.set()
         self.join(timeout=5)
         self.sock.close()
+
+
+def close_all(clients: list[SlowClient]) -> None:
+    for client in clients:  # all at once: each may sit out its one-second pause
+        client.stopping.set()
+    for client in clients:
+        client.close()
 
 
 def slow_clients(port: int, each: int) -> list[SlowClient]:

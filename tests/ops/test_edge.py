@@ -13,6 +13,7 @@ import gzip
 import http.client
 import json
 import socket
+import ssl
 import time
 
 import pytest
@@ -24,15 +25,18 @@ from tests.ops.edge_stack import (
     GUNICORN,
     GUNICORN_PORT,
     NGINX_PORT,
+    NGINX_TLS_HTTP_PORT,
+    NGINX_TLS_PORT,
+    close_all,
     create_database,
     drop_database,
     get,
     manage,
     nginx_binary,
-    nginx_main_config,
-    render_templates,
+    self_signed_certificate,
     slow_clients,
     start,
+    start_nginx,
     stop,
     wait_until_answering,
     web_environment,
@@ -45,7 +49,7 @@ SLOW_EACH = 8  # slow-header and slow-body connections each
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    binary = nginx_binary()
+    nginx_binary()  # skips (or fails under CI) before anything is set up
     directory = tmp_path_factory.mktemp("edge")
     database, admin = create_database()
     processes = []
@@ -72,35 +76,14 @@ def stack(tmp_path_factory):
         processes.append(gunicorn)
         wait_until_answering(GUNICORN_PORT)
 
-        nginx_env = compose.service_environment("nginx", {})
-        nginx_env.update(
-            APPKEEPER_UPSTREAM=f"127.0.0.1:{GUNICORN_PORT}",
-            NGINX_HTTP_PORT=str(NGINX_PORT),
-            NGINX_CONF_DIR=str(directory / "conf.d"),
-            NGINX_STATIC_PARENT=str(directory),
-            NGINX_CLIENT_TIMEOUT=f"{CLIENT_TIMEOUT}s",
-        )
-        render_templates(nginx_env, directory / "conf.d")
-        config = nginx_main_config(directory)
-        check = start(
-            [
-                binary,
-                "-t",
-                "-p",
-                str(directory),
-                "-c",
-                str(config),
-                "-e",
-                str(directory / "error.log"),
-            ],
-            None,
-            directory / "nginx-t.log",
-        )
-        assert check.wait(timeout=30) == 0, (directory / "nginx-t.log").read_text()
-        nginx = start(
-            [binary, "-p", str(directory), "-c", str(config), "-e", str(directory / "error.log")],
-            None,
-            directory / "nginx.log",
+        nginx = start_nginx(
+            directory,
+            {
+                "APPKEEPER_UPSTREAM": f"127.0.0.1:{GUNICORN_PORT}",
+                "NGINX_HTTP_PORT": str(NGINX_PORT),
+                "NGINX_STATIC_PARENT": str(directory),
+                "NGINX_CLIENT_TIMEOUT": f"{CLIENT_TIMEOUT}s",
+            },
         )
         processes.append(nginx)
         wait_until_answering(NGINX_PORT)
@@ -134,8 +117,7 @@ def test_slow_clients_do_not_stall_the_site_behind_nginx(stack):
         # buffering their bodies instead of handing them to a gunicorn worker.
         assert all(client.closed_at is None for client in body_clients)
     finally:
-        for client in clients:
-            client.close()
+        close_all(clients)
 
 
 def test_the_same_slow_clients_stall_bare_gunicorn(stack):
@@ -147,8 +129,7 @@ def test_the_same_slow_clients_stall_bare_gunicorn(stack):
         with pytest.raises((TimeoutError, socket.timeout)):
             get(GUNICORN_PORT, "/healthz", timeout=3)
     finally:
-        for client in clients:
-            client.close()
+        close_all(clients)
     wait_until_answering(GUNICORN_PORT, seconds=40)  # closed sockets free the workers
 
 
@@ -212,3 +193,42 @@ def test_an_oversized_body_is_refused_by_nginx_in_json(stack):
     assert json.loads(body)["detail"] == (
         f"Request body is larger than the limit of {limit} bytes."
     )
+
+
+def test_with_tls_on_nginx_serves_https_and_redirects_plain_http(stack, tmp_path):
+    # What docker-compose.tls.yml turns on: the TLS server from tls-on/, certificates in
+    # NGINX_TLS_DIR, plain HTTP answered with a redirect only.
+    self_signed_certificate(tmp_path / "tls")
+    nginx = start_nginx(
+        tmp_path,
+        {
+            "APPKEEPER_UPSTREAM": f"127.0.0.1:{GUNICORN_PORT}",
+            "APPKEEPER_TLS": "on",
+            "NGINX_HTTP_PORT": str(NGINX_TLS_HTTP_PORT),
+            "NGINX_HTTPS_PORT": str(NGINX_TLS_PORT),
+            "NGINX_TLS_DIR": str(tmp_path / "tls"),
+            "NGINX_STATIC_PARENT": str(stack),
+        },
+    )
+    try:
+        wait_until_answering(NGINX_TLS_HTTP_PORT)
+        status, headers, _ = get(NGINX_TLS_HTTP_PORT, "/login/?next=/apps/")
+        assert status == 308 and headers["location"] == "https://localhost/login/?next=/apps/"
+
+        context = ssl.create_default_context(cafile=str(tmp_path / "tls" / "tls.crt"))
+        conn = http.client.HTTPSConnection(
+            "localhost", NGINX_TLS_PORT, timeout=PROMPT, context=context
+        )
+        try:
+            conn.request("GET", "/login/")
+            response = conn.getresponse()
+            response.read()
+        finally:
+            conn.close()
+        assert response.status == 200
+        # Django believed nginx's X-Forwarded-Proto: the request was secure.
+        assert response.getheader("Strict-Transport-Security", "").startswith("max-age=")
+        assert "Secure" in response.getheader("Set-Cookie", "")
+        assert "script-src 'self'" in response.getheader("Content-Security-Policy", "")
+    finally:
+        stop(nginx)

@@ -100,8 +100,26 @@ def test_the_browsable_api_runs_under_the_policy(page, live_server, cast, sign_i
     assert complaints == [], "\n".join(complaints)
 
 
-def test_the_admin_runs_under_the_policy(page, live_server, cast, sign_in, complaints):
+def test_the_platform_pages_and_the_admin_run_under_the_policy(
+    page, live_server, cast, sign_in, complaints
+):
+    MicroAppFactory(
+        name="Ticket Router",
+        slug="ticket-router",
+        team=cast["teams"]["support-tools"],
+        owner=cast["users"]["alice"],
+        state=AppState.ACTIVE,
+    )
     sign_in(page, "pat")
+    # The fleet chart's legend: its colours are SVG fills, not style attributes.
+    expect(page.locator(".legend__swatch rect").first).to_be_attached()
+    for path, heading in (
+        ("/ops/", "Operations"),
+        ("/reviews/", "Reviews"),
+        ("/policies/", "Policies"),
+    ):
+        page.goto(f"{live_server.url}{path}")
+        expect(page.get_by_role("heading", level=1).first).to_contain_text(heading)
     cast["users"]["pat"].is_superuser = True
     cast["users"]["pat"].save(update_fields=["is_superuser"])
     page.goto(f"{live_server.url}/admin/catalog/microapp/add/")

@@ -202,7 +202,9 @@ def start_nginx(directory: Path, variables: Mapping[str, str]) -> subprocess.Pop
     replacing what differs here, check the result with ``nginx -t``, and start nginx."""
     binary = nginx_binary()
     env = compose.service_environment("nginx", {})
-    env.update(NGINX_CONF_DIR=str(directory / "conf.d"), **variables)
+    # An address, not a name, upstream: the resolver is never asked.
+    env.update(NGINX_CONF_DIR=str(directory / "conf.d"), NGINX_RESOLVER="127.0.0.1")
+    env.update(variables)
     render_templates(env, directory / "conf.d")
     config = nginx_main_config(directory)
     command = [binary, "-p", str(directory), "-c", str(config), "-e", str(directory / "error.log")]

@@ -232,3 +232,27 @@ def test_with_tls_on_nginx_serves_https_and_redirects_plain_http(stack, tmp_path
         assert "script-src 'self'" in response.getheader("Content-Security-Policy", "")
     finally:
         stop(nginx)
+
+
+def test_when_gunicorn_is_down_nginx_answers_503_in_the_right_format(stack, tmp_path):
+    # Port 18149 (reserved for these tests) has nothing listening: as during a restart.
+    nginx = start_nginx(
+        tmp_path,
+        {
+            "APPKEEPER_UPSTREAM": "127.0.0.1:18149",
+            "NGINX_HTTP_PORT": str(NGINX_TLS_HTTP_PORT),
+            "NGINX_STATIC_PARENT": str(stack),
+        },
+    )
+    try:
+        wait_until_answering(NGINX_TLS_HTTP_PORT, "/static/img/logo.svg")
+        status, headers, body = get(NGINX_TLS_HTTP_PORT, "/api/v1/apps/")
+        assert status == 503 and headers["content-type"] == "application/json"
+        assert headers["retry-after"] == "10"
+        assert json.loads(body)["detail"].startswith("Appkeeper is restarting")
+        status, headers, body = get(NGINX_TLS_HTTP_PORT, "/apps/")
+        assert status == 503 and headers["content-type"].startswith("text/html")
+        assert b"<h1>Appkeeper is restarting</h1>" in body
+        assert "default-src 'none'" in headers["content-security-policy"]
+    finally:
+        stop(nginx)

@@ -92,30 +92,33 @@ def _case(request, pk: int) -> SunsetCase:
 
 
 @login_required
-@require_POST
 def sunset_respond(request, pk: int):
+    """The owner's answer to a sunset case: accept (the app is retired now) or contest with
+    a justification. The app page's panel posts here; a refused answer comes back on this
+    page with the error next to the field, and what was typed kept."""
     case = _case(request, pk)
     permissions.require("respond_sunset", request.user, case.app)
-    form = SunsetRespondForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-        return _back(case.app)
-    try:
-        case = services.sunset_respond(
-            case=case,
-            actor=request.user,
-            response=form.cleaned_data["response"],
-            justification=form.cleaned_data["justification"],
-        )
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    else:
-        if case.outcome:
-            messages.success(request, f"{case.app.name} is retired. Its history is kept.")
+    # Bound on every POST, an empty one included: it must come back with its errors.
+    form = SunsetRespondForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.sunset_respond(
+                case=case,
+                actor=request.user,
+                response=form.cleaned_data["response"],
+                justification=form.cleaned_data["justification"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, _errors(exc))
         else:
-            messages.success(request, "Your contest is with the platform team.")
-    return _back(case.app)
+            if case.outcome:
+                messages.success(request, f"{case.app.name} is retired. Its history is kept.")
+            else:
+                messages.success(request, "Your contest is with the platform team.")
+            return _back(case.app)
+    status = 400 if request.method == "POST" else 200
+    context = {"case": case, "app": case.app, "respond_form": form}
+    return render(request, "lifecycle/sunset_answer.html", context, status=status)
 
 
 @login_required

@@ -24,8 +24,10 @@ from django.utils import timezone
 
 from catalog.choices import AppState
 from catalog.models import AuditEvent, Contract, MicroApp, Notification, Team
+from core.formats import counted, moment
 from lifecycle.models import UsageReport
 from scorecards.choices import Dimension
+from scorecards.fixes import COST_FIX_BELOW
 from scorecards.periods import Period
 from scorecards.rubric import Rubric, get_rubric
 
@@ -218,7 +220,7 @@ def score_telemetry(
     else:
         reasons.append(
             f"no heartbeat in the last {rubric.heartbeat_hours} hours "
-            f"(last seen {app.last_seen_at:%Y-%m-%d %H:%M} UTC)"
+            f"(last seen {moment(app.last_seen_at)})"
         )
     metrics = {
         "days_with_reports": days,
@@ -259,9 +261,12 @@ def score_cost(usage: Usage, curve: list[Decimal]) -> tuple[int, list[str], dict
         return 0, ["no usage reported"], metrics
     score = cost_percentile(cpk, curve)
     reasons = []
-    if score < 100:
+    # Only a cost above most of the fleet's is something to fix; being cheaper than half
+    # of it is a strength, however far from the cheapest.
+    if score < COST_FIX_BELOW:
         reasons.append(
-            f"{cpk.normalize():f} {currency} per 1k requests: cheaper than {score}% of the fleet"
+            f"{cpk.normalize():f} {currency} per 1k requests: "
+            f"dearer than {100 - score}% of the fleet"
         )
     return score, reasons, metrics
 
@@ -285,10 +290,15 @@ def score_responsiveness(
     median = statistics.median(hours)
     score = rubric.responsiveness_score(median)
     reasons = []
+    count = counted(len(notices), "notice")
     if score < 100:
-        reasons.append(f"median response {median:.0f} hours over {len(notices)} notice(s)")
+        reasons.append(f"median response {median:.0f} hours over {count}")
     if unanswered:
-        reasons.append(f"{unanswered} of {len(notices)} notice(s) not answered yet")
+        reasons.append(
+            f"{unanswered} of {count} not answered yet"
+            if len(notices) > 1
+            else "the notice is not answered yet"
+        )
     metrics = {
         "notices": len(notices),
         "median_hours": round(median, 1),

@@ -156,6 +156,7 @@ PAGES = {
     "lifecycle:sunset-respond": ("open_case", cells(OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "lifecycle:sunset-decide": ("contested_case", cells(allowed=(PLATFORM,), anonymous=LOGIN)),
     "lifecycle:notifications": (None, PAGES_LOGIN),
+    "scorecards-compute": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
 }
 # Pages that only show things: they answer GET, and a POST to them changes nothing.
 READ_ONLY_PAGES = {

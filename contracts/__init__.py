@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from .documents import ContractDocument, load_document, load_yaml
-from .errors import ContractError, DocumentMalformed, DocumentTooLarge, ForbiddenRef, TooDeep
+from .errors import (
+    ContractError,
+    DocumentMalformed,
+    DocumentTooLarge,
+    ForbiddenRef,
+    TooDeep,
+    TooManyDocuments,
+)
 from .validation import ValidationResult, validate_contract
 
 __all__ = [
@@ -20,6 +27,7 @@ __all__ = [
     "DocumentTooLarge",
     "ForbiddenRef",
     "TooDeep",
+    "TooManyDocuments",
     "ValidationResult",
     "diff_contracts",
     "is_compatible",

@@ -26,7 +26,13 @@ from catalog.contract_services import (
     valid_version_label,
 )
 from catalog.models import MicroApp, Team
-from contracts import ContractError, DocumentTooLarge, TooManyDocuments, load_yaml
+from contracts import (
+    ContractError,
+    DocumentTooLarge,
+    TooManyDocuments,
+    load_yaml,
+    scan_yaml,
+)
 
 ANNOTATION = "appkeeper.io/"
 SUPPORTED_KINDS = ("component", "api")
@@ -169,6 +175,21 @@ def parse_documents(text: str, *, limit: int | None = None) -> list[dict]:
         if not isinstance(kind, str) or not kind.strip():
             raise ValueError(f"Document {index + 1} is not a Backstage entity: it has no kind.")
     return docs
+
+
+def scan_documents(text: str, *, limit: int) -> int:
+    """What can be checked without building the entities: YAML syntax, anchors, depth and
+    at most ``limit`` documents, which it counts. Raises :class:`TooManyEntities` or
+    ``ValueError``."""
+    try:
+        count = scan_yaml(text, max_documents=limit)
+    except TooManyDocuments as exc:
+        raise TooManyEntities(exc.limit) from None
+    except ContractError as exc:
+        raise ValueError(str(exc)) from None
+    if not count:
+        raise ValueError("The file holds no entities.")
+    return count
 
 
 # The shape every entity must have before any field is read: Backstage's own schema, for

@@ -34,6 +34,7 @@ from django.utils import timezone
 from catalog import permissions
 from catalog.backstage import (
     EntityResult,
+    ImportRejected,
     ImportReport,
     _ref_name,
     _slugify,
@@ -44,6 +45,7 @@ from catalog.backstage import (
     import_api,
     import_component,
     parse_documents,
+    scan_documents,
 )
 from catalog.models import ImportJob, ImportJobState, MicroApp, Team
 from catalog.models.imports import empty_report
@@ -60,17 +62,10 @@ STALLED_AFTER = timedelta(minutes=5)
 
 
 def import_start(*, user: Any, text: str, dry_run: bool, team: Team | None = None) -> ImportJob:
-    """Queue a background import; raises ``TooManyEntities``, ``ValueError`` (unreadable
-    file) or ``ImportRejected`` (misshapen entities, the report trimmed to those)."""
-    from catalog.backstage import ImportRejected
-
-    docs = parse_documents(text, limit=settings.APPKEEPER_BACKSTAGE_MAX_ENTITIES_BACKGROUND)
-    report = ImportReport(dry_run=dry_run)
-    try:
-        check_shapes(docs, report)
-    except ImportRejected as rejected:
-        rejected.report.entities = [e for e in rejected.report.entities if e.errors][:REPORT_LIMIT]
-        raise
+    """Queue a background import; raises ``TooManyEntities`` or ``ValueError`` (unreadable
+    YAML). Only the stream is scanned here, which is several times cheaper than building
+    it: the worker builds the entities and checks their shapes before the first write."""
+    total = scan_documents(text, limit=settings.APPKEEPER_BACKSTAGE_MAX_ENTITIES_BACKGROUND)
     with transaction.atomic():
         job = ImportJob.objects.create(
             created_by=user,
@@ -78,7 +73,7 @@ def import_start(*, user: Any, text: str, dry_run: bool, team: Team | None = Non
             dry_run=dry_run,
             document=text,
             size_bytes=len(text.encode("utf-8")),
-            total=len(docs),
+            total=total,
         )
         transaction.on_commit(lambda: enqueue(job.pk))
     return job
@@ -109,7 +104,9 @@ class Plan:
 
     @classmethod
     def load(cls, text: str) -> Plan:
+        """Raises ``ValueError`` or :class:`ImportRejected` (misshapen entities)."""
         docs = parse_documents(text)
+        check_shapes(docs, ImportReport(dry_run=True))
         kinds = [entity_kind(d).lower() for d in docs]
         components = [i for i, k in enumerate(kinds) if k == "component"]
         apis = [i for i, k in enumerate(kinds) if k == "api"]
@@ -164,6 +161,25 @@ def fail(job_id: int, reason: str) -> None:
     )
 
 
+def refuse(job: ImportJob, refused: Exception) -> None:
+    """The document cannot be imported at all (a value YAML cannot build, misshapen
+    entities): the job fails before anything is written, naming each entity's problem."""
+    if isinstance(refused, ImportRejected):
+        wrong = [e for e in refused.report.entities if e.errors]
+        job.report["errors"] = [
+            {"kind": e.kind, "name": e.name, "errors": e.errors[:20]} for e in wrong[:REPORT_LIMIT]
+        ]
+        job.errors = len(wrong)
+        job.failure = f"{len(wrong)} entities are wrongly shaped; nothing was imported."
+    else:
+        job.failure = f"The file cannot be read: {refused}"
+    job.state = ImportJobState.FAILED
+    job.started_at = job.started_at or timezone.now()
+    job.finished_at = job.updated_at = timezone.now()
+    job.document, job.resume = "", {}
+    job.save()
+
+
 def import_chunk(job_id: int, plan: Plan | None = None) -> tuple[str, Plan | None]:
     """Import the next chunk of the job in one transaction; ``("more", plan)`` while
     entities remain, ``("done", plan)`` once the job finished, ``("idle", None)`` when
@@ -180,9 +196,14 @@ def import_chunk(job_id: int, plan: Plan | None = None) -> tuple[str, Plan | Non
         if job is None:
             return "idle", None
         if plan is None:
-            plan = Plan.load(job.document)
+            try:
+                plan = Plan.load(job.document)
+            except (ValueError, ImportRejected) as refused:
+                refuse(job, refused)
+                return "done", None
         if job.state == ImportJobState.QUEUED:
             job.state, job.started_at = ImportJobState.RUNNING, now
+            job.total = len(plan.order)  # the scan's count, now from the entities themselves
         chunk = Chunk(job, plan)
         start = job.processed
         end = min(start + CHUNK_SIZE, plan.supported) if start < plan.supported else len(plan.order)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .documents import ContractDocument, load_document, load_yaml
+from .documents import ContractDocument, load_document, load_yaml, scan_yaml
 from .errors import (
     ContractError,
     DocumentMalformed,
@@ -33,6 +33,7 @@ __all__ = [
     "is_compatible",
     "load_document",
     "load_yaml",
+    "scan_yaml",
     "validate_contract",
 ]
 

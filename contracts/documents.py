@@ -28,6 +28,7 @@ __all__ = [
     "load_document",
     "load_yaml",
     "parse_openapi_text",
+    "scan_yaml",
 ]
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -162,7 +163,7 @@ def _is_null_root(event: yaml.Event) -> bool:
     )
 
 
-def _scan_events(text: str, loader: type, max_documents: int | None = None) -> None:
+def _scan_events(text: str, loader: type, max_documents: int | None = None) -> int:
     """Walk the event stream: refuse anchors/aliases and nesting deeper than MAX_DEPTH.
 
     This runs before anything is composed, so a billion-laughs payload fails at its first
@@ -192,6 +193,7 @@ def _scan_events(text: str, loader: type, max_documents: int | None = None) -> N
                 )
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             depth -= 1
+    return documents
 
 
 def load_yaml(text: str, *, multi: bool = False, max_documents: int | None = None) -> Any:
@@ -222,6 +224,17 @@ def load_yaml(text: str, *, multi: bool = False, max_documents: int | None = Non
     if len(docs) != 1:
         raise DocumentMalformed(f"expected exactly one YAML document, found {len(docs)}")
     return docs[0]
+
+
+def scan_yaml(text: str, *, max_documents: int | None = None) -> int:
+    """Check a YAML stream without building it: syntax, anchors and aliases, depth, and at
+    most ``max_documents`` non-empty documents; returns how many it holds. Several times
+    cheaper than loading, for a caller that loads the stream later (elsewhere). Raises
+    like :func:`load_yaml`."""
+    try:
+        return _scan_events(text, _safe_loader(), max_documents)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc) from exc
 
 
 def _load_json(text: str) -> Any:

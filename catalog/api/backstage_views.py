@@ -154,8 +154,6 @@ class BackstageImportView(APIView):
             return too_many(exc.limit, background=True)
         except ValueError as exc:
             raise ValidationError({"yaml": [str(exc)]}) from None
-        except backstage.ImportRejected as rejected:
-            return Response(rejected.report.as_dict(), status=status.HTTP_400_BAD_REQUEST)
         data = ImportJobSerializer(job).data
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
 

@@ -14,7 +14,6 @@ from core.htmx import vary_on_htmx, wants_fragment
 from core.panels import NavEntry, register_nav
 
 RECENT = 20
-SHOWN_ERRORS = 5
 
 
 def register() -> None:
@@ -46,7 +45,6 @@ def import_list(request):
     form = BackstageImportForm(
         request.POST if posted else None, request.FILES if posted else None, user=request.user
     )
-    shape_errors: list[dict] = []
     if posted and form.is_valid():
         try:
             job = backstage_jobs.import_start(
@@ -63,17 +61,12 @@ def import_list(request):
             )
         except ValueError as exc:
             form.add_error(None, f"The file cannot be read: {exc}")
-        except backstage.ImportRejected as rejected:
-            shape_errors = [e.as_dict() for e in rejected.report.entities]
-            form.add_error(
-                None, f"{len(shape_errors)} entities are wrongly shaped; nothing was queued."
-            )
         else:
             return redirect("backstage-import-detail", pk=job.pk)
     return render(
         request,
         "catalog/imports/list.html",
-        {"form": form, "jobs": _jobs(request.user)[:RECENT], "shape_errors": shape_errors},
+        {"form": form, "jobs": _jobs(request.user)[:RECENT]},
         status=400 if form.errors else 200,
     )
 

@@ -123,17 +123,39 @@ def test_errors_are_counted_and_listed_up_to_the_limit(
     assert MicroApp.objects.filter(slug__startswith="fine-").count() == 5
 
 
-def test_the_background_cap_is_413_and_misshapen_files_are_400_at_once(api_as, alice, settings):
+def test_the_background_cap_is_413_and_broken_yaml_400_at_once(api_as, alice, settings):
     settings.APPKEEPER_BACKSTAGE_MAX_ENTITIES_BACKGROUND = 10
     client = api_as(alice)
 
     over = queue(client, components(11))
     assert over.status_code == 413 and over.json()["limit"] == 10
     assert "background import" in over.json()["detail"]
-    misshapen = queue(client, components(3) + "---\nkind: Component\nmetadata: [1]\n")
-    assert misshapen.status_code == 400
-    assert [e["action"] for e in misshapen.json()["entities"]] == ["error"]
+    broken = queue(client, components(3) + "---\nkind: [unclosed\n")
+    assert broken.status_code == 400 and "line 18" in str(broken.json()["yaml"])
+    aliased = queue(client, "a: &x [1]\nb: *x\n")
+    assert "anchors and aliases" in str(aliased.json()["yaml"])
     assert not ImportJob.objects.exists()
+
+
+def test_misshapen_entities_fail_the_job_before_anything_is_written(
+    api_as, alice, django_capture_on_commit_callbacks
+):
+    text = components(3) + "---\nkind: Component\nmetadata: [1]\n---\nkind: Group\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = queue(api_as(alice), text)
+
+    assert response.status_code == 202
+    job = api_as(alice).get(response["Location"]).json()
+    assert job["state"] == "failed" and job["total"] == 5
+    assert job["failure"] == "1 entities are wrongly shaped; nothing was imported."
+    assert job["report"]["errors"] == [
+        {
+            "kind": "Component",
+            "name": "?",
+            "errors": [{"field": "metadata", "message": "metadata must be a mapping."}],
+        }
+    ]
+    assert not MicroApp.objects.exists()
 
 
 def test_other_teams_cannot_see_a_job(api_as, alice, bob, carol, pat):
@@ -259,3 +281,23 @@ def test_import_start_refuses_more_than_the_background_cap(alice, settings):
     settings.APPKEEPER_BACKSTAGE_MAX_ENTITIES_BACKGROUND = 2
     with pytest.raises(backstage.TooManyEntities):
         backstage_jobs.import_start(user=alice, text=components(3), dry_run=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_import_each_entity_once(alice, monkeypatch):
+    """Two tasks for one job (a redelivery, the stall sweep): the row lock hands each chunk
+    to one of them, so every app is written once and the counts add up exactly."""
+    from tests.conftest import require_postgres
+    from tests.lifecycle.test_concurrency import twice_at_once
+
+    require_postgres("needs PostgreSQL for concurrent transactions (row locks, SKIP LOCKED)")
+    monkeypatch.setattr(backstage_jobs, "enqueue", lambda job_id: None)
+    job = backstage_jobs.import_start(user=alice, text=components(160), dry_run=False)
+
+    results, errors = twice_at_once(lambda: backstage_jobs.import_run(job.pk))
+
+    assert errors == []
+    assert "done" in results
+    job.refresh_from_db()
+    assert (job.state, job.processed, job.created, job.errors) == ("succeeded", 160, 160, 0)
+    assert MicroApp.objects.count() == 160

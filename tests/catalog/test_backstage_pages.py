@@ -60,8 +60,8 @@ def test_form_errors_are_shown_inline_and_nothing_is_queued(client, alice, setti
     over = client.post(PAGE, {"text": components(3)})
     assert over.status_code == 400
     assert "more than 2 entities" in over.content.decode()
-    bad = client.post(PAGE, {"text": "---\nkind: Component\nmetadata: [x]\n"})
-    assert "metadata must be a mapping" in bad.content.decode()
+    bad = client.post(PAGE, {"text": "---\nkind: [unclosed\n"})
+    assert "The file cannot be read" in bad.content.decode()
     settings.APPKEEPER_BACKSTAGE_MAX_BYTES = 1024
     big = client.post(PAGE, {"text": components(1) + "# " + "x" * 2000})
     assert "the limit is 1024 bytes" in big.content.decode()

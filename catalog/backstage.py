@@ -36,9 +36,6 @@ from contracts import (
 
 ANNOTATION = "appkeeper.io/"
 SUPPORTED_KINDS = ("component", "api")
-# The answer registration gives for a slug in use: an import says no more, whoever holds
-# the slug and whether or not the importer may see that app.
-SLUG_TAKEN = "Another app already uses this slug."
 # Appkeeper fields with no Backstage equivalent travel as annotations, so a round trip
 # keeps them.
 ANNOTATED_FIELDS = {
@@ -422,6 +419,8 @@ def import_component(
     if existing is not None and not permissions.can_edit(user, existing):
         # Exactly registration's answer for a taken slug: which team holds it, and whether
         # it is a draft the importer may not see, stays unsaid.
+        from catalog.services import SLUG_TAKEN
+
         result.action = "error"
         result.errors.append({"field": "metadata.name", "message": SLUG_TAKEN})
         return None
@@ -439,8 +438,7 @@ def import_component(
         )
         return None
     try:
-        with transaction.atomic():
-            app = _save(serializer, existing, user)
+        app = _save(serializer, existing, user)  # atomic: a refusal leaves nothing behind
     except Exception as exc:  # ValidationError from policies: report, don't 500
         result.action = "error"
         result.errors.append({"field": "spec", "message": _message(exc)})

@@ -301,3 +301,29 @@ def test_two_workers_at_once_import_each_entity_once(alice, monkeypatch):
     job.refresh_from_db()
     assert (job.state, job.processed, job.created, job.errors) == ("succeeded", 160, 160, 0)
     assert MicroApp.objects.count() == 160
+
+
+def test_the_stall_sweep_runs_every_minute():
+    from config.celery import app as celery_app
+
+    entry = celery_app.conf.beat_schedule["resume-import-jobs"]
+    assert entry == {"task": "catalog.resume_import_jobs", "schedule": 60.0}
+
+
+def test_importing_again_updates_and_keeps_identical_contracts(
+    api_as, alice, django_capture_on_commit_callbacks
+):
+    text = components(3) + PETSTORE_API.replace("gen-0-api", "gen-0")
+    client = api_as(alice)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            job_id = queue(client, text).json()["id"]
+
+    assert client.get(f"{JOBS}{job_id}/").json()["summary"] == {
+        "created": 0,
+        "updated": 3,
+        "unchanged": 1,
+        "skipped": 0,
+        "errors": 0,
+    }
+    assert MicroApp.objects.get(slug="gen-0").contracts.count() == 1

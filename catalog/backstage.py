@@ -241,7 +241,7 @@ def shape_errors(doc: dict) -> list[dict[str, str]]:
     return errors
 
 
-def _ref_name(ref: Any, default_kind: str) -> tuple[str, str]:
+def ref_name(ref: Any, default_kind: str) -> tuple[str, str]:
     """``group:default/team-a`` → ("group", "team-a"); ``team-a`` → (default_kind, "team-a")."""
     text = str(ref).strip()
     kind = default_kind
@@ -250,7 +250,7 @@ def _ref_name(ref: Any, default_kind: str) -> tuple[str, str]:
     return kind.lower(), text.rsplit("/", 1)[-1]
 
 
-def _slugify(name: str) -> str:
+def slugify(name: str) -> str:
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", name.lower())).strip("-")
 
 
@@ -285,12 +285,12 @@ def component_payload(
     metadata = doc.get("metadata") or {}
     spec = doc.get("spec") or {}
     payload: dict[str, Any] = {
-        "slug": _slugify(str(metadata.get("name", ""))),
+        "slug": slugify(str(metadata.get("name", ""))),
         "name": metadata.get("title") or metadata.get("name") or "",
         "description": (metadata.get("description") or "").strip(),
         "kind": TYPE_TO_KIND.get(str(spec.get("type", "")).lower(), "integration"),
         "environment": LIFECYCLE_TO_ENVIRONMENT.get(str(spec.get("lifecycle", "")), "staging"),
-        "tags": [_slugify(str(t)) for t in metadata.get("tags") or []],
+        "tags": [slugify(str(t)) for t in metadata.get("tags") or []],
         **_links(metadata),
     }
     for key, value in (metadata.get("annotations") or {}).items():
@@ -310,12 +310,12 @@ def component_payload(
     if not owner:
         result.errors.append({"field": "spec.owner", "message": "A Component needs an owner."})
     else:
-        kind, name = _ref_name(owner, "group")
+        kind, name = ref_name(owner, "group")
         if kind == "user":
             team = Team.objects.filter(members__username=name).order_by("name").first()
             payload.setdefault("owner", name)
         else:
-            team = Team.objects.filter(slug=_slugify(name)).first()
+            team = Team.objects.filter(slug=slugify(name)).first()
         if team is None:
             result.errors.append(
                 {"field": "spec.owner", "message": f"Unknown owner {owner!r}: no such team."}
@@ -364,7 +364,7 @@ def import_catalog_info(
                 continue
             apps[app.slug] = app
             for api_ref in (doc.get("spec") or {}).get("providesApis") or []:
-                provided.setdefault(_ref_name(api_ref, "api")[1], []).append(app.slug)
+                provided.setdefault(ref_name(api_ref, "api")[1], []).append(app.slug)
             result.depends_on = (doc.get("spec") or {}).get("dependsOn") or []
         _resolve_dependencies(report, apps, user)
         _import_apis(report, docs, apps, provided, user)
@@ -469,16 +469,16 @@ def _resolve_dependencies(report: ImportReport, apps: dict[str, MicroApp], user)
         refs = result.depends_on
         if not refs or result.name == "?":
             continue
-        app = apps.get(_slugify(result.name))
+        app = apps.get(slugify(result.name))
         if app is None:
             continue
         targets = []
         for ref in refs:
-            kind, name = _ref_name(ref, "component")
+            kind, name = ref_name(ref, "component")
             if kind != "component":
                 result.warnings.append(f"dependsOn {ref}: only apps (Components) are tracked.")
                 continue
-            target = apps.get(_slugify(name)) or catalog.filter(slug=_slugify(name)).first()
+            target = apps.get(slugify(name)) or catalog.filter(slug=slugify(name)).first()
             if target is None:
                 # Catalogs span many files: report the reference and link it on a later
                 # import once the target exists, rather than refuse the whole file.
@@ -496,7 +496,7 @@ def _import_apis(report, docs, apps, provided, user) -> None:
         name = str((doc.get("metadata") or {}).get("name", "?"))
         result = EntityResult("API", name)
         report.entities.append(result)
-        owners = provided.get(name) or ([_slugify(name)] if _slugify(name) in apps else [])
+        owners = provided.get(name) or ([slugify(name)] if slugify(name) in apps else [])
         import_api(doc, result, [apps[slug] for slug in owners], user=user)
 
 

@@ -36,8 +36,6 @@ from catalog.backstage import (
     EntityResult,
     ImportRejected,
     ImportReport,
-    _ref_name,
-    _slugify,
     api_definition,
     api_version,
     check_shapes,
@@ -45,7 +43,9 @@ from catalog.backstage import (
     import_api,
     import_component,
     parse_documents,
+    ref_name,
     scan_documents,
+    slugify,
 )
 from catalog.models import ImportJob, ImportJobState, MicroApp, Team
 from catalog.models.imports import empty_report
@@ -113,10 +113,10 @@ class Plan:
         others = [i for i, k in enumerate(kinds) if k not in ("component", "api")]
         plan = cls(docs, components + apis + others, len(components) + len(apis))
         for i in components:
-            slug = _slugify(str((docs[i].get("metadata") or {}).get("name", "")))
+            slug = slugify(str((docs[i].get("metadata") or {}).get("name", "")))
             plan.component_slugs.add(slug)
             for ref in (docs[i].get("spec") or {}).get("providesApis") or []:
-                plan.providers.setdefault(_ref_name(ref, "api")[1], []).append(slug)
+                plan.providers.setdefault(ref_name(ref, "api")[1], []).append(slug)
         for i in apis:
             plan.api_owner_slugs.update(
                 plan.api_owners(str((docs[i].get("metadata") or {}).get("name")))
@@ -126,7 +126,7 @@ class Plan:
     def api_owners(self, name: str) -> list[str]:
         if name in self.providers:
             return self.providers[name]
-        return [_slugify(name)] if _slugify(name) in self.component_slugs else []
+        return [slugify(name)] if slugify(name) in self.component_slugs else []
 
 
 def import_run(job_id: int, *, seconds: float = RUN_SECONDS) -> str:
@@ -268,11 +268,11 @@ class Chunk:
         catalog = MicroApp.objects.visible_to(self.user)
         targets = []
         for ref in (doc.get("spec") or {}).get("dependsOn") or []:
-            kind, name = _ref_name(ref, "component")
+            kind, name = ref_name(ref, "component")
             if kind != "component":
                 result.warnings.append(f"dependsOn {ref}: only apps (Components) are tracked.")
                 continue
-            slug = _slugify(name)
+            slug = slugify(name)
             target = catalog.filter(slug=slug).first()
             if target is not None:
                 targets.append(target)

@@ -327,3 +327,18 @@ def test_importing_again_updates_and_keeps_identical_contracts(
         "errors": 0,
     }
     assert MicroApp.objects.get(slug="gen-0").contracts.count() == 1
+
+
+@pytest.mark.parametrize("count", [2, 25])
+def test_the_job_list_costs_the_same_queries_whatever_its_length(
+    count, api_as, alice, django_assert_max_num_queries
+):
+    for _ in range(count):
+        backstage_jobs.import_start(user=alice, text=components(1), dry_run=True)
+    client = api_as(alice)
+    with django_assert_max_num_queries(4):
+        response = client.get(JOBS)
+    assert response.json()["count"] == count
+    job_id = response.json()["results"][0]["id"]
+    with django_assert_max_num_queries(3):
+        assert client.get(f"{JOBS}{job_id}/").status_code == 200

@@ -59,13 +59,28 @@ REPORT_LIMIT = 100
 RUN_SECONDS = 120
 # A queued or running job whose counts have not moved for this long has lost its worker.
 STALLED_AFTER = timedelta(minutes=5)
+# Unfinished jobs per importer: each keeps its document (up to 10 MB) until it finishes.
+MAX_UNFINISHED = 3
+
+
+class TooManyJobs(Exception):
+    """The importer already has ``MAX_UNFINISHED`` jobs queued or running."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"You already have {MAX_UNFINISHED} imports queued or running; "
+            "start another once one of them has finished."
+        )
 
 
 def import_start(*, user: Any, text: str, dry_run: bool, team: Team | None = None) -> ImportJob:
-    """Queue a background import; raises ``TooManyEntities`` or ``ValueError`` (unreadable
-    YAML). Only the stream is scanned here, which is several times cheaper than building
-    it: the worker builds the entities and checks their shapes before the first write."""
+    """Queue a background import; raises ``TooManyEntities``, ``ValueError`` (unreadable
+    YAML) or :class:`TooManyJobs`. Only the stream is scanned here, which is several times
+    cheaper than building it: the worker builds the entities and checks their shapes
+    before the first write."""
     total = scan_documents(text, limit=settings.APPKEEPER_BACKSTAGE_MAX_ENTITIES_BACKGROUND)
+    if ImportJob.objects.unfinished().filter(created_by=user).count() >= MAX_UNFINISHED:
+        raise TooManyJobs
     with transaction.atomic():
         job = ImportJob.objects.create(
             created_by=user,

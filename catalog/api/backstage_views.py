@@ -93,6 +93,9 @@ class BackstageImportView(APIView):
                 "was written), or field errors when the body is not a readable "
                 "catalog-info.yaml.",
             ),
+            429: OpenApiResponse(
+                description="Background: the caller already has 3 imports queued or running."
+            ),
             413: OpenApiResponse(
                 description="Over APPKEEPER_BACKSTAGE_MAX_BYTES, or more entities than "
                 "APPKEEPER_BACKSTAGE_MAX_ENTITIES (in the request) or "
@@ -154,6 +157,11 @@ class BackstageImportView(APIView):
             return too_many(exc.limit, background=True)
         except ValueError as exc:
             raise ValidationError({"yaml": [str(exc)]}) from None
+        except backstage_jobs.TooManyJobs as exc:
+            return Response(
+                {"detail": str(exc), "code": "too_many_jobs"},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
         data = ImportJobSerializer(job).data
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
 

@@ -61,6 +61,8 @@ def import_list(request):
             )
         except ValueError as exc:
             form.add_error(None, f"The file cannot be read: {exc}")
+        except backstage_jobs.TooManyJobs as exc:
+            form.add_error(None, str(exc))
         else:
             return redirect("backstage-import-detail", pk=job.pk)
     return render(

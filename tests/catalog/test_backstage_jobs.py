@@ -333,8 +333,9 @@ def test_importing_again_updates_and_keeps_identical_contracts(
 def test_the_job_list_costs_the_same_queries_whatever_its_length(
     count, api_as, alice, django_assert_max_num_queries
 ):
-    for _ in range(count):
-        backstage_jobs.import_start(user=alice, text=components(1), dry_run=True)
+    ImportJob.objects.bulk_create(
+        ImportJob(created_by=alice, total=1, processed=1, state="succeeded") for _ in range(count)
+    )
     client = api_as(alice)
     with django_assert_max_num_queries(4):
         response = client.get(JOBS)
@@ -342,3 +343,17 @@ def test_the_job_list_costs_the_same_queries_whatever_its_length(
     job_id = response.json()["results"][0]["id"]
     with django_assert_max_num_queries(3):
         assert client.get(f"{JOBS}{job_id}/").status_code == 200
+
+
+def test_an_importer_has_at_most_three_unfinished_jobs(api_as, alice, bob):
+    client = api_as(alice)
+    for _ in range(backstage_jobs.MAX_UNFINISHED):
+        assert queue(client, components(1)).status_code == 202
+
+    refused = queue(client, components(1))
+
+    assert refused.status_code == 429 and refused.json()["code"] == "too_many_jobs"
+    assert "3 imports queued or running" in refused.json()["detail"]
+    assert queue(api_as(bob), components(1)).status_code == 202  # per importer
+    backstage_jobs.import_run(ImportJob.objects.filter(created_by=alice).first().pk)
+    assert queue(client, components(1)).status_code == 202

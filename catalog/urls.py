@@ -3,7 +3,7 @@
 from django.urls import path
 
 from catalog import converters  # noqa: F401  (registers the <version:...> converter)
-from catalog.views import app, auth, browse, contracts, dashboard, reviews
+from catalog.views import app, auth, browse, contracts, dashboard, imports, reviews
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -17,6 +17,8 @@ urlpatterns = [
     path("reviews/", reviews.review_queue, name="review-queue"),
     path("reviews/<int:pk>/", reviews.review_detail, name="review-detail"),
     path("policies/", reviews.policy_list, name="policy-list"),
+    path("imports/", imports.import_list, name="backstage-imports"),
+    path("imports/<int:pk>/", imports.import_detail, name="backstage-import-detail"),
     path("apps/<slug:slug>/", app.app_detail, name="app-detail"),
     path("apps/<slug:slug>/edit/", app.app_edit, name="app-edit"),
     path("apps/<slug:slug>/edit/validate/", app.app_validate_field, name="app-edit-validate"),

@@ -215,6 +215,15 @@ APPKEEPER_CURRENCY = env_str("APPKEEPER_CURRENCY", "EUR")
 APPKEEPER_TELEMETRY_TOLERANCE_SECONDS = env_int("APPKEEPER_TELEMETRY_TOLERANCE_SECONDS", 300)
 APPKEEPER_TELEMETRY_MAX_BYTES = env_int("APPKEEPER_TELEMETRY_MAX_BYTES", 1024 * 1024)
 APPKEEPER_CONTRACT_MAX_BYTES = env_int("APPKEEPER_CONTRACT_MAX_BYTES", 10 * 1024 * 1024)
+# Backstage imports: a synchronous import answers within the request, so it is capped well
+# below what a worker timeout allows; larger catalogs go to a background job.
+APPKEEPER_BACKSTAGE_MAX_ENTITIES = env_int("APPKEEPER_BACKSTAGE_MAX_ENTITIES", 500, minimum=1)
+APPKEEPER_BACKSTAGE_MAX_ENTITIES_BACKGROUND = env_int(
+    "APPKEEPER_BACKSTAGE_MAX_ENTITIES_BACKGROUND", 20000, minimum=1
+)
+APPKEEPER_BACKSTAGE_MAX_BYTES = env_int(
+    "APPKEEPER_BACKSTAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024
+)
 APPKEEPER_BASE_URL = env_str("APPKEEPER_BASE_URL", "http://127.0.0.1:8000")
 APPKEEPER_METRICS_TOKEN = env_str("APPKEEPER_METRICS_TOKEN", "")
 APPKEEPER_COST_WARN = env_decimal("APPKEEPER_COST_WARN", "1000")
@@ -282,6 +291,9 @@ SPECTACULAR_SETTINGS = {
         "ContractKindEnum": "catalog.choices.ContractKind",
         "ReviewDecisionEnum": "catalog.choices.ReviewDecision",
         "SunsetDecisionEnum": "lifecycle.choices.SunsetDecision",
+        "ImportJobStateEnum": "catalog.models.ImportJobState",
+        # The app state keeps its name beside the import job state.
+        "StateEnum": "catalog.choices.AppState",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -25,7 +25,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from catalog.choices import PLATFORM_GROUP, AppState
-from catalog.models import Contract, Review
+from catalog.models import Contract, ImportJob, Review
 from lifecycle.choices import SunsetReason, SunsetResponse
 from lifecycle.models import SunsetCase
 from tests.factories import MicroAppFactory, RegionFactory, UserFactory, add_to_group
@@ -97,6 +97,8 @@ API = {
     "apps_rotate_secret_create": ("live", APP_OWNERS),
     "apps_submit_create": ("draft", DRAFT_OWNERS),
     "apps_import": (None, EVERYONE),  # an existing app of another team: the body decides
+    "backstage_imports_list": (None, EVERYONE),  # each sees their own and their teams' jobs
+    "backstage_imports_retrieve": ("import_job", DRAFT_OWNERS),
     "chargeback": (None, CHARGEBACK),
     "contracts_check": (None, EVERYONE),
     "policies_list": (None, EVERYONE),
@@ -157,6 +159,8 @@ PAGES = {
     "lifecycle:sunset-decide": ("contested_case", cells(allowed=(PLATFORM,), anonymous=LOGIN)),
     "lifecycle:notifications": (None, PAGES_LOGIN),
     "scorecards-compute": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
+    # Imports register apps: members of a team and the platform team.
+    "backstage-imports": (None, cells(allowed=(*OWNERS_OR_PLATFORM, OTHER_TEAM), anonymous=LOGIN)),
 }
 # Pages that only show things: they answer GET, and a POST to them changes nothing.
 READ_ONLY_PAGES = {
@@ -166,6 +170,7 @@ READ_ONLY_PAGES = {
     "my-apps",
     "review-queue",
     "policy-list",
+    "backstage-import-detail",
     "app-detail",
     "app-contract-changelog",
     "app-contract-docs",
@@ -263,6 +268,9 @@ def build(target: str | None, actors: dict, team):
             case.responded_at = timezone.now()
             case.save()
         return {"id": case.pk, "pk": case.pk}
+    if target == "import_job":  # alice's background import, made for the apps' team
+        job = ImportJob.objects.create(created_by=owner, team=team, total=1)
+        return {"id": job.pk, "pk": job.pk}
     if target == "team":
         return {"slug": team.slug}
     if target == "region":

@@ -14,7 +14,8 @@ class CatalogConfig(AppConfig):
         gauges.register()
 
         # The go-live checklist and API contract panels, the Reviews/Policies nav.
-        from catalog.views import contracts, reviews
+        from catalog.views import contracts, reviews, tokens
 
         reviews.register()
         contracts.register()
+        tokens.register()

@@ -204,6 +204,26 @@ def can_see_ops(user) -> bool:
     return is_platform(user)
 
 
+# --- API tokens -------------------------------------------------------------------------------
+
+
+def can_manage_tokens_of(user, owner) -> bool:
+    """Everyone lists and revokes their own API tokens; the platform team anyone's, to cut
+    off a leaked token without waiting for its owner. Nobody issues a token for another."""
+    if not is_signed_in(user):
+        return False
+    return user.pk == owner.pk or is_platform(user)
+
+
+def visible_tokens_filter(user) -> Q | None:
+    """:func:`can_manage_tokens_of` as a filter on tokens; None means every token."""
+    if not is_signed_in(user):
+        return Q(pk__in=[])
+    if is_platform(user):
+        return None
+    return Q(user=user)
+
+
 # Actions on one app by name, for templates (``{% can "renew" app as may_renew %}``), the
 # API's permission classes and :func:`require`, with the reason a refusal gives.
 APP_ACTIONS: dict[str, Callable[..., bool]] = {

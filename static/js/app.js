@@ -57,6 +57,23 @@
     if (results && event.detail.target === results) results.setAttribute("aria-busy", "true");
   });
 
+  // Forms that undo something ask first (data-confirm holds the question).
+  document.addEventListener("submit", function (event) {
+    var question = event.target.dataset && event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // "Copy" buttons copy the text of the element named by data-copy and say so.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.dataset.copy);
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      button.textContent = button.dataset.copied || "Copied";
+    });
+  });
+
   // A failed htmx request should not fail silently.
   document.addEventListener("htmx:responseError", function (event) {
     var box = document.getElementById("messages");

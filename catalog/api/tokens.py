@@ -74,6 +74,15 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
         read_only_fields = fields
 
 
+class WholeDaysField(serializers.IntegerField):
+    """A JSON integer, not a string or a boolean coerced to one, as the schema promises."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ApiTokenCreateSerializer(serializers.Serializer):
     name = StrictCharField(
         max_length=ApiToken.NAME_MAX,
@@ -83,7 +92,7 @@ class ApiTokenCreateSerializer(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         # Built per request: the bounds are settings an operator may change.
-        fields["expires_in_days"] = serializers.IntegerField(
+        fields["expires_in_days"] = WholeDaysField(
             min_value=1,
             max_value=settings.APPKEEPER_API_TOKEN_MAX_DAYS,
             required=False,

@@ -78,6 +78,9 @@ def test_creating_without_a_lifetime_takes_the_default(api_as, alice, settings):
         ({"name": "ok", "expires_in_days": 0}, "expires_in_days"),
         ({"name": "ok", "expires_in_days": 366}, "expires_in_days"),
         ({"name": "ok", "expires_in_days": "soon"}, "expires_in_days"),
+        ({"name": "ok", "expires_in_days": "30"}, "expires_in_days"),
+        ({"name": "ok", "expires_in_days": True}, "expires_in_days"),
+        ({"name": "ok", "expires_in_days": 30.5}, "expires_in_days"),
     ],
 )
 def test_invalid_input_is_a_field_level_400_and_issues_nothing(api_as, alice, payload, field):

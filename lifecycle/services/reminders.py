@@ -12,9 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import AppState, Criticality
-from catalog.models import MicroApp
+from catalog.models import MicroApp, Notification
 from catalog.notifications import owner_notifications, queue
+from core import tokens
 from core.dates import days_until, in_days
+from core.models import ApiToken
 from lifecycle.choices import (
     NoticeKind,
 )
@@ -92,3 +94,46 @@ def reminders_send(*, now: datetime | None = None) -> int:
             Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
             queue(notes)
     return len(reminders)
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def token_reminders_send(*, now: datetime | None = None) -> int:
+    """Tell each owner once when an active API token of theirs has
+    ``core.tokens.EXPIRY_WARNING_DAYS`` (7) days or less left; returns how many were due.
+
+    Tokens are not renewed (a replacement is a new secret), so one notice a token is
+    enough; the API tokens page shows the same warning meanwhile. Two queries whatever the
+    number of tokens: the tokens due with their users, and one bulk insert whose dedupe key
+    (the token and its expiry) makes a second or concurrent run insert nothing.
+    """
+    now = now or timezone.now()
+    due = list(
+        ApiToken.objects.expiring_within(tokens.EXPIRY_WARNING_DAYS, now)
+        .filter(user__is_active=True)
+        .select_related("user")
+        .order_by("pk")
+    )
+    link = reverse("api-tokens")
+    notes = [
+        Notification(
+            recipient=token.user,
+            kind=NoticeKind.API_TOKEN_EXPIRING,
+            subject=(
+                f"Your API token “{token.name}” expires "
+                f"{in_days(days_until(token.expires_at, now=now) or 0)}"
+            ),
+            body=(
+                f"Your API token “{token.name}” ({token.prefix}…) stops working on "
+                f"{when(token.expires_at)}. Issue a replacement on the API tokens page, "
+                "switch whatever uses this one to it, then revoke the old token."
+            ),
+            dedupe_key=f"api-token-expiring:{token.pk}:{token.expires_at:%Y%m%dT%H%M%S}",
+            link=link,
+        )
+        for token in due
+    ]
+    if notes:
+        queue(notes)
+    return len(notes)

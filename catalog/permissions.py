@@ -207,16 +207,11 @@ def can_see_ops(user) -> bool:
 # --- API tokens -------------------------------------------------------------------------------
 
 
-def can_manage_tokens_of(user, owner) -> bool:
-    """Everyone lists and revokes their own API tokens; the platform team anyone's, to cut
-    off a leaked token without waiting for its owner. Nobody issues a token for another."""
-    if not is_signed_in(user):
-        return False
-    return user.pk == owner.pk or is_platform(user)
-
-
 def visible_tokens_filter(user) -> Q | None:
-    """:func:`can_manage_tokens_of` as a filter on tokens; None means every token."""
+    """The API tokens ``user`` may list and revoke, as a filter; None means every token.
+
+    Everyone manages their own; the platform team anyone's, to cut off a leaked token
+    without waiting for its owner. Nobody issues a token for someone else."""
     if not is_signed_in(user):
         return Q(pk__in=[])
     if is_platform(user):

@@ -114,7 +114,3 @@ class ApiToken(models.Model):
     @property
     def state(self) -> str:
         return self.state_at(timezone.now())
-
-    @property
-    def is_active(self) -> bool:
-        return self.state == self.State.ACTIVE

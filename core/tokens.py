@@ -131,7 +131,7 @@ def issue(
             raise ValidationError(
                 {"name": f"You already have an active token named “{name}”."}
             ) from None
-    logger.info("api token issued", extra={"token_id": token.pk, "token_user": user.get_username()})
+    logger.info("api token %s (%s…) issued for %s", token.pk, token.prefix, user.get_username())
     return token, value
 
 
@@ -141,7 +141,7 @@ def revoke(token: ApiToken, *, now: datetime | None = None) -> bool:
     changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
     if changed:
         token.revoked_at = now
-        logger.info("api token revoked", extra={"token_id": token.pk})
+        logger.info("api token %s (%s…) revoked", token.pk, token.prefix)
     else:
         token.refresh_from_db(fields=["revoked_at"])
     return bool(changed)

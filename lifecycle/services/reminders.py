@@ -101,12 +101,13 @@ def reminders_send(*, now: datetime | None = None) -> int:
 
 def token_reminders_send(*, now: datetime | None = None) -> int:
     """Tell each owner once when an active API token of theirs has
-    ``core.tokens.EXPIRY_WARNING_DAYS`` (7) days or less left; returns how many were due.
+    ``core.tokens.EXPIRY_WARNING_DAYS`` (7) days or less left; returns how many were new.
 
     Tokens are not renewed (a replacement is a new secret), so one notice a token is
-    enough; the API tokens page shows the same warning meanwhile. Two queries whatever the
-    number of tokens: the tokens due with their users, and one bulk insert whose dedupe key
-    (the token and its expiry) makes a second or concurrent run insert nothing.
+    enough; the API tokens page shows the same warning meanwhile. Three queries whatever
+    the number of tokens: the tokens due with their users, the notices already queued for
+    them, and one bulk insert of the rest. The dedupe key (the token and its expiry) makes
+    a concurrent run insert nothing twice.
     """
     now = now or timezone.now()
     due = list(
@@ -114,6 +115,14 @@ def token_reminders_send(*, now: datetime | None = None) -> int:
         .filter(user__is_active=True)
         .select_related("user")
         .order_by("pk")
+    )
+    keys = {t.pk: f"api-token-expiring:{t.pk}:{t.expires_at:%Y%m%dT%H%M%S}" for t in due}
+    if not keys:
+        return 0
+    queued = set(
+        Notification.objects.filter(dedupe_key__in=keys.values()).values_list(
+            "dedupe_key", flat=True
+        )
     )
     link = reverse("api-tokens")
     notes = [
@@ -129,10 +138,11 @@ def token_reminders_send(*, now: datetime | None = None) -> int:
                 f"{when(token.expires_at)}. Issue a replacement on the API tokens page, "
                 "switch whatever uses this one to it, then revoke the old token."
             ),
-            dedupe_key=f"api-token-expiring:{token.pk}:{token.expires_at:%Y%m%dT%H%M%S}",
+            dedupe_key=keys[token.pk],
             link=link,
         )
         for token in due
+        if keys[token.pk] not in queued
     ]
     if notes:
         queue(notes)

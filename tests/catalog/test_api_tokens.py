@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -294,3 +295,22 @@ def test_the_admin_lists_and_revokes_tokens_but_never_deletes_or_shows_a_hash(
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert AuditEvent.objects.get(action="api_token_revoked").actor == admin_user
+
+
+def test_the_platform_team_revokes_tokens_in_the_admin_too(client, pat, alice):
+    token, _ = tokens.issue(user=alice, name="leaked")
+    client.force_login(pat)
+    changelist = reverse("admin:core_apitoken_changelist")
+    assert client.get(changelist).status_code == 200
+    assert client.get(reverse("admin:core_apitoken_add")).status_code == 403
+    client.post(changelist, {"action": "revoke_selected", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert Permission.objects.get(codename="change_apitoken").name == "Can change API token"
+
+
+def test_other_staff_do_not_see_tokens_in_the_admin(client, fin):
+    fin.is_staff = True
+    fin.save()
+    client.force_login(fin)
+    assert client.get(reverse("admin:core_apitoken_changelist")).status_code == 403

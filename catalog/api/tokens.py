@@ -6,6 +6,7 @@ from __future__ import annotations
 import django_filters
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from django.db.models import F
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -83,9 +84,18 @@ class WholeDaysField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+# What the schema can say of core.tokens.clean_name: one line, not blank. (The few invisible
+# format characters it also refuses cannot be written in a pattern that clients read alike.)
+ONE_LINE_NOT_BLANK = RegexValidator(
+    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+    "Names cannot contain control characters such as line breaks or tabs.",
+)
+
+
 class ApiTokenCreateSerializer(serializers.Serializer):
     name = StrictCharField(
         max_length=ApiToken.NAME_MAX,
+        validators=[ONE_LINE_NOT_BLANK],
         help_text="What uses the token, e.g. “deploy pipeline”. Unique among your active tokens.",
     )
 

@@ -245,7 +245,7 @@ def test_issue_token_prints_a_working_value_once(alice):
     out, err = io.StringIO(), io.StringIO()
     call_command("issue_token", "alice", "--name", "ci", "--days", "10", stdout=out, stderr=err)
 
-    value = out.getvalue().strip().splitlines()[-1]
+    [value] = out.getvalue().splitlines()  # alone on stdout, for $(...) in scripts
     token = ApiToken.objects.get(user=alice)
     assert token.digest == tokens.digest(value)
     assert token.name == "ci"

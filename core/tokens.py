@@ -50,6 +50,14 @@ EXPIRED = "Token expired."
 INACTIVE_USER = "User inactive or deleted."
 
 
+def expires_soon(token: ApiToken, now: datetime) -> bool:
+    """Active, with ``EXPIRY_WARNING_DAYS`` or less left: the page, the API and the daily
+    notice (``ApiToken.objects.expiring_within``) draw the line at the same moment."""
+    return token.state_at(now) == ApiToken.State.ACTIVE and token.expires_at - now <= timedelta(
+        days=EXPIRY_WARNING_DAYS
+    )
+
+
 def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 

@@ -59,10 +59,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_expires_soon(self, token: ApiToken) -> bool:
         """Active and expiring within ``core.tokens.EXPIRY_WARNING_DAYS`` (7) days."""
-        now = self._now()
-        return token.state_at(now) == ApiToken.State.ACTIVE and (
-            (token.expires_at - now).days < tokens.EXPIRY_WARNING_DAYS
-        )
+        return tokens.expires_soon(token, self._now())
 
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):

@@ -28,9 +28,7 @@ def _page(request, form: ApiTokenForm, *, issued=None, value: str = "", status: 
     rows = list(ApiToken.objects.filter(user=request.user))
     for token in rows:
         token.state_now = token.state_at(now)
-        token.expires_soon = token.state_now == ApiToken.State.ACTIVE and (
-            (token.expires_at - now).days < tokens.EXPIRY_WARNING_DAYS
-        )
+        token.expires_soon = tokens.expires_soon(token, now)
     context = {
         "form": form,
         "tokens": rows,

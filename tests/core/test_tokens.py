@@ -189,3 +189,13 @@ def test_authenticating_costs_one_query_between_touches(alice):
             user, found = tokens.authenticate_value(value)
     assert (user, found) == (alice, token)
     assert len(queries.captured_queries) == 1
+
+
+def test_the_page_the_api_and_the_notice_agree_on_expiring_soon(alice):
+    week, _ = tokens.issue(user=alice, name="a week", days=7, now=NOW)
+    longer, _ = tokens.issue(user=alice, name="longer", days=8, now=NOW)
+    for moment, soon in [(NOW, {"a week"}), (NOW + timedelta(days=1), {"a week", "longer"})]:
+        flagged = {t.name for t in (week, longer) if tokens.expires_soon(t, moment)}
+        listed = set(ApiToken.objects.expiring_within(7, moment).values_list("name", flat=True))
+        assert flagged == listed == soon
+    assert not tokens.expires_soon(week, NOW + timedelta(days=7))  # expired, not "soon"

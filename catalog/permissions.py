@@ -195,6 +195,11 @@ def can_see_chargeback(user) -> bool:
     return chargeback_teams(user) is None or bool(chargeback_teams(user))
 
 
+def can_compute_scorecards(user) -> bool:
+    """Score an ended quarter on demand, when the scheduled job did not (platform team)."""
+    return is_platform(user)
+
+
 def can_manage_reference_data(user) -> bool:
     """Teams and regions: read by everyone signed in, curated by the platform team."""
     return is_platform(user)

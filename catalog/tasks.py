@@ -19,7 +19,9 @@ def send_notifications(batches: int = 20) -> dict:
     """Every minute: drain the Notification outbox (email and signed team webhooks).
 
     1. Claim a batch of due rows (leased, so two workers never send the same one).
-    2. Deliver it; failures are retried later with exponential backoff.
+    2. Deliver it, recording each row's outcome as soon as it is sent (a worker killed
+       mid-batch repeats at most the message in flight); failures are retried later with
+       exponential backoff.
     3. Repeat while batches come back full, at most ``batches`` times per run, so one run
        stays well inside the task time limit and the next beat picks up the rest.
     """

@@ -135,10 +135,25 @@ else:
             },
         }
     }
+# Redis (cache and broker) is waited for by requests: an unreachable one must be noticed
+# within this long, not after the OS's connect timeout, and then requests go on without it
+# (core/resilience.py).
+APPKEEPER_REDIS_TIMEOUT_SECONDS = float(env_decimal("APPKEEPER_REDIS_TIMEOUT_SECONDS", "0.5"))
+if not 0 < APPKEEPER_REDIS_TIMEOUT_SECONDS <= 30:
+    raise ImproperlyConfigured(
+        "Environment variable APPKEEPER_REDIS_TIMEOUT_SECONDS must be above 0 and at most 30."
+    )
 _cache_url = env_str("CACHE_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "OPTIONS": {
+                "socket_connect_timeout": APPKEEPER_REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": APPKEEPER_REDIS_TIMEOUT_SECONDS,
+            },
+        }
         if _cache_url
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -287,6 +302,24 @@ SPECTACULAR_SETTINGS = {
 # needs no server; in production CELERY_BROKER_URL must name Redis.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://", required=PRODUCTION)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "socket_connect_timeout": APPKEEPER_REDIS_TIMEOUT_SECONDS,
+        # Above the 1 s a worker's BRPOP waits on an idle queue, so idle workers are not
+        # mistaken for a dead broker; a publish to a half-open connection still gives up.
+        "socket_timeout": max(APPKEEPER_REDIS_TIMEOUT_SECONDS, 5.0),
+        # Before publishing, kombu reconnects with retries until broker_connection_timeout
+        # (sleeping 2 s between tries): fail at once instead, the publish retry policy
+        # below covers a dropped connection and beat re-sends what could not be published.
+        "max_retries": 0,
+    }
+    CELERY_BROKER_CONNECTION_TIMEOUT = APPKEEPER_REDIS_TIMEOUT_SECONDS
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -320,6 +353,9 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "appkeeper@localhost")
+# An SMTP server that accepts the connection and then stalls must not hold an outbox batch
+# past its lease (catalog.notifications): Django's default is to wait forever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 
 if PRODUCTION:
     if APPKEEPER_TRUSTED_PROXIES > 0:

@@ -18,7 +18,12 @@ class RenewForm(forms.Form):
 
 
 class SunsetRespondForm(forms.Form):
-    response = forms.ChoiceField(choices=SunsetResponse.choices, widget=forms.RadioSelect)
+    # Verbs, not the stored past participles ("Accepted"): the owner is choosing an action.
+    response = forms.ChoiceField(
+        choices=[(SunsetResponse.ACCEPT, "Accept"), (SunsetResponse.CONTEST, "Contest")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether you accept or contest the sunset."},
+    )
     justification = forms.CharField(
         required=False,
         max_length=4000,
@@ -37,7 +42,11 @@ class SunsetRespondForm(forms.Form):
 
 
 class SunsetDecideForm(forms.Form):
-    decision = forms.ChoiceField(choices=SunsetDecision.choices, widget=forms.RadioSelect)
+    decision = forms.ChoiceField(
+        choices=SunsetDecision.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose to keep the app or to retire it."},
+    )
     comment = forms.CharField(
         required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )

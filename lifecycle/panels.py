@@ -26,7 +26,7 @@ from core.panels import (
     register_dashboard_panel,
     register_nav,
 )
-from lifecycle import selectors
+from lifecycle import selectors, sending
 from lifecycle.choices import SunsetReason
 from lifecycle.forms import RenewForm, SunsetDecideForm, SunsetRespondForm
 from lifecycle.models import Renewal, SunsetCase, UsageReport
@@ -43,6 +43,15 @@ def register() -> None:
             template="lifecycle/panels/app_lifecycle.html",
             context=app_panel_context,
             order=20,
+        )
+    )
+    register_app_panel(
+        Panel(
+            key="telemetry",
+            title="Send telemetry",
+            template="lifecycle/panels/send_telemetry.html",
+            context=sending.panel_context,
+            order=15,  # right after the go-live checklist, whose heartbeat item links here
         )
     )
     register_dashboard_panel(

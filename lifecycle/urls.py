@@ -7,6 +7,11 @@ app_name = "lifecycle"
 urlpatterns = [
     path("apps/<slug:slug>/renew/", views.app_renew, name="app-renew"),
     path("apps/<slug:slug>/rotate-secret/", views.app_rotate_secret, name="app-rotate-secret"),
+    path(
+        "apps/<slug:slug>/telemetry-status/",
+        views.app_telemetry_status,
+        name="app-telemetry-status",
+    ),
     path("sunset-cases/", views.sunset_case_list, name="sunset-cases"),
     path("sunset-cases/<int:pk>/respond/", views.sunset_respond, name="sunset-respond"),
     path("sunset-cases/<int:pk>/decide/", views.sunset_decide, name="sunset-decide"),

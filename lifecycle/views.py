@@ -12,13 +12,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from catalog import permissions
 from catalog.models import MicroApp, Notification, TransitionError
 from catalog.notifications import mark_read
-from lifecycle import services
+from catalog.views.reviews import gate_panel_context
+from core.htmx import vary_on_htmx, wants_fragment
+from lifecycle import sending, services
 from lifecycle.filters import SunsetCaseFilterSet
 from lifecycle.forms import RenewForm, SunsetDecideForm, SunsetRespondForm
 from lifecycle.models import SunsetCase
@@ -81,9 +84,38 @@ def app_rotate_secret(request, slug: str):
     response = render(
         request,
         "lifecycle/secret_once.html",
-        {"app": app, "secret": secret, "rotated": bool(app.previous_ingestion_secret)},
+        {
+            "app": app,
+            "secret": secret,
+            "rotated": bool(app.previous_ingestion_secret),
+            "snippet": next(s for s in sending.snippets(app.slug) if s.key == "python"),
+            "secret_variable": sending.SECRET_VARIABLE,
+        },
     )
     response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+@vary_on_htmx
+@login_required
+@require_GET
+def app_telemetry_status(request, slug: str):
+    """The "Send telemetry" panel's status line, which polls itself until the first
+    heartbeat is recorded: the app, and the first heartbeat's time once there is one."""
+    app = get_object_or_404(
+        MicroApp.objects.visible_to(request.user).select_related("owner", "team"), slug=slug
+    )
+    permissions.require("rotate_secret", request.user, app)
+    context = sending.status_context(app)
+    response = render(request, "lifecycle/partials/telemetry_status.html", context)
+    if context["received"] and wants_fragment(request):
+        gate = gate_panel_context(request, app)
+        if gate is not None:
+            # The answer that stops the polling also re-renders the go-live checklist on
+            # the page, so its heartbeat item ticks with the status (an out-of-band swap).
+            gate["swap_oob"] = True
+            response.write(render_to_string("catalog/partials/gate_panel.html", gate, request))
     return response
 
 
@@ -92,30 +124,33 @@ def _case(request, pk: int) -> SunsetCase:
 
 
 @login_required
-@require_POST
 def sunset_respond(request, pk: int):
+    """The owner's answer to a sunset case: accept (the app is retired now) or contest with
+    a justification. The app page's panel posts here; a refused answer comes back on this
+    page with the error next to the field, and what was typed kept."""
     case = _case(request, pk)
     permissions.require("respond_sunset", request.user, case.app)
-    form = SunsetRespondForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-        return _back(case.app)
-    try:
-        case = services.sunset_respond(
-            case=case,
-            actor=request.user,
-            response=form.cleaned_data["response"],
-            justification=form.cleaned_data["justification"],
-        )
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    else:
-        if case.outcome:
-            messages.success(request, f"{case.app.name} is retired. Its history is kept.")
+    # Bound on every POST, an empty one included: it must come back with its errors.
+    form = SunsetRespondForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.sunset_respond(
+                case=case,
+                actor=request.user,
+                response=form.cleaned_data["response"],
+                justification=form.cleaned_data["justification"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, _errors(exc))
         else:
-            messages.success(request, "Your contest is with the platform team.")
-    return _back(case.app)
+            if case.outcome:
+                messages.success(request, f"{case.app.name} is retired. Its history is kept.")
+            else:
+                messages.success(request, "Your contest is with the platform team.")
+            return _back(case.app)
+    status = 400 if request.method == "POST" else 200
+    context = {"case": case, "app": case.app, "respond_form": form}
+    return render(request, "lifecycle/sunset_answer.html", context, status=status)
 
 
 @login_required

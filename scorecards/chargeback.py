@@ -20,7 +20,8 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from catalog import permissions
-from catalog.models import Team
+from catalog.choices import Environment
+from catalog.models import MicroApp, Region, Team
 from lifecycle.models import UsageReport
 from scorecards.choices import GroupKey
 from scorecards.exports import csv_text
@@ -259,3 +260,39 @@ def report_csv(report: Report) -> str:
     rows = [line([r[k] for k in report.group_by], r) for r in report.rows]
     rows.append(line(["TOTAL"] + [""] * (len(report.group_by) - 1), report.totals))
     return csv_text(header, rows)
+
+
+NOT_SET = "Not set"
+
+
+def group_labels(
+    keys: Sequence[str], rows: Sequence[dict]
+) -> dict[str, dict[str, tuple[str, str]]]:
+    """For the page: each group value's name and its secondary text (the slug or code), per
+    key; at most one query per key, whatever the number of rows. The CSV and the API keep
+    the raw values, which finance reconciles against other systems."""
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    for key in keys:
+        values = {row[key] for row in rows if row[key]}
+        names: dict[str, tuple[str, str]] = {}
+        if key == GroupKey.TEAM:
+            teams = Team.objects.filter(slug__in=values).values_list("slug", "name")
+            names = {slug: (name, slug) for slug, name in teams}
+        elif key == GroupKey.COST_CENTER:
+            teams_of: dict[str, list[str]] = {}
+            pairs = Team.objects.filter(cost_center__in=values).order_by("name")
+            for centre, name in pairs.values_list("cost_center", "name"):
+                teams_of.setdefault(centre, []).append(name)
+            names = {centre: (centre, ", ".join(teams_of.get(centre, []))) for centre in values}
+        elif key == GroupKey.REGION:
+            regions = Region.objects.filter(code__in=values).values_list("code", "name")
+            names = {code: (name, code) for code, name in regions}
+        elif key == GroupKey.APP:
+            apps = MicroApp.objects.filter(slug__in=values).values_list("slug", "name")
+            names = {slug: (name, slug) for slug, name in apps}
+        elif key == GroupKey.ENVIRONMENT:
+            labels = dict(Environment.choices)
+            names = {value: (labels.get(value, value), "") for value in values}
+        names[""] = (NOT_SET, "")
+        out[key] = {value: names.get(value, (value, "")) for value in values | {""}}
+    return out

@@ -16,8 +16,10 @@ from django.utils import timezone
 
 from catalog.models import MicroApp
 from scorecards.choices import CleanupIssue, Dimension, Grade
+from scorecards.fixes import fixes_for
 from scorecards.models import Scorecard
 from scorecards.periods import Period
+from scorecards.rubric import get_rubric
 from scorecards.scoring import Usage, usage_by_app, with_latest_contract
 
 STALE_TELEMETRY_DAYS = 7
@@ -39,9 +41,14 @@ class Finding:
         }
 
 
-def _weakest_dimension(card: Scorecard) -> tuple[str, list[str]]:
-    key = min(card.scores, key=lambda k: (card.scores[k], k))
-    return key, card.reasons.get(key, [])
+def _first_fix(card: Scorecard) -> tuple[str, list[str]]:
+    """The dimension whose fixes raise the score most and those fixes (strengths, like a
+    cost below most of the fleet's, are not fixes); else the weakest dimension."""
+    fixes = fixes_for(card.scores, card.reasons, card.weights or get_rubric().weights)
+    if fixes:
+        first = fixes[0].dimension
+        return first, [f.text for f in fixes if f.dimension == first]
+    return min(card.scores, key=lambda k: (card.scores[k], k)), []
 
 
 def findings_for(
@@ -49,7 +56,7 @@ def findings_for(
 ) -> list[Finding]:
     out = []
     if card is not None and card.grade in LOW_GRADES:
-        key, reasons = _weakest_dimension(card)
+        key, reasons = _first_fix(card)
         label = Dimension(key).label.lower()
         fix = f": {'; '.join(reasons[:2])}" if reasons else ""
         out.append(

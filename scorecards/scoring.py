@@ -24,8 +24,11 @@ from django.utils import timezone
 
 from catalog.choices import AppState
 from catalog.models import AuditEvent, Contract, MicroApp, Notification, Team
+from core.formats import counted, moment
+from core.resilience import cache_fails_open
 from lifecycle.models import UsageReport
 from scorecards.choices import Dimension
+from scorecards.fixes import COST_FIX_BELOW
 from scorecards.periods import Period
 from scorecards.rubric import Rubric, get_rubric
 
@@ -116,10 +119,13 @@ def cached_fleet_cost_curve(period: Period, today: date) -> list[Decimal]:
     """The live fleet's curve for a period, cached briefly: app pages read it often and it
     only moves when telemetry arrives, which is daily."""
     key = f"scorecards:fleet-cpk:{period.label}:{today.isoformat()}"
-    curve = cache.get(key)
+    curve = None
+    with cache_fails_open("scorecard_curve"):
+        curve = cache.get(key)
     if curve is None:
         curve = fleet_cost_curve(usage_by_app(period, scorable_apps(period)).values())
-        cache.set(key, curve, FLEET_CACHE_SECONDS)
+        with cache_fails_open("scorecard_curve"):
+            cache.set(key, curve, FLEET_CACHE_SECONDS)
     return curve
 
 
@@ -218,7 +224,7 @@ def score_telemetry(
     else:
         reasons.append(
             f"no heartbeat in the last {rubric.heartbeat_hours} hours "
-            f"(last seen {app.last_seen_at:%Y-%m-%d %H:%M} UTC)"
+            f"(last seen {moment(app.last_seen_at)})"
         )
     metrics = {
         "days_with_reports": days,
@@ -259,9 +265,12 @@ def score_cost(usage: Usage, curve: list[Decimal]) -> tuple[int, list[str], dict
         return 0, ["no usage reported"], metrics
     score = cost_percentile(cpk, curve)
     reasons = []
-    if score < 100:
+    # Only a cost above most of the fleet's is something to fix; being cheaper than half
+    # of it is a strength, however far from the cheapest.
+    if score < COST_FIX_BELOW:
         reasons.append(
-            f"{cpk.normalize():f} {currency} per 1k requests: cheaper than {score}% of the fleet"
+            f"{cpk.normalize():f} {currency} per 1k requests: "
+            f"dearer than {100 - score}% of the fleet"
         )
     return score, reasons, metrics
 
@@ -285,10 +294,15 @@ def score_responsiveness(
     median = statistics.median(hours)
     score = rubric.responsiveness_score(median)
     reasons = []
+    count = counted(len(notices), "notice")
     if score < 100:
-        reasons.append(f"median response {median:.0f} hours over {len(notices)} notice(s)")
+        reasons.append(f"median response {median:.0f} hours over {count}")
     if unanswered:
-        reasons.append(f"{unanswered} of {len(notices)} notice(s) not answered yet")
+        reasons.append(
+            f"{unanswered} of {count} not answered yet"
+            if len(notices) > 1
+            else "the notice is not answered yet"
+        )
     metrics = {
         "notices": len(notices),
         "median_hours": round(median, 1),

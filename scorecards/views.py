@@ -3,21 +3,27 @@ and the app-page panel with the live quarter-to-date score and the trend."""
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
+from celery import current_app
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from catalog import permissions
 from catalog.choices import AppState
 from catalog.models import Team
 from core import charts
+from core.formats import day
 from core.htmx import vary_on_htmx, wants_fragment
 from scorecards import chargeback as cb
 from scorecards import periods
@@ -25,14 +31,18 @@ from scorecards.choices import GRADE_COLOURS, Dimension, Grade
 from scorecards.cleanup import CSV_HEADER, cleanup_csv_rows, cleanup_report
 from scorecards.exports import csv_text
 from scorecards.filters import ScorecardFilterSet, latest_scored_quarter
+from scorecards.fixes import SHORT_LABELS, SHOWN_FIXES, fixes_for
 from scorecards.forms import ChargebackForm
 from scorecards.models import Scorecard
 from scorecards.rollups import grade_counts, team_rollups
 from scorecards.rubric import get_rubric
 from scorecards.scoring import score_one
+from scorecards.tasks import compute_quarterly_scorecards
 
 PAGE_SIZE = 50
 TREND_QUARTERS = 8
+FILTERS = ("team", "grade")
+SCORING_JOB = "compute-quarterly-scorecards"  # config/celery.py's beat entry
 
 
 def _quarter_from(request) -> periods.Period:
@@ -52,6 +62,53 @@ def _known_quarters(selected: str) -> list[str]:
     return sorted(labels, reverse=True)
 
 
+def scoring_moment(quarter: periods.Period) -> datetime | None:
+    """When the beat schedule scores ``quarter``: its job's time on the day after the
+    quarter; None if the deployment's schedule has no such job (the page then says so)."""
+    entry = current_app.conf.beat_schedule.get(SCORING_JOB)
+    schedule = entry and entry.get("schedule")
+    hours, minutes = getattr(schedule, "hour", None), getattr(schedule, "minute", None)
+    if not hours or not minutes:
+        return None
+    at = time(min(hours), min(minutes))
+    return timezone.make_aware(datetime.combine(quarter.end, at), ZoneInfo(settings.TIME_ZONE))
+
+
+def _band(score: int) -> str:
+    return "good" if score >= 80 else "fair" if score >= 50 else "poor"
+
+
+def _with_fixes(cards) -> list[Scorecard]:
+    """Each card with its dimension cells and its fixes, costliest first (no query)."""
+    weights = get_rubric().weights
+    out = list(cards)
+    for card in out:
+        card.cells = [
+            {"key": key, "label": label, "score": card.scores[key], "band": _band(card.scores[key])}
+            for key, label in Dimension.choices
+        ]
+        card.fixes = fixes_for(card.scores, card.reasons, card.weights or weights)
+        card.shown_fixes = card.fixes[:SHOWN_FIXES]
+        card.more_fixes = card.fixes[SHOWN_FIXES:]
+    return out
+
+
+def _valid_grades(params) -> str:
+    """Drop grade values that are not grades from ``params``; the message saying so, or ''.
+
+    The page then shows every grade with the message next to the filter, rather than the
+    FilterSet's raw "Select a valid choice" or an empty table."""
+    wanted = [g for g in params.getlist("grade") if g]
+    unknown = [g for g in wanted if g not in Grade.values]
+    if not unknown:
+        return ""
+    params.setlist("grade", [g for g in wanted if g in Grade.values])
+    names = ", ".join(f"“{g}”" for g in unknown)
+    verb = "is not a grade" if len(unknown) == 1 else "are not grades"
+    grades = ", ".join(Grade.values[:-1]) + f" or {Grade.values[-1]}"
+    return f"{names} {verb}: choose {grades}. Showing every grade instead."
+
+
 @vary_on_htmx
 @login_required
 def scorecard_index(request):
@@ -60,21 +117,29 @@ def scorecard_index(request):
     visible = Scorecard.objects.visible_to(request.user)
     params = request.GET.copy()
     params["quarter"] = quarter.label
+    grade_error = _valid_grades(params)
     filterset = ScorecardFilterSet(params, queryset=visible.for_list())
     cards = (
         filterset.qs.order_by("-overall", "app__name") if filterset.is_valid() else visible.none()
     )
     page = Paginator(cards, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
     context = {
         "quarter": quarter,
         "filterset": filterset,
+        "grade_error": grade_error,
+        "selected_grades": params.getlist("grade"),
+        "has_filters": any(params.getlist(k) != [""] and params.getlist(k) for k in FILTERS),
         "page": page,
-        "cards": page.object_list,
-        "dimensions": Dimension.choices,
+        "cards": _with_fixes(page.object_list),
+        "dimensions": [(key, label, SHORT_LABELS[key]) for key, label in Dimension.choices],
         "grades": Grade.values,
         "query": urlencode({k: v for k, v in params.items() if k != "page"}),
         # The quarterly job scores a quarter once it has ended, on the next quarter's first day.
-        "quarter_pending": quarter.end > timezone.now().date(),
+        "quarter_pending": quarter.end > now.date(),
+        "scored_at": scoring_moment(quarter),
+        "can_compute": permissions.can_compute_scorecards(request.user)
+        and quarter.end <= now.date(),
     }
     if wants_fragment(request, target="scorecard-results"):
         return render(request, "scorecards/partials/scorecard_table.html", context)
@@ -92,6 +157,33 @@ def scorecard_index(request):
         }
     )
     return render(request, "scorecards/index.html", context)
+
+
+@login_required
+@require_POST
+def scorecard_compute(request):
+    """The platform team's "score it now" for an ended quarter the beat job never scored
+    (Appkeeper was not running on the quarter's first day, or the job failed). The task
+    upserts, so running it for a quarter already scored only refreshes it."""
+    if not permissions.can_compute_scorecards(request.user):
+        raise PermissionDenied("Only the platform team can score a quarter on demand.")
+    try:
+        quarter = periods.parse_quarter(request.POST.get("quarter", ""))
+    except periods.PeriodError as exc:
+        return HttpResponseBadRequest(str(exc))
+    if quarter.end > timezone.now().date():
+        messages.error(
+            request,
+            f"{quarter.label} has not ended: it is scored on {day(quarter.end)}, "
+            "once all its days are in.",
+        )
+    else:
+        compute_quarterly_scorecards.delay(quarter.label)
+        messages.success(
+            request,
+            f"Scoring {quarter.label} has started; the scorecards appear here when it is done.",
+        )
+    return redirect(f"{reverse('scorecards')}?{urlencode({'quarter': quarter.label})}")
 
 
 @login_required
@@ -125,6 +217,11 @@ def cleanup_page(request):
     )
 
 
+def _month_name(label: str) -> str:
+    """``2026-10`` → ``Oct 2026``, as the page's dates read."""
+    return f"{datetime.strptime(label, '%Y-%m'):%b %Y}"
+
+
 @login_required
 def chargeback_page(request):
     """Finance's page: period picker, grouping, table, cost by team, month over month."""
@@ -147,15 +244,21 @@ def chargeback_page(request):
             api_params.update({"from": period.start.isoformat(), "to": period.last.isoformat()})
         else:
             api_params["period"] = period.label
+        labels = cb.group_labels(keys, report.rows)
         context.update(
             {
                 "report": report,
-                "rows": [{**r, "cells": [r[k] for k in keys]} for r in report.rows],
+                "rows": [{**r, "cells": [labels[k][r[k]] for k in keys]} for r in report.rows],
+                "month_names": [_month_name(label) for label in monthly["months"]],
+                "compared_names": [_month_name(label) for label in monthly["compared"] or ()],
+                "incomplete_names": [_month_name(label) for label in monthly["incomplete"]],
                 "period": period,
                 "keys": keys,
                 "key_labels": [dict(cb.GroupKey.choices)[k] for k in keys],
                 "monthly": monthly,
-                "team_chart": charts.bar_chart(team_costs),
+                # Sized for half a page: drawn at full width it would be scaled down to
+                # unreadable labels.
+                "team_chart": charts.bar_chart(team_costs, width=480, label_width=130),
                 "csv_url": f"{reverse('api:chargeback')}?{urlencode(api_params)}",
                 "scoped": permissions.chargeback_teams(request.user) is not None,
             }

@@ -162,6 +162,7 @@ PAGES = {
     "lifecycle:sunset-respond": ("open_case", cells(OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "lifecycle:sunset-decide": ("contested_case", cells(allowed=(PLATFORM,), anonymous=LOGIN)),
     "lifecycle:notifications": (None, PAGES_LOGIN),
+    "scorecards-compute": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "api-tokens": (None, PAGES_LOGIN),
     "api-token-revoke": (
         "token",
@@ -180,6 +181,7 @@ READ_ONLY_PAGES = {
     "app-contract-changelog",
     "app-contract-docs",
     "lifecycle:sunset-cases",
+    "lifecycle:app-telemetry-status",
     "scorecards",
     "scorecards-cleanup",
     "chargeback",

@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from catalog import permissions, policies
 from catalog.choices import ContractKind
+from catalog.context_processors import policy_numbers
 from catalog.contract_services import VERSION_LABEL_MESSAGE, VERSION_LABEL_PATTERN
 from catalog.models import RESERVED_SLUGS, MicroApp, Region, Team
 
@@ -114,6 +115,18 @@ class TagsField(forms.CharField):
                 "Tags are lowercase words of up to 40 characters (letters, digits, . _ -); "
                 f"check: {', '.join(bad)}."
             )
+
+
+def criticality_help() -> str:
+    """The expiry rule as the form states it, from the configured numbers (read per form,
+    so a deployment's settings are what people are promised): ``MicroApp.next_expiry`` and
+    the daily expiry sweep, which reminds but never suspends a critical app."""
+    numbers = policy_numbers()
+    return (
+        f"Critical apps do not expire: they are re-certified every {numbers['recertify_every']}"
+        " and, if overdue, their owners are reminded but the app stays live. Other apps "
+        f"expire after {numbers['expiry']} unless renewed."
+    )
 
 
 class MicroAppForm(forms.ModelForm):
@@ -269,7 +282,6 @@ class MicroAppForm(forms.ModelForm):
             "slug": "The app's permanent address: lowercase letters, digits and hyphens.",
             "description": "One or two sentences: what it does and for whom.",
             "runtime": "e.g. aws-lambda, k8s, cloudflare-worker, zapier.",
-            "criticality": "Critical apps are re-certified yearly instead of expiring.",
             "contact": "A chat channel or email people use to reach the owners.",
             "data_residency": "Where personal data must stay. Required if the app handles PII.",
             "sla_availability": "e.g. 99.5",
@@ -304,6 +316,7 @@ class MicroAppForm(forms.ModelForm):
                 allowed |= Q(pk=self.instance.team_id)  # keep the current team selectable
             teams = teams.filter(allowed)
         self.fields["team"].queryset = teams
+        self.fields["criticality"].help_text = criticality_help()
         self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True)
         if not editing:
             self.initial.setdefault("owner", user.pk)

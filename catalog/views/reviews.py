@@ -52,6 +52,9 @@ def gate_panel_context(request, app: MicroApp) -> dict | None:
         "last_review": last_review,
         "can_decide": bool(last_review and last_review.is_open)
         and permissions.can_decide_review(request.user, app),
+        # Lifecycle's "Send telemetry" panel shows to the same people (anchor only: catalog
+        # does not import lifecycle).
+        "telemetry_help": permissions.can_rotate_secret(request.user, app),
     }
 
 

@@ -1,18 +1,23 @@
 """Template helpers every page uses: the navigation, registered panels and row actions,
-labelled form fields, and day counts."""
+labelled form fields, and the one format for days, moments, money and counts."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django import forms, template
+from django.conf import settings
 from django.db.models import Model
 from django.forms import BoundField
 from django.template import Context
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from core import formats
 from core.panels import nav_for, row_actions
 from core.types import AnyUser
 
@@ -110,3 +115,48 @@ def form_field(context: Context, field: BoundField, validate_url: str = "") -> d
         "error_id": error_id,
         "described": " ".join(described),
     }
+
+
+# --- one format for days, moments, money and counts (core/formats.py) ----------------------
+
+
+@register.filter
+def day(value: date | datetime | None) -> str:
+    """``{{ app.expires_at|day }}`` → 30 Nov 2026."""
+    return formats.day(value)
+
+
+@register.filter
+def moment(value: datetime | None, style: str = "") -> str:
+    """``{{ review.due_at|moment }}`` → a ``<time>`` reading 30 Nov 2026, 14:05 UTC;
+    ``|moment:"ago"`` reads "3 hours ago" with the exact moment as its tooltip;
+    ``|moment:"text"`` is the plain text, for attributes and sentences already in a <time>."""
+    if not value:
+        return ""
+    exact = formats.moment(value)
+    if style == "text":
+        return exact
+    stamp = value.isoformat()
+    if style == "ago":
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>', stamp, exact, formats.relative(value)
+        )
+    return format_html('<time datetime="{}">{}</time>', stamp, exact)
+
+
+@register.filter
+def money(amount: Decimal | int | float | str | None, currency: str = "") -> str:
+    """``{{ row.cost|money }}`` → €1,234.50 in the configured currency."""
+    return formats.money(amount, currency or settings.APPKEEPER_CURRENCY)
+
+
+@register.filter
+def counted(number: int | None, noun: str) -> str:
+    """``{{ total|counted:"app" }}`` → 1 app, 3 apps; ``"match,matches"`` for other plurals."""
+    return formats.counted(number or 0, noun)
+
+
+@register.filter
+def number(value: int | None) -> str:
+    """``{{ row.requests|number }}`` → 1,234,567: whole numbers with grouped thousands."""
+    return "" if value is None or value == "" else f"{int(value):,}"

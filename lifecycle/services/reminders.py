@@ -38,6 +38,22 @@ def reminder_due(expires_at: datetime, now: datetime) -> int | None:
     return min(due) if due else None
 
 
+def reminder_body(app: MicroApp, *, expires_at: datetime, critical: bool) -> str:
+    """What a reminder asks for. A critical app is never suspended (``apps_expire``), so
+    its reminder must not threaten that: it asks for the re-certification instead."""
+    if critical:
+        return (
+            f"{app.name} ({app.team}) is critical, so it does not expire, but its "
+            f"re-certification is due on {when(expires_at)}. Renew it with a short "
+            "justification; if it is overdue, its owners and the platform team are told."
+        )
+    return (
+        f"{app.name} ({app.team}) expires on {when(expires_at)}. If it is still "
+        "needed, renew it with a short justification; otherwise let it expire and it will "
+        f"be suspended, then sunset after a {settings.APPKEEPER_GRACE_DAYS}-day grace period."
+    )
+
+
 def reminders_send(*, now: datetime | None = None) -> int:
     """Send the expiry reminders due today; returns how many were due.
 
@@ -70,7 +86,8 @@ def reminders_send(*, now: datetime | None = None) -> int:
         reminders.append(
             Reminder(app=app, expires_at=app.expires_at, days_before=days, sent_at=now)
         )
-        what = "re-certification" if app.criticality == Criticality.CRITICAL else "expiry"
+        critical = app.criticality == Criticality.CRITICAL
+        what = "re-certification" if critical else "expiry"
         # The reminder's bucket (30, 14, 7, 1) only picks which reminder this is; people
         # are told the days actually left, rounded as the badges and panels round them.
         left = in_days(days_until(app.expires_at, now=now) or 0)
@@ -78,12 +95,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
             app=app,
             kind=NoticeKind.EXPIRY_REMINDER,
             subject=f"{app.name} is due for {what} {left}",
-            body=(
-                f"{app.name} ({app.team}) expires on {when(app.expires_at)}. If it is still "
-                "needed, renew it with a short justification; otherwise let it expire and "
-                f"it will be suspended, then sunset after a {settings.APPKEEPER_GRACE_DAYS}-"
-                "day grace period."
-            ),
+            body=reminder_body(app, expires_at=app.expires_at, critical=critical),
             dedupe_key=f"reminder:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}:{days}",
             link=reverse("lifecycle:app-renew", args=[app.slug]),
         )

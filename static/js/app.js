@@ -63,15 +63,64 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
-  // "Copy" buttons copy the text of the element named by data-copy and say so.
+  // Copy buttons: data-copy names the element whose text (or an input's value) is copied.
+  // The button says what happened, and so does its live region for screen readers.
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-copy]");
     if (!button) return;
     var source = document.getElementById(button.dataset.copy);
-    if (!source || !navigator.clipboard) return;
-    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-      button.textContent = button.dataset.copied || "Copied";
+    if (!source) return;
+    var text = "value" in source ? source.value : source.textContent;
+    var label = button.dataset.label || button.textContent;
+    button.dataset.label = label;
+    function say(message) {
+      button.textContent = message;
+      button.setAttribute("aria-live", "polite");
+      window.clearTimeout(button._copyTimer);
+      button._copyTimer = window.setTimeout(function () { button.textContent = label; }, 2000);
+    }
+    if (!navigator.clipboard) {
+      say("Select and copy");
+      return;
+    }
+    navigator.clipboard.writeText(text).then(
+      function () { say("Copied"); },
+      function () { say("Copy failed: select the text"); }
+    );
+  });
+
+  // A read-only secret is selected whole when focused, ready to copy by keyboard.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
+  });
+
+  // Tabs (WAI-ARIA pattern): without JavaScript every panel shows, one after the other.
+  function selectTab(tabs, tab) {
+    tabs.querySelectorAll('[role="tab"]').forEach(function (other) {
+      var selected = other === tab;
+      other.setAttribute("aria-selected", selected ? "true" : "false");
+      other.tabIndex = selected ? 0 : -1;
+      var panel = document.getElementById(other.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !selected;
     });
+  }
+  document.querySelectorAll("[data-tabs]").forEach(function (tabs) {
+    var first = tabs.querySelector('[role="tab"]');
+    if (first) selectTab(tabs, first);
+  });
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest && event.target.closest('[data-tabs] [role="tab"]');
+    if (tab) selectTab(tab.closest("[data-tabs]"), tab);
+  });
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest && event.target.closest('[data-tabs] [role="tab"]');
+    if (!tab || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) return;
+    var all = Array.prototype.slice.call(tab.parentElement.querySelectorAll('[role="tab"]'));
+    var step = event.key === "ArrowRight" ? 1 : -1;
+    var next = all[(all.indexOf(tab) + step + all.length) % all.length];
+    selectTab(tab.closest("[data-tabs]"), next);
+    next.focus();
+    event.preventDefault();
   });
 
   // A failed htmx request should not fail silently.

@@ -177,3 +177,21 @@ def test_editing_does_not_refuse_a_problem_the_app_already_had(alice, support_to
     values["regions"] = [regions["us-east"].pk, regions["uk-south"].pk]
     form = MicroAppForm(values, instance=app, user=alice)
     assert not form.is_valid() and "PCI-certified" in form.errors["regions"][0]
+
+
+def test_the_criticality_help_states_the_configured_expiry_rule(client, alice, settings):
+    """The promise next to "Criticality" is the rule the expiry sweep applies, with the
+    deployment's numbers: not a hard-coded "yearly"."""
+    settings.APPKEEPER_RECERTIFY_DAYS = 180
+    settings.APPKEEPER_EXPIRY_DAYS = 60
+    client.force_login(alice)
+
+    page = client.get("/apps/new/").content.decode()
+
+    assert "re-certified every 180 days" in page
+    assert "expire after 60 days unless renewed" in page
+    assert "yearly" not in page
+
+    settings.APPKEEPER_RECERTIFY_DAYS = 365
+    help_text = new_form(alice, {}).fields["criticality"].help_text
+    assert help_text.startswith("Critical apps do not expire: they are re-certified every year")

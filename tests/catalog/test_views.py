@@ -124,6 +124,15 @@ def test_catalog_filters_with_the_api_filterset(signed_in, alice, alices_app, fi
     assert "Ticket Router" in body and "Route Optimizer" not in body
 
 
+def test_catalog_count_agrees_with_its_number(signed_in, alice, alices_app, field_ops):
+    client = signed_in(alice)
+    one = client.get(reverse("app-list"), {"q": "ticket"}).content.decode()
+    assert "<strong>1</strong> app matches your filters" in one
+    MicroAppFactory(name="Ticket Printer", slug="ticket-printer", team=field_ops, state="active")
+    two = client.get(reverse("app-list"), {"q": "ticket"}).content.decode()
+    assert "<strong>2</strong> apps match your filters" in two
+
+
 def test_catalog_search_form_with_every_filter_on_any_filters_nothing(signed_in, alice, alices_app):
     # The search form submits every select; "any" is an empty value, not an unknown one.
     empty = dict.fromkeys(("team", "state", "risk", "region", "kind", "environment"), "")
@@ -607,6 +616,13 @@ def test_dashboard_expiring_card_follows_the_renewal_window(signed_in, alice, al
     body = signed_in(alice).get(reverse("dashboard")).content.decode()
     card = body.split('id="expiring-title"', 1)[1].split("</section>", 1)[0]
     assert "Expiring in 45 days" in card and "Ticket Router" in card
+
+
+def test_dashboard_says_one_day_not_one_days(signed_in, alice, alices_app, settings):
+    settings.APPKEEPER_REMINDER_DAYS = [1]
+    body = signed_in(alice).get(reverse("dashboard")).content.decode()
+    card = body.split('id="expiring-title"', 1)[1].split("</section>", 1)[0]
+    assert "Expiring in 1 day<" in card and "Nothing expires in the next 1 day." in card
 
 
 def test_registering_an_exposed_app_with_its_contract_gives_only_true_advice(

@@ -184,6 +184,17 @@ def test_reminders_go_to_owner_and_team_contact_once_per_period(app, alice):
     assert {(n.recipient_id, n.team_id) for n in notes} == {(alice.pk, None), (None, app.team_id)}
 
 
+def test_a_critical_apps_reminder_asks_for_re_certification_and_threatens_no_suspension(app, alice):
+    app.criticality = "critical"
+    app.expires_at = timezone.now() + timedelta(days=20)
+    app.save()
+    assert services.reminders_send() == 1
+    note = Notification.objects.get(kind="expiry_reminder", recipient=alice)
+    assert note.subject.startswith(f"{app.name} is due for re-certification in ")
+    assert "does not expire" in note.body and "re-certification is due on" in note.body
+    assert "suspended" not in note.body and "let it expire" not in note.body
+
+
 def test_a_renewal_after_the_30_day_reminder_starts_a_new_period(app, alice):
     now = timezone.now()
     app.expires_at = now + timedelta(days=25)

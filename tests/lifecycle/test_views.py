@@ -103,6 +103,64 @@ def test_owner_contests_and_platform_upholds_through_the_forms(app, alice, pat):
     assert client_for(pat).get("/sunset-cases/?status=closed").status_code == 200
 
 
+@pytest.fixture
+def open_case(app):
+    app.state = AppState.SUNSETTING
+    app.save()
+    return SunsetCase.objects.create(
+        app=app,
+        reason=SunsetReason.LOW_USAGE,
+        grace_ends_at=timezone.now() + timedelta(days=14),
+        figures={"requests": 3, "threshold": 100, "days": 90},
+    )
+
+
+def answer_form(html: str, case) -> str:
+    start = html.index(f'action="/sunset-cases/{case.pk}/respond/"')
+    return html[start : html.index("</form>", start)]
+
+
+def test_the_sunset_answer_is_one_labelled_form_to_accept_or_contest(open_case, alice):
+    html = client_for(alice).get(open_case.app.get_absolute_url()).content.decode()
+    form = answer_form(html, open_case)
+    assert f'aria-labelledby="sunset-answer-title-{open_case.pk}"' in form
+    assert "<legend>Do you accept retiring" in form
+    assert ">Accept<span" in form and ">Contest<span" in form
+    assert "Accepted" not in form and "Contested" not in form
+    assert f'<label for="sunset-justification-{open_case.pk}">Justification' in form
+    assert html.count("/respond/") == 1  # one form, not one per choice
+    assert 'style="' not in html and "<style" not in html
+
+
+def test_a_contest_without_a_reason_comes_back_with_the_error_next_to_the_field(open_case, alice):
+    client = client_for(alice)
+    url = f"/sunset-cases/{open_case.pk}/respond/"
+    response = client.post(url, {"response": "contest", "justification": "Because."})
+    assert response.status_code == 400
+    form = answer_form(response.content.decode(), open_case)
+    assert "Explain in at least 20 characters." in form
+    assert 'aria-invalid="true">Because.</textarea>' in form  # what was typed is kept
+    assert f'id="sunset-justification-error-{open_case.pk}"' in form
+    assert 'value="contest" required checked' in form
+    open_case.refresh_from_db()
+    assert open_case.response == ""
+
+    nothing = client.post(url, {})
+    assert nothing.status_code == 400
+    assert "Choose whether you accept or contest the sunset." in nothing.content.decode()
+    assert client.get(url).status_code == 200
+
+
+def test_accepting_the_sunset_retires_the_app_and_returns_to_it(open_case, alice):
+    response = client_for(alice).post(
+        f"/sunset-cases/{open_case.pk}/respond/", {"response": "accept"}
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("#panel-lifecycle")
+    open_case.app.refresh_from_db()
+    assert open_case.app.state == AppState.RETIRED
+
+
 def test_notifications_page_shows_new_ones_and_the_dashboard_shows_the_bell(app, alice):
     notifications.notify(
         recipient=alice, app=app, kind="x", subject="Hello there", body="b", dedupe_key="v1"

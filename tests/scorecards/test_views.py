@@ -10,6 +10,7 @@ from django.test import Client
 
 from core.panels import APP_PANELS, nav_for
 from scorecards import services
+from scorecards.models import Scorecard
 from scorecards.periods import parse_quarter
 from tests.factories import MicroAppFactory, TeamFactory, UserFactory
 from tests.scorecards.conftest import NOW
@@ -89,8 +90,81 @@ def test_api_scorecards_treat_empty_filters_as_no_filter(fleet, api_as, alice):
 
 def test_scorecards_page_says_when_an_unscored_quarter_will_be_scored(fleet, alice):
     html = client_for(alice).get("/scorecards/", {"quarter": "2026-Q4"}).content.decode()
-    assert "scores for 2026-Q4 will appear on 1 January 2027" in html
+    assert "2026-Q4 is still running" in html
+    assert "the quarterly job scores 2026-Q4 on" in html
+    assert '<time datetime="2027-01-01T02:00:00+00:00">1 Jan 2027, 02:00 UTC</time>' in html
     assert "manage.py" not in html
+    assert "Score 2026-Q4 now" not in html
+
+
+def test_an_ended_quarter_never_scored_offers_the_platform_team_to_score_it(fleet, alice, pat):
+    html = client_for(alice).get("/scorecards/", {"quarter": "2026-Q1"}).content.decode()
+    assert "2026-Q1 was not scored" in html and "1 Apr 2026, 02:00 UTC" in html
+    assert "Score 2026-Q1 now" not in html and "manage.py" not in html
+    assert client_for(alice).post("/scorecards/compute/", {"quarter": "2026-Q1"}).status_code == 403
+
+    platform = client_for(pat)
+    assert (
+        'action="/scorecards/compute/"'
+        in platform.get("/scorecards/", {"quarter": "2026-Q1"}).content.decode()
+    )
+    response = platform.post("/scorecards/compute/", {"quarter": "2026-Q1"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/scorecards/?quarter=2026-Q1"
+    assert "Scoring 2026-Q1 has started" in response.content.decode()
+    assert Scorecard.objects.filter(quarter="2026-Q1").count() == 2
+
+
+def test_scoring_a_running_or_malformed_quarter_is_refused(fleet, pat):
+    platform = client_for(pat)
+    running = platform.post("/scorecards/compute/", {"quarter": "2026-Q4"}, follow=True)
+    assert "2026-Q4 has not ended: it is scored on 1 Jan 2027" in running.content.decode()
+    assert not Scorecard.objects.filter(quarter="2026-Q4").exists()
+    assert platform.post("/scorecards/compute/", {"quarter": "2026-Q9"}).status_code == 400
+    assert platform.get("/scorecards/compute/").status_code == 405
+
+
+def test_a_grade_that_is_not_a_grade_is_explained_next_to_the_filter(fleet, alice):
+    response = client_for(alice).get("/scorecards/", {"quarter": "2026-Q3", "grade": "Z"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "“Z” is not a grade: choose A, B, C, D or F. Showing every grade instead." in html
+    assert 'aria-invalid="true" aria-describedby="grade-error"' in html
+    assert "Select a valid choice" not in html
+    assert "Bad App" in html and "good" in html  # every grade, not an empty table
+
+
+def test_filters_that_match_nothing_say_so_and_offer_the_whole_quarter(fleet, alice):
+    html = (
+        client_for(alice)
+        .get("/scorecards/", {"quarter": "2026-Q3", "team": "field-ops", "grade": "A"})
+        .content.decode()
+    )
+    assert "No scorecards match these filters" in html
+    assert "<strong>0</strong> scorecards for 2026-Q3 match your filters" in html
+    assert 'href="/scorecards/?quarter=2026-Q3">Show all of 2026-Q3' in html
+
+
+def test_to_fix_lists_the_costliest_fixes_and_folds_the_rest(fleet, alice):
+    html = client_for(alice).get("/scorecards/", {"quarter": "2026-Q3"}).content.decode()
+    bad = html.split("Bad App", 1)[1].split("</tr>", 1)[0]
+    assert bad.count('<ul class="fix-list">') == 2  # the first two, then the rest folded
+    assert '<details class="fix-more"><summary>+' in bad
+    assert "cheaper than" not in html
+
+
+def test_the_scorecards_page_runs_a_fixed_number_of_queries(
+    fleet, alice, regions, django_assert_max_num_queries
+):
+    client = client_for(alice)
+    with django_assert_max_num_queries(14) as few:
+        client.get("/scorecards/", {"quarter": "2026-Q3"})
+    for i in range(12):
+        app = MicroAppFactory(slug=f"extra-{i}", team=fleet["bad"].team, state="active")
+        add_usage(app, regions["us-east"], date(2026, 8, 1), 3, requests=5, cost="1.0000")
+    services.scorecards_compute(quarter=parse_quarter("2026-Q3"))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get("/scorecards/", {"quarter": "2026-Q3"}).content.decode()
+    assert "<strong>14</strong> scorecards for 2026-Q3" in html
 
 
 def test_cleanup_page_and_csv(fleet, pat):
@@ -110,9 +184,40 @@ def test_chargeback_page_for_finance(fleet, fin):
     assert 'id="chargeback-table"' in html
     assert "Support Tools" in html  # bar chart and month-over-month tables
     assert '<svg class="chart chart--bars"' in html
-    assert "2026-06" in html and "2026-09" in html  # the month before, then the quarter
+    assert "Jun 2026" in html and "Sep 2026" in html  # the month before, then the quarter
     assert "/api/v1/chargeback/?group_by=team&amp;format=csv&amp;period=2026-Q3" in html
     assert "support-tools" in html and "field-ops" in html
+
+
+def test_chargeback_table_names_groups_and_writes_money_and_counts_for_people(fleet, fin):
+    html = (
+        client_for(fin)
+        .get("/chargeback/", {"period": "2026-Q3", "group_by": "team", "then_by": "region"})
+        .content.decode()
+    )
+    table = html.split('id="chargeback-table"', 1)[1].split("</table>", 1)[0]
+    # The name first, the slug or code underneath: finance reads names, the CSV keeps slugs.
+    assert '<th scope="row">Support Tools<span class="cell-sub">support-tools</span></th>' in table
+    assert '<th scope="row">Eu-Central<span class="cell-sub">eu-central</span></th>' in table
+    assert "<strong>€230.00</strong>" in table  # 92 days × 2.5000, two decimals
+    assert '<td class="num">92,000</td>' in table  # requests, thousands grouped
+    assert "230.0000" not in table
+    assert 'type="date"' in html and "chargeback-filters" in html
+
+
+def test_chargeback_page_runs_a_fixed_number_of_queries(
+    fleet, fin, regions, django_assert_max_num_queries
+):
+    client = client_for(fin)
+    query = {"period": "2026-Q3", "group_by": "app", "then_by": "region"}
+    with django_assert_max_num_queries(12) as few:
+        client.get("/chargeback/", query)
+    for i in range(10):
+        app = MicroAppFactory(slug=f"more-{i}", team=TeamFactory(), state="active")
+        add_usage(app, regions["uk-south"], date(2026, 8, 1), 2, requests=10, cost="1.0000")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get("/chargeback/", query).content.decode()
+    assert "more-9" in html
 
 
 @pytest.fixture
@@ -135,10 +240,10 @@ def test_chargeback_default_view_compares_complete_months_only(autumn_costs, fin
     table = mom_table(html)
     assert "-100.0%" not in table
     assert "+106.7%" in table  # 62.00 in October against 30.00 in September
-    assert "2026-11" not in table.split("</thead>")[0]
-    assert "Change: 2026-10 against 2026-09, complete months only." in table
-    assert "2026-11, 2026-12 are not over yet, so not compared." in table
-    assert "90.0000" in html  # the bar chart still counts the whole period to date
+    assert "Nov 2026" not in table.split("</thead>")[0]
+    assert "Change: Oct 2026 against Sep 2026, complete months only." in table
+    assert "Nov 2026, Dec 2026 are not over yet, so not compared." in table
+    assert "€90.00" in html  # the bar chart still counts the whole period to date
 
 
 def test_chargeback_says_when_no_month_of_the_period_is_complete(autumn_costs, fin):
@@ -146,7 +251,7 @@ def test_chargeback_says_when_no_month_of_the_period_is_complete(autumn_costs, f
         html = client_for(fin).get("/chargeback/").content.decode()
     table = mom_table(html)
     assert "%" not in table.split("</tbody>")[0]
-    assert "No month of 2026-Q4 is complete yet: the change appears once 2026-10 has ended." in (
+    assert "No month of 2026-Q4 is complete yet: the change appears once Oct 2026 has ended." in (
         table
     )
 

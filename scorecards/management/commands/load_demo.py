@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,15 +15,23 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
-from catalog.choices import FINANCE_GROUP, PLATFORM_GROUP, AppState
+from catalog.choices import FINANCE_GROUP, PLATFORM_GROUP, AppState, Criticality, ReviewDecision
 from catalog.contract_services import contract_upload
-from catalog.models import AuditEvent, MicroApp, Region, Review, Team
-from lifecycle import services as lifecycle_services
-from lifecycle.choices import SunsetReason, SunsetResponse
-from lifecycle.models import Renewal, SunsetCase, UsageReport
-from scorecards.demo import KINDS, app_profile
+from catalog.models import AuditEvent, MicroApp, Notification, Region, Review, Team
+from catalog.notifications import owner_notifications, queue
+from core.dates import in_days
+from core.webhooks import new_secret
+from lifecycle.choices import NoticeKind, SunsetOutcome, SunsetReason, SunsetResponse
+from lifecycle.models import Reminder, Renewal, SunsetCase, UsageReport
+from lifecycle.selectors import USAGE_WINDOW_DAYS
+from lifecycle.services.common import when
+from lifecycle.services.reminders import reminder_body
+from scorecards.demo import app_profile
+from scorecards.demo_fleet import FLEET, OWNER_TEAMS, Spec, Timeline, timeline, usage_start
 from scorecards.periods import previous_quarter
 from scorecards.services import scorecards_compute
 
@@ -47,52 +55,13 @@ USERS = [
     ("pat", "Pat", "Park", ["platform"], [PLATFORM_GROUP]),
     ("fin", "Fin", "Fischer", [], [FINANCE_GROUP]),
 ]
-STATES = [
-    *[AppState.ACTIVE] * 4,
-    AppState.DRAFT,
-    AppState.IN_REVIEW,
-    AppState.EXPIRED,
-    AppState.SUNSETTING,
-    AppState.RETIRED,
-]
-# One demo app per name; an app's place in this list picks its owner and state.
-NAMES = [
-    "Ticket Router",
-    "CRM Sync",
-    "Refund Helper",
-    "Shift Planner",
-    "Invoice Bot",
-    "Lead Scorer",
-    "Chat Widget",
-    "Survey Mailer",
-    "Warranty Checker",
-    "Parts Lookup",
-    "Route Optimizer",
-    "Visit Logger",
-    "SLA Monitor",
-    "Access Reviewer",
-    "Cost Reporter",
-    "Onboarding Flow",
-    "Escalation Pager",
-    "Churn Alert",
-    "Quote Builder",
-    "Stock Watcher",
-    "Holiday Calendar",
-    "Feedback Board",
-    "Macro Library",
-    "Returns Portal",
-    "Payout Checker",
-    "Field Photos",
-    "Kiosk Menu",
-    "Meeting Notes",
-    "Badge Printer",
-    "Vendor Portal",
-    "Slack Digest",
-    "Knowledge Sync",
-    "Uptime Badge",
-    "Order Tracker",
-    "Fraud Flagger",
-    "Language Detector",
+RETIRED_REASON = "No answer to the sunset notice by the end of its grace period."
+DEPENDENCIES = [
+    ("ticket-router", "crm-sync"),
+    ("refund-helper", "crm-sync"),
+    ("escalation-pager", "ticket-router"),
+    ("churn-alert", "crm-sync"),
+    ("quote-builder", "parts-lookup"),
 ]
 
 
@@ -100,27 +69,35 @@ class Command(BaseCommand):
     help = "Load demo regions, teams, users, apps and 90 days of usage (idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--usage-days", type=int, default=90)
+        parser.add_argument(
+            "--usage-days",
+            type=int,
+            default=None,
+            help="Days of usage to load (default: from the first day of the month before "
+            "last quarter, so chargeback compares whole months).",
+        )
 
-    def handle(self, *args, usage_days: int, **options):
+    def handle(self, *args, usage_days: int | None, **options):
         if settings.PRODUCTION:
             raise CommandError("Demo data (with its known passwords) is for development only.")
+        now = timezone.now()
         with transaction.atomic():
             regions = self._regions()
             teams = self._teams()
             users = self._users(teams)
-            created = self._apps(teams, users, regions)
-            usage = self._usage(regions, usage_days)
-            lifecycle = self._lifecycle(users)
+            created = self._apps(teams, users, regions, now)
+            start = usage_start(now.date(), usage_days)
+            usage = self._usage(start, now)
+            history = self._history(created, users, now)
             # Last quarter's scorecards, so the scorecards pages have a quarter to show
             # (recomputing a quarter replaces its rows: idempotent).
             scored = scorecards_compute(quarter=previous_quarter()).scored
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(regions)} regions, {len(teams)} teams, {len(users)} users, "
-                f"{MicroApp.objects.count()} apps ({created} new), {usage} new usage rows, "
-                f"{lifecycle} new renewals, reviews, contracts and sunset cases, "
-                f"{scored} scorecards for last quarter."
+                f"{MicroApp.objects.count()} apps ({len(created)} new), {usage} new usage rows "
+                f"from {start:%d %b %Y}, {history} new reviews, renewals, reminders, contracts "
+                f"and sunset cases, {scored} scorecards for last quarter."
             )
         )
         self.stdout.write(
@@ -192,188 +169,275 @@ class Command(BaseCommand):
             raise CommandError(f"Missing groups {names}: run `manage.py migrate` first.")
         return found
 
-    def _apps(self, teams, users, regions) -> int:
+    def _apps(self, teams, users, regions, now) -> list[tuple[MicroApp, Spec, Timeline]]:
+        """Create the story's apps that do not exist yet, with their dates and secret."""
         rng = random.Random(42)
-        now = timezone.now()
-        owners = [
-            ("support-tools", "alice"),
-            ("support-tools", "bob"),
-            ("field-ops", "carol"),
-            ("platform", "pat"),
-        ]
-        created_count = 0
-        for index, name in enumerate(NAMES):
-            slug = name.lower().replace(" ", "-")
-            if MicroApp.objects.filter(slug=slug).exists():
+        created = []
+        existing = set(MicroApp.objects.values_list("slug", flat=True))
+        for index, spec in enumerate(FLEET):
+            if spec.slug in existing:
                 continue
-            team_slug, owner = owners[index % len(owners)]
-            state = STATES[index % len(STATES)]
-            pii = index % 4 == 0
-            payment = index % 7 == 3
-            exposed = index % 5 == 2
-            region_codes = ["eu-central"] if pii or payment else rng.sample(list(regions), 2)
-            live_days = rng.randint(10, 200)
+            team_slug = OWNER_TEAMS[spec.owner]
+            if spec.pii:
+                codes = ["eu-central", "eu-sovereign"] if not spec.payment else ["eu-central"]
+            elif spec.payment:
+                codes = ["eu-central", "us-east"]  # PCI-certified
+            else:
+                codes = sorted(rng.sample(list(regions), 2))
+            profile = app_profile(index, slug=spec.slug, team_slug=team_slug, handles_pii=spec.pii)
+            profile.update(criticality=spec.criticality, environment=spec.environment)
+            if "sla" in spec.missing:
+                profile.update(sla_availability=None, sla_p95_ms=None, sla_support_hours="")
+            else:  # the go-live gate asks every app for an SLA
+                profile.update(
+                    sla_availability=Decimal("99.5"), sla_p95_ms=300, sla_support_hours="business"
+                )
+            if spec.exposed:  # exposed apps need a runbook (policy exposed-needs-contract-...)
+                profile["runbook_url"] = f"https://runbooks.example.com/{spec.slug}"
+            story = timeline(spec, now)
             app = MicroApp.objects.create(
-                name=name,
-                slug=slug,
-                description=f"{name}: a {KINDS[index % 5]} built by {team_slug} "
+                name=spec.name,
+                slug=spec.slug,
+                description=f"{spec.name}: a {profile['kind']} built by {team_slug} "
                 "to save the team a few hours a week.",
                 team=teams[team_slug],
-                owner=users[owner],
+                owner=users[spec.owner],
                 contact=teams[team_slug].chat_channel,
-                handles_pii=pii,
-                handles_payment_data=payment,
-                externally_exposed=exposed,
-                **app_profile(index, slug=slug, team_slug=team_slug, handles_pii=pii),
-                tags=[KINDS[index % 5], team_slug],
-                state=state,
+                handles_pii=spec.pii,
+                handles_payment_data=spec.payment,
+                externally_exposed=spec.exposed,
+                **profile,
+                tags=[profile["kind"], team_slug],
+                state=spec.state,
+                went_live_at=story.went_live_at,
+                expires_at=story.expires_at,
+                last_seen_at=story.last_seen_at,
+                retired_at=story.retired_at,
+                retired_reason=RETIRED_REASON if story.retired_at else "",
+                # Registration issues the secret; the demo keeps it nowhere, so trying the
+                # telemetry snippets starts with Rotate, as it would for a lost secret.
+                ingestion_secret=new_secret(),
             )
-            app.regions.set([regions[c] for c in region_codes])
-            if state != AppState.DRAFT and state != AppState.IN_REVIEW:
-                app.went_live_at = now - timedelta(days=live_days)
-                app.expires_at = {
-                    AppState.ACTIVE: now + timedelta(days=rng.choice([3, 12, 25, 45, 80])),
-                    AppState.EXPIRED: now - timedelta(days=5),
-                    AppState.SUNSETTING: now - timedelta(days=35),
-                    AppState.RETIRED: now - timedelta(days=60),
-                }[state]
-                app.last_seen_at = now - timedelta(hours=rng.randint(1, 72))
-                if state == AppState.RETIRED:
-                    app.retired_at = now - timedelta(days=20)
-                    app.retired_reason = "No longer used after the CRM migration."
-                app.save()
-            AuditEvent.record(
-                app=app,
-                actor=users[owner],
-                action="created",
-                changes={"state": [None, "draft"]},
-                comment="Demo data",
-            )
-            created_count += 1
-        slugs = {a.slug: a for a in MicroApp.objects.all()}
-        dependencies = [
-            ("ticket-router", "crm-sync"),
-            ("refund-helper", "crm-sync"),
-            ("escalation-pager", "ticket-router"),
-            ("churn-alert", "lead-scorer"),
-        ]
-        for a, b in dependencies:
+            app.regions.set([regions[c] for c in codes])
+            # Registered when the story says, not when the demo was loaded.
+            MicroApp.objects.filter(pk=app.pk).update(created_at=story.registered_at)
+            created.append((app, spec, story))
+        slugs = {a.slug: a for a in MicroApp.objects.filter(slug__in=[s.slug for s in FLEET])}
+        for a, b in DEPENDENCIES:
             if a in slugs and b in slugs:
                 slugs[a].depends_on.add(slugs[b])
-        return created_count
+        return created
 
-    def _usage(self, regions, days: int) -> int:
-        today = timezone.now().date()
+    def _usage(self, start: date, now) -> int:
+        """Daily usage for every demo app that went live, from the later of ``start`` and
+        its first full day live to its last telemetry (its retirement, for retired apps),
+        one row per region and day without gaps; rows already there are kept."""
+        yesterday = now.date() - timedelta(days=1)
+        specs = {spec.slug: spec for spec in FLEET}
+        apps = MicroApp.objects.filter(slug__in=specs, went_live_at__isnull=False)
         existing = set(
-            UsageReport.objects.filter(date__gte=today - timedelta(days=days)).values_list(
+            UsageReport.objects.filter(app__in=apps, date__gte=start).values_list(
                 "app_id", "region_id", "date"
             )
         )
         rows = []
-        apps = MicroApp.objects.exclude(state__in=[AppState.DRAFT, AppState.IN_REVIEW])
         for app in apps.prefetch_related("regions"):
+            assert app.went_live_at is not None and app.last_seen_at is not None
             rng = random.Random(app.slug)
-            base = rng.choice([0, 5, 40, 400, 4000])
+            base = 0.4 if specs[app.slug].low_usage else rng.choice([60, 400, 4000, 25000])
+            first = max(start, app.went_live_at.date() + timedelta(days=1))
+            last = min(yesterday, app.last_seen_at.date())
             for region in app.regions.all():
-                for offset in range(1, days + 1):
-                    day = today - timedelta(days=offset)
+                day = first
+                while day <= last:
                     # Draw every number even for rows that exist, so a rerun makes the
                     # same choices for the rows that do not.
-                    gap = rng.random() < 0.1
-                    requests = max(0, int(base * rng.uniform(0.5, 1.5)))
+                    requests = int(base * rng.uniform(0.5, 1.5))
                     errors = requests // rng.randint(50, 500)
                     p95 = rng.uniform(80, 900)
-                    if gap or (app.pk, region.pk, day) in existing:
-                        continue
-                    rows.append(
-                        UsageReport(
-                            app=app,
-                            region=region,
-                            date=day,
-                            requests=requests,
-                            errors=errors,
-                            p95_ms=p95,
-                            cost=(Decimal(requests) * Decimal("0.0004")).quantize(
-                                Decimal("0.0001")
-                            ),
+                    if (app.pk, region.pk, day) not in existing:
+                        rows.append(
+                            UsageReport(
+                                app=app,
+                                region=region,
+                                date=day,
+                                requests=requests,
+                                errors=errors,
+                                p95_ms=p95,
+                                cost=(Decimal(requests) * Decimal("0.0004")).quantize(
+                                    Decimal("0.0001")
+                                ),
+                            )
                         )
-                    )
+                    day += timedelta(days=1)
         UsageReport.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
         return len(rows)
 
-    def _lifecycle(self, users) -> int:
-        """Renewals, reminders and sunset cases, so every lifecycle screen has something to
-        show. Each is created only when the app has none, so a rerun adds nothing."""
-        now = timezone.now()
-        grace = timedelta(days=settings.APPKEEPER_SUNSET_RESPONSE_DAYS)
-        created = 0
-        renewed = set(Renewal.objects.values_list("app_id", flat=True))
-        with_case = set(SunsetCase.objects.values_list("app_id", flat=True))
-        apps = MicroApp.objects.select_related("owner").order_by("pk")
-        for index, app in enumerate(apps):
-            if app.state == AppState.ACTIVE and index % 3 == 0 and app.pk not in renewed:
-                Renewal.objects.create(
-                    app=app,
-                    renewed_by=app.owner,
-                    justification="Still used every day by the team; owner confirmed at the "
-                    "quarterly review.",
-                    renewed_at=now - timedelta(days=40),
-                    previous_state=AppState.ACTIVE,
-                    previous_expires_at=app.expires_at - timedelta(days=90),
-                    expires_at=app.expires_at,
-                )
-                created += 1
-            if app.state == AppState.SUNSETTING and app.pk not in with_case:
-                low_usage = index % 2 == 1
-                if low_usage:
-                    figures = {
-                        "requests": 42,
-                        "errors": 0,
-                        "cost": "0.02",
-                        "days": 90,
-                        "threshold": settings.APPKEEPER_SUNSET_MIN_REQUESTS,
-                    }
-                else:
-                    figures = {"expired_at": app.expires_at.isoformat(), "grace_days": 30}
-                case = SunsetCase.objects.create(
-                    app=app,
-                    reason=SunsetReason.LOW_USAGE if low_usage else SunsetReason.EXPIRED,
-                    opened_at=now - timedelta(days=4),
-                    grace_ends_at=now - timedelta(days=4) + grace,
-                    figures=figures,
-                )
-                if low_usage:
-                    # One contest for the platform team (pat) to decide.
-                    case.response = SunsetResponse.CONTEST
-                    case.justification = (
-                        "Used at quarter end for the finance close; usage is seasonal."
-                    )
-                    case.responded_by = app.owner
-                    case.responded_at = now - timedelta(days=2)
-                    case.save()
-                created += 1
-        # An open review for every app waiting in review, the first one already overdue,
-        # so the platform team's queue shows both cases.
-        reviewed = set(Review.objects.values_list("app_id", flat=True))
-        waiting = [a for a in apps if a.state == AppState.IN_REVIEW and a.pk not in reviewed]
-        for position, app in enumerate(waiting):
-            requested = now - timedelta(hours=60 if position == 0 else 6 + position)
-            Review.objects.create(
+    def _history(self, created, users, now) -> int:
+        """What happened to each new app, at the time it happened: reviews, renewals,
+        reminders (and their notifications), expiry, sunset cases, retirement, contracts
+        and the audit trail. Only for apps created by this run, so a rerun adds nothing."""
+        pat = users["pat"]
+        events: list[AuditEvent] = []
+        reviews, renewals, reminders, cases, notes = [], [], [], [], []
+
+        def event(app, actor, action, at, before=None, after=None, comment=""):
+            row = AuditEvent.build(
                 app=app,
-                requested_by=app.owner,
-                requested_at=requested,
-                due_at=requested + timedelta(hours=settings.APPKEEPER_REVIEW_HOURS),
+                actor=actor,
+                action=action,
+                changes={"state": [before, after]} if after else None,
+                comment=comment,
             )
-            created += 1
-        # A small OpenAPI contract for two apps in three (identical content is never
-        # stored twice, so a rerun adds nothing).
-        for index, app in enumerate(apps):
-            if index % 3 != 2 and not app.contracts.exists():
+            row.at = at
+            events.append(row)
+
+        for app, spec, t in created:
+            owner = app.owner
+            event(app, owner, "created", t.registered_at, None, AppState.DRAFT, "Demo data")
+            if t.submitted_at is not None and spec.high_risk:
+                event(app, owner, "submitted", t.submitted_at, AppState.DRAFT, AppState.IN_REVIEW)
+                review = Review(
+                    app=app,
+                    requested_by=owner,
+                    requested_at=t.submitted_at,
+                    due_at=t.submitted_at + timedelta(hours=settings.APPKEEPER_REVIEW_HOURS),
+                )
+                if t.went_live_at is not None:
+                    review.reviewer, review.decision = pat, ReviewDecision.APPROVED
+                    review.decided_at = t.went_live_at
+                    review.comment = "Checked the data flows and the regions: approved."
+                elif review.due_at <= now:  # the hourly job escalated it when it fell due
+                    review.escalated_at = review.due_at + timedelta(minutes=30)
+                reviews.append(review)
+            if t.went_live_at is not None:
+                before = AppState.IN_REVIEW if spec.high_risk else AppState.DRAFT
+                actor = pat if spec.high_risk else owner
+                event(app, actor, "activated", t.went_live_at, before, AppState.ACTIVE)
+            for renewed_at, previous, expires_at in t.renewals:
+                renewals.append(
+                    Renewal(
+                        app=app,
+                        renewed_by=owner,
+                        justification="Still used every day by the team; owner confirmed "
+                        "at the quarterly review.",
+                        renewed_at=renewed_at,
+                        previous_state=AppState.ACTIVE,
+                        previous_expires_at=previous,
+                        expires_at=expires_at,
+                    )
+                )
+                event(app, owner, "renewed", renewed_at, comment="Demo renewal")
+            reminders += [
+                Reminder(app=app, expires_at=expires_at, days_before=days, sent_at=sent_at)
+                for expires_at, days, sent_at in t.reminders
+            ]
+            notes += self._reminder_notes(app, t)
+            if t.expired_at is not None:
+                event(app, None, "expired", t.expired_at, AppState.ACTIVE, AppState.EXPIRED)
+            if t.case_opened_at is not None:
+                cases.append(self._case(app, spec, t, now))
+                before = AppState.ACTIVE if spec.low_usage else AppState.EXPIRED
+                event(app, None, "sunset_started", t.case_opened_at, before, AppState.SUNSETTING)
+            if t.retired_at is not None:
+                event(
+                    app,
+                    None,
+                    "retired",
+                    t.retired_at,
+                    AppState.SUNSETTING,
+                    AppState.RETIRED,
+                    RETIRED_REASON,
+                )
+        AuditEvent.objects.bulk_create(events)
+        Review.objects.bulk_create(reviews)
+        Renewal.objects.bulk_create(renewals)
+        Reminder.objects.bulk_create(reminders)
+        SunsetCase.objects.bulk_create(cases)
+        queue(notes)
+        contracts = 0
+        for app, spec, _t in created:
+            if "contract" not in spec.missing:
                 contract_upload(app=app, actor=app.owner, content=json.dumps(_demo_spec(app)))
-                created += 1
-        # Reminders for apps expiring within 30 days (unique per period: idempotent).
-        lifecycle_services.reminders_send(now=now)
-        return created
+                contracts += 1
+        return len(reviews) + len(renewals) + len(reminders) + len(cases) + contracts
+
+    @staticmethod
+    def _reminder_notes(app: MicroApp, t: Timeline) -> list[Notification]:
+        """The notifications the reminders and the expiry sent (with the daily jobs'
+        dedupe keys), delivered when sent."""
+        notes = []
+        critical = app.criticality == Criticality.CRITICAL
+        what = "re-certification" if critical else "expiry"
+        for position, (expires_at, days, sent_at) in enumerate(t.reminders):
+            batch = owner_notifications(
+                app=app,
+                kind=NoticeKind.EXPIRY_REMINDER,
+                subject=f"{app.name} is due for {what} {in_days(days)}",
+                body=reminder_body(app, expires_at=expires_at, critical=critical),
+                dedupe_key=f"reminder:{app.pk}:{expires_at:%Y%m%dT%H%M%S}:{days}",
+                link=reverse("lifecycle:app-renew", args=[app.slug]),
+            )
+            # Only the reminder still to act on is unread: the latest of an active app.
+            unread = position == len(t.reminders) - 1 and app.state == AppState.ACTIVE
+            notes += _delivered(batch, sent_at, unread=unread)
+        if t.expired_at is not None:
+            grace_ends = t.expired_at + timedelta(days=settings.APPKEEPER_GRACE_DAYS)
+            batch = owner_notifications(
+                app=app,
+                kind=NoticeKind.APP_EXPIRED,
+                subject=f"{app.name} has expired",
+                body=f"{app.name} was not renewed by {when(t.expired_at)} and is now suspended. "
+                f"Renew it before {when(grace_ends)} to bring it back; after that it is sunset "
+                "and then retired.",
+                dedupe_key=f"expired:{app.pk}:{t.expired_at:%Y%m%dT%H%M%S}",
+                link=reverse("lifecycle:app-renew", args=[app.slug]),
+            )
+            notes += _delivered(batch, t.expired_at, unread=app.state == AppState.EXPIRED)
+        return notes
+
+    def _case(self, app: MicroApp, spec: Spec, t: Timeline, now) -> SunsetCase:
+        opened = t.case_opened_at
+        assert opened is not None
+        answer = timedelta(days=settings.APPKEEPER_SUNSET_RESPONSE_DAYS)
+        case = SunsetCase(app=app, opened_at=opened, grace_ends_at=opened + answer)
+        if spec.low_usage:
+            case.reason = SunsetReason.LOW_USAGE
+            since = opened.date() - timedelta(days=USAGE_WINDOW_DAYS - 1)
+            totals = UsageReport.objects.filter(
+                app=app, date__gte=since, date__lte=opened.date()
+            ).aggregate(requests=Sum("requests"), errors=Sum("errors"), cost=Sum("cost"))
+            case.figures = {
+                "requests": totals["requests"] or 0,
+                "errors": totals["errors"] or 0,
+                "cost": str(totals["cost"] or 0),
+                "days": USAGE_WINDOW_DAYS,
+                "threshold": settings.APPKEEPER_SUNSET_MIN_REQUESTS,
+            }
+        else:
+            case.reason = SunsetReason.EXPIRED
+            assert t.expires_at is not None
+            case.figures = {
+                "expired_at": t.expires_at.isoformat(),
+                "grace_days": settings.APPKEEPER_GRACE_DAYS,
+            }
+        if spec.contested:  # one contest for the platform team (pat) to decide
+            case.response = SunsetResponse.CONTEST
+            case.justification = "Used at quarter end for the finance close; usage is seasonal."
+            case.responded_by = app.owner
+            case.responded_at = min(now, opened + timedelta(days=2))
+        if t.retired_at is not None:
+            case.closed_at, case.outcome = t.retired_at, SunsetOutcome.RETIRED
+        return case
+
+
+def _delivered(notes: list[Notification], at, *, unread: bool) -> list[Notification]:
+    """Outbox rows already delivered at ``at`` (so the drainer sends no old news)."""
+    for note in notes:
+        note.created_at = note.sent_at = at
+        note.attempts = 1
+        note.read_at = None if unread else at + timedelta(hours=3)
+    return notes
 
 
 def _demo_spec(app: MicroApp) -> dict:

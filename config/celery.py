@@ -54,6 +54,10 @@ app.conf.beat_schedule = {
         "task": "lifecycle.send_expiry_reminders",
         "schedule": crontab(hour=6, minute=0),
     },
+    "send-token-expiry-reminders": {
+        "task": "lifecycle.send_token_expiry_reminders",
+        "schedule": crontab(hour=6, minute=5),
+    },
     "expire-apps": {
         "task": "lifecycle.expire_apps",
         "schedule": crontab(hour=6, minute=15),

@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "django.forms",  # the built-in widget templates, for FORM_RENDERER below
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -227,6 +226,14 @@ APPKEEPER_BACKSTAGE_MAX_BYTES = env_int(
 APPKEEPER_BASE_URL = env_str("APPKEEPER_BASE_URL", "http://127.0.0.1:8000")
 APPKEEPER_METRICS_TOKEN = env_str("APPKEEPER_METRICS_TOKEN", "")
 APPKEEPER_COST_WARN = env_decimal("APPKEEPER_COST_WARN", "1000")
+# API tokens: the lifetime a new token gets unless its owner picks another, up to the most.
+APPKEEPER_API_TOKEN_MAX_DAYS = env_int("APPKEEPER_API_TOKEN_MAX_DAYS", 365, minimum=1)
+APPKEEPER_API_TOKEN_DAYS = env_int("APPKEEPER_API_TOKEN_DAYS", 90, minimum=1)
+if APPKEEPER_API_TOKEN_DAYS > APPKEEPER_API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured(
+        "Environment variable APPKEEPER_API_TOKEN_DAYS must not exceed "
+        "APPKEEPER_API_TOKEN_MAX_DAYS."
+    )
 
 # Operations: sign-in limiting, benchmark-only endpoints, Celery logging.
 # /metrics: APPKEEPER_METRICS_TOKEN (above) set -> bearer token required; empty -> only
@@ -247,7 +254,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so a bad token is answered 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "core.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -267,6 +274,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "telemetry": env_str("APPKEEPER_THROTTLE_TELEMETRY", "6000/min"),
         "sensitive": env_str("APPKEEPER_THROTTLE_SENSITIVE", "60/min"),
+        # Issuing API tokens, per user: enough for a person, not for a runaway script.
+        "api_tokens": env_str("APPKEEPER_THROTTLE_TOKENS", "30/hour"),
     },
     # DRF's default (None) keys throttles on the whole X-Forwarded-For header, which the
     # client writes when no proxy rewrites it: a fresh header per call escaped the limit.
@@ -292,7 +301,9 @@ SPECTACULAR_SETTINGS = {
         "ReviewDecisionEnum": "catalog.choices.ReviewDecision",
         "SunsetDecisionEnum": "lifecycle.choices.SunsetDecision",
         "ImportJobStateEnum": "catalog.models.ImportJobState",
-        # The app state keeps its name beside the import job state.
+        "ApiTokenStateEnum": "core.models.ApiToken.State",
+        # The app state keeps its name beside the import job and API token states, so
+        # clients generated from the schema keep it.
         "StateEnum": "catalog.choices.AppState",
     },
     "POSTPROCESSING_HOOKS": [

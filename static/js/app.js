@@ -63,6 +63,12 @@
     if (results && event.detail.target === results) results.setAttribute("aria-busy", "true");
   });
 
+  // Forms that undo something ask first (data-confirm holds the question).
+  document.addEventListener("submit", function (event) {
+    var question = event.target.dataset && event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
   // Copy buttons: data-copy names the element whose text (or an input's value) is copied.
   // The button says what happened, and so does its live region for screen readers.
   document.addEventListener("click", function (event) {

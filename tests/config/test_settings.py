@@ -139,3 +139,9 @@ def test_x_forwarded_proto_is_believed_only_behind_a_trusted_proxy():
         "SECURE_PROXY_SSL_HEADER", {**PRODUCTION, "APPKEEPER_TRUSTED_PROXIES": "1"}
     )
     assert "HTTP_X_FORWARDED_PROTO" in behind
+
+
+def test_a_default_token_lifetime_past_the_maximum_is_refused():
+    result = run_check({"APPKEEPER_API_TOKEN_DAYS": "400", "APPKEEPER_API_TOKEN_MAX_DAYS": "365"})
+    assert result.returncode != 0
+    assert "APPKEEPER_API_TOKEN_DAYS must not exceed APPKEEPER_API_TOKEN_MAX_DAYS" in result.stderr

@@ -19,7 +19,9 @@ COPY scorecards ./scorecards
 COPY ops ./ops
 RUN pip install --no-cache-dir --no-deps .
 COPY . .
-RUN useradd --create-home appkeeper && chown -R appkeeper /app
+# staticfiles/ exists in the image, owned by appkeeper, so the named volume mounted there
+# (shared with nginx) starts out writable for collectstatic.
+RUN mkdir -p /app/staticfiles && useradd --create-home appkeeper && chown -R appkeeper /app
 USER appkeeper
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000"]

@@ -39,6 +39,7 @@ export APPKEEPER_VAR_DIR="$WORK/var"
 export CELERY_TASK_ALWAYS_EAGER=true
 export APPKEEPER_THROTTLE_SENSITIVE=100000/min
 export APPKEEPER_THROTTLE_TELEMETRY=100000/min
+export APPKEEPER_THROTTLE_TOKENS=100000/min
 export APPKEEPER_LOGIN_MAX_ATTEMPTS=100000
 export LOG_LEVEL=WARNING
 mkdir -p "$APPKEEPER_VAR_DIR/celery/queue" "$APPKEEPER_VAR_DIR/celery/processed" "$REPORT_DIR"
@@ -58,10 +59,10 @@ echo "schemathesis: database ${DATABASE_URL%%\?*}"
 "$PY" manage.py migrate --noinput >/dev/null
 "$PY" manage.py load_demo >/dev/null
 
-# 2. Tokens.
+# 2. Tokens (the value is the last line of stdout; the notice goes to stderr).
 declare -A TOKENS
 for user in $ROLES; do
-  TOKENS[$user]=$("$PY" manage.py issue_token "$user" | tail -n1)
+  TOKENS[$user]=$("$PY" manage.py issue_token "$user" --name fuzz --days 1 | tail -n1)
 done
 
 # 3. The server, on a free port.
@@ -83,7 +84,9 @@ for _ in $(seq 1 60); do
 done
 
 # 4. One run per role. The hooks module hands YAML responses to the checks as text
-#    (see .ci/schemathesis_hooks.py).
+#    (see .ci/schemathesis_hooks.py). Revoking a token is left out: a generated id may be
+#    the very token the run authenticates with, and every later call would be a 401 (the
+#    endpoint is covered by tests/catalog/test_api_tokens.py and the permission matrix).
 export SCHEMATHESIS_HOOKS=schemathesis_hooks
 export PYTHONPATH="$ROOT/.ci${PYTHONPATH:+:$PYTHONPATH}"
 status=0
@@ -96,6 +99,7 @@ for user in $ROLES; do
       --url "http://127.0.0.1:$PORT" \
       -H "Authorization: Token ${TOKENS[$user]}" \
       --max-examples "$MAX_EXAMPLES" --seed "$SEED" --no-shrink \
+      --exclude-operation-id tokens_revoke_create \
       --workers 1 --request-timeout 30 \
       --report junit --report-junit-path "$REPORT_DIR/junit-$user.xml" \
       ${FUZZ_EXTRA_ARGS:-}); then

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from catalog import services
+from catalog import services, token_services
 from catalog.models import AuditEvent, Contract, MicroApp, Notification, Region, Review, Team
+from core.models import ApiToken
 
 
 class NoDeleteMixin:
@@ -157,3 +158,42 @@ class NotificationAdmin(NoDeleteMixin, admin.ModelAdmin):
     search_fields = ["subject", "dedupe_key", "recipient__username", "app__slug"]
     list_select_related = ["recipient", "app"]
     readonly_fields = [f.name for f in Notification._meta.fields]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """Tokens are issued by their owners (page, API, ``issue_token``), whose value only they
+    see; here they are found and revoked. Only a hash is stored, and it is not shown."""
+
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "created",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "state",
+    ]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__username"]
+    list_select_related = ["user"]
+    date_hierarchy = "created"
+    fields = ["user", "name", "prefix", "created", "expires_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke_selected"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="state")
+    def state(self, obj: ApiToken) -> str:
+        return ApiToken.State(obj.state).label
+
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            token_services.token_revoke(token=token, actor=request.user)
+            count += 1
+        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

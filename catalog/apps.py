@@ -14,7 +14,9 @@ class CatalogConfig(AppConfig):
         gauges.register()
 
         # The go-live checklist and API contract panels, the Reviews/Policies nav.
-        from catalog.views import contracts, reviews
+        from catalog.views import contracts, imports, reviews, tokens
 
         reviews.register()
         contracts.register()
+        imports.register()
+        tokens.register()

@@ -5,6 +5,10 @@ versions. Nothing is fetched: ``$text``/``$json``/``$yaml`` references are repor
 skipped. The import is all or nothing: every entity is checked with the same serializer,
 policies and contract validation as the API, inside one transaction that is rolled back
 when any entity has an error, or always for a dry run, so the report is exact either way.
+
+A synchronous import takes up to ``APPKEEPER_BACKSTAGE_MAX_ENTITIES`` documents (every
+kind counts: skipping still costs parsing); larger catalogs run as background jobs
+(``catalog.backstage_jobs``), which reuse the per-entity steps below.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from django.db import transaction
 
 from catalog import permissions
@@ -23,11 +26,16 @@ from catalog.contract_services import (
     valid_version_label,
 )
 from catalog.models import MicroApp, Team
-from catalog.selectors import latest_contract
-from contracts import ContractError, load_yaml
+from contracts import (
+    ContractError,
+    DocumentTooLarge,
+    TooManyDocuments,
+    load_yaml,
+    scan_yaml,
+)
 
 ANNOTATION = "appkeeper.io/"
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
+SUPPORTED_KINDS = ("component", "api")
 # Appkeeper fields with no Backstage equivalent travel as annotations, so a round trip
 # keeps them.
 ANNOTATED_FIELDS = {
@@ -49,7 +57,14 @@ ANNOTATED_FIELDS = {
 BOOLEAN_FIELDS = {"handles_pii", "handles_payment_data", "externally_exposed"}
 TYPE_TO_KIND = {"service": "service", "website": "ui", "library": "integration"}
 LIFECYCLE_TO_ENVIRONMENT = {"production": "production", "experimental": "sandbox"}
-ENVIRONMENT_TO_LIFECYCLE = {"production": "production", "sandbox": "experimental"}
+
+
+class TooManyEntities(Exception):
+    """The upload holds more documents than allowed; parsing stopped at the first over."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} entities")
+        self.limit = limit
 
 
 class ImportRejected(Exception):
@@ -83,6 +98,9 @@ class EntityResult:
 class ImportReport:
     dry_run: bool
     entities: list[EntityResult] = field(default_factory=list)
+    # Kinds the importer does not map (Resource, System, ...): counted, never listed, so a
+    # catalog of thousands of Resources answers in a few bytes.
+    skipped_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -92,19 +110,55 @@ class ImportReport:
         counts: dict[str, int] = {}
         for entity in self.entities:
             counts[entity.action] = counts.get(entity.action, 0) + 1
+        if self.skipped_kinds:
+            counts["skipped"] = counts.get("skipped", 0) + sum(self.skipped_kinds.values())
         return {
             "dry_run": self.dry_run,
             "ok": self.ok,
             "written": self.ok and not self.dry_run,
             "summary": counts,
+            "skipped_kinds": dict(sorted(self.skipped_kinds.items())),
             "entities": [e.as_dict() for e in self.entities],
         }
 
 
-def parse_documents(text: str) -> list[dict]:
-    """Load a multi-document YAML safely (no aliases, no tags beyond the safe set)."""
+def check_size(size: int) -> None:
+    """Refuse (413) an upload over ``APPKEEPER_BACKSTAGE_MAX_BYTES`` before reading it."""
+    from django.conf import settings
+
+    limit = settings.APPKEEPER_BACKSTAGE_MAX_BYTES
+    if size > limit:
+        raise DocumentTooLarge(
+            [{"path": "$", "message": f"The file is {size} bytes; the limit is {limit} bytes."}]
+        )
+
+
+def upload_text(raw: str | bytes) -> str:
+    """The upload as text: 413 over the size limit, ValueError unless UTF-8."""
+    if isinstance(raw, str):
+        check_size(len(raw.encode("utf-8")))
+        return raw
+    check_size(len(raw))
     try:
-        docs = [d for d in load_yaml(text, multi=True) if d is not None]
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("The file must be UTF-8 text.") from None
+
+
+def entity_kind(doc: dict) -> str:
+    return str(doc.get("kind", "")).strip() or "?"
+
+
+def parse_documents(text: str, *, limit: int | None = None) -> list[dict]:
+    """Load a multi-document YAML safely (no aliases, no tags beyond the safe set).
+
+    With ``limit``, a stream of more documents raises :class:`TooManyEntities` as soon as
+    the scan reaches the first one over, before any document is built.
+    """
+    try:
+        docs = [d for d in load_yaml(text, multi=True, max_documents=limit) if d is not None]
+    except TooManyDocuments as exc:
+        raise TooManyEntities(exc.limit) from None
     except ContractError as exc:  # malformed, anchors/aliases, too deep: where and why
         raise ValueError(str(exc)) from None
     if not docs:
@@ -118,6 +172,21 @@ def parse_documents(text: str) -> list[dict]:
         if not isinstance(kind, str) or not kind.strip():
             raise ValueError(f"Document {index + 1} is not a Backstage entity: it has no kind.")
     return docs
+
+
+def scan_documents(text: str, *, limit: int) -> int:
+    """What can be checked without building the entities: YAML syntax, anchors, depth and
+    at most ``limit`` documents, which it counts. Raises :class:`TooManyEntities` or
+    ``ValueError``."""
+    try:
+        count = scan_yaml(text, max_documents=limit)
+    except TooManyDocuments as exc:
+        raise TooManyEntities(exc.limit) from None
+    except ContractError as exc:
+        raise ValueError(str(exc)) from None
+    if not count:
+        raise ValueError("The file holds no entities.")
+    return count
 
 
 # The shape every entity must have before any field is read: Backstage's own schema, for
@@ -172,7 +241,7 @@ def shape_errors(doc: dict) -> list[dict[str, str]]:
     return errors
 
 
-def _ref_name(ref: Any, default_kind: str) -> tuple[str, str]:
+def ref_name(ref: Any, default_kind: str) -> tuple[str, str]:
     """``group:default/team-a`` → ("group", "team-a"); ``team-a`` → (default_kind, "team-a")."""
     text = str(ref).strip()
     kind = default_kind
@@ -181,7 +250,7 @@ def _ref_name(ref: Any, default_kind: str) -> tuple[str, str]:
     return kind.lower(), text.rsplit("/", 1)[-1]
 
 
-def _slugify(name: str) -> str:
+def slugify(name: str) -> str:
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", name.lower())).strip("-")
 
 
@@ -208,17 +277,20 @@ def _annotation_value(field_name: str, raw: str) -> Any:
     return raw
 
 
-def component_payload(doc: dict, result: EntityResult, user) -> dict[str, Any]:
-    """Map a Component to the API's app payload; problems go into ``result``."""
+def component_payload(
+    doc: dict, result: EntityResult, user, scope: Team | None = None
+) -> dict[str, Any]:
+    """Map a Component to the API's app payload; problems go into ``result``. With
+    ``scope``, an owner other than that team is refused."""
     metadata = doc.get("metadata") or {}
     spec = doc.get("spec") or {}
     payload: dict[str, Any] = {
-        "slug": _slugify(str(metadata.get("name", ""))),
+        "slug": slugify(str(metadata.get("name", ""))),
         "name": metadata.get("title") or metadata.get("name") or "",
         "description": (metadata.get("description") or "").strip(),
         "kind": TYPE_TO_KIND.get(str(spec.get("type", "")).lower(), "integration"),
         "environment": LIFECYCLE_TO_ENVIRONMENT.get(str(spec.get("lifecycle", "")), "staging"),
-        "tags": [_slugify(str(t)) for t in metadata.get("tags") or []],
+        "tags": [slugify(str(t)) for t in metadata.get("tags") or []],
         **_links(metadata),
     }
     for key, value in (metadata.get("annotations") or {}).items():
@@ -238,15 +310,22 @@ def component_payload(doc: dict, result: EntityResult, user) -> dict[str, Any]:
     if not owner:
         result.errors.append({"field": "spec.owner", "message": "A Component needs an owner."})
     else:
-        kind, name = _ref_name(owner, "group")
+        kind, name = ref_name(owner, "group")
         if kind == "user":
             team = Team.objects.filter(members__username=name).order_by("name").first()
             payload.setdefault("owner", name)
         else:
-            team = Team.objects.filter(slug=_slugify(name)).first()
+            team = Team.objects.filter(slug=slugify(name)).first()
         if team is None:
             result.errors.append(
                 {"field": "spec.owner", "message": f"Unknown owner {owner!r}: no such team."}
+            )
+        elif scope is not None and team.pk != scope.pk:
+            result.errors.append(
+                {
+                    "field": "spec.owner",
+                    "message": f"This import is for team {scope.slug}; {owner!r} is another team.",
+                }
             )
         else:
             payload["team"] = team.slug
@@ -257,85 +336,9 @@ def component_payload(doc: dict, result: EntityResult, user) -> dict[str, Any]:
     return payload
 
 
-def _export_annotations(app: MicroApp) -> dict[str, str]:
-    values = {
-        "kind": app.kind,
-        "environment": app.environment,
-        "criticality": app.criticality,
-        "runtime": app.runtime,
-        "contact": app.contact,
-        "owner": app.owner.get_username(),
-        "handles-pii": str(app.handles_pii).lower(),
-        "handles-payment-data": str(app.handles_payment_data).lower(),
-        "externally-exposed": str(app.externally_exposed).lower(),
-        "data-residency": app.data_residency,
-        "regions": ",".join(sorted(r.code for r in app.regions.all())),
-        "sla-availability": str(app.sla_availability or ""),
-        "sla-p95-ms": str(app.sla_p95_ms or ""),
-        "sla-support-hours": app.sla_support_hours,
-    }
-    return {f"{ANNOTATION}{k}": v for k, v in values.items() if v not in ("", None)}
-
-
-def export_app(app: MicroApp) -> str:
-    """The app (and its latest contract as an API entity) as a ``catalog-info.yaml``."""
-    links = [
-        {"url": url, "title": title}
-        for url, title in (
-            (app.docs_url, "Docs"),
-            (app.runbook_url, "Runbook"),
-            (app.repository_url, "Repository"),
-        )
-        if url
-    ]
-    component: dict[str, Any] = {
-        "apiVersion": "backstage.io/v1alpha1",
-        "kind": "Component",
-        "metadata": {
-            "name": app.slug,
-            "title": app.name,
-            "description": app.description,
-            "tags": list(app.tags),
-            "links": links,
-            "annotations": _export_annotations(app),
-        },
-        "spec": {
-            "type": {v: k for k, v in TYPE_TO_KIND.items()}.get(app.kind, "service"),
-            "lifecycle": ENVIRONMENT_TO_LIFECYCLE.get(app.environment, "staging"),
-            "owner": f"group:{app.team.slug}",
-            "dependsOn": [f"component:{d.slug}" for d in app.depends_on.all()],
-        },
-    }
-    docs = [component]
-    contract = latest_contract(app=app)
-    if contract is not None:
-        component["spec"]["providesApis"] = [f"{app.slug}-api"]
-        definition = (
-            contract.sdl
-            if contract.kind == "graphql"
-            else yaml.safe_dump(contract.document, sort_keys=False, allow_unicode=True)
-        )
-        docs.append(
-            {
-                "apiVersion": "backstage.io/v1alpha1",
-                "kind": "API",
-                "metadata": {
-                    "name": f"{app.slug}-api",
-                    "title": f"{app.name} API",
-                    "annotations": {f"{ANNOTATION}version": contract.version},
-                },
-                "spec": {
-                    "type": contract.kind,
-                    "lifecycle": component["spec"]["lifecycle"],
-                    "owner": f"group:{app.team.slug}",
-                    "definition": definition,
-                },
-            }
-        )
-    return yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True)
-
-
-def import_catalog_info(*, text: str, user, request, dry_run: bool) -> ImportReport:
+def import_catalog_info(
+    *, text: str, user, request, dry_run: bool, limit: int | None = None
+) -> ImportReport:
     """Import every supported entity; raises :class:`ImportRejected` on any error.
 
     1. Components become apps (created, or updated when the caller may manage them).
@@ -343,76 +346,25 @@ def import_catalog_info(*, text: str, user, request, dry_run: bool) -> ImportRep
     3. API entities with an inline definition become contract versions of the Components
        that provide them (or of the Component of the same name).
     """
-    from catalog.api.serializers import MicroAppSerializer  # the API's own validation
-
     report = ImportReport(dry_run=dry_run)
-    docs = parse_documents(text)
+    docs = parse_documents(text, limit=limit)
     # Shapes first, for every entity: the mapping below reads fields as the schema has them.
-    shapes = [shape_errors(doc) for doc in docs]
-    if any(shapes):
-        for doc, errors in zip(docs, shapes, strict=True):
-            name = _get(doc, ("metadata", "name"))
-            result = EntityResult(str(doc.get("kind")), str(name) if name is not None else "?")
-            result.action = "error" if errors else "skipped"
-            result.errors = errors
-            if not errors:
-                result.warnings.append("Not imported: another entity has errors.")
-            report.entities.append(result)
-        raise ImportRejected(report)
+    check_shapes(docs, report)
     with transaction.atomic():
         apps: dict[str, MicroApp] = {}
-        components = [d for d in docs if str(d.get("kind", "")).lower() == "component"]
+        components = [d for d in docs if entity_kind(d).lower() == "component"]
         provided: dict[str, list[str]] = {}
         for doc in docs:
-            kind = str(doc.get("kind", "")).strip() or "?"
-            name = str((doc.get("metadata") or {}).get("name", "")) or "?"
-            if kind.lower() not in ("component", "api"):
-                report.entities.append(
-                    EntityResult(
-                        kind, name, "skipped", warnings=[f"{kind} entities are not imported."]
-                    )
-                )
+            count_skipped_kind(doc, report.skipped_kinds)
         for doc in components:
             result = EntityResult("Component", str((doc.get("metadata") or {}).get("name", "?")))
             report.entities.append(result)
-            payload = component_payload(doc, result, user)
-            if result.errors:
-                result.action = "error"
+            app = import_component(doc, result, user=user, request=request)
+            if app is None:
                 continue
-            existing = MicroApp.objects.filter(slug=payload["slug"]).first()
-            if existing is not None and not permissions.can_edit(user, existing):
-                result.action = "error"
-                result.errors.append(
-                    {
-                        "field": "metadata.name",
-                        "message": f"App {existing.slug} exists and belongs to another team.",
-                    }
-                )
-                continue
-            serializer = MicroAppSerializer(
-                existing,
-                data=payload,
-                partial=existing is not None,
-                context={"request": request},
-            )
-            if not serializer.is_valid():
-                result.action = "error"
-                result.errors.extend(
-                    {"field": f, "message": " ".join(str(m) for m in msgs)}
-                    for f, msgs in serializer.errors.items()
-                )
-                continue
-            try:
-                with transaction.atomic():
-                    app = _save(serializer, existing, user)
-            except Exception as exc:  # ValidationError from policies: report, don't 500
-                result.action = "error"
-                result.errors.append({"field": "spec", "message": _message(exc)})
-                continue
-            result.action = "updated" if existing else "created"
             apps[app.slug] = app
             for api_ref in (doc.get("spec") or {}).get("providesApis") or []:
-                provided.setdefault(_ref_name(api_ref, "api")[1], []).append(app.slug)
+                provided.setdefault(ref_name(api_ref, "api")[1], []).append(app.slug)
             result.depends_on = (doc.get("spec") or {}).get("dependsOn") or []
         _resolve_dependencies(report, apps, user)
         _import_apis(report, docs, apps, provided, user)
@@ -422,6 +374,77 @@ def import_catalog_info(*, text: str, user, request, dry_run: bool) -> ImportRep
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def check_shapes(docs: list[dict], report: ImportReport) -> None:
+    """Raise :class:`ImportRejected` listing each misshapen entity (the others as not
+    imported, unsupported kinds as counts) when any entity is wrongly shaped."""
+    shapes = [shape_errors(doc) for doc in docs]
+    if not any(shapes):
+        return
+    for doc, errors in zip(docs, shapes, strict=True):
+        if not errors and count_skipped_kind(doc, report.skipped_kinds):
+            continue
+        name = _get(doc, ("metadata", "name"))
+        result = EntityResult(entity_kind(doc), str(name) if name is not None else "?")
+        result.action = "error" if errors else "skipped"
+        result.errors = errors
+        if not errors:
+            result.warnings.append("Not imported: another entity has errors.")
+        report.entities.append(result)
+    raise ImportRejected(report)
+
+
+def count_skipped_kind(doc: dict, counts: dict[str, int]) -> bool:
+    """Count ``doc`` under its kind when the importer does not map that kind."""
+    kind = entity_kind(doc)
+    if kind.lower() in SUPPORTED_KINDS:
+        return False
+    counts[kind] = counts.get(kind, 0) + 1
+    return True
+
+
+def import_component(
+    doc: dict, result: EntityResult, *, user, request, scope: Team | None = None
+) -> MicroApp | None:
+    """Create or update the app for one Component in a savepoint of its own; None (with
+    the errors in ``result``) when it is refused, and then nothing of it is written."""
+    from catalog.api.serializers import MicroAppSerializer  # the API's own validation
+
+    payload = component_payload(doc, result, user, scope)
+    if result.errors:
+        result.action = "error"
+        return None
+    existing = MicroApp.objects.filter(slug=payload["slug"]).first()
+    if existing is not None and not permissions.can_edit(user, existing):
+        # Exactly registration's answer for a taken slug: which team holds it, and whether
+        # it is a draft the importer may not see, stays unsaid.
+        from catalog.services import SLUG_TAKEN
+
+        result.action = "error"
+        result.errors.append({"field": "metadata.name", "message": SLUG_TAKEN})
+        return None
+    serializer = MicroAppSerializer(
+        existing,
+        data=payload,
+        partial=existing is not None,
+        context={"request": request},
+    )
+    if not serializer.is_valid():
+        result.action = "error"
+        result.errors.extend(
+            {"field": f, "message": " ".join(str(m) for m in msgs)}
+            for f, msgs in serializer.errors.items()
+        )
+        return None
+    try:
+        app = _save(serializer, existing, user)  # atomic: a refusal leaves nothing behind
+    except Exception as exc:  # ValidationError from policies: report, don't 500
+        result.action = "error"
+        result.errors.append({"field": "spec", "message": _message(exc)})
+        return None
+    result.action = "updated" if existing else "created"
+    return app
 
 
 def _save(serializer, existing, user) -> MicroApp:
@@ -446,16 +469,16 @@ def _resolve_dependencies(report: ImportReport, apps: dict[str, MicroApp], user)
         refs = result.depends_on
         if not refs or result.name == "?":
             continue
-        app = apps.get(_slugify(result.name))
+        app = apps.get(slugify(result.name))
         if app is None:
             continue
         targets = []
         for ref in refs:
-            kind, name = _ref_name(ref, "component")
+            kind, name = ref_name(ref, "component")
             if kind != "component":
                 result.warnings.append(f"dependsOn {ref}: only apps (Components) are tracked.")
                 continue
-            target = apps.get(_slugify(name)) or catalog.filter(slug=_slugify(name)).first()
+            target = apps.get(slugify(name)) or catalog.filter(slug=slugify(name)).first()
             if target is None:
                 # Catalogs span many files: report the reference and link it on a later
                 # import once the target exists, rather than refuse the whole file.
@@ -468,61 +491,76 @@ def _resolve_dependencies(report: ImportReport, apps: dict[str, MicroApp], user)
 
 def _import_apis(report, docs, apps, provided, user) -> None:
     for doc in docs:
-        if str(doc.get("kind", "")).lower() != "api":
+        if entity_kind(doc).lower() != "api":
             continue
-        metadata, spec = doc.get("metadata") or {}, doc.get("spec") or {}
-        name = str(metadata.get("name", "?"))
+        name = str((doc.get("metadata") or {}).get("name", "?"))
         result = EntityResult("API", name)
         report.entities.append(result)
-        definition = spec.get("definition")
-        api_type = str(spec.get("type", "")).lower()
-        if isinstance(definition, dict) and any(k.startswith("$") for k in definition):
-            ref = next(iter(definition.values()))
-            result.action = "skipped"
-            result.warnings.append(f"Definition is a reference ({ref}); URLs are not fetched.")
-            continue
-        if api_type not in ("openapi", "graphql"):
-            result.action = "skipped"
-            result.warnings.append(f"API type {api_type or '?'} is not supported.")
-            continue
-        if not isinstance(definition, str) or not definition.strip():
-            result.action = "error"
-            result.errors.append({"field": "spec.definition", "message": "No inline definition."})
-            continue
-        owners = provided.get(name) or ([_slugify(name)] if _slugify(name) in apps else [])
-        if not owners:
-            result.action = "skipped"
-            result.warnings.append("No Component in this file provides this API.")
-            continue
-        version = str((metadata.get("annotations") or {}).get(f"{ANNOTATION}version", ""))
-        version = version.strip()
-        if version and not valid_version_label(version):
-            result.action = "error"
-            result.errors.append(
-                {
-                    "field": f"metadata.annotations.{ANNOTATION}version",
-                    "message": VERSION_LABEL_MESSAGE,
-                }
-            )
-            continue
-        for slug in owners:
-            try:
-                with transaction.atomic():
-                    _, created = contract_upload(
-                        app=apps[slug],
-                        actor=user,
-                        content=definition,
-                        kind=api_type,
-                        version=version,
-                    )
-            except ContractError as exc:
-                result.action = "error"
-                result.errors.extend(
-                    {"field": e["path"], "message": e["message"]} for e in exc.errors[:20]
+        owners = provided.get(name) or ([slugify(name)] if slugify(name) in apps else [])
+        import_api(doc, result, [apps[slug] for slug in owners], user=user)
+
+
+def api_definition(doc: dict, result: EntityResult) -> tuple[str, str] | None:
+    """The inline definition and its type, or None with the reason in ``result``."""
+    spec = doc.get("spec") or {}
+    definition = spec.get("definition")
+    api_type = str(spec.get("type", "")).lower()
+    if isinstance(definition, dict) and any(k.startswith("$") for k in definition):
+        ref = next(iter(definition.values()))
+        result.action = "skipped"
+        result.warnings.append(f"Definition is a reference ({ref}); URLs are not fetched.")
+        return None
+    if api_type not in ("openapi", "graphql"):
+        result.action = "skipped"
+        result.warnings.append(f"API type {api_type or '?'} is not supported.")
+        return None
+    if not isinstance(definition, str) or not definition.strip():
+        result.action = "error"
+        result.errors.append({"field": "spec.definition", "message": "No inline definition."})
+        return None
+    return definition, api_type
+
+
+def api_version(doc: dict, result: EntityResult) -> str | None:
+    """The ``appkeeper.io/version`` label ("" for none), or None when it is invalid."""
+    annotations = (doc.get("metadata") or {}).get("annotations") or {}
+    version = str(annotations.get(f"{ANNOTATION}version", "")).strip()
+    if version and not valid_version_label(version):
+        result.action = "error"
+        result.errors.append(
+            {"field": f"metadata.annotations.{ANNOTATION}version", "message": VERSION_LABEL_MESSAGE}
+        )
+        return None
+    return version
+
+
+def import_api(doc: dict, result: EntityResult, owners: list[MicroApp], *, user) -> None:
+    """Store the API's inline definition as a contract version of each of ``owners``."""
+    found = api_definition(doc, result)
+    if found is None:
+        return
+    definition, api_type = found
+    if not owners:
+        result.action = "skipped"
+        result.warnings.append("No Component in this file provides this API.")
+        return
+    version = api_version(doc, result)
+    if version is None:
+        return
+    for app in owners:
+        try:
+            with transaction.atomic():
+                _, created = contract_upload(
+                    app=app, actor=user, content=definition, kind=api_type, version=version
                 )
-                break
-            except Exception as exc:
-                result.action = "error"
-                result.errors.append({"field": "spec.definition", "message": _message(exc)})
-                break
-            result.action = "created" if created else "unchanged"
+        except ContractError as exc:
+            result.action = "error"
+            result.errors.extend(
+                {"field": e["path"], "message": e["message"]} for e in exc.errors[:20]
+            )
+            return
+        except Exception as exc:
+            result.action = "error"
+            result.errors.append({"field": "spec.definition", "message": _message(exc)})
+            return
+        result.action = "created" if created else "unchanged"

@@ -27,9 +27,10 @@ from core.outbox import (
     LEASE,
     MAX_ATTEMPTS,
     Message,
+    Result,
+    Sender,
     WebhookPost,
     backoff,
-    deliver,
     sign_webhook,
 )
 
@@ -169,7 +170,9 @@ def claim(*, limit: int = BATCH_SIZE) -> list[Notification]:
 
     PostgreSQL: ``FOR UPDATE SKIP LOCKED`` hands concurrent workers disjoint rows, and the
     lease written in the same transaction hides them from later ones. SQLite: the write
-    transaction is ``BEGIN IMMEDIATE`` (settings), which serialises the claims.
+    transaction is ``BEGIN IMMEDIATE`` (settings), which serialises the claims. Attempts
+    are counted per row when its send starts (:func:`begin_attempt`), not here, so a row
+    the worker never reaches does not use up one of its tries.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -181,11 +184,58 @@ def claim(*, limit: int = BATCH_SIZE) -> list[Notification]:
         )
         if rows:
             Notification.objects.filter(pk__in=[n.pk for n in rows]).update(
-                attempts=F("attempts") + 1, next_attempt_at=now + LEASE
+                next_attempt_at=now + LEASE
             )
-    for note in rows:
-        note.attempts += 1
     return rows
+
+
+# Left on a row while its message is in flight: if the worker dies then, the row shows why
+# it was tried without an outcome (and is sent again when its lease runs out).
+INTERRUPTED = "Delivery interrupted: the worker stopped before recording the outcome."
+
+
+def begin_attempt(note: Notification) -> None:
+    """Count the attempt and renew the row's lease before its message leaves, so a message
+    that kills the worker every time still runs out of attempts."""
+    note.attempts += 1
+    Notification.objects.filter(pk=note.pk).update(
+        attempts=F("attempts") + 1,
+        next_attempt_at=timezone.now() + LEASE,
+        last_error=INTERRUPTED,
+    )
+
+
+def record(note: Notification, outcome: Result, result: SendResult) -> None:
+    """Write one row's outcome (one UPDATE): delivered rows get ``sent_at``; failed rows
+    ``last_error`` and the next attempt after the backoff, or are given up after
+    ``MAX_ATTEMPTS`` or when undeliverable (they stay in the outbox, seen in the admin)."""
+    now = timezone.now()
+    rows = Notification.objects.filter(pk=note.pk)
+    if outcome.delivered:
+        rows.update(sent_at=now, next_attempt_at=None, last_error="")
+        result.sent += 1
+        return
+    if not outcome.retry or note.attempts >= MAX_ATTEMPTS:
+        note.attempts = max(note.attempts, MAX_ATTEMPTS)
+        rows.update(last_error=outcome.error[:2000], next_attempt_at=None, attempts=note.attempts)
+        result.gave_up += 1
+    else:
+        rows.update(last_error=outcome.error[:2000], next_attempt_at=now + backoff(note.attempts))
+    result.failed += 1
+
+
+def release(notes: list[Notification]) -> None:
+    """Hand back rows this worker claimed but never tried, so the next run takes them at
+    once instead of after the lease. Best effort: if the database is what failed, the
+    lease running out releases them all the same."""
+    if not notes:
+        return
+    try:
+        Notification.objects.filter(pk__in=[n.pk for n in notes], sent_at__isnull=True).update(
+            next_attempt_at=timezone.now()
+        )
+    except Exception:
+        logger.warning("Could not release %d unsent notifications", len(notes), exc_info=True)
 
 
 def absolute(link: str) -> str:
@@ -258,50 +308,49 @@ def outbox_message(note: Notification) -> Message:
 
 
 def send_pending(*, limit: int = BATCH_SIZE) -> SendResult:
-    """Deliver one batch of the outbox.
+    """Deliver one batch of the outbox, recording each row's outcome as it happens.
 
-    1. Claim up to ``limit`` due rows (see :func:`claim`): each row is leased to this
-       worker and its attempt counted before anything leaves the machine.
-    2. Core's sender delivers them: email rows through Django's email backend on one
-       connection (console in development, SMTP by environment), webhook rows POSTed to
-       the team's URL, signed in the Standard Webhooks scheme with the team's secret.
-    3. Record the outcome in two statements: delivered rows get ``sent_at``; failed rows
-       get ``last_error`` and ``next_attempt_at`` with exponential backoff, or are given
-       up after ``MAX_ATTEMPTS`` (they stay in the outbox, visible in the admin).
-    Query count is fixed per batch: one claim, one lease, two outcome writes.
+    1. Claim up to ``limit`` due rows (see :func:`claim`): they are leased to this worker.
+    2. For each row in turn: count the attempt (:func:`begin_attempt`), send it through
+       core's ``Sender`` (email rows through Django's email backend on one connection,
+       console in development and SMTP by environment; webhook rows POSTed to the team's
+       URL, signed in the Standard Webhooks scheme with the team's secret), and record the
+       outcome (:func:`record`) before the next row is sent.
+    3. If the worker is stopped mid-batch (shutdown, time limit, a crash that still unwinds
+       the stack) the rows not yet tried are released for the next run; the one in flight
+       keeps its lease and is sent again once it runs out. A worker killed outright
+       releases nothing, and its untried rows wait for their lease. Either way each crash
+       repeats at most one message (at-least-once delivery; the webhook id and the row stay
+       the same, so receivers can deduplicate).
+
+    Queries: 2 for the claim, then 2 per row (the attempt, the outcome).
     """
     rows = claim(limit=limit)
     result = SendResult(claimed=len(rows))
-    if not rows:
-        return result
-    outcome = deliver(outbox_message(note) for note in rows)
-    now = timezone.now()
-    failures: list[Notification] = []
-    for note in rows:
-        error = outcome.undeliverable.get(note.pk) or outcome.failed.get(note.pk)
-        if error is None:
-            continue
-        note.last_error = error[:2000]
-        if note.pk in outcome.undeliverable or note.attempts >= MAX_ATTEMPTS:
-            note.next_attempt_at = None
-            note.attempts = max(note.attempts, MAX_ATTEMPTS)
-            result.gave_up += 1
-        else:
-            note.next_attempt_at = now + backoff(note.attempts)
-        failures.append(note)
-
-    if outcome.delivered:
-        Notification.objects.filter(pk__in=outcome.delivered).update(
-            sent_at=now, next_attempt_at=None, last_error=""
-        )
-    if failures:
-        Notification.objects.bulk_update(
-            failures, ["last_error", "next_attempt_at", "attempts"], batch_size=500
-        )
-        logger.warning("Notifications: %d of %d deliveries failed", len(failures), len(rows))
-    result.sent = len(outcome.delivered)
-    result.failed = len(failures)
+    started = 0
+    try:
+        with Sender() as sender:
+            for note in rows:
+                begin_attempt(note)
+                started += 1
+                record(note, attempt(sender, note), result)
+    except BaseException:
+        release(rows[started:])
+        raise
+    if result.failed:
+        logger.warning("Notifications: %d of %d deliveries failed", result.failed, len(rows))
     return result
+
+
+def attempt(sender: Sender, note: Notification) -> Result:
+    """Build and send one row's message; a row whose message cannot even be built (a bug,
+    bad data) fails like a refused delivery instead of stopping the whole outbox."""
+    try:
+        message = outbox_message(note)
+    except Exception as exc:
+        logger.exception("Could not build notification %s", note.pk)
+        return Result(delivered=False, error=f"{exc.__class__.__name__}: {exc}")
+    return sender.send(message)
 
 
 # --- in-app --------------------------------------------------------------------------------

@@ -209,6 +209,21 @@ def can_see_ops(user) -> bool:
     return is_platform(user)
 
 
+# --- API tokens -------------------------------------------------------------------------------
+
+
+def visible_tokens_filter(user) -> Q | None:
+    """The API tokens ``user`` may list and revoke, as a filter; None means every token.
+
+    Everyone manages their own; the platform team anyone's, to cut off a leaked token
+    without waiting for its owner. Nobody issues a token for someone else."""
+    if not is_signed_in(user):
+        return Q(pk__in=[])
+    if is_platform(user):
+        return None
+    return Q(user=user)
+
+
 # Actions on one app by name, for templates (``{% can "renew" app as may_renew %}``), the
 # API's permission classes and :func:`require`, with the reason a refusal gives.
 APP_ACTIONS: dict[str, Callable[..., bool]] = {

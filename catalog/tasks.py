@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from catalog import notifications, services
+from catalog import backstage_jobs, notifications, services
 
 
 @shared_task(name="catalog.escalate_overdue_reviews")
@@ -19,7 +19,9 @@ def send_notifications(batches: int = 20) -> dict:
     """Every minute: drain the Notification outbox (email and signed team webhooks).
 
     1. Claim a batch of due rows (leased, so two workers never send the same one).
-    2. Deliver it; failures are retried later with exponential backoff.
+    2. Deliver it, recording each row's outcome as soon as it is sent (a worker killed
+       mid-batch repeats at most the message in flight); failures are retried later with
+       exponential backoff.
     3. Repeat while batches come back full, at most ``batches`` times per run, so one run
        stays well inside the task time limit and the next beat picks up the rest.
     """
@@ -31,3 +33,15 @@ def send_notifications(batches: int = 20) -> dict:
         if result.claimed < notifications.BATCH_SIZE:
             break
     return vars(total)
+
+
+@shared_task(name="catalog.run_import_job")
+def run_import_job(job_id: int) -> str:
+    """A background Backstage import: chunks until done, or a fresh task after a while."""
+    return backstage_jobs.import_run(job_id)
+
+
+@shared_task(name="catalog.resume_import_jobs")
+def resume_import_jobs() -> int:
+    """Every minute: restart background imports whose worker died or was never reached."""
+    return backstage_jobs.import_resume_stalled()

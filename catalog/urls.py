@@ -3,7 +3,7 @@
 from django.urls import path
 
 from catalog import converters  # noqa: F401  (registers the <version:...> converter)
-from catalog.views import app, auth, browse, contracts, dashboard, reviews
+from catalog.views import app, auth, browse, contracts, dashboard, imports, reviews, tokens
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -14,9 +14,13 @@ urlpatterns = [
     path("apps/validate/", app.app_validate_field, name="app-validate"),
     path("apps/picker/", browse.app_picker, name="app-picker"),
     path("me/apps/", browse.my_apps, name="my-apps"),
+    path("me/tokens/", tokens.api_tokens, name="api-tokens"),
+    path("me/tokens/<int:pk>/revoke/", tokens.api_token_revoke, name="api-token-revoke"),
     path("reviews/", reviews.review_queue, name="review-queue"),
     path("reviews/<int:pk>/", reviews.review_detail, name="review-detail"),
     path("policies/", reviews.policy_list, name="policy-list"),
+    path("imports/", imports.import_list, name="backstage-imports"),
+    path("imports/<int:pk>/", imports.import_detail, name="backstage-import-detail"),
     path("apps/<slug:slug>/", app.app_detail, name="app-detail"),
     path("apps/<slug:slug>/edit/", app.app_edit, name="app-edit"),
     path("apps/<slug:slug>/edit/validate/", app.app_validate_field, name="app-edit-validate"),

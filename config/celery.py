@@ -46,9 +46,17 @@ app.conf.beat_schedule = {
         "task": "catalog.send_notifications",
         "schedule": 60.0,
     },
+    "resume-import-jobs": {
+        "task": "catalog.resume_import_jobs",
+        "schedule": 60.0,
+    },
     "send-expiry-reminders": {
         "task": "lifecycle.send_expiry_reminders",
         "schedule": crontab(hour=6, minute=0),
+    },
+    "send-token-expiry-reminders": {
+        "task": "lifecycle.send_token_expiry_reminders",
+        "schedule": crontab(hour=6, minute=5),
     },
     "expire-apps": {
         "task": "lifecycle.expire_apps",

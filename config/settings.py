@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "django.forms",  # the built-in widget templates, for FORM_RENDERER below
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -74,6 +73,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.metrics.RequestMetricsMiddleware",
     "core.middleware.RequestIdMiddleware",
+    # Outside everything that may answer early (JSON errors, 413s, whitenoise's static
+    # files), so every response carries the policies.
+    "core.headers.SecurityHeadersMiddleware",
     "core.middleware.ApiJsonErrorsMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -136,10 +138,25 @@ else:
             },
         }
     }
+# Redis (cache and broker) is waited for by requests: an unreachable one must be noticed
+# within this long, not after the OS's connect timeout, and then requests go on without it
+# (core/resilience.py).
+APPKEEPER_REDIS_TIMEOUT_SECONDS = float(env_decimal("APPKEEPER_REDIS_TIMEOUT_SECONDS", "0.5"))
+if not 0 < APPKEEPER_REDIS_TIMEOUT_SECONDS <= 30:
+    raise ImproperlyConfigured(
+        "Environment variable APPKEEPER_REDIS_TIMEOUT_SECONDS must be above 0 and at most 30."
+    )
 _cache_url = env_str("CACHE_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "OPTIONS": {
+                "socket_connect_timeout": APPKEEPER_REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": APPKEEPER_REDIS_TIMEOUT_SECONDS,
+            },
+        }
         if _cache_url
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -197,9 +214,26 @@ APPKEEPER_CURRENCY = env_str("APPKEEPER_CURRENCY", "EUR")
 APPKEEPER_TELEMETRY_TOLERANCE_SECONDS = env_int("APPKEEPER_TELEMETRY_TOLERANCE_SECONDS", 300)
 APPKEEPER_TELEMETRY_MAX_BYTES = env_int("APPKEEPER_TELEMETRY_MAX_BYTES", 1024 * 1024)
 APPKEEPER_CONTRACT_MAX_BYTES = env_int("APPKEEPER_CONTRACT_MAX_BYTES", 10 * 1024 * 1024)
+# Backstage imports: a synchronous import answers within the request, so it is capped well
+# below what a worker timeout allows; larger catalogs go to a background job.
+APPKEEPER_BACKSTAGE_MAX_ENTITIES = env_int("APPKEEPER_BACKSTAGE_MAX_ENTITIES", 500, minimum=1)
+APPKEEPER_BACKSTAGE_MAX_ENTITIES_BACKGROUND = env_int(
+    "APPKEEPER_BACKSTAGE_MAX_ENTITIES_BACKGROUND", 20000, minimum=1
+)
+APPKEEPER_BACKSTAGE_MAX_BYTES = env_int(
+    "APPKEEPER_BACKSTAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024
+)
 APPKEEPER_BASE_URL = env_str("APPKEEPER_BASE_URL", "http://127.0.0.1:8000")
 APPKEEPER_METRICS_TOKEN = env_str("APPKEEPER_METRICS_TOKEN", "")
 APPKEEPER_COST_WARN = env_decimal("APPKEEPER_COST_WARN", "1000")
+# API tokens: the lifetime a new token gets unless its owner picks another, up to the most.
+APPKEEPER_API_TOKEN_MAX_DAYS = env_int("APPKEEPER_API_TOKEN_MAX_DAYS", 365, minimum=1)
+APPKEEPER_API_TOKEN_DAYS = env_int("APPKEEPER_API_TOKEN_DAYS", 90, minimum=1)
+if APPKEEPER_API_TOKEN_DAYS > APPKEEPER_API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured(
+        "Environment variable APPKEEPER_API_TOKEN_DAYS must not exceed "
+        "APPKEEPER_API_TOKEN_MAX_DAYS."
+    )
 
 # Operations: sign-in limiting, benchmark-only endpoints, Celery logging.
 # /metrics: APPKEEPER_METRICS_TOKEN (above) set -> bearer token required; empty -> only
@@ -220,7 +254,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so a bad token is answered 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "core.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -240,6 +274,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "telemetry": env_str("APPKEEPER_THROTTLE_TELEMETRY", "6000/min"),
         "sensitive": env_str("APPKEEPER_THROTTLE_SENSITIVE", "60/min"),
+        # Issuing API tokens, per user: enough for a person, not for a runaway script.
+        "api_tokens": env_str("APPKEEPER_THROTTLE_TOKENS", "30/hour"),
     },
     # DRF's default (None) keys throttles on the whole X-Forwarded-For header, which the
     # client writes when no proxy rewrites it: a fresh header per call escaped the limit.
@@ -264,6 +300,11 @@ SPECTACULAR_SETTINGS = {
         "ContractKindEnum": "catalog.choices.ContractKind",
         "ReviewDecisionEnum": "catalog.choices.ReviewDecision",
         "SunsetDecisionEnum": "lifecycle.choices.SunsetDecision",
+        "ImportJobStateEnum": "catalog.models.ImportJobState",
+        "ApiTokenStateEnum": "core.models.ApiToken.State",
+        # The app state keeps its name beside the import job and API token states, so
+        # clients generated from the schema keep it.
+        "StateEnum": "catalog.choices.AppState",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -274,10 +315,76 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": False},
 }
 
+# Browser policies on every response (core.headers). No inline script, no inline <style>
+# and no style attributes in our own pages; htmx is told not to inject its indicator
+# <style> (base.html), so that holds with htmx too; the Swagger UI at /api/docs/ runs
+# under it unchanged (split view, config/urls.py). One documented relaxation by path
+# prefix: DRF's browsable API (HTML under /api/v1/) sets style attributes.
+APPKEEPER_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "style-src-elem": ["'self'"],
+    "style-src-attr": ["'none'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+APPKEEPER_CSP_PATH_OVERRIDES: dict[str, dict[str, list[str]]] = {
+    "/api/v1/": {"style-src-attr": ["'unsafe-inline'"]},
+}
+# Powerful browser features no page here uses, denied to the page and anything it embeds.
+APPKEEPER_PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
 # Celery: in development a broker-less file-system transport under var/, so `make run`
 # needs no server; in production CELERY_BROKER_URL must name Redis.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://", required=PRODUCTION)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "socket_connect_timeout": APPKEEPER_REDIS_TIMEOUT_SECONDS,
+        # Above the 1 s a worker's BRPOP waits on an idle queue, so idle workers are not
+        # mistaken for a dead broker; a publish to a half-open connection still gives up.
+        "socket_timeout": max(APPKEEPER_REDIS_TIMEOUT_SECONDS, 5.0),
+        # Before publishing, kombu reconnects with retries until broker_connection_timeout
+        # (sleeping 2 s between tries): fail at once instead, the publish retry policy
+        # below covers a dropped connection and beat re-sends what could not be published.
+        "max_retries": 0,
+    }
+    CELERY_BROKER_CONNECTION_TIMEOUT = APPKEEPER_REDIS_TIMEOUT_SECONDS
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -311,13 +418,31 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "appkeeper@localhost")
+# An SMTP server that accepts the connection and then stalls must not hold an outbox batch
+# past its lease (catalog.notifications): Django's default is to wait forever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+
+# HTTPS is the proxy's job (it terminates TLS and redirects plain HTTP itself, as the
+# nginx of docker-compose.yml does): Django then need not redirect, and says so to the
+# deploy check instead of warning that it does not. Needs a trusted proxy, whose
+# X-Forwarded-Proto tells Django which requests came over HTTPS.
+APPKEEPER_HTTPS_AT_PROXY = env_bool("APPKEEPER_HTTPS_AT_PROXY", False)
+if APPKEEPER_HTTPS_AT_PROXY and APPKEEPER_TRUSTED_PROXIES == 0:
+    raise ImproperlyConfigured(
+        "Environment variable APPKEEPER_HTTPS_AT_PROXY=true needs APPKEEPER_TRUSTED_PROXIES "
+        "of at least 1 (the proxy that terminates TLS)."
+    )
 
 if PRODUCTION:
     if APPKEEPER_TRUSTED_PROXIES > 0:
         # Without a proxy that sets it, X-Forwarded-Proto comes from the client, who could
         # make a plain-HTTP request pass as secure.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not APPKEEPER_HTTPS_AT_PROXY)
+    if APPKEEPER_HTTPS_AT_PROXY and not SECURE_SSL_REDIRECT:
+        # security.W008 ("SECURE_SSL_REDIRECT is not True") asks for exactly this: "or
+        # configure a load balancer or reverse-proxy server to redirect all connections".
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .documents import ContractDocument, load_document, load_yaml
-from .errors import ContractError, DocumentMalformed, DocumentTooLarge, ForbiddenRef, TooDeep
+from .documents import ContractDocument, load_document, load_yaml, scan_yaml
+from .errors import (
+    ContractError,
+    DocumentMalformed,
+    DocumentTooLarge,
+    ForbiddenRef,
+    TooDeep,
+    TooManyDocuments,
+)
 from .validation import ValidationResult, validate_contract
 
 __all__ = [
@@ -20,11 +27,13 @@ __all__ = [
     "DocumentTooLarge",
     "ForbiddenRef",
     "TooDeep",
+    "TooManyDocuments",
     "ValidationResult",
     "diff_contracts",
     "is_compatible",
     "load_document",
     "load_yaml",
+    "scan_yaml",
     "validate_contract",
 ]
 

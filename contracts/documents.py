@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from .errors import DocumentMalformed, DocumentTooLarge, ForbiddenRef, TooDeep
+from .errors import DocumentMalformed, DocumentTooLarge, ForbiddenRef, TooDeep, TooManyDocuments
 
 __all__ = [
     "MAX_BYTES",
@@ -28,6 +28,7 @@ __all__ = [
     "load_document",
     "load_yaml",
     "parse_openapi_text",
+    "scan_yaml",
 ]
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -153,16 +154,32 @@ def _checked_loader(base: type) -> type:
     return loader
 
 
-def _scan_events(text: str, loader: type) -> None:
+def _is_null_root(event: yaml.Event) -> bool:
+    """The root of an empty document (``---`` followed by nothing, or a bare ``~``)."""
+    return (
+        isinstance(event, yaml.ScalarEvent)
+        and event.implicit[0]
+        and event.value in ("", "~", "null", "Null", "NULL")
+    )
+
+
+def _scan_events(text: str, loader: type, max_documents: int | None = None) -> int:
     """Walk the event stream: refuse anchors/aliases and nesting deeper than MAX_DEPTH.
 
     This runs before anything is composed, so a billion-laughs payload fails at its first
     anchor and a deeply nested one fails without building (or recursing into) a tree.
     The parser keeps its own stack, so this walk never recurses, whichever loader runs.
+    Documents are counted at their root node, so a stream over ``max_documents`` stops
+    being read at the first document too many, however long the rest of it is.
     """
     depth = 0
+    documents = 0
     for event in yaml.parse(text, Loader=loader):
         _refuse_anchor(event)
+        if depth == 0 and isinstance(event, yaml.NodeEvent) and not _is_null_root(event):
+            documents += 1
+            if max_documents is not None and documents > max_documents:
+                raise TooManyDocuments(max_documents)
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -176,20 +193,23 @@ def _scan_events(text: str, loader: type) -> None:
                 )
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             depth -= 1
+    return documents
 
 
-def load_yaml(text: str, *, multi: bool = False) -> Any:
+def load_yaml(text: str, *, multi: bool = False, max_documents: int | None = None) -> Any:
     """Parse YAML that may be hostile, with PyYAML's safe constructors.
 
     Anchors and aliases are refused (billion laughs, merge-key bombs) and so is nesting
     deeper than ``MAX_DEPTH``, both before a tree is built; libyaml is used when PyYAML
     has it, the pure-Python parser otherwise, with the same checks. Returns the one
     document, or with ``multi`` the list of every document in the stream (an empty one
-    as None). Raises :class:`DocumentMalformed` or :class:`TooDeep`.
+    as None). ``max_documents`` bounds the non-empty documents of a stream: the scan stops
+    at the first one over and raises :class:`TooManyDocuments`, before any tree is built.
+    Raises :class:`DocumentMalformed` or :class:`TooDeep`.
     """
     loader = _safe_loader()
     try:
-        _scan_events(text, loader)
+        _scan_events(text, loader, max_documents)
         docs = list(yaml.load_all(text, Loader=_checked_loader(loader)))
     except yaml.YAMLError as exc:
         raise _yaml_error(exc) from exc
@@ -204,6 +224,17 @@ def load_yaml(text: str, *, multi: bool = False) -> Any:
     if len(docs) != 1:
         raise DocumentMalformed(f"expected exactly one YAML document, found {len(docs)}")
     return docs[0]
+
+
+def scan_yaml(text: str, *, max_documents: int | None = None) -> int:
+    """Check a YAML stream without building it: syntax, anchors and aliases, depth, and at
+    most ``max_documents`` non-empty documents; returns how many it holds. Several times
+    cheaper than loading, for a caller that loads the stream later (elsewhere). Raises
+    like :func:`load_yaml`."""
+    try:
+        return _scan_events(text, _safe_loader(), max_documents)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc) from exc
 
 
 def _load_json(text: str) -> Any:

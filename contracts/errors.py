@@ -12,6 +12,7 @@ __all__ = [
     "DocumentTooLarge",
     "ForbiddenRef",
     "TooDeep",
+    "TooManyDocuments",
 ]
 
 
@@ -51,3 +52,14 @@ class TooDeep(ContractError):
     """The document nests deeper than the limit."""
 
     code = "too_deep"
+
+
+class TooManyDocuments(ContractError):
+    """A multi-document stream holds more documents than the caller allows; parsing stopped
+    at the first one over (``limit`` says how many were allowed)."""
+
+    code = "too_many_documents"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"the stream holds more than {limit} documents")

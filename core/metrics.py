@@ -53,6 +53,19 @@ LATENCY = Histogram(
     ["method", "view"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+# Calls to Redis that failed on a request path and were skipped rather than failing the
+# request (core/resilience.py): the cache failing open, a task left for beat to run.
+CACHE_ERRORS = Counter(
+    "appkeeper_cache_errors",
+    "Cache calls that failed and were skipped (the request went on as if under its limits), "
+    "by operation.",
+    ["operation"],
+)
+ENQUEUE_ERRORS = Counter(
+    "appkeeper_enqueue_errors",
+    "Tasks a request could not hand to the broker (beat runs the work later), by task.",
+    ["task"],
+)
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 

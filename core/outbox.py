@@ -1,7 +1,8 @@
 """Delivering outbox messages: email through Django's backend, webhooks signed and POSTed,
 with the retry schedule. The outbox's rows live with the app that owns them (catalog's
-``Notification``); it claims them, hands core one ``Message`` per row and records the
-outcome, so core never needs to know the model.
+``Notification``); it claims them, hands core's ``Sender`` one ``Message`` per row and
+records each outcome before the next message is sent, so core never needs to know the
+model.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from core.webhooks import SECRET_PREFIX
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-# A claimed row is invisible to other workers for this long; a worker that dies mid-batch
-# leaves its rows to be retried once the lease runs out (at-least-once, never lost).
+# A claimed row is invisible to other workers for this long. Outcomes are recorded one row
+# at a time, so a worker that dies mid-batch leaves at most the message in flight without
+# one: it is sent again once the lease runs out (at-least-once, never lost). The lease
+# outlasts a whole batch even when every send times out (50 x 5 s webhooks, 10 s SMTP).
 LEASE = timedelta(minutes=10)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
@@ -74,6 +77,57 @@ class Message:
     undeliverable: str = ""
 
 
+@dataclass(frozen=True)
+class Result:
+    """What became of one message: delivered, failed (to retry later), or given up now."""
+
+    delivered: bool
+    error: str = ""
+    retry: bool = True
+
+
+DELIVERED = Result(delivered=True)
+
+
+class Sender:
+    """Sends messages one at a time, so that the caller can record each outcome before the
+    next message leaves; emails share one connection, opened on the first one.
+
+    Use it as a context manager: the email connection is closed at the end, also when the
+    caller is interrupted mid-batch.
+    """
+
+    def __init__(self) -> None:
+        self._connection: BaseEmailBackend | None = None
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def send(self, message: Message) -> Result:
+        if message.undeliverable:
+            return Result(delivered=False, error=message.undeliverable, retry=False)
+        try:
+            if message.webhook is not None:
+                post_webhook(message.webhook.url, message.webhook.body, message.webhook.headers)
+            elif message.email is not None:
+                if self._connection is None:
+                    self._connection = get_connection(fail_silently=False)
+                    self._connection.open()
+                self._connection.send_messages([message.email])
+        except Exception as exc:  # any network, HTTP or SMTP failure is retried later
+            if message.email is not None:
+                self.close()  # the next email starts on a fresh connection
+            return Result(delivered=False, error=f"{exc.__class__.__name__}: {exc}")
+        return DELIVERED
+
+    def close(self) -> None:
+        close_quietly(self._connection)
+        self._connection = None
+
+
 @dataclass
 class Outcome:
     delivered: list[int] = field(default_factory=list)
@@ -82,29 +136,18 @@ class Outcome:
 
 
 def deliver(messages: Iterable[Message]) -> Outcome:
-    """Send each message; emails share one connection, opened on the first one."""
+    """Send each message and collect the outcomes (callers that must record each outcome
+    as it happens use :class:`Sender` directly)."""
     outcome = Outcome()
-    connection: BaseEmailBackend | None = None
-    for message in messages:
-        if message.undeliverable:
-            outcome.undeliverable[message.key] = message.undeliverable
-            continue
-        try:
-            if message.webhook is not None:
-                post_webhook(message.webhook.url, message.webhook.body, message.webhook.headers)
-            elif message.email is not None:
-                if connection is None:
-                    connection = get_connection(fail_silently=False)
-                    connection.open()
-                connection.send_messages([message.email])
-        except Exception as exc:  # any network, HTTP or SMTP failure is retried later
-            outcome.failed[message.key] = f"{exc.__class__.__name__}: {exc}"
-            if message.email is not None:
-                close_quietly(connection)
-                connection = None
-            continue
-        outcome.delivered.append(message.key)
-    close_quietly(connection)
+    with Sender() as sender:
+        for message in messages:
+            result = sender.send(message)
+            if result.delivered:
+                outcome.delivered.append(message.key)
+            elif result.retry:
+                outcome.failed[message.key] = result.error
+            else:
+                outcome.undeliverable[message.key] = result.error
     return outcome
 
 

@@ -17,6 +17,10 @@ A failure is recognised by what Django's LoginView does: it answers a failed POS
 showing the form again (200) and a successful one with a redirect (302). Counting in the
 cache rather than the database keeps failures cheap and lets them expire on their own; use
 a shared cache (``CACHE_URL``, Redis) when several processes serve the site.
+
+When the cache cannot be reached the limiter fails open (``core.resilience``): sign-in
+works as if no failure had been counted, and the outage is counted and logged, because
+refusing every sign-in while Redis is down would lock everybody out.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import escape
+
+from core.resilience import cache_fails_open
 
 LOGIN_PATHS_EXTRA = ("/admin/login/",)
 
@@ -103,16 +109,21 @@ class LoginRateLimitMiddleware:
         ip = client_ip(request)
         key = attempts_key(ip, username)
         ip_key = ip_attempts_key(ip)
-        if (cache.get(key) or 0) >= limit:
+        counts: dict[str, int] = {}
+        with cache_fails_open("login_check"):
+            counts = cache.get_many([key, ip_key])
+        if (counts.get(key) or 0) >= limit:
             return self._refuse(window, "for this account from your address")
-        if (cache.get(ip_key) or 0) >= settings.APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP:
+        if (counts.get(ip_key) or 0) >= settings.APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP:
             return self._refuse(window, "from your address")
         response = self.get_response(request)
         if response.status_code == 200:
-            record_failure(key, window)
-            record_failure(ip_key, window)
+            with cache_fails_open("login_record"):
+                record_failure(key, window)
+                record_failure(ip_key, window)
         elif 300 <= response.status_code < 400:
-            cache.delete(key)
+            with cache_fails_open("login_clear"):
+                cache.delete(key)
         return response
 
     @staticmethod

@@ -42,3 +42,4 @@ class NoticeKind(models.TextChoices):
     SUNSET_CONTESTED = "sunset_contested", "Sunset case contested"
     SUNSET_CLOSED = "sunset_closed", "Sunset case closed"
     APP_RENEWED = "app_renewed", "App renewed"
+    API_TOKEN_EXPIRING = "api_token_expiring", "API token expiring"

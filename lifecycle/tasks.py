@@ -24,6 +24,13 @@ def send_expiry_reminders() -> int:
     return services.reminders_send()
 
 
+@shared_task(name="lifecycle.send_token_expiry_reminders")
+def send_token_expiry_reminders() -> int:
+    """Daily: tell each owner once when an API token of theirs has 7 days or less left
+    (the notification's dedupe key makes a second run a no-op)."""
+    return services.token_reminders_send()
+
+
 @shared_task(name="lifecycle.expire_apps")
 def expire_apps() -> dict:
     """Daily: expire unrenewed apps, then sunset those past the 30-day grace period.

@@ -81,8 +81,18 @@ def queue_depth(queue: str = "celery") -> int | None:
     try:
         if url.startswith(("redis://", "rediss://")):
             import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
 
-            client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+            # One try within the Redis timeout: the page shows "unknown" rather than
+            # waiting out redis-py's default retries on an unreachable broker.
+            timeout = settings.APPKEEPER_REDIS_TIMEOUT_SECONDS
+            client = redis.Redis.from_url(
+                url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=Retry(NoBackoff(), 0),
+            )
             try:
                 return int(client.llen(queue))
             finally:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from catalog.choices import AppState
 from catalog.models import AuditEvent, Contract, MicroApp, Notification, Team
 from core.formats import counted, moment
+from core.resilience import cache_fails_open
 from lifecycle.models import UsageReport
 from scorecards.choices import Dimension
 from scorecards.fixes import COST_FIX_BELOW
@@ -118,10 +119,13 @@ def cached_fleet_cost_curve(period: Period, today: date) -> list[Decimal]:
     """The live fleet's curve for a period, cached briefly: app pages read it often and it
     only moves when telemetry arrives, which is daily."""
     key = f"scorecards:fleet-cpk:{period.label}:{today.isoformat()}"
-    curve = cache.get(key)
+    curve = None
+    with cache_fails_open("scorecard_curve"):
+        curve = cache.get(key)
     if curve is None:
         curve = fleet_cost_curve(usage_by_app(period, scorable_apps(period)).values())
-        cache.set(key, curve, FLEET_CACHE_SECONDS)
+        with cache_fails_open("scorecard_curve"):
+            cache.set(key, curve, FLEET_CACHE_SECONDS)
     return curve
 
 

@@ -25,7 +25,8 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from catalog.choices import PLATFORM_GROUP, AppState
-from catalog.models import Contract, Review
+from catalog.models import Contract, ImportJob, Review
+from core import tokens
 from lifecycle.choices import SunsetReason, SunsetResponse
 from lifecycle.models import SunsetCase
 from tests.factories import MicroAppFactory, RegionFactory, UserFactory, add_to_group
@@ -75,6 +76,8 @@ DECIDE_REVIEW = cells(allowed=(PLATFORM,), hidden=OUTSIDERS)
 DECIDE_CONTEST = cells(allowed=(PLATFORM,))
 CHARGEBACK = cells(allowed=tuple(a for a in SIGNED_IN if a != NO_TEAM))
 SIGNED = dict.fromkeys(ACTORS, SIGNATURE)
+# Another user's API token is invisible, except to the platform team.
+TOKEN_OWNER = cells(allowed=(OWNER, *PLATFORM_TEAM), hidden=(MEMBER, *OUTSIDERS))
 
 # --- the API: operationId -> (the object it is called on, who may) ----------------------------
 
@@ -97,6 +100,8 @@ API = {
     "apps_rotate_secret_create": ("live", APP_OWNERS),
     "apps_submit_create": ("draft", DRAFT_OWNERS),
     "apps_import": (None, EVERYONE),  # an existing app of another team: the body decides
+    "backstage_imports_list": (None, EVERYONE),  # each sees their own and their teams' jobs
+    "backstage_imports_retrieve": ("import_job", DRAFT_OWNERS),
     "chargeback": (None, CHARGEBACK),
     "contracts_check": (None, EVERYONE),
     "policies_list": (None, EVERYONE),
@@ -123,6 +128,9 @@ API = {
     "teams_update": ("team", REFERENCE_DATA),
     "teams_partial_update": ("team", REFERENCE_DATA),
     "telemetry_ingest": (None, SIGNED),
+    "tokens_list": (None, EVERYONE),
+    "tokens_create": (None, EVERYONE),
+    "tokens_revoke_create": ("token", TOKEN_OWNER),
 }
 
 
@@ -157,6 +165,13 @@ PAGES = {
     "lifecycle:sunset-decide": ("contested_case", cells(allowed=(PLATFORM,), anonymous=LOGIN)),
     "lifecycle:notifications": (None, PAGES_LOGIN),
     "scorecards-compute": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
+    # Imports register apps: members of a team and the platform team.
+    "backstage-imports": (None, cells(allowed=(*OWNERS_OR_PLATFORM, OTHER_TEAM), anonymous=LOGIN)),
+    "api-tokens": (None, PAGES_LOGIN),
+    "api-token-revoke": (
+        "token",
+        cells(allowed=(OWNER, *PLATFORM_TEAM), hidden=(MEMBER, *OUTSIDERS), anonymous=LOGIN),
+    ),
 }
 # Pages that only show things: they answer GET, and a POST to them changes nothing.
 READ_ONLY_PAGES = {
@@ -166,6 +181,7 @@ READ_ONLY_PAGES = {
     "my-apps",
     "review-queue",
     "policy-list",
+    "backstage-import-detail",
     "app-detail",
     "app-contract-changelog",
     "app-contract-docs",
@@ -264,8 +280,14 @@ def build(target: str | None, actors: dict, team):
             case.responded_at = timezone.now()
             case.save()
         return {"id": case.pk, "pk": case.pk}
+    if target == "import_job":  # alice's background import, made for the apps' team
+        job = ImportJob.objects.create(created_by=owner, team=team, total=1)
+        return {"id": job.pk, "pk": job.pk}
     if target == "team":
         return {"slug": team.slug}
+    if target == "token":
+        token, _ = tokens.issue(user=owner, name="owner's script")
+        return {"id": token.pk, "pk": token.pk}
     if target == "region":
         return {"code": RegionFactory(code="eu-central").code}
     raise AssertionError(f"no builder for {target!r}")

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from catalog.api.schema import StrictBooleanField, StrictCharField, StrictModelSerializer
 from catalog.choices import ContractKind
 from catalog.contract_services import VERSION_LABEL_MESSAGE, VERSION_LABEL_PATTERN
-from catalog.models import Contract
+from catalog.models import Contract, ImportJobState
 
 
 class ChangeSerializer(serializers.Serializer):
@@ -99,6 +99,18 @@ class BackstageImportSerializer(serializers.Serializer):
     yaml = StrictCharField(required=False, trim_whitespace=False)
     file = serializers.FileField(required=False)
     dry_run = StrictBooleanField(required=False, default=False)
+    background = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="Queue a background import job (202) instead of importing in the request; "
+        "needed above APPKEEPER_BACKSTAGE_MAX_ENTITIES entities.",
+    )
+    team = StrictCharField(
+        required=False,
+        allow_blank=True,
+        help_text="Background jobs only: the team the import is for. Its members see the "
+        "job, and Components owned by another team are refused.",
+    )
 
 
 class EntityReportSerializer(serializers.Serializer):
@@ -114,4 +126,60 @@ class ImportReportSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     written = serializers.BooleanField()
     summary = serializers.DictField(child=serializers.IntegerField())
+    skipped_kinds = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Entities of kinds that are not imported (Resource, System...), counted.",
+    )
     entities = EntityReportSerializer(many=True)
+
+
+class ImportJobEntityErrorsSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+
+
+class ImportJobWarningSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    warning = serializers.CharField()
+
+
+class ImportJobAppSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    action = serializers.CharField()
+
+
+class ImportJobReportSerializer(serializers.Serializer):
+    errors = ImportJobEntityErrorsSerializer(many=True, help_text="The first 100.")
+    warnings = ImportJobWarningSerializer(many=True, help_text="The first 100.")
+    warnings_total = serializers.IntegerField()
+    apps = ImportJobAppSerializer(many=True, help_text="The first 100 created or updated.")
+    skipped_kinds = serializers.DictField(child=serializers.IntegerField())
+
+
+class ImportJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    state = serializers.ChoiceField(choices=ImportJobState.choices)
+    dry_run = serializers.BooleanField()
+    created_by = serializers.CharField(source="created_by.username")
+    team = serializers.CharField(source="team.slug", allow_null=True, default=None)
+    total = serializers.IntegerField()
+    processed = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    summary = serializers.SerializerMethodField()
+    report = ImportJobReportSerializer()
+    failure = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_url(self, job) -> str:
+        from django.urls import reverse
+
+        return reverse("api:backstage-import-detail", args=[job.pk])
+
+    def get_summary(self, job) -> dict[str, int]:
+        return {name: getattr(job, name) for name in job.COUNTS}

@@ -1,4 +1,5 @@
-"""Contract registry endpoints: versions, changelogs, CI dry runs, Backstage in and out."""
+"""Contract registry endpoints: versions, changelogs, CI dry runs, Backstage export (imports:
+``backstage_views``)."""
 
 from __future__ import annotations
 
@@ -15,17 +16,15 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import backstage, permissions
+from catalog import backstage_export, permissions
 from catalog.api.contract_serializers import (
-    BackstageImportSerializer,
     ContractCheckRequestSerializer,
     ContractCheckSerializer,
     ContractDetailSerializer,
     ContractSerializer,
     ContractUploadSerializer,
-    ImportReportSerializer,
 )
-from catalog.api.parsers import BoundedJSONParser, PlainTextParser
+from catalog.api.parsers import BoundedJSONParser
 from catalog.contract_services import (
     contract_changelog,
     contract_check,
@@ -205,68 +204,6 @@ class ContractCheckView(APIView):
         return Response(result.as_dict())
 
 
-class BackstageImportView(APIView):
-    """Import a Backstage ``catalog-info.yaml`` (multi-document): all or nothing."""
-
-    # JSON and forms first: the catch-all text parser (YAML) would also take a JSON body.
-    parser_classes = [BoundedJSONParser, MultiPartParser, PlainTextParser]
-
-    @extend_schema(
-        request={
-            "application/yaml": OpenApiTypes.STR,
-            "text/plain": OpenApiTypes.STR,
-            "application/json": BackstageImportSerializer,
-            "multipart/form-data": BackstageImportSerializer,
-        },
-        parameters=[OpenApiParameter("dry_run", bool, description="Report without writing.")],
-        responses={
-            200: ImportReportSerializer,
-            201: ImportReportSerializer,
-            400: OpenApiResponse(
-                # Two shapes: the entity report when entities were refused, or field errors
-                # (`yaml`, `file`, `dry_run`) / a parse error when no report could be made.
-                {
-                    "anyOf": [
-                        {"$ref": "#/components/schemas/ImportReport"},
-                        {"$ref": "#/components/schemas/ApiError"},
-                    ]
-                },
-                description="Refused: an import report with each entity's errors (nothing "
-                "was written), or field errors when the body is not a readable "
-                "catalog-info.yaml.",
-            ),
-        },
-        operation_id="apps_import",
-    )
-    def post(self, request):
-        dry_run = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
-        if isinstance(request.data, str | bytes):
-            text = request.data
-        else:
-            body = BackstageImportSerializer(data=request.data)
-            body.is_valid(raise_exception=True)
-            upload = request.FILES.get("file")
-            text = upload.read() if upload else body.validated_data.get("yaml", "")
-            dry_run = dry_run or body.validated_data.get("dry_run", False)
-        if isinstance(text, bytes):
-            try:
-                text = text.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ValidationError({"yaml": ["The file must be UTF-8 text."]}) from None
-        if not text.strip():
-            raise ValidationError({"yaml": ["Send a catalog-info.yaml."]})
-        try:
-            report = backstage.import_catalog_info(
-                text=text, user=request.user, request=request, dry_run=dry_run
-            )
-        except ValueError as exc:
-            raise ValidationError({"yaml": [str(exc)]}) from None
-        except backstage.ImportRejected as rejected:
-            return Response(rejected.report.as_dict(), status=status.HTTP_400_BAD_REQUEST)
-        code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
-        return Response(report.as_dict(), status=code)
-
-
 class BackstageExportView(APIView):
     """The app as a ``catalog-info.yaml``, with its latest contract as an API entity."""
 
@@ -287,6 +224,6 @@ class BackstageExportView(APIView):
             .prefetch_related("regions", "depends_on"),
             slug=slug,
         )
-        response = HttpResponse(backstage.export_app(app), content_type="application/yaml")
+        response = HttpResponse(backstage_export.export_app(app), content_type="application/yaml")
         response["Content-Disposition"] = f'inline; filename="{app.slug}-catalog-info.yaml"'
         return response

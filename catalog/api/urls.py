@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from catalog import converters  # noqa: F401  (registers the <version:...> converter)
-from catalog.api import contract_views, views
+from catalog.api import backstage_views, contract_views, tokens, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("apps", views.MicroAppViewSet, basename="app")
@@ -10,11 +10,22 @@ router.register("teams", views.TeamViewSet, basename="team")
 router.register("regions", views.RegionViewSet, basename="region")
 router.register("reviews", views.ReviewViewSet, basename="review")
 router.register("policies", views.PolicyViewSet, basename="policy")
+router.register("tokens", tokens.ApiTokenViewSet, basename="token")
 
 # Explicit contract and Backstage routes come first: `apps/import/` must not be taken for
 # an app called "import".
 contract_urls = [
-    path("apps/import/", contract_views.BackstageImportView.as_view(), name="apps-import"),
+    path("apps/import/", backstage_views.BackstageImportView.as_view(), name="apps-import"),
+    path(
+        "backstage/imports/",
+        backstage_views.ImportJobListView.as_view(),
+        name="backstage-import-list",
+    ),
+    path(
+        "backstage/imports/<int:pk>/",
+        backstage_views.ImportJobDetailView.as_view(),
+        name="backstage-import-detail",
+    ),
     path("contracts/check/", contract_views.ContractCheckView.as_view(), name="contracts-check"),
     path(
         "apps/<slug:slug>/catalog-info.yaml",

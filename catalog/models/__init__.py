@@ -10,11 +10,14 @@ from catalog.models.common import (
     no_control_characters,
     slug_validator,
 )
+from catalog.models.imports import ImportJob, ImportJobState
 from catalog.models.records import AuditEvent, Contract, Notification, Review
 from catalog.models.teams import Region, Team
 
 __all__ = [
     "FREE_TEXT_MAX",
+    "ImportJob",
+    "ImportJobState",
     "RESERVED_SLUGS",
     "AuditEvent",
     "Contract",

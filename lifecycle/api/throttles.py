@@ -1,4 +1,5 @@
-"""A constant-cost rate limit for the telemetry endpoint."""
+"""The API's rate limits: a constant-cost one for telemetry, DRF's for sensitive actions,
+both failing open when the cache is down (``core.resilience``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,31 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
+from core.resilience import cache_fails_open
 
-class WindowRateThrottle(ScopedRateThrottle):
+
+class FailOpenThrottle(ScopedRateThrottle):
+    """A scoped throttle that lets the request through when the cache cannot be reached:
+    an API that answers 500 to every call while Redis is down protects nothing."""
+
+    def allow_request(self, request, view) -> bool:
+        allowed = True
+        with cache_fails_open("api_throttle"):
+            allowed = self.check_and_count(request, view)
+        return allowed
+
+    def check_and_count(self, request, view) -> bool:
+        """Count this request and say whether it is within the rate (reads the cache)."""
+        return super().allow_request(request, view)
+
+
+class SensitiveThrottle(FailOpenThrottle):
+    """DRF's history-based limit for rare, sensitive actions (rotating a secret)."""
+
+    scope_attr = "sensitive_scope"
+
+
+class WindowRateThrottle(FailOpenThrottle):
     """``ScopedRateThrottle`` with a fixed window counter instead of a request history.
 
     DRF's throttles keep a list of timestamps per client and pickle it on every request;
@@ -26,7 +50,7 @@ class WindowRateThrottle(ScopedRateThrottle):
         except KeyError:
             raise ImproperlyConfigured(f"No throttle rate set for scope {self.scope!r}.") from None
 
-    def allow_request(self, request, view) -> bool:
+    def check_and_count(self, request, view) -> bool:
         self.scope = getattr(view, self.scope_attr, None)
         if not self.scope:
             return True

@@ -16,7 +16,6 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from catalog.api.permissions import AppActionPermission
@@ -34,13 +33,9 @@ from lifecycle.api.serializers import (
     TelemetryBatchSerializer,
     TelemetryErrorSerializer,
 )
-from lifecycle.api.throttles import WindowRateThrottle
+from lifecycle.api.throttles import SensitiveThrottle, WindowRateThrottle
 from lifecycle.filters import SunsetCaseFilterSet
 from lifecycle.models import Renewal, SunsetCase
-
-
-class SensitiveThrottle(ScopedRateThrottle):
-    scope_attr = "sensitive_scope"
 
 
 class AppLifecycleViewSet(viewsets.GenericViewSet):

@@ -21,7 +21,7 @@ from lifecycle.services.common import (
     SunsetCaseError,
 )
 from lifecycle.services.expiry import ExpiryResult, apps_expire
-from lifecycle.services.reminders import reminder_due, reminders_send
+from lifecycle.services.reminders import reminder_due, reminders_send, token_reminders_send
 from lifecycle.services.renewals import app_renew
 from lifecycle.services.secrets import app_issue_secret, app_rotate_secret
 from lifecycle.services.sunset import (
@@ -57,6 +57,7 @@ __all__ = [
     "new_secret",
     "reminder_due",
     "reminders_send",
+    "token_reminders_send",
     "sunset_cases_close",
     "sunset_cases_open",
     "sunset_decide",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -13,8 +12,7 @@ from django.db import (
 from django.db.models import Model, QuerySet
 
 from catalog.models import TransitionError
-
-logger = logging.getLogger(__name__)
+from core.resilience import enqueue_quietly
 
 _M = TypeVar("_M", bound=Model)
 
@@ -34,15 +32,15 @@ class SunsetCaseError(TransitionError):
 
 
 def send_soon() -> None:
-    """Drain the outbox right after this transaction commits, instead of at the next beat."""
+    """Drain the outbox right after this transaction commits, instead of at the next beat.
+
+    The rows are already committed, so with the broker down nothing is lost: the publish is
+    tried once without making the request wait, and the every-minute beat sends them."""
 
     def enqueue() -> None:
         from catalog.tasks import send_notifications
 
-        try:
-            send_notifications.delay()
-        except Exception:  # the broker is down: the every-minute beat will send them
-            logger.warning("Could not enqueue catalog.send_notifications", exc_info=True)
+        enqueue_quietly(send_notifications)
 
     transaction.on_commit(enqueue)
 

@@ -12,9 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import AppState, Criticality
-from catalog.models import MicroApp
+from catalog.models import MicroApp, Notification
 from catalog.notifications import owner_notifications, queue
+from core import tokens
 from core.dates import days_until, in_days
+from core.models import ApiToken
 from lifecycle.choices import (
     NoticeKind,
 )
@@ -104,3 +106,56 @@ def reminders_send(*, now: datetime | None = None) -> int:
             Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
             queue(notes)
     return len(reminders)
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def token_reminders_send(*, now: datetime | None = None) -> int:
+    """Tell each owner once when an active API token of theirs has
+    ``core.tokens.EXPIRY_WARNING_DAYS`` (7) days or less left; returns how many were new.
+
+    Tokens are not renewed (a replacement is a new secret), so one notice a token is
+    enough; the API tokens page shows the same warning meanwhile. Three queries whatever
+    the number of tokens: the tokens due with their users, the notices already queued for
+    them, and one bulk insert of the rest. The dedupe key (the token and its expiry) makes
+    a concurrent run insert nothing twice.
+    """
+    now = now or timezone.now()
+    due = list(
+        ApiToken.objects.expiring_within(tokens.EXPIRY_WARNING_DAYS, now)
+        .filter(user__is_active=True)
+        .select_related("user")
+        .order_by("pk")
+    )
+    keys = {t.pk: f"api-token-expiring:{t.pk}:{t.expires_at:%Y%m%dT%H%M%S}" for t in due}
+    if not keys:
+        return 0
+    queued = set(
+        Notification.objects.filter(dedupe_key__in=keys.values()).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    link = reverse("api-tokens")
+    notes = [
+        Notification(
+            recipient=token.user,
+            kind=NoticeKind.API_TOKEN_EXPIRING,
+            subject=(
+                f"Your API token “{token.name}” expires "
+                f"{in_days(days_until(token.expires_at, now=now) or 0)}"
+            ),
+            body=(
+                f"Your API token “{token.name}” ({token.prefix}…) stops working on "
+                f"{when(token.expires_at)}. Issue a replacement on the API tokens page, "
+                "switch whatever uses this one to it, then revoke the old token."
+            ),
+            dedupe_key=keys[token.pk],
+            link=link,
+        )
+        for token in due
+        if keys[token.pk] not in queued
+    ]
+    if notes:
+        queue(notes)
+    return len(notes)

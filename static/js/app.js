@@ -26,6 +26,12 @@
     }
   });
 
+  // One-time secrets: focusing the field selects it, ready to copy.
+  document.addEventListener("focusin", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("input[data-select-on-focus]")) target.select();
+  });
+
   // Inline validation swaps only a field's error box; mark the field and its controls
   // invalid (or valid again) to match, so the state is announced with the control.
   // Scanning the form's fields is cheap and does not depend on which element swapped.
@@ -185,6 +191,12 @@
   window.addEventListener("resize", function () {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(fitTables, 100);
+  });
+
+  // Forms that undo something ask first (data-confirm holds the question).
+  document.addEventListener("submit", function (event) {
+    var question = event.target.dataset && event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
   });
 
   // Copy buttons: data-copy names the element whose text (or an input's value) is copied.

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from catalog.models import AuditEvent, MicroApp
@@ -218,9 +217,11 @@ def test_a_conflict_answers_its_own_code_or_invalid_transition():
 
 
 def test_token_authentication(alice, regions):
-    token = Token.objects.create(user=alice)
+    from core import tokens
+
+    _, value = tokens.issue(user=alice, name="script")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {value}")
     assert client.get(URL).status_code == 200
     client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     assert client.get(URL).status_code == 401

@@ -101,3 +101,57 @@ def test_the_register_form_refuses_an_invisible_draft_like_a_missing_app(
 
     assert errors(draft.pk).replace(str(draft.pk), missing_id) == errors(missing_id)
     assert not MicroApp.objects.filter(slug="visit-logger").exists()
+
+
+TAKEN = "carols-live"
+CLAIM = """
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: %s}
+spec: {type: service, lifecycle: experimental, owner: support-tools}
+"""
+
+
+@pytest.mark.parametrize("query", ["?dry_run=true", ""])
+def test_backstage_import_of_a_drafts_slug_answers_like_any_taken_slug(
+    api_as, alice, carol, field_ops, draft, query
+):
+    """The refusal is registration's "slug taken", and says nothing about who holds it."""
+    MicroAppFactory(slug=TAKEN, team=field_ops, owner=carol, state="active")
+    client = api_as(alice)
+
+    def claim(slug):
+        url = f"/api/v1/apps/import/{query}"
+        return client.post(url, data=CLAIM % slug, content_type="application/yaml")
+
+    invisible, taken = claim(DRAFT), claim(TAKEN)
+    assert taken.status_code == 400
+    assert taken.json()["entities"][0]["errors"] == [
+        {"field": "metadata.name", "message": "Another app already uses this slug."}
+    ]
+    same_answer(invisible, taken, (DRAFT, TAKEN))
+    registration = client.post("/api/v1/apps/", payload(slug=TAKEN), format="json")
+    assert registration.json()["slug"] == ["Another app already uses this slug."]
+    assert MicroApp.objects.get(slug=DRAFT).team == field_ops
+
+
+def test_a_background_import_of_a_drafts_slug_reports_like_any_taken_slug(
+    api_as, alice, carol, field_ops, draft, django_capture_on_commit_callbacks
+):
+    MicroAppFactory(slug=TAKEN, team=field_ops, owner=carol, state="active")
+    client = api_as(alice)
+
+    def report(slug):
+        with django_capture_on_commit_callbacks(execute=True):
+            job = client.post(
+                "/api/v1/apps/import/?background=true",
+                data=CLAIM % slug,
+                content_type="application/yaml",
+            )
+        return client.get(job["Location"]).json()["report"]
+
+    invisible, taken = report(DRAFT), report(TAKEN)
+    assert taken["errors"][0]["errors"] == [
+        {"field": "metadata.name", "message": "Another app already uses this slug."}
+    ]
+    assert str(invisible).replace(DRAFT, TAKEN) == str(taken)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -55,6 +56,8 @@ def test_production_refuses_to_start_without_a_required_variable(missing):
         ("APPKEEPER_EXPIRY_DAYS", "ninety"),
         ("DEBUG", "maybe"),
         ("SECRET_KEY", "short"),
+        ("APPKEEPER_REDIS_TIMEOUT_SECONDS", "0"),
+        ("APPKEEPER_REDIS_TIMEOUT_SECONDS", "soon"),
     ],
 )
 def test_malformed_variables_name_themselves(variable, value):
@@ -66,6 +69,44 @@ def test_malformed_variables_name_themselves(variable, value):
 def test_production_settings_pass_the_deploy_check():
     result = run_check(PRODUCTION, "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+REDIS_CLIENTS = """
+import json
+from django.conf import settings
+print(json.dumps({
+    "cache": settings.CACHES["default"]["OPTIONS"],
+    "broker": settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+    "connect": settings.CELERY_BROKER_CONNECTION_TIMEOUT,
+    "publish_retries": settings.CELERY_TASK_PUBLISH_RETRY_POLICY["max_retries"],
+    "email": settings.EMAIL_TIMEOUT,
+}))
+"""
+
+
+def test_production_redis_clients_give_up_within_the_redis_timeout():
+    """A dead Redis is noticed after APPKEEPER_REDIS_TIMEOUT_SECONDS, not after the OS
+    connect timeout or kombu's reconnect loop (2 s sleeps until broker_connection_timeout)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env |= {**PRODUCTION, "CACHE_URL": "redis://redis.example.com:6379/1"}
+    env["APPKEEPER_REDIS_TIMEOUT_SECONDS"] = "0.25"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", REDIS_CLIENTS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    clients = json.loads(result.stdout.strip().splitlines()[-1])
+    assert clients["cache"] == {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+    broker = clients["broker"]
+    assert broker["socket_connect_timeout"] == 0.25 and broker["max_retries"] == 0
+    assert broker["socket_timeout"] == 5.0  # above an idle worker's 1 s BRPOP
+    assert broker["visibility_timeout"] == 3600
+    assert clients["connect"] == 0.25 and clients["publish_retries"] == 1
+    assert clients["email"] == 10
 
 
 def test_database_urls_are_parsed():
@@ -98,3 +139,9 @@ def test_x_forwarded_proto_is_believed_only_behind_a_trusted_proxy():
         "SECURE_PROXY_SSL_HEADER", {**PRODUCTION, "APPKEEPER_TRUSTED_PROXIES": "1"}
     )
     assert "HTTP_X_FORWARDED_PROTO" in behind
+
+
+def test_a_default_token_lifetime_past_the_maximum_is_refused():
+    result = run_check({"APPKEEPER_API_TOKEN_DAYS": "400", "APPKEEPER_API_TOKEN_MAX_DAYS": "365"})
+    assert result.returncode != 0
+    assert "APPKEEPER_API_TOKEN_DAYS must not exceed APPKEEPER_API_TOKEN_MAX_DAYS" in result.stderr

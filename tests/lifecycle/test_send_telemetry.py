@@ -22,6 +22,7 @@ from django.utils.html import escape
 
 from catalog.choices import AppState
 from catalog.models import MicroApp
+from core import formats
 from lifecycle import services
 from lifecycle.models import TelemetryDelivery
 from tests.factories import MicroAppFactory
@@ -142,7 +143,7 @@ def test_the_status_polls_until_the_first_heartbeat_then_shows_its_time(
     assert "hx-trigger" not in status
     assert "✓" in status
     assert f'First heartbeat received <time datetime="{first.isoformat()}"' in status
-    assert f"{first:%H:%M:%S} UTC" in status
+    assert formats.moment(first) in status
     assert '<div class="gate" id="gate-panel" hx-swap-oob="true">' in done
     item = re.search(r'data-check="heartbeat">\s*<span class="checklist__tick"[^>]*>(.)<', done)
     assert item and item.group(1) == "✓"

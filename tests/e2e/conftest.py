@@ -77,6 +77,16 @@ def settled(page) -> None:
     page.wait_for_function(QUIET)
 
 
+def follow_nav(page, name: str) -> None:
+    """Follow a primary navigation entry as a person would at the page's width: below
+    980 px the entries sit behind the Menu button, so open it first."""
+    settled(page)  # the Menu button exists once app.js has run
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible():
+        menu.click()
+    page.get_by_role("navigation", name="Primary").get_by_role("link", name=name).click()
+
+
 @pytest.fixture
 def page(browser, request):
     context = browser.new_context(viewport={"width": 1280, "height": 900})

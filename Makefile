@@ -74,7 +74,9 @@ run: $(RUN_STAMP) $(PROJECT_STAMP)
 
 ## make test: lint, type check (mypy, configured in pyproject.toml), migrations check, the
 ## contract engine's tests without Django, and the whole suite (browser tests included).
-test: $(DEV_STAMP) $(PROJECT_STAMP)
+## `npm ci` installs the test-only JavaScript pinned in package-lock.json (axe-core, which
+## the browser guards inject into every page); nothing from node_modules is served.
+test: $(DEV_STAMP) $(PROJECT_STAMP) node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -86,9 +88,16 @@ lint: $(DEV_STAMP) $(PROJECT_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## make e2e: only the browser journeys (Playwright driving Debian's Chromium).
-e2e: $(DEV_STAMP) $(PROJECT_STAMP)
-	$(BIN)/python -m pytest -q tests/e2e
+## make e2e: only the browser tests (Playwright driving Debian's Chromium): the journeys
+## and the guards (every page, each role, 1366 and 390 px: overflow, console and htmx
+## errors, broken links, axe-core). `make e2e E2E=tests/e2e/test_guards.py` runs a subset.
+E2E ?= tests/e2e
+e2e: $(DEV_STAMP) $(PROJECT_STAMP) node_modules/.package-lock.json
+	$(BIN)/python -m pytest -q $(E2E)
+
+# npm ci again only when the lock changed (npm writes node_modules/.package-lock.json).
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
 
 bench: $(RUN_STAMP) $(PROJECT_STAMP)
 	$(BIN)/python -m benchmarks
@@ -114,4 +123,4 @@ upgrade:
 	$(MAKE) lock UPGRADE=--upgrade
 
 clean:
-	rm -rf var staticfiles
+	rm -rf var staticfiles node_modules

@@ -1,4 +1,5 @@
-"""Routes of the platform itself: health, Prometheus metrics, and the benchmark floor."""
+"""Routes of the platform itself: health, Prometheus metrics, the favicon, and the benchmark
+floor."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from core.metrics import metrics_view
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]
 
 if settings.APPKEEPER_BENCH_ENDPOINTS:

@@ -1,4 +1,4 @@
-"""Views of the platform itself: health, the error pages, and the benchmark floor."""
+"""Views of the platform itself: health, the favicon, the error pages, and the benchmark floor."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from collections.abc import Callable
 from django.core.cache import BaseCache, caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -103,6 +104,16 @@ def bench_noop(request: HttpRequest) -> HttpResponse:
 
 
 # --- errors ------------------------------------------------------------------------------
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links (Swagger UI's page, a bookmark,
+    a feed reader); answer with the logo every page uses instead of a 404. A temporary
+    redirect, because the logo's hashed file name changes with each release."""
+    response = redirect(static("img/logo.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

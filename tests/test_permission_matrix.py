@@ -193,6 +193,7 @@ READ_ONLY_PAGES = {
     "ops",
     "healthz",
     "metrics",
+    "favicon",
     "bench-noop",
 }
 NOT_PAGES = ("admin/", "api/")  # the admin has Django's own permissions; the API is above

@@ -48,19 +48,149 @@
   });
 
   // "Depends on" picker: an app ticked in the search results joins the chosen list, so the
-  // next search (which replaces the results) does not drop it.
+  // next search (which replaces the results) does not drop it. Moving the box blurs it, so
+  // it is focused again: ticking with Space must not send keyboard users back to <body>.
   document.addEventListener("change", function (event) {
     var box = event.target;
     var results = box.closest && box.closest(".app-picker__results");
     if (!results || !box.checked) return;
     var chosen = results.parentElement.querySelector(".app-picker__chosen");
-    if (chosen) chosen.appendChild(box.closest("li"));
+    if (!chosen) return;
+    chosen.appendChild(box.closest("li"));
+    box.focus();
+  });
+  // Enter in the picker's search searches now instead of submitting the whole form (which
+  // would lose an attached contract file to a half-filled submit).
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (event.key !== "Enter" || !input.classList || !input.classList.contains("app-picker__search")) return;
+    event.preventDefault();
+    if (window.htmx) window.htmx.trigger(input, "search");
+  });
+
+  // After a failed submit the page says what is wrong where the eye and the screen reader
+  // are: the error summary if there is one (its links move to the field), otherwise the
+  // first invalid control, scrolled to the middle of the screen.
+  function controlFor(node) {
+    if (!node) return null;
+    if (node.matches("input, select, textarea, button")) return node;
+    return node.querySelector("input:checked, input, select, textarea") ||
+      document.getElementById(node.id + "_search");
+  }
+  function reveal(node) {
+    node.focus({ preventScroll: true });
+    node.scrollIntoView({ block: "center" });
+  }
+  var summary = document.getElementById("error-summary");
+  var firstInvalid = document.querySelector("main form [aria-invalid='true']");
+  if (summary) reveal(summary);
+  else if (firstInvalid) reveal(controlFor(firstInvalid) || firstInvalid);
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#error-summary a[href^='#']");
+    if (!link) return;
+    var control = controlFor(document.getElementById(link.getAttribute("href").slice(1)));
+    if (!control) return;
+    event.preventDefault();
+    reveal(control);
+  });
+
+  // htmx keeps focus on a swapped-out element that has an id (sort links, filters). When
+  // the focused control has no counterpart in the new content (a "Next" link on the last
+  // page), focus goes to the swapped region instead of falling back to <body>.
+  var focusedInTarget = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    var target = event.detail.target;
+    focusedInTarget = active && active !== document.body && target && target.contains(active)
+      ? target.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!focusedInTarget) return;
+    var region = document.getElementById(focusedInTarget);
+    focusedInTarget = null;
+    var active = document.activeElement;
+    if (!region || (active && active !== document.body)) return;
+    if (!region.hasAttribute("tabindex")) region.setAttribute("tabindex", "-1");
+    region.focus({ preventScroll: true });
   });
 
   // Tell assistive technology when the results table is loading.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var results = document.getElementById("results");
     if (results && event.detail.target === results) results.setAttribute("aria-busy", "true");
+  });
+
+  // Phone navigation: below 980 px the Menu button reveals every entry and the user box
+  // (CSS hides them until .is-open). Escape or a click elsewhere closes it; Escape hands
+  // focus back to the button so keyboard users are not stranded.
+  var navToggle = document.querySelector(".nav-toggle");
+  if (navToggle) {
+    var sidebar = navToggle.closest(".sidebar");
+    var setMenu = function (open) {
+      navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+      sidebar.classList.toggle("is-open", open);
+    };
+    navToggle.addEventListener("click", function () {
+      setMenu(navToggle.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || !sidebar.classList.contains("is-open")) return;
+      setMenu(false);
+      navToggle.focus();
+    });
+    document.addEventListener("click", function (event) {
+      if (sidebar.classList.contains("is-open") && !sidebar.contains(event.target)) setMenu(false);
+    });
+  }
+
+  // Wide tables scroll inside a .table-wrap box. A table a template left unwrapped gets
+  // one; a box that does overflow becomes a named, focusable region (so it can be scrolled
+  // by keyboard) with a visible hint, and loses both when it fits again.
+  function tableName(wrap) {
+    var caption = wrap.querySelector("caption");
+    var section = wrap.closest("section, .card");
+    var heading = section && section.querySelector("h2, h3");
+    var text = (caption || heading || {}).textContent;
+    return (text || "Table").trim().replace(/\s+/g, " ");
+  }
+  function fitTables(root) {
+    (root || document).querySelectorAll("main table").forEach(function (table) {
+      if (table.parentElement.classList.contains("table-wrap")) return;
+      var wrap = document.createElement("div");
+      wrap.className = "table-wrap";
+      table.parentNode.insertBefore(wrap, table);
+      wrap.appendChild(table);
+    });
+    document.querySelectorAll("main .table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      var hint = wrap.nextElementSibling;
+      var hasHint = hint && hint.classList.contains("table-wrap__hint");
+      wrap.classList.toggle("is-scrollable", scrolls);
+      if (scrolls) {
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", tableName(wrap) + " (scrolls sideways)");
+        if (!hasHint) {
+          hint = document.createElement("p");
+          hint.className = "table-wrap__hint";
+          hint.setAttribute("aria-hidden", "true");
+          hint.textContent = "Scroll sideways for more columns \u2192";
+          wrap.parentNode.insertBefore(hint, wrap.nextSibling);
+        }
+      } else if (wrap.getAttribute("role") === "region") {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+        if (hasHint) hint.remove();
+      }
+    });
+  }
+  fitTables();
+  document.addEventListener("htmx:afterSettle", function () { fitTables(); });
+  var resizeTimer;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(fitTables, 100);
   });
 
   // Forms that undo something ask first (data-confirm holds the question).

@@ -42,6 +42,18 @@ def test_swagger_ui_is_served_locally(client):
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
 
 
+def test_swagger_ui_declares_its_language_and_loads_the_contrast_fixes(client):
+    html = client.get("/api/docs/").content.decode()
+    assert '<html lang="en">' in html
+    # After Swagger UI's own stylesheet, so the darker method colours win.
+    assert html.index("swagger-ui.css") < html.index("css/swagger-ui.css")
+    # Its init script comes from a second request (no inline script); deep links would
+    # nest a link in every operation's button (axe: nested-interactive).
+    assert "<script>" not in html and "<style>" not in html
+    script = client.get("/api/docs/", {"script": ""}).content.decode()
+    assert '"deepLinking": false' in script
+
+
 def _admits_empty(schema: dict) -> bool:
     if schema.get("type") == "array":
         return _admits_empty(schema["items"])

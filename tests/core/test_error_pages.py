@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client, RequestFactory
 
 from core.views import server_error
@@ -39,3 +40,13 @@ def test_the_500_page_renders_without_the_database():
 
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_favicon_ico_leads_to_the_logo_instead_of_a_404(client):
+    # Signed out too: browsers ask for it on any page, the sign-in page included.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith("img/logo.svg")
+    assert "max-age=86400" in response["Cache-Control"]
+    assert finders.find("img/logo.svg")

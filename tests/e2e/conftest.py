@@ -55,9 +55,42 @@ def browser():
         browser.close()
 
 
+# Counts htmx requests in flight on every page (set before any page script runs), so a
+# test can wait for the page to be quiet instead of sleeping: see settled().
+HTMX_TRACKER = """
+window.__htmxInFlight = 0;
+document.addEventListener("htmx:beforeRequest", () => { window.__htmxInFlight += 1; });
+document.addEventListener("htmx:afterRequest", () => { window.__htmxInFlight -= 1; });
+"""
+QUIET = """() => document.readyState === "complete" && !!window.htmx
+  && (window.__htmxInFlight || 0) === 0
+  && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")"""
+
+
+def settled(page) -> None:
+    """Wait until the page has loaded (htmx and app.js are wired up: typing before that is
+    typing into a form nothing listens to) and no htmx request is in flight or settling.
+
+    Playwright's actions wait for an element to be *visible*, which on a busy machine can
+    be before the deferred scripts have run; this waits for the events instead."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(QUIET)
+
+
+def follow_nav(page, name: str) -> None:
+    """Follow a primary navigation entry as a person would at the page's width: below
+    980 px the entries sit behind the Menu button, so open it first."""
+    settled(page)  # the Menu button exists once app.js has run
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible():
+        menu.click()
+    page.get_by_role("navigation", name="Primary").get_by_role("link", name=name).click()
+
+
 @pytest.fixture
 def page(browser, request):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(HTMX_TRACKER)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -120,5 +153,6 @@ def sign_in(live_server):
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{live_server.url}/")
+        settled(page)
 
     return do

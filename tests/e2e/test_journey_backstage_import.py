@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from catalog import backstage_jobs
 from catalog.models import ImportJob, MicroApp
 from tests.catalog.backstage_support import components, resources
+from tests.e2e.conftest import follow_nav
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +30,7 @@ def test_alice_imports_a_catalog_and_watches_it_progress(
     page.set_default_timeout(10_000)
     sign_in(page, "alice")
 
-    page.get_by_role("link", name="Backstage imports").click()
+    follow_nav(page, "Backstage imports")
     expect(page.get_by_role("heading", name="Backstage imports", level=1)).to_be_visible()
     page.get_by_label("Upload catalog-info.yaml").set_input_files(str(catalog_file))
     page.get_by_label("Dry run: report what would happen, write nothing").uncheck()
@@ -59,6 +60,6 @@ def test_alice_imports_a_catalog_and_watches_it_progress(
     report.get_by_role("link", name="gen-7", exact=True).click()
     expect(page).to_have_url(re.compile(r"/apps/gen-7/$"))
     assert MicroApp.objects.count() == 120
-    page.get_by_role("link", name="Backstage imports").click()
+    follow_nav(page, "Backstage imports")
     expect(page.get_by_role("row", name=re.compile(f"#{job.pk}"))).to_contain_text("Succeeded")
     context.close()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from catalog.models import Contract, MicroApp, Review
+from tests.e2e.conftest import HTMX_TRACKER, settled
 from tests.factories import MicroAppFactory
 
 pytestmark = pytest.mark.e2e
@@ -52,6 +53,7 @@ def test_alice_submits_pat_requests_changes_alice_fixes_pat_approves(
     # 1. Alice sees her checklist all ticked and submits the app for review.
     sign_in(page, "alice")
     page.goto(app_url)
+    settled(page)  # the Submit button posts through htmx
     checklist = page.locator("#gate-panel")
     expect(checklist.locator(".checklist__item--missing")).to_have_count(0)
     page.get_by_role("button", name="Submit for review").click()
@@ -60,6 +62,7 @@ def test_alice_submits_pat_requests_changes_alice_fixes_pat_approves(
 
     # 2. Pat finds it in the review queue and requests changes.
     pat_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pat_context.add_init_script(HTMX_TRACKER)
     pat = pat_context.new_page()
     pat.set_default_timeout(10_000)
     try:
@@ -77,12 +80,16 @@ def test_alice_submits_pat_requests_changes_alice_fixes_pat_approves(
 
         # 3. Alice reads the comment on her app page, fixes the app and resubmits.
         page.goto(app_url)
+        settled(page)
         expect(checklist).to_contain_text("Changes requested by pat")
         expect(checklist).to_contain_text("Add the on-call runbook link, please.")
         page.get_by_role("link", name="Edit app").click()
+        page.wait_for_url(f"{app_url}edit/")
+        settled(page)
         page.get_by_label("Runbook URL").fill("https://runbooks.example.com/ticket-router")
         page.get_by_role("button", name="Save changes").click()
         expect(page).to_have_url(app_url)
+        settled(page)
         page.get_by_role("button", name="Submit for review").click()
         expect(page.get_by_text("is waiting for a platform review")).to_be_visible()
 

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from catalog.choices import AppState
 from catalog.models import AuditEvent, MicroApp
+from tests.e2e.conftest import settled
 from tests.factories import MicroAppFactory
 
 pytestmark = pytest.mark.e2e
@@ -26,6 +27,8 @@ def test_alice_registers_an_app_fixing_a_validation_error_and_finds_it(
     )
     sign_in(page, "alice")
     page.get_by_role("link", name="Register an app").first.click()
+    page.wait_for_url("**/apps/new/")
+    settled(page)  # the slug suggestion and inline checks need app.js and htmx wired up
     expect(page.get_by_role("heading", name="Register an app")).to_be_visible()
 
     # Basics: the slug is suggested from the name; a taken slug is flagged on leaving it.
@@ -33,11 +36,13 @@ def test_alice_registers_an_app_fixing_a_validation_error_and_finds_it(
     expect(page.get_by_label("Slug")).to_have_value("visit-logger")
     page.get_by_label("Slug").fill("ticket-router")
     page.get_by_label("Description").click()  # leave the field
+    settled(page)
     slug_error = page.locator("#id_slug_errors")
     expect(slug_error).to_contain_text("Another app already uses this slug")
     expect(page.get_by_label("Slug")).to_have_attribute("aria-invalid", "true")
     page.get_by_label("Slug").fill("visit-logger")
     page.get_by_label("Description").click()
+    settled(page)
     expect(slug_error).to_be_empty()
 
     page.get_by_label("Description").fill("Logs field visits from the van.")
@@ -47,17 +52,21 @@ def test_alice_registers_an_app_fixing_a_validation_error_and_finds_it(
     page.get_by_label("Handles personal data (PII)").check()
     page.get_by_label("Data residency").select_option("EU")
     page.get_by_label(re.compile(r"US East .*us-east")).check()
+    settled(page)
     regions_error = page.locator("#id_regions_errors")
     expect(regions_error).to_contain_text("Personal data must stay in European Union: us-east")
     page.get_by_label(re.compile(r"US East .*us-east")).uncheck()
     page.get_by_label(re.compile(r"EU Central .*eu-central")).check()
+    settled(page)
     expect(regions_error).to_be_empty()
 
     # Depends on: search, tick a result; it stays chosen when the next search replaces them.
     picker = page.get_by_label("Search apps to add")
     picker.fill("router")
+    settled(page)
     page.locator("#id_depends_on_results").get_by_label(re.compile("Ticket Router")).check()
     picker.fill("nothing like it")
+    settled(page)
     expect(page.locator("#id_depends_on_results")).to_contain_text("No app you can see matches")
     expect(page.locator("#id_depends_on").get_by_label(re.compile("Ticket Router"))).to_be_checked()
 
@@ -72,6 +81,8 @@ def test_alice_registers_an_app_fixing_a_validation_error_and_finds_it(
 
     # The catalog's live search finds it without pressing anything.
     page.get_by_role("navigation", name="Primary").get_by_role("link", name="Catalog").click()
+    page.wait_for_url("**/apps/")
+    settled(page)  # typed before htmx is wired up, the search would never be sent
     page.get_by_label("Search apps").fill("visit")
     results = page.locator("#results")
     expect(results.get_by_role("link", name="Visit Logger")).to_be_visible()
@@ -90,6 +101,8 @@ def test_alice_edits_her_app_and_carol_cannot(page, live_server, cast, sign_in, 
     sign_in(page, "alice")
     page.goto(f"{live_server.url}/apps/refund-helper/")
     page.get_by_role("link", name="Edit app").click()
+    page.wait_for_url("**/apps/refund-helper/edit/")
+    settled(page)
     expect(page.get_by_role("heading", name="Edit Refund Helper")).to_be_visible()
     expect(page.get_by_label("Slug")).to_be_disabled()
     page.get_by_label("Description").fill("Issues refunds under 50 EUR without a ticket.")
@@ -140,6 +153,7 @@ def test_filter_by_team_swaps_the_table_in_place_and_the_url_reopens_it(
     expect(results.get_by_role("link", name="Route Optimizer")).to_be_visible()
     expect(results.get_by_role("link", name="Ticket Router")).to_be_visible()
 
+    settled(page)
     page.evaluate("window.__noReload = 'still here'")
     page.get_by_label("Team").select_option("field-ops")
     expect(results.get_by_role("link", name="Ticket Router")).to_have_count(0)

@@ -186,7 +186,12 @@ def test_the_one_time_secret_page_shows_a_code_block_and_no_inline_script(
 
     page = client.post(f"/apps/{app.slug}/rotate-secret/").content.decode()
 
-    assert re.search(r'<pre class="code-block"><code id="snippet-once-code">', page)
+    # Focusable and named, so a keyboard user can scroll its long lines.
+    assert re.search(
+        r'<pre class="code-block" tabindex="0" role="region" aria-label="Heartbeat snippet">'
+        r'<code id="snippet-once-code">',
+        page,
+    )
     code = _snippet(page, "once")
     assert "ticket-router" in code and "standardwebhooks" not in code
     assert "onfocus" not in page and "data-select-on-focus" in page

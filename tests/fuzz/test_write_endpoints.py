@@ -391,3 +391,18 @@ def test_form_fields_are_read_from_the_rendered_forms(fleet):
     assert {"justification"} <= fields["lifecycle:app-renew"]
     assert {"decision", "comment"} <= fields["review-detail"]
     assert "file" in fields["app-contract-upload"] or "content" in fields["app-contract-upload"]
+
+
+def test_the_row_checks_catch_a_refusal_that_wrote_and_an_unaudited_write(fleet):
+    """The two checks above, on writes made by hand: each must see what it is there for."""
+    before = snapshot()
+    with transaction.atomic():
+        app = MicroApp.objects.order_by("pk").first()
+        assert app is not None
+        MicroApp.objects.filter(pk=app.pk).update(name="Changed behind the audit trail")
+        after = snapshot()
+        assert changed_models(before, after) == ["catalog.microapp"]
+        with pytest.raises(AssertionError, match="without an audit event"):
+            assert_whole(before, after)
+        transaction.set_rollback(True)
+    assert changed_models(before, snapshot()) == []

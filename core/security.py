@@ -1,11 +1,13 @@
 """Login attempt limiting: slow down password guessing on the two sign-in forms.
 
 Failed POSTs to ``/login/`` and ``/admin/login/`` are counted per (client IP, username) in
-the Django cache. After ``APPKEEPER_LOGIN_MAX_ATTEMPTS`` failures within
-``APPKEEPER_LOGIN_WINDOW_SECONDS`` (the window starts at the first failure), further
-attempts for that pair are answered 429 without checking the password, until the window
-ends. A successful sign-in clears the count. The username is counted in the form Django
-signs in with (NFKC-normalised) and case-folded, so ``ｂob`` or ``BOB`` share bob's count.
+the Django cache; each attempt is counted before its password is checked (and given back
+when it did not fail), so parallel guesses cannot all slip under the limit. After
+``APPKEEPER_LOGIN_MAX_ATTEMPTS`` failures within ``APPKEEPER_LOGIN_WINDOW_SECONDS`` (the
+window starts at the first failure), further attempts for that pair are answered 429
+without checking the password, until the window ends. A successful sign-in clears the
+count. The username is counted in the form Django signs in with (NFKC-normalised) and
+case-folded, so ``ｂob`` or ``BOB`` share bob's count.
 
 Failures are also counted per client IP across all usernames: after
 ``APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP`` within the window, that address is answered 429 for
@@ -21,6 +23,7 @@ a shared cache (``CACHE_URL``, Redis) when several processes serve the site.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import unicodedata
 from collections.abc import Callable
@@ -87,6 +90,13 @@ def record_failure(key: str, window: int) -> int:
         return 1
 
 
+def give_back(key: str) -> None:
+    """Undo one counted attempt that turned out not to be a failure."""
+    # A ValueError means the window ended meanwhile: nothing is left to give back.
+    with contextlib.suppress(ValueError):
+        cache.decr(key)
+
+
 class LoginRateLimitMiddleware:
     """Answer 429 to sign-in POSTs for an (IP, username) pair, or an IP, that failed too
     often."""
@@ -103,16 +113,27 @@ class LoginRateLimitMiddleware:
         ip = client_ip(request)
         key = attempts_key(ip, username)
         ip_key = ip_attempts_key(ip)
-        if (cache.get(key) or 0) >= limit:
+        # Each attempt is counted before its password is checked and given back afterwards
+        # unless it failed: a count read first and written after the check would let any
+        # number of parallel guesses through, each seeing the others not yet counted.
+        if record_failure(key, window) > limit:
             return self._refuse(window, "for this account from your address")
-        if (cache.get(ip_key) or 0) >= settings.APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP:
+        if record_failure(ip_key, window) > settings.APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP:
+            give_back(key)
             return self._refuse(window, "from your address")
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            give_back(key)
+            give_back(ip_key)
+            raise
         if response.status_code == 200:
-            record_failure(key, window)
-            record_failure(ip_key, window)
-        elif 300 <= response.status_code < 400:
+            return response  # the form shown again: a failed sign-in, counted twice
+        give_back(ip_key)  # a success, or no password checked: the address owes nothing
+        if 300 <= response.status_code < 400:
             cache.delete(key)
+        else:
+            give_back(key)
         return response
 
     @staticmethod

@@ -29,7 +29,7 @@ def _register(world: World, role: str, slug: str, **fields):
     }
     answer = world.api(role).post("/api/v1/apps/", body)
     if answer.status == 201:
-        world.secrets.add(answer.json().get("ingestion_secret", ""))
+        world.secret(answer.json().get("ingestion_secret", ""))
     return answer
 
 

@@ -85,6 +85,15 @@ def _sign_in_fail(world: World, username: str, headers: dict | None = None):
 
 
 def run_sign_in(world: World, report: Report, limit: int, per_ip: int) -> None:
+    # Parallel guesses: a count read before any of them is recorded must not let them all in.
+    with ThreadPoolExecutor(max_workers=limit + 1) as pool:
+        raced = list(pool.map(lambda _: _sign_in_fail(world, "racer").status, range(limit + 1)))
+    report.check(
+        SIGN_IN,
+        f"{limit + 1} parallel failures for one account: at most {limit} checked",
+        raced.count(200) <= limit and raced.count(429) >= 1,
+        f"statuses {sorted(raced)}",
+    )
     # bob: fail with spelling variants up to the limit; then even his real password is 429.
     variants = ["bob", "BOB", "\uff42\uff4f\uff42", " bob ", "Bob"]
     statuses = [_sign_in_fail(world, variants[i % len(variants)]).status for i in range(limit)]
@@ -182,7 +191,7 @@ def run_telemetry(world: World, report: Report, throttle: int) -> None:
     report.check(
         TELEMETRY, "the owner rotates the secret", bool(secret), f"answered {rotated.status}"
     )
-    world.secrets.add(secret)
+    world.secret(secret)
     api = world.anonymous()
     url = "/api/v1/telemetry/"
     body = json.dumps({"app": live.slug, "reports": []}).encode()
@@ -325,20 +334,11 @@ def run_logs(world: World, report: Report) -> None:
         report.check(LOGS, "the server log can be read", False, repr(exc))
         return
     report.check(LOGS, "the server log holds the requests", "/api/v1/" in log, "empty log")
-    secrets = sorted(s for s in world.secrets if s and len(s) >= 8)
-    for secret in secrets:
-        kind = (
-            "ingestion secret"
-            if secret.startswith("whsec_")
-            else "API token"
-            if len(secret) == 40
-            else "session id"
-        )
+    for secret, kind in sorted(world.secrets.items()):
+        if len(secret) < 8:
+            continue
         report.check(
-            LOGS,
-            f"{kind} {secret[:6]}… never logged",
-            secret not in log,
-            "found in the gunicorn log",
+            LOGS, f"{kind} {secret[:6]}… never logged", secret not in log, "in the gunicorn log"
         )
     report.check(
         LOGS,

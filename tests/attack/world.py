@@ -30,14 +30,19 @@ class World:
     log_path: str
     users: dict = field(default_factory=dict)
     sessions: dict[str, Client] = field(default_factory=dict)
-    secrets: set[str] = field(default_factory=set)  # issued secrets that must never be logged
+    # Issued secrets that must never be logged, with what each is.
+    secrets: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.users = {u.username: u for u in get_user_model().objects.all()}
         self.users["anonymous"] = None
-        self.secrets.update(self.tokens.values())
+        self.secrets.update(dict.fromkeys(self.tokens.values(), "API token"))
 
     # --- callers -----------------------------------------------------------------------------
+
+    def secret(self, value: str, kind: str = "telemetry secret") -> None:
+        if value:
+            self.secrets[value] = kind
 
     def api(self, role: str) -> Client:
         return Client(self.base, self.cafile, token=self.tokens.get(role))
@@ -53,7 +58,7 @@ class World:
                 answer = client.sign_in(role, PASSWORD)
                 if answer.status != 302:
                     raise RuntimeError(f"{role} could not sign in: {answer.status}")
-                self.secrets.add(client.cookies.get("sessionid", ""))
+                self.secrets[client.cookies.get("sessionid", "")] = "session id"
                 # The first page after signing in shows its flash message; consume it so
                 # that page comparisons see only what they ask for.
                 client.get("/", token=False)

@@ -68,6 +68,13 @@ API_RULES: dict[str, tuple[str | None, str]] = {
     "teams_retrieve": ("team", "is_signed_in"),
     "teams_update": ("team", "can_manage_reference_data"),
     "teams_partial_update": ("team", "can_manage_reference_data"),
+    # Background imports and API tokens: the demo fleet holds none, so only their lists
+    # are called until _objects builds one.
+    "backstage_imports_list": (None, "is_signed_in"),
+    "backstage_imports_retrieve": ("import_job", "is_signed_in"),
+    "tokens_list": (None, "is_signed_in"),
+    "tokens_create": (None, "is_signed_in"),
+    "tokens_revoke_create": ("token", "is_signed_in"),
 }
 # Writes that change who may see an app when allowed (a submitted draft is a draft no
 # more): sent after every other request, whose expectations were read before.

@@ -17,7 +17,7 @@ _common = {
     # The fleet fixture is built once per endpoint and every example is rolled back.
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 }
-settings.register_profile("ci", max_examples=24, derandomize=True, database=None, **_common)
+settings.register_profile("ci", max_examples=36, derandomize=True, database=None, **_common)
 settings.register_profile("dev", max_examples=40, print_blob=True, **_common)
 settings.register_profile("deep", max_examples=2_000, print_blob=True, **_common)
 

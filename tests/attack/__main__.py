@@ -58,6 +58,7 @@ def main() -> int:
         (inputs.RACE, lambda: inputs.run_race(world, report)),
         (sessions.CSRF, lambda: sessions.run_csrf(world, report)),
         (sessions.HEADERS, lambda: sessions.run_headers(world, report)),
+        (sessions.REDIRECTS, lambda: sessions.run_redirects(world, report)),
         (access.MATRIX, lambda: access.run_matrix(world, report)),
         (
             sessions.TELEMETRY,

@@ -21,6 +21,7 @@ TELEMETRY = "telemetry"
 HEADERS = "security headers"
 LOGS = "secrets never in logs"
 
+REDIRECTS = "open redirects"
 WRONG_PASSWORD = f"Wrong-{uuid.uuid4().hex[:10]}"  # distinctive, so the log grep means something
 
 
@@ -74,6 +75,36 @@ def run_csrf(world: World, report: Report) -> None:
     report.check(
         CSRF, "sign-in without a CSRF token is 403", login.status == 403, f"answered {login.status}"
     )
+
+
+def run_redirects(world: World, report: Report) -> None:
+    """Signing in with a hostile ``next`` must land on this site, never elsewhere."""
+    from urllib.parse import quote, urlsplit
+
+    for target in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "https:evil.example",
+        "javascript:alert(1)",
+        "\t//evil.example/",
+    ):
+        client = world.anonymous()
+        client.get(f"/login/?next={quote(target)}", token=False)  # the CSRF cookie
+        answer = client.form_post(
+            f"/login/?next={quote(target)}",
+            {"username": "carol", "password": PASSWORD, "next": target},
+        )
+        location = answer.header("Location")
+        parts = urlsplit(location)
+        local = not parts.scheme and not parts.netloc and location.startswith("/")
+        local = local and not location.startswith(("//", "/\\"))
+        report.check(
+            REDIRECTS,
+            f"sign-in with next={target!r} stays on the site",
+            answer.status == 302 and local,
+            f"answered {answer.status} to {location!r}",
+        )
 
 
 def _sign_in_fail(world: World, username: str, headers: dict | None = None):

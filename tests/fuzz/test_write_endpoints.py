@@ -254,15 +254,17 @@ def draw_telemetry(data, fleet: Fleet) -> tuple[str, bytes, dict]:
     content_type, body = data.draw(
         st.one_of(st.tuples(st.just("application/json"), shaped), fz.raw_bodies), label="body"
     )
-    msg_id = data.draw(st.one_of(st.just("msg_fuzz"), fz.texts), label="webhook-id")
+    # Header values reach Django as WSGI gives them: the raw bytes read as latin-1.
+    header_texts = fz.texts.map(lambda text: encode_text(text).decode("latin-1"))
+    msg_id = data.draw(st.one_of(st.just("msg_fuzz"), header_texts), label="webhook-id")
     now = int(time.time())
     timestamp = data.draw(
-        st.one_of(st.just(str(now)), st.just(str(now - 3600)), fz.texts), label="timestamp"
+        st.one_of(st.just(str(now)), st.just(str(now - 3600)), header_texts), label="timestamp"
     )
     if data.draw(st.booleans(), label="validly signed"):
         signature = sign(fleet.telemetry_secret, msg_id, timestamp, body)
     else:
-        signature = data.draw(fz.texts, label="signature")
+        signature = data.draw(header_texts, label="signature")
     headers = {
         "HTTP_WEBHOOK_ID": msg_id,
         "HTTP_WEBHOOK_TIMESTAMP": timestamp,

@@ -340,6 +340,7 @@ def run_limits(world: World, report: Report) -> None:
         "5,001-char description": {"description": "x" * 5001},
         "NUL in a name": {"name": "a\u0000b"},
         "lone surrogate in a name": None,
+        "lone surrogate as the kind": None,
         "a 121-char name": {"name": "n" * 121},
         "slug with a slash": {"slug": "a/b"},
         "slug with a NUL": {"slug": "a\u0000b"},
@@ -348,9 +349,14 @@ def run_limits(world: World, report: Report) -> None:
     }
     for name, fields in cases.items():
         if fields is None:
+            # The kind's "not a valid choice" message quotes the value back.
+            name_value, kind = (
+                (b"\\ud800", b"integration") if "name" in name else (b"Lonely", b"\\ud800")
+            )
             body = (
-                b'{"slug": "sur-%s", "name": "\\ud800", "kind": "integration", '
-                b'"team": "support-tools", "environment": "staging"}' % tag.encode()
+                b'{"slug": "sur-%s", "name": "%s", "kind": "%s", '
+                b'"team": "support-tools", "environment": "staging"}'
+                % (tag.encode(), name_value, kind)
             )
             answer = api.post("/api/v1/apps/", body, content_type="application/json")
         else:

@@ -1,11 +1,13 @@
 """Login attempt limiting: slow down password guessing on the two sign-in forms.
 
 Failed POSTs to ``/login/`` and ``/admin/login/`` are counted per (client IP, username) in
-the Django cache. After ``APPKEEPER_LOGIN_MAX_ATTEMPTS`` failures within
-``APPKEEPER_LOGIN_WINDOW_SECONDS`` (the window starts at the first failure), further
-attempts for that pair are answered 429 without checking the password, until the window
-ends. A successful sign-in clears the count. The username is counted in the form Django
-signs in with (NFKC-normalised) and case-folded, so ``ｂob`` or ``BOB`` share bob's count.
+the Django cache; each attempt is counted before its password is checked (and given back
+when it did not fail), so parallel guesses cannot all slip under the limit. After
+``APPKEEPER_LOGIN_MAX_ATTEMPTS`` failures within ``APPKEEPER_LOGIN_WINDOW_SECONDS`` (the
+window starts at the first failure), further attempts for that pair are answered 429
+without checking the password, until the window ends. A successful sign-in clears the
+count. The username is counted in the form Django signs in with (NFKC-normalised) and
+case-folded, so ``ｂob`` or ``BOB`` share bob's count.
 
 Failures are also counted per client IP across all usernames: after
 ``APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP`` within the window, that address is answered 429 for
@@ -25,6 +27,7 @@ refusing every sign-in while Redis is down would lock everybody out.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import unicodedata
 from collections.abc import Callable
@@ -93,6 +96,13 @@ def record_failure(key: str, window: int) -> int:
         return 1
 
 
+def give_back(key: str) -> None:
+    """Undo one counted attempt that turned out not to be a failure."""
+    # A ValueError means the window ended meanwhile: nothing is left to give back.
+    with contextlib.suppress(ValueError):
+        cache.decr(key)
+
+
 class LoginRateLimitMiddleware:
     """Answer 429 to sign-in POSTs for an (IP, username) pair, or an IP, that failed too
     often."""
@@ -109,22 +119,39 @@ class LoginRateLimitMiddleware:
         ip = client_ip(request)
         key = attempts_key(ip, username)
         ip_key = ip_attempts_key(ip)
-        counts: dict[str, int] = {}
-        with cache_fails_open("login_check"):
-            counts = cache.get_many([key, ip_key])
-        if (counts.get(key) or 0) >= limit:
+        # Each attempt is counted before its password is checked and given back afterwards
+        # unless it failed: a count read first and written after the check would let any
+        # number of parallel guesses through, each seeing the others not yet counted.
+        if self._count(key, window) > limit:
             return self._refuse(window, "for this account from your address")
-        if (counts.get(ip_key) or 0) >= settings.APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP:
-            return self._refuse(window, "from your address")
-        response = self.get_response(request)
-        if response.status_code == 200:
-            with cache_fails_open("login_record"):
-                record_failure(key, window)
-                record_failure(ip_key, window)
-        elif 300 <= response.status_code < 400:
+        if self._count(ip_key, window) > settings.APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP:
             with cache_fails_open("login_clear"):
+                give_back(key)
+            return self._refuse(window, "from your address")
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            with cache_fails_open("login_clear"):
+                give_back(key)
+                give_back(ip_key)
+            raise
+        if response.status_code == 200:
+            return response  # the form shown again: a failed sign-in, counted twice
+        with cache_fails_open("login_clear"):
+            give_back(ip_key)  # a success, or no password checked: the address owes nothing
+            if 300 <= response.status_code < 400:
                 cache.delete(key)
+            else:
+                give_back(key)
         return response
+
+    @staticmethod
+    def _count(key: str, window: int) -> int:
+        """Count this attempt; with the cache unreachable, as if it were the first."""
+        count = 0
+        with cache_fails_open("login_record"):
+            count = record_failure(key, window)
+        return count
 
     @staticmethod
     def _refuse(window: int, scope: str) -> HttpResponse:

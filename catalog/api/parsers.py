@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, JSONParser
 
+# JSON escapes can spell half of a UTF-16 pair ("\ud800"), which no UTF-8 text can hold:
+# the database could not store it, and an error message quoting it could not be encoded.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 def json_depth(value) -> int:
-    """Depth of nested containers, measured without recursion; refuses NUL in any string
-    (PostgreSQL text and jsonb cannot store it)."""
+    """Depth of nested containers, measured without recursion; refuses NUL and lone
+    surrogates in any string (PostgreSQL text and jsonb cannot store them)."""
     deepest = 0
     stack = [(value, 1)]
     while stack:
@@ -24,6 +29,11 @@ def json_depth(value) -> int:
             if "\x00" in node:
                 # PostgreSQL text and jsonb cannot store NUL; refuse it here, not as a 500.
                 raise ParseError("JSON strings must not contain NUL (\\u0000) characters.")
+            if _LONE_SURROGATE.search(node):
+                raise ParseError(
+                    "JSON strings must be valid Unicode: a \\ud800-\\udfff escape must be "
+                    "one half of a surrogate pair."
+                )
         elif isinstance(node, list):
             deepest = max(deepest, depth)
             stack.extend((child, depth + 1) for child in node)

@@ -38,7 +38,38 @@ class Section:
     fields: tuple[str, ...]
 
 
-class RegionChoiceField(forms.ModelMultipleChoiceField):
+def _well_formed_id(value) -> int | None:
+    """``value`` as a primary key the database can compare, or None: past 64 bits SQLite
+    raises OverflowError and PostgreSQL an error of its own, instead of finding nothing."""
+    try:
+        pk = int(str(value).strip())
+    except ValueError:
+        return None
+    return pk if 0 < pk < 2**63 else None
+
+
+class WellFormedIdsMixin:
+    """Model choice fields whose posted ids are checked for shape before any query, so a
+    malformed one is the field's "not a valid value" error rather than a crash."""
+
+    def clean(self, value):
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            if item not in self.empty_values and _well_formed_id(item) is None:
+                code = "invalid_pk_value" if isinstance(value, list | tuple) else "invalid_choice"
+                raise forms.ValidationError(
+                    self.error_messages[code],
+                    code=code,
+                    params={"pk": item, "value": item},
+                )
+        return super().clean(value)
+
+
+class TeamChoiceField(WellFormedIdsMixin, forms.ModelChoiceField):
+    pass
+
+
+class RegionChoiceField(WellFormedIdsMixin, forms.ModelMultipleChoiceField):
     def label_from_instance(self, region: Region) -> str:
         flags = [region.get_jurisdiction_display()]
         if region.sovereign:
@@ -48,13 +79,13 @@ class RegionChoiceField(forms.ModelMultipleChoiceField):
         return f"{region.name} ({region.code}) · {' · '.join(flags)}"
 
 
-class UserChoiceField(forms.ModelChoiceField):
+class UserChoiceField(WellFormedIdsMixin, forms.ModelChoiceField):
     def label_from_instance(self, user) -> str:
         full = user.get_full_name()
         return f"{full} ({user.get_username()})" if full else user.get_username()
 
 
-class AppChoiceField(forms.ModelMultipleChoiceField):
+class AppChoiceField(WellFormedIdsMixin, forms.ModelMultipleChoiceField):
     def label_from_instance(self, app: MicroApp) -> str:
         return f"{app.name} ({app.slug})"
 
@@ -70,7 +101,10 @@ class AppPickerWidget(forms.CheckboxSelectMultiple):
     exclude_slug = ""  # the app being edited, which cannot depend on itself
 
     def optgroups(self, name, value, attrs=None):
-        chosen = [v for v in value if v not in ("", None)]
+        # A form shown again with its errors renders what was posted, which may be anything
+        # ("ticket-router", "9" * 30): only well-formed ids are looked up, the rest were
+        # already refused by the field's own validation.
+        chosen = [pk for pk in map(_well_formed_id, value) if pk is not None]
         field = self.choices.field
         apps = field.queryset.filter(pk__in=chosen).select_related("team") if chosen else []
         groups = []
@@ -190,7 +224,7 @@ class MicroAppForm(forms.ModelForm):
         ),
     )
 
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label="Choose a team…")
+    team = TeamChoiceField(queryset=Team.objects.none(), empty_label="Choose a team…")
     owner = UserChoiceField(
         queryset=get_user_model().objects.none(),
         help_text="The person accountable for the app. Usually you.",

@@ -369,3 +369,39 @@ def test_a_retirement_reason_over_the_limit_is_refused_by_the_model(alice, app):
     assert "reason" in refused.value.message_dict
     app.refresh_from_db()
     assert app.state == "active"
+
+
+# --- lone surrogates ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["kind", "name", "slug", "description", "tags"])
+def test_a_lone_surrogate_in_json_is_a_400_not_a_500(api_as, alice, support_tools, field):
+    """Found by tests/fuzz: "\\ud800" is valid JSON but no UTF-8 text; an error message
+    quoting it ('"\\ud800" is not a valid choice.') crashed the renderer."""
+    body = {"slug": "lonely", "name": "Lonely", "kind": "integration", "team": "support-tools"}
+    body[field] = ["\ud800"] if field == "tags" else "a\ud800b"
+    raw = json.dumps(body)  # ensure_ascii: the surrogate travels as its \\ud800 escape
+
+    response = api_as(alice).post("/api/v1/apps/", raw, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "surrogate" in response.json()["detail"]
+    assert not MicroApp.objects.exists()
+
+
+def test_a_surrogate_pair_is_still_one_character(api_as, alice, support_tools):
+    raw = json.dumps(
+        {
+            "slug": "smiling",
+            "name": "Smiling \U0001f600",
+            "kind": "integration",
+            "team": "support-tools",
+            "environment": "staging",
+        }
+    )
+    assert "\\ud83d\\ude00" in raw
+
+    response = api_as(alice).post("/api/v1/apps/", raw, content_type="application/json")
+
+    assert response.status_code == 201, response.json()
+    assert MicroApp.objects.get().name == "Smiling \U0001f600"

@@ -501,6 +501,26 @@ def test_owner_edits_through_the_service_with_an_audit_trail(signed_in, alice, a
     assert event.actor == alice and event.changes["name"] == ["Ticket Router", "Ticket Router 2"]
 
 
+@pytest.mark.parametrize("posted", ["ticket-router", "9" * 30, "-1", " 7x"])
+@pytest.mark.parametrize("field", ["depends_on", "regions", "team", "owner"])
+@pytest.mark.parametrize("page", ["app-create", "app-edit"])
+def test_a_malformed_id_is_a_form_error_not_a_crash(
+    signed_in, alice, alices_app, page, field, posted
+):
+    """Found by tests/fuzz: the form shown again looked the posted "ids" up as they were,
+    and an id past 64 bits overflowed the database driver while the field validated it."""
+    args = [alices_app.slug] if page == "app-edit" else []
+    data = form_data(alices_app.team)
+    data[field] = [posted] if field in ("depends_on", "regions") else posted
+    before = AuditEvent.objects.count()
+
+    response = signed_in(alice).post(reverse(page, args=args), data)
+
+    assert response.status_code in (200, 400)
+    assert field in response.context["form"].errors
+    assert AuditEvent.objects.count() == before
+
+
 def test_team_mate_and_platform_may_edit(signed_in, bob, pat, alices_app):
     assert signed_in(bob).get(reverse("app-edit", args=[alices_app.slug])).status_code == 200
     assert signed_in(pat).get(reverse("app-edit", args=[alices_app.slug])).status_code == 200

@@ -51,12 +51,12 @@ def live_redis_cache(settings):
 @pytest.mark.usefixtures("live_redis_cache")
 def test_the_sign_in_limit_holds_on_a_live_redis(client, alice, settings):
     settings.APPKEEPER_LOGIN_MAX_ATTEMPTS = 2
-    before = cache_errors("login_check")
+    before = cache_errors("login_record")
     for _ in range(2):
         assert client.post("/login/", {"username": "alice", "password": "wrong"}).status_code == 200
     refused = client.post("/login/", {"username": "alice", "password": PASSWORD})
     assert refused.status_code == 429
-    assert cache_errors("login_check") == before
+    assert cache_errors("login_record") == before
 
 
 def test_the_one_try_publish_reaches_a_live_broker(settings):

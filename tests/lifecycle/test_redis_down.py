@@ -35,24 +35,26 @@ def warnings_about(caplog, text: str) -> list[str]:
 
 def test_sign_in_works_and_the_limiter_fails_open(client, alice, settings, caplog):
     settings.APPKEEPER_LOGIN_MAX_ATTEMPTS = 2
-    checks, records = cache_errors("login_check"), cache_errors("login_record")
+    records, clears = cache_errors("login_record"), cache_errors("login_clear")
     caplog.set_level(logging.WARNING, logger="core.resilience")
     for _ in range(4):  # past the limit: nothing is counted, so nothing is refused
         response = client.post("/login/", {"username": "alice", "password": "wrong"})
         assert response.status_code == 200
     response = client.post("/login/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 302
-    assert cache_errors("login_check") - checks == 5
-    assert cache_errors("login_record") - records == 4
+    # Each attempt is counted for the account and for the address before the password is
+    # checked; the success gives the address's count back and clears the account's.
+    assert cache_errors("login_record") - records == 10
+    assert cache_errors("login_clear") - clears == 1
     # One line per operation, however many requests failed.
-    [line] = warnings_about(caplog, "during login_check")
+    [line] = warnings_about(caplog, "during login_record")
     assert "ConnectionError" in line and "going on without it" in line
-    assert len(warnings_about(caplog, "during login_record")) == 1
+    assert len(warnings_about(caplog, "during login_clear")) == 1
 
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
         client.post("/login/", {"username": "alice", "password": "wrong"})
-    later = warnings_about(caplog, "during login_check")
-    assert len(later) == 2 and "(4 earlier failures not logged)" in later[1]
+    later = warnings_about(caplog, "during login_record")
+    assert len(later) == 2 and "(9 earlier failures not logged)" in later[1]
 
 
 def test_signed_telemetry_is_accepted(app):

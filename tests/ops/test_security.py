@@ -131,3 +131,39 @@ def _login_via(client, username, password, *, forwarded):
         REMOTE_ADDR="192.0.2.1",
         HTTP_X_FORWARDED_FOR=forwarded,
     )
+
+
+# --- parallel guesses -----------------------------------------------------------------------
+
+
+def test_guesses_in_flight_together_cannot_all_pass_the_limit(client, alice, monkeypatch):
+    """Found by the attack checks (.ci/attack.sh): six parallel guesses against a limit of
+    five were all checked, because each read the count before any of them was recorded.
+    Here the others arrive while the first one's password is being checked."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.test import Client
+
+    check_password = ModelBackend.authenticate
+    inside: list[int] = []
+
+    def authenticate(self, request, *args, **kwargs):
+        if not inside:
+            inside.append(0)  # only the first guess lets the others in
+            others = Client()
+            inside.extend(_login(others, "alice", "wrong").status_code for _ in range(3))
+        return check_password(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(ModelBackend, "authenticate", authenticate)
+
+    assert _login(client, "alice", "wrong").status_code == 200
+    # The limit is 3: the first guess and two of the three that overlapped it are checked.
+    assert inside[1:] == [200, 200, 429]
+    assert _login(client, "alice", PASSWORD).status_code == 429
+
+
+def test_an_attempt_that_checked_no_password_is_not_counted(client, alice, settings):
+    settings.APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP = 2
+    csrf_checked = type(client)(enforce_csrf_checks=True)
+    for _ in range(4):  # refused by the CSRF check before any password is looked at
+        assert _login(csrf_checked, "alice", "wrong").status_code == 403
+    assert _login(client, "alice", PASSWORD).status_code == 302

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from catalog.choices import AppState
+from tests.e2e.conftest import settled
 from tests.factories import MicroAppFactory
 
 pytestmark = pytest.mark.e2e
@@ -58,6 +59,7 @@ def test_dashboard_live_search_and_register_form_run_under_the_policy(
 
     # The catalog's live search is an htmx swap: the results follow the typed query.
     page.get_by_role("link", name="Catalog").click()
+    settled(page)
     rows = page.locator("#results tbody tr")
     expect(rows).to_have_count(2)
     page.locator("#id_q").fill("router")
@@ -70,6 +72,7 @@ def test_dashboard_live_search_and_register_form_run_under_the_policy(
 
     # The register form's inline validation (htmx) and slug suggestion (app.js).
     page.get_by_role("link", name="Register an app").first.click()
+    settled(page)  # typing before app.js runs would type into a form nothing listens to
     page.get_by_label("Name").fill("Ticket Router")
     expect(page.get_by_label("Slug")).to_have_value("ticket-router")
     page.get_by_label("Description").click()

@@ -65,6 +65,9 @@ def wind_back(apps: list[MicroApp], apps_qs: QuerySet[MicroApp], cutoff: datetim
             at__gte=cutoff,
             changes__has_any_keys=list(SCORED_FIELDS),
         )
+        # A creation has no "before"; an app created before the cutoff but recorded after
+        # it (a backdated import) is not a change to undo.
+        .exclude(action="created")
         .order_by("app_id", "at", "pk")
         .values_list("app_id", "changes")
     )

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from catalog import services as catalog_services
-from catalog.models import MicroApp
+from catalog.models import AuditEvent, MicroApp
 from lifecycle.models import TelemetryDelivery
 from lifecycle.services.telemetry import telemetry_prune, telemetry_store
 from scorecards import services
@@ -251,3 +251,16 @@ def test_recomputing_stays_query_flat_with_history_to_wind_back(
     assert set(cards.values_list("team_id", flat=True)) == {support_tools.pk}
     assert {c.documentation for c in cards} == {100}
     assert {c.responsiveness for c in cards} == {100}
+
+
+def test_a_creation_recorded_after_the_end_is_not_a_change_to_undo():
+    """An app backdated on import has its "created" event later: nothing to wind back."""
+    with at(JAN5):
+        app = MicroAppFactory(slug="imported", **DOCUMENTED)
+    add_action(app, None, Q1.end_dt + timedelta(days=1), action="created")
+    AuditEvent.objects.filter(app=app).update(
+        changes={name: [None, DOCUMENTED[name]] for name in DOCUMENTED}
+    )
+    with at(A_YEAR_LATER):
+        (result,), _ = score_fleet(Q1)
+    assert result.reasons["documentation"] == ["no API contract"]

@@ -16,8 +16,9 @@ SCORE_FIELDS = ("documentation", "telemetry", "cost", "responsiveness")
 class Scorecard(models.Model):
     """An app's scores for one quarter, with the reasons and inputs behind each score.
 
-    ``team`` is the team at scoring time, so team roll-ups of past quarters do not move
-    when an app changes hands. ``weights`` is the rubric's weights when scored.
+    ``team`` is the app's team at the quarter's end (``scorecards.history``), so team
+    roll-ups of past quarters do not move when an app changes hands. ``weights`` is the
+    rubric's weights when scored.
     """
 
     app = models.ForeignKey(MicroApp, on_delete=models.PROTECT, related_name="scorecards")

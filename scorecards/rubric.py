@@ -122,7 +122,11 @@ DEFAULT_RUBRIC = Rubric(
                 Criterion(
                     "coverage", "Share of the quarter's days with usage reports (pro rata)", 80
                 ),
-                Criterion("heartbeat", "A heartbeat within 24 hours at scoring time", 20),
+                Criterion(
+                    "heartbeat",
+                    "A heartbeat within 24 hours of the quarter's end (to date: of now)",
+                    20,
+                ),
             ),
         ),
         DimensionRule(
@@ -140,8 +144,9 @@ DEFAULT_RUBRIC = Rubric(
             weight=25,
             description=(
                 "Median hours from an expiry reminder, a review asking for changes or a sunset "
-                "notice to the next action on the app by its owner or team (unanswered notices "
-                "count until scoring time). No such notices scores 100."
+                "notice sent in the quarter to the next action on the app by its owner or team "
+                "within the quarter (unanswered notices count until the quarter's end, or now "
+                "while it runs). No such notices scores 100."
             ),
         ),
     ),
@@ -172,7 +177,12 @@ def get_rubric() -> Rubric:
             d,
             weight=overrides.get(d.key, d.weight),
             criteria=tuple(
-                replace(c, label=f"A heartbeat within {hours} hours at scoring time")
+                replace(
+                    c,
+                    label=(
+                        f"A heartbeat within {hours} hours of the quarter's end (to date: of now)"
+                    ),
+                )
                 if c.key == "heartbeat"
                 else c
                 for c in d.criteria

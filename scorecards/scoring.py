@@ -4,7 +4,10 @@ then score every app in Python against the rubric.
 The query count does not depend on the number of apps: usage is aggregated by the
 database (``values("app_id").annotate(Count/Sum)``), the latest contract is a correlated
 subquery on the app query, and notices, owner actions and team memberships come back in
-one query each. Nothing here writes; ``services.scorecards_compute`` stores the results.
+one query each. A period is measured as of its end (``scorecards.history``): what an app
+looked like, its last heartbeat and the actions answering its notices are those before
+the end, so a closed quarter scores the same whenever it is recomputed. Nothing here
+writes; ``services.scorecards_compute`` stores the results.
 """
 
 from __future__ import annotations
@@ -12,23 +15,23 @@ from __future__ import annotations
 import statistics
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from catalog.choices import AppState
 from catalog.models import AuditEvent, Contract, MicroApp, Notification, Team
 from core.formats import counted, moment
 from core.resilience import cache_fails_open
 from lifecycle.models import UsageReport
 from scorecards.choices import Dimension
 from scorecards.fixes import COST_FIX_BELOW
+from scorecards.history import heartbeats_before, scorable_apps, wind_back
 from scorecards.periods import Period
 from scorecards.rubric import Rubric, get_rubric
 
@@ -68,11 +71,6 @@ def _half_up(value: float | Decimal) -> int:
 
 
 # --- gathering: one query per input, whatever the fleet size ---------------------------------
-
-
-def scorable_apps(period: Period) -> QuerySet[MicroApp]:
-    """Apps that belong on a quarter's scorecards: not retired by the end of the period."""
-    return MicroApp.objects.filter(~Q(state=AppState.RETIRED) | Q(retired_at__gte=period.end_dt))
 
 
 def with_latest_contract(apps: QuerySet[MicroApp], cutoff: datetime) -> QuerySet[MicroApp]:
@@ -138,35 +136,53 @@ class Responses:
     members: dict[int, set[int]]
 
 
+def as_of(period: Period, now: datetime) -> datetime:
+    """The moment a period is measured at: its end, or now while it is still running."""
+    return min(period.end_dt, now)
+
+
 def gather_responses(
-    apps: QuerySet[MicroApp], period: Period, now: datetime, kinds: Iterable[str]
+    apps: list[MicroApp],
+    apps_qs: QuerySet[MicroApp],
+    period: Period,
+    now: datetime,
+    kinds: Iterable[str],
 ) -> Responses:
-    """Notices to each app's owner in the period, and later audit events by people."""
+    """Notices to each app's owner in the period, and the period's audit events by people.
+
+    ``apps`` carry the owner and team they had at the period's end (``history.wind_back``):
+    a notice sent to a former owner still counts for the quarter they owned the app in.
+    """
+    until = as_of(period, now)
+    owners = {app.pk: app.owner_id for app in apps}
     notices_qs = Notification.objects.filter(
-        app__in=apps.values("pk"),
+        app__in=apps_qs.values("pk"),
         kind__in=list(kinds),
-        recipient_id=F("app__owner_id"),
         created_at__gte=period.start_dt,
-        created_at__lt=min(period.end_dt, now),
+        created_at__lt=until,
     )
     notices: dict[int, list[datetime]] = defaultdict(list)
-    for app_id, created_at in notices_qs.values_list("app_id", "created_at").order_by():
-        notices[app_id].append(created_at)
+    rows = notices_qs.values_list("app_id", "recipient_id", "created_at").order_by()
+    for app_id, recipient_id, created_at in rows:
+        if app_id in owners and owners[app_id] == recipient_id:
+            notices[app_id].append(created_at)
     if not notices:
         return Responses({}, {}, {})
     actions: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    # Only actions inside the period answer its notices: a renewal a month after the
+    # quarter ended does not make the quarter's owner any quicker.
     events = AuditEvent.objects.filter(
         app__in=notices_qs.values("app_id"),
         actor__isnull=False,
         at__gte=period.start_dt,
+        at__lt=period.end_dt,
         at__lte=now,
     ).values_list("app_id", "at", "actor_id")
     for app_id, at, actor_id in events.order_by("app_id", "at", "pk"):
         actions[app_id].append((at, actor_id))
     members: dict[int, set[int]] = defaultdict(set)
-    through = Team.members.through.objects.filter(
-        team_id__in=apps.filter(pk__in=notices_qs.values("app_id")).values("team_id")
-    )
+    teams = {app.team_id for app in apps if app.pk in notices}
+    through = Team.members.through.objects.filter(team_id__in=teams)
     for team_id, user_id in through.values_list("team_id", "user_id"):
         members[team_id].add(user_id)
     return Responses(dict(notices), dict(actions), dict(members))
@@ -206,8 +222,10 @@ def score_documentation(app: MicroApp, rubric: Rubric) -> tuple[int, list[str], 
 
 
 def score_telemetry(
-    app: MicroApp, usage: Usage, days_in_period: int, now: datetime, rubric: Rubric
+    usage: Usage, heartbeat_at: datetime | None, days_in_period: int, at: datetime, rubric: Rubric
 ) -> tuple[int, list[str], dict]:
+    """Coverage of the period's days, and a heartbeat within the rubric's hours before ``at``
+    (the period's end, or now while it runs): ``heartbeat_at`` is the last one before it."""
     points = {c.key: c.points for c in rubric.dimension(Dimension.TELEMETRY).criteria}
     reasons = []
     days = min(usage.days, days_in_period)
@@ -215,22 +233,22 @@ def score_telemetry(
     score = _half_up(points["coverage"] * share)
     if days < days_in_period:
         reasons.append(f"telemetry on {days} of {days_in_period} days")
-    fresh_after = now - timedelta(hours=rubric.heartbeat_hours)
-    heartbeat = app.last_seen_at is not None and app.last_seen_at >= fresh_after
+    fresh_after = at - timedelta(hours=rubric.heartbeat_hours)
+    heartbeat = heartbeat_at is not None and heartbeat_at >= fresh_after
     if heartbeat:
         score += points["heartbeat"]
-    elif app.last_seen_at is None:
+    elif heartbeat_at is None:
         reasons.append("no heartbeat ever received")
     else:
         reasons.append(
             f"no heartbeat in the last {rubric.heartbeat_hours} hours "
-            f"(last seen {moment(app.last_seen_at)})"
+            f"(last seen {moment(heartbeat_at)})"
         )
     metrics = {
         "days_with_reports": days,
         "days_in_period": days_in_period,
         "heartbeat_fresh": heartbeat,
-        "last_seen_at": app.last_seen_at.isoformat() if app.last_seen_at else None,
+        "last_seen_at": heartbeat_at.isoformat() if heartbeat_at else None,
     }
     return min(score, 100), reasons, metrics
 
@@ -276,7 +294,7 @@ def score_cost(usage: Usage, curve: list[Decimal]) -> tuple[int, list[str], dict
 
 
 def score_responsiveness(
-    app: MicroApp, responses: Responses, now: datetime, rubric: Rubric
+    app: MicroApp, responses: Responses, at: datetime, rubric: Rubric
 ) -> tuple[int, list[str], dict]:
     notices = sorted(responses.notices.get(app.pk, []))
     if not notices:
@@ -288,8 +306,8 @@ def score_responsiveness(
         index = bisect_right(actions, sent)
         if index < len(actions):
             answered = actions[index]
-        else:  # still open: it counts for as long as it has waited so far
-            answered, unanswered = now, unanswered + 1
+        else:  # still open at the period's end (or now): it counts for as long as it waited
+            answered, unanswered = at, unanswered + 1
         hours.append(max(0.0, (answered - sent).total_seconds() / 3600))
     median = statistics.median(hours)
     score = rubric.responsiveness_score(median)
@@ -315,17 +333,19 @@ def score_app(
     app: MicroApp,
     *,
     usage: Usage,
+    heartbeat_at: datetime | None,
     curve: list[Decimal],
     responses: Responses,
     days_in_period: int,
-    now: datetime,
+    at: datetime,
     rubric: Rubric,
 ) -> AppScore:
+    """Score ``app`` as it stood at ``at``: the period's end, or now while it runs."""
     results = {
         Dimension.DOCUMENTATION: score_documentation(app, rubric),
-        Dimension.TELEMETRY: score_telemetry(app, usage, days_in_period, now, rubric),
+        Dimension.TELEMETRY: score_telemetry(usage, heartbeat_at, days_in_period, at, rubric),
         Dimension.COST: score_cost(usage, curve),
-        Dimension.RESPONSIVENESS: score_responsiveness(app, responses, now, rubric),
+        Dimension.RESPONSIVENESS: score_responsiveness(app, responses, at, rubric),
     }
     scores = {str(k): v[0] for k, v in results.items()}
     overall = rubric.overall(scores)
@@ -347,33 +367,47 @@ def days_scored(period: Period, now: datetime) -> int:
 
 
 def score_fleet(
-    period: Period, *, now: datetime | None = None, rubric: Rubric | None = None
+    period: Period,
+    *,
+    now: datetime | None = None,
+    rubric: Rubric | None = None,
+    recorded_heartbeats: Mapping[int, datetime] | None = None,
 ) -> tuple[list[AppScore], Rubric]:
-    """Score every app that belongs on the period's scorecards, in a fixed number of queries.
+    """Score every app live during the period as it stood at the period's end, in a fixed
+    number of queries (see ``scorecards.history`` for what "as it stood" means).
 
-    1. Read the apps with their latest contract's validity (one query).
-    2. Aggregate usage per app in the period (one grouped query).
-    3. Read notices to owners, later audit events and team members (at most three).
-    4. Score each app in Python; cost percentiles come from the fleet's own usage.
+    1. Read the apps live during the period with their latest contract before the end
+       (one query), and wind their audited fields back to the end (one, plus one each for
+       owners and teams changed since).
+    2. Find each app's last heartbeat before the end (two grouped queries).
+    3. Aggregate usage per app in the period (one grouped query).
+    4. Read notices to owners, the period's audit events and team members (at most three).
+    5. Score each app in Python; cost percentiles come from the fleet's own usage.
+
+    ``recorded_heartbeats`` are heartbeats a previous run of this period stored, which
+    outlive the delivery records they were read from.
     """
     now = now or timezone.now()
     rubric = rubric or get_rubric()
+    at = as_of(period, now)
     apps_qs = scorable_apps(period)
-    cutoff = min(period.end_dt, now)
-    apps = list(with_latest_contract(apps_qs, cutoff).order_by("pk"))
+    apps = list(with_latest_contract(apps_qs, at).order_by("pk"))
+    wind_back(apps, apps_qs, at)
+    heartbeats = heartbeats_before(apps, apps_qs, at, recorded_heartbeats)
     usage = usage_by_app(period, apps_qs)
     alive = {app.pk for app in apps}
     curve = fleet_cost_curve(u for app_id, u in usage.items() if app_id in alive)
-    responses = gather_responses(apps_qs, period, now, rubric.notice_kinds)
+    responses = gather_responses(apps, apps_qs, period, now, rubric.notice_kinds)
     days = days_scored(period, now)
     results = [
         score_app(
             app,
             usage=usage.get(app.pk, Usage()),
+            heartbeat_at=heartbeats.get(app.pk),
             curve=curve,
             responses=responses,
             days_in_period=days,
-            now=now,
+            at=at,
             rubric=rubric,
         )
         for app in apps
@@ -387,17 +421,21 @@ def score_one(
     """The live score of one app (quarter to date on its page), against the cached fleet."""
     now = now or timezone.now()
     rubric = rubric or get_rubric()
+    at = as_of(period, now)
     only = MicroApp.objects.filter(pk=app.pk)
-    annotated = with_latest_contract(only, min(period.end_dt, now)).first() or app
+    annotated = with_latest_contract(only, at).first() or app
+    wind_back([annotated], only, at)
+    heartbeat_at = heartbeats_before([annotated], only, at).get(app.pk)
     usage = usage_by_app(period, only).get(app.pk, Usage())
     curve = cached_fleet_cost_curve(period, timezone.localdate(now))
-    responses = gather_responses(only, period, now, rubric.notice_kinds)
+    responses = gather_responses([annotated], only, period, now, rubric.notice_kinds)
     return score_app(
         annotated,
         usage=usage,
+        heartbeat_at=heartbeat_at,
         curve=curve,
         responses=responses,
         days_in_period=days_scored(period, now),
-        now=now,
+        at=at,
         rubric=rubric,
     )

@@ -9,9 +9,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from scorecards.history import recorded_heartbeats, scorable_apps
 from scorecards.models import SCORE_FIELDS, Scorecard
 from scorecards.periods import Period
-from scorecards.scoring import scorable_apps, score_fleet
+from scorecards.scoring import score_fleet
 
 WRITE_BATCH = 1000
 # The columns a rerun replaces: all but the (app, quarter) key.
@@ -37,20 +38,24 @@ def scorecards_compute(
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ComputeResult:
-    """Score every non-retired app for ``quarter`` and store one Scorecard per app.
+    """Score every app live during ``quarter``, as it stood at the quarter's end, and store
+    one Scorecard per app.
 
-    1. Score the fleet in a fixed number of queries (``scoring.score_fleet``).
+    1. Score the fleet in a fixed number of queries (``scoring.score_fleet``), handing it
+       the heartbeats this quarter's stored rows recorded: delivery records are pruned
+       after 7 days, and a rerun a year later must find the same heartbeat.
     2. Upsert the rows in batches of 1,000 on the (app, quarter) unique constraint, so a
        rerun replaces the quarter's rows and two concurrent runs cannot duplicate them.
-    3. Delete the quarter's rows of apps that no longer belong on it (retired before the
-       quarter ended), so the stored quarter is exactly what this run computed.
+    3. Delete the quarter's rows of apps that do not belong on it (registered after it
+       ended, retired before it began), so the stored quarter is what this run computed.
 
     ``progress(done, total)`` is called after each written batch.
     """
     if quarter.kind != "quarter":
         raise ValueError("Scorecards are computed per quarter.")
     now = now or timezone.now()
-    results, rubric = score_fleet(quarter, now=now)
+    stored = dict(Scorecard.objects.filter(quarter=quarter.label).values_list("app_id", "metrics"))
+    results, rubric = score_fleet(quarter, now=now, recorded_heartbeats=recorded_heartbeats(stored))
     total = len(results)
     rows = [
         Scorecard(

@@ -9,7 +9,7 @@ from scorecards import periods, services
 
 @shared_task(name="scorecards.compute_quarterly_scorecards")
 def compute_quarterly_scorecards(quarter: str | None = None) -> dict:
-    """Score every non-retired app for ``quarter`` (default: the quarter that just ended).
+    """Score every app live during ``quarter`` (default: the quarter that just ended).
 
     Safe to run twice or concurrently: rows are upserted on (app, quarter)."""
     period = periods.parse_quarter(quarter) if quarter else periods.previous_quarter()

@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from catalog import services as catalog_services
-from catalog.models import Review
+from catalog.models import MicroApp, Review
 from scorecards import periods
 from scorecards import services as scorecard_services
 from tests.catalog.review_support import pii_app
@@ -48,6 +48,7 @@ def fleet(cast):
     )
     catalog_services.app_submit(app=router, actor=users["alice"])
     quarter = periods.previous_quarter()
+    helpers = [router.pk]
     for i in range(6):
         app = MicroAppFactory(
             name=f"Field Helper {i}",
@@ -57,6 +58,9 @@ def fleet(cast):
             runbook_url="",
         )
         add_usage(app, regions["eu-central"], quarter.start, 20, requests=1000 * (i + 1))
+        helpers.append(app.pk)
+    # All registered when the past quarter began: a quarter only scores apps it saw.
+    MicroApp.objects.filter(pk__in=helpers).update(created_at=quarter.start_dt)
     scorecard_services.scorecards_compute(quarter=quarter)
     return {"review": Review.objects.get(app=router), "quarter": quarter}
 

@@ -16,13 +16,14 @@ from tests.scorecards.factories import add_contract, add_usage, documented_app
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/v1/scorecards/"
+Q3_END = parse_quarter("2026-Q3").end_dt
 
 
 @pytest.fixture
 def scored(frozen, regions, alice, carol, support_tools, field_ops):
     """Q3 scored: an A app and an F app for support tools, a draft and a C for field ops."""
     good = documented_app(
-        slug="good", team=support_tools, owner=alice, last_seen_at=NOW - timedelta(hours=1)
+        slug="good", team=support_tools, owner=alice, last_seen_at=Q3_END - timedelta(hours=1)
     )
     add_contract(good)
     add_usage(good, regions["eu-central"], date(2026, 7, 1), 92, requests=10_000, cost="1")

@@ -23,6 +23,7 @@ from tests.scorecards.factories import (
 pytestmark = pytest.mark.django_db
 Q3 = parse_quarter("2026-Q3")
 JUL1 = date(2026, 7, 1)
+END = Q3.end_dt  # a closed quarter is measured at its end, not at NOW
 
 
 def scored(**kwargs):
@@ -79,7 +80,7 @@ def test_a_contract_uploaded_after_the_quarter_does_not_count_for_it(frozen):
 
 
 def test_telemetry_is_pro_rata_coverage_plus_a_fresh_heartbeat(frozen, regions):
-    app = documented_app(slug="tele", last_seen_at=NOW - timedelta(hours=2))
+    app = documented_app(slug="tele", last_seen_at=END - timedelta(hours=2))
     add_usage(app, regions["eu-central"], JUL1, 12)
     add_usage(app, regions["us-east"], JUL1, 12)  # a second region on the same days
     result = scored()["tele"]
@@ -89,12 +90,12 @@ def test_telemetry_is_pro_rata_coverage_plus_a_fresh_heartbeat(frozen, regions):
 
 
 def test_telemetry_without_a_recent_heartbeat(frozen, regions):
-    app = documented_app(slug="stale", last_seen_at=NOW - timedelta(hours=25))
+    app = documented_app(slug="stale", last_seen_at=END - timedelta(hours=25))
     add_usage(app, regions["eu-central"], JUL1, 92)
     result = scored()["stale"]
     assert result.scores["telemetry"] == 80
     assert result.reasons["telemetry"] == [
-        "no heartbeat in the last 24 hours (last seen 30 Sep 2026, 01:00 UTC)"
+        "no heartbeat in the last 24 hours (last seen 29 Sep 2026, 23:00 UTC)"
     ]
 
 
@@ -169,7 +170,7 @@ def test_responsiveness_is_the_median_time_to_the_owners_or_teams_next_action(fr
 
 def test_strangers_other_kinds_and_other_recipients_do_not_count(frozen, alice, carol):
     app = documented_app(slug="ignored", owner=alice, team=alice.appkeeper_teams.get())
-    sent = NOW - timedelta(hours=74)
+    sent = END - timedelta(hours=74)
     add_notice(app, sent - timedelta(days=10), kind="newsletter")
     add_notice(app, sent - timedelta(days=10), kind="expiry_reminder", recipient=carol)
     add_notice(app, sent, kind="expiry_reminder")
@@ -177,7 +178,7 @@ def test_strangers_other_kinds_and_other_recipients_do_not_count(frozen, alice, 
     add_action(app, None, sent + timedelta(hours=1))  # the system
     result = scored()["ignored"]
     assert result.metrics["responsiveness"] == {"notices": 1, "median_hours": 74.0, "unanswered": 1}
-    assert result.scores["responsiveness"] == 50  # 74 h waited so far
+    assert result.scores["responsiveness"] == 50  # 74 h waited by the quarter's end
     assert result.reasons["responsiveness"] == [
         "median response 74 hours over 1 notice",
         "the notice is not answered yet",
@@ -224,7 +225,7 @@ def test_overall_is_the_weighted_mean(frozen, regions):
     }
     only_documented = {"documentation": 100, "telemetry": 0, "cost": 0, "responsiveness": 0}
     assert rubric.overall(only_documented) == Decimal("30.0")
-    app = documented_app(slug="best", last_seen_at=NOW - timedelta(hours=1))
+    app = documented_app(slug="best", last_seen_at=END - timedelta(hours=1))
     add_contract(app)
     add_usage(app, regions["eu-central"], JUL1, 92)
     result = scored()["best"]

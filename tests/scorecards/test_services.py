@@ -63,11 +63,11 @@ def test_rerunning_a_quarter_replaces_its_rows(frozen, regions):
     assert cards.count() == 1
     assert cards.get().pk == first.pk
     assert cards.get().documentation == first.documentation + 20
-    # Another quarter is a separate row, and retiring the app before the quarter ends
-    # removes it from a rerun of that quarter.
+    # Another quarter is a separate row, and an app retired before the quarter began
+    # is removed from a rerun of that quarter (it stays on the quarter it retired in).
     services.scorecards_compute(quarter=parse_quarter("2026-Q2"))
     assert cards.count() == 2
-    app.state, app.retired_at = "retired", NOW - timedelta(days=60)
+    app.state, app.retired_at = "retired", Q3.start_dt - timedelta(days=10)
     app.save()
     result = services.scorecards_compute(quarter=Q3)
     assert result.removed == 1

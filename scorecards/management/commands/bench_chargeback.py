@@ -173,6 +173,10 @@ class Command(BaseCommand):
             )
             for i in range(apps)
         )
+        # Registered before their first usage day: a quarter scores only the apps it saw.
+        MicroApp.objects.filter(slug__startswith="bench-app-").update(
+            created_at=period.start_dt - timedelta(days=days)
+        )
         last = period.end - timedelta(days=1)
         batch: list[UsageReport] = []
         for app in fleet:

@@ -10,7 +10,7 @@ from scorecards import periods, services
 
 
 class Command(BaseCommand):
-    help = "Score every non-retired app for a quarter (default: the quarter that just ended)."
+    help = "Score every app live during a quarter (default: the quarter that just ended)."
 
     def add_arguments(self, parser):
         parser.add_argument("--quarter", help="e.g. 2026-Q3; default: the previous quarter")

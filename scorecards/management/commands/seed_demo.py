@@ -30,6 +30,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalog.choices import AppState
@@ -293,6 +294,13 @@ class Command(BaseCommand):
             )
             for app in created:
                 app.pk = by_slug[app.slug]
+        # Registered when their "created" audit event says (five days before going live),
+        # not today: a quarter's scorecards only take apps registered before it ended.
+        seeded = MicroApp.objects.filter(slug__startswith=PREFIX)
+        seeded.filter(went_live_at__isnull=False).update(
+            created_at=F("went_live_at") - timedelta(days=5)
+        )
+        seeded.filter(went_live_at__isnull=True).update(created_at=now - timedelta(days=5))
         through = MicroApp.regions.through
         through.objects.bulk_create(
             [

@@ -110,6 +110,11 @@ class BackstageImportView(APIView):
         background = params.get("background", "").lower() in TRUE
         team_slug = params.get("team", "")
         if isinstance(request.data, str | bytes):
+            if request.content_type.startswith("application/json"):
+                # A JSON string is not the documented JSON body, whatever YAML it holds.
+                raise ValidationError(
+                    {"non_field_errors": ["Send a JSON object with yaml, or the YAML as text."]}
+                )
             raw = request.data
         else:
             body = BackstageImportSerializer(data=request.data)

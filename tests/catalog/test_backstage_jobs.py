@@ -137,6 +137,21 @@ def test_the_background_cap_is_413_and_broken_yaml_400_at_once(api_as, alice, se
     assert not ImportJob.objects.exists()
 
 
+def test_a_json_string_body_is_400_not_a_queued_job(api_as, alice):
+    # The JSON body is an object ({"yaml": ...}); a bare JSON string is not, even if the
+    # string would read as YAML. Found by schemathesis: it used to queue a job.
+    answer = api_as(alice).post(
+        "/api/v1/apps/import/?background=true&dry_run=true",
+        '"AAA"',
+        content_type="application/json",
+    )
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "non_field_errors": ["Send a JSON object with yaml, or the YAML as text."]
+    }
+    assert not ImportJob.objects.exists()
+
+
 def test_misshapen_entities_fail_the_job_before_anything_is_written(
     api_as, alice, django_capture_on_commit_callbacks
 ):

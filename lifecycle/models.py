@@ -84,6 +84,10 @@ class Reminder(models.Model):
     expires_at = models.DateTimeField()
     days_before = models.PositiveSmallIntegerField()
     sent_at = models.DateTimeField(default=timezone.now)
+    # Recorded but never sent: a later reminder or the expiry notice went out instead (the
+    # job was not running when this one fell due), and said so. The row keeps it from
+    # being sent after its successor.
+    superseded = models.BooleanField(default=False)
 
     objects = ReminderQuerySet.as_manager()
 

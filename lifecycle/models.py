@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from catalog.choices import Criticality
 from catalog.models import MicroApp, Region
 from lifecycle.choices import (
     SunsetDecision,
@@ -172,7 +173,13 @@ class SunsetCase(models.Model):
 
     @property
     def can_decide(self) -> bool:
-        return self.is_open and self.response == SunsetResponse.CONTEST
+        """The platform team decides a contested case, and any open case of a critical
+        app: a critical app is never retired because nobody answered."""
+        if not self.is_open or self.response == SunsetResponse.ACCEPT:
+            return False
+        return (
+            self.response == SunsetResponse.CONTEST or self.app.criticality == Criticality.CRITICAL
+        )
 
 
 class TelemetryDelivery(models.Model):

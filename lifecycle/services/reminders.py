@@ -190,45 +190,50 @@ def token_reminders_send(*, now: datetime | None = None) -> int:
 
     Tokens are not renewed (a replacement is a new secret), so one notice a token is
     enough; the API tokens page shows the same warning meanwhile. Three queries whatever
-    the number of tokens: the tokens due with their users, the notices already queued for
-    them, and one bulk insert of the rest. The dedupe key (the token and its expiry) makes
-    a concurrent run insert nothing twice.
+    the number of tokens, in one transaction: the tokens due with their users (locked),
+    the notices already queued for them, and one bulk insert of the rest. The dedupe key
+    (the token and its expiry) makes a concurrent run insert nothing twice, and the lock
+    keeps it from counting what the other run queued.
     """
     now = now or timezone.now()
-    due = list(
-        ApiToken.objects.expiring_within(tokens.EXPIRY_WARNING_DAYS, now)
-        .filter(user__is_active=True)
-        .select_related("user")
-        .order_by("pk")
-    )
-    keys = {t.pk: f"api-token-expiring:{t.pk}:{t.expires_at:%Y%m%dT%H%M%S}" for t in due}
-    if not keys:
-        return 0
-    queued = set(
-        Notification.objects.filter(dedupe_key__in=keys.values()).values_list(
-            "dedupe_key", flat=True
+    with transaction.atomic():
+        # Locked (SKIP LOCKED) so the notices already queued are read under the lock: a
+        # concurrent run neither queues nor counts the tokens this one holds.
+        due = list(
+            ApiToken.objects.expiring_within(tokens.EXPIRY_WARNING_DAYS, now)
+            .filter(user__is_active=True)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .order_by("pk")
         )
-    )
-    link = reverse("api-tokens")
-    notes = [
-        Notification(
-            recipient=token.user,
-            kind=NoticeKind.API_TOKEN_EXPIRING,
-            subject=(
-                f"Your API token “{token.name}” expires "
-                f"{in_days(days_until(token.expires_at, now=now) or 0)}"
-            ),
-            body=(
-                f"Your API token “{token.name}” ({token.prefix}…) stops working on "
-                f"{when(token.expires_at)}. Issue a replacement on the API tokens page, "
-                "switch whatever uses this one to it, then revoke the old token."
-            ),
-            dedupe_key=keys[token.pk],
-            link=link,
+        keys = {t.pk: f"api-token-expiring:{t.pk}:{t.expires_at:%Y%m%dT%H%M%S}" for t in due}
+        if not keys:
+            return 0
+        queued = set(
+            Notification.objects.filter(dedupe_key__in=keys.values()).values_list(
+                "dedupe_key", flat=True
+            )
         )
-        for token in due
-        if keys[token.pk] not in queued
-    ]
-    if notes:
-        queue(notes)
+        link = reverse("api-tokens")
+        notes = [
+            Notification(
+                recipient=token.user,
+                kind=NoticeKind.API_TOKEN_EXPIRING,
+                subject=(
+                    f"Your API token “{token.name}” expires "
+                    f"{in_days(days_until(token.expires_at, now=now) or 0)}"
+                ),
+                body=(
+                    f"Your API token “{token.name}” ({token.prefix}…) stops working on "
+                    f"{when(token.expires_at)}. Issue a replacement on the API tokens page, "
+                    "switch whatever uses this one to it, then revoke the old token."
+                ),
+                dedupe_key=keys[token.pk],
+                link=link,
+            )
+            for token in due
+            if keys[token.pk] not in queued
+        ]
+        if notes:
+            queue(notes)
     return len(notes)

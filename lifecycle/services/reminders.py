@@ -82,14 +82,20 @@ def superseded_reminders(
 ) -> dict[int, list[int]]:
     """For each app past expiry, the reminders of its period that were never recorded (the
     reminder job was not running while they fell due), as ``{app pk: [days, ...]}``; their
-    rows are recorded as superseded by the caller's notice, so none is sent afterwards."""
+    rows are recorded as superseded by the caller's notice, so none is sent afterwards.
+
+    Only those more urgent than the last reminder recorded: an earlier one that has no
+    row was replaced by that later reminder (an app first seen late gets the most urgent
+    one only), so the notice must not claim it was missed."""
     missing: dict[int, list[int]] = {}
     for app in apps:
         assert app.expires_at is not None  # selected by expires_at__lte
+        seen = [d for (pk, at, d) in recorded if pk == app.pk and at == app.expires_at]
+        last = min(seen, default=max(settings.APPKEEPER_REMINDER_DAYS) + 1)
         days = [
             d
             for d in passed_buckets(app.expires_at, now)
-            if (app.pk, app.expires_at, d) not in recorded
+            if d < last and (app.pk, app.expires_at, d) not in recorded
         ]
         if days:
             missing[app.pk] = days

@@ -133,3 +133,19 @@ def test_a_critical_app_overdue_after_an_outage_tells_owners_and_platform_team_o
     }
     body = notices.get(recipient=pat).body
     assert "The reminders due 7 and 1 days before that date could not be sent in time" in body
+
+
+def test_the_expiry_notice_names_only_the_reminders_after_the_last_one_sent(alice, support_tools):
+    now = timezone.now()
+    app = live_app(team=support_tools, owner=alice, now=now, days_left=-0.5)
+    # Recorded before superseded rows existed: first seen 5 days out, only the 7-day one.
+    Reminder.objects.create(
+        app=app, expires_at=app.expires_at, days_before=7, sent_at=now - timedelta(days=5)
+    )
+    assert services.apps_expire(now=now).expired == 1
+    assert reminders_of(app) == {
+        7: (now - timedelta(days=5), False),
+        1: (now, True),
+    }
+    notice = Notification.objects.get(kind="app_expired", recipient=alice)
+    assert "The reminder due 1 day before that date could not be sent in time" in notice.body

@@ -1,4 +1,4 @@
-"""Time frozen: walk apps through their lifecycle day by day with the beat jobs."""
+"""Time frozen: walk apps through their lifecycle with the beat schedule, hour by hour."""
 
 from __future__ import annotations
 

@@ -140,6 +140,30 @@ def owner_notifications(
     return notes
 
 
+def platform_team() -> list:
+    """The active platform team members, for jobs building their notices in bulk."""
+    return list(get_user_model().objects.filter(groups__name=PLATFORM_GROUP, is_active=True))
+
+
+def platform_team_notifications(
+    *,
+    members: list,
+    kind: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    app: MicroApp | None = None,
+    link: str = "",
+) -> list[Notification]:
+    """Unsaved outbox rows for each of ``members`` (:func:`platform_team`), with the same
+    dedupe keys :func:`notify_platform_team` uses, for :func:`queue`."""
+    common = {"app": app, "kind": kind, "subject": subject, "body": body, "link": link}
+    return [
+        Notification(recipient=user, dedupe_key=f"{dedupe_key}:{user.pk}"[:200], **common)
+        for user in members
+    ]
+
+
 def queue(notes: Iterable[Notification]) -> None:
     """Insert outbox rows in bulk; a row whose dedupe key was queued before is skipped, so
     a job that runs twice, or on two workers at once, still notifies once.

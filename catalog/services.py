@@ -22,7 +22,13 @@ from catalog.models import (
     Review,
     TransitionError,
 )
-from catalog.notifications import notify_owners, notify_platform_team
+from catalog.notifications import (
+    notify_owners,
+    notify_platform_team,
+    platform_team,
+    platform_team_notifications,
+    queue,
+)
 from core.types import Actor, AnyUser
 from core.webhooks import new_secret
 
@@ -280,29 +286,34 @@ def review_decide(
 def reviews_escalate_overdue(*, now: datetime | None = None) -> int:
     """Escalate each overdue open review to the platform team exactly once.
 
-    1. List open, unescalated reviews past their due time.
-    2. Claim each with ``UPDATE ... WHERE escalated_at IS NULL``: a second run, or a second
-       worker racing this one, updates nothing and moves on.
-    3. In the same transaction notify the platform team (deduplicated outbox rows) and
-       write an AuditEvent so the app's timeline shows the escalation.
+    A fixed number of queries whatever the number of overdue reviews, in one transaction:
+
+    1. Lock the open, unescalated reviews past their due time (``SKIP LOCKED``: a second
+       worker racing this one gets none of them; a later run finds them escalated).
+    2. Mark them escalated in one UPDATE.
+    3. Notify the platform team (deduplicated outbox rows, one INSERT) and write an
+       AuditEvent per review (one INSERT) so each app's timeline shows the escalation.
     Returns how many reviews this run escalated.
     """
     now = now or timezone.now()
-    # An app retired while waiting has nothing left to review; leave its review alone.
-    overdue = Review.objects.overdue(now).filter(
-        escalated_at__isnull=True, app__state=AppState.IN_REVIEW
-    )
-    escalated = 0
-    for review in overdue.select_related("app").order_by("due_at", "pk"):
-        with transaction.atomic():
-            claimed = Review.objects.filter(
-                pk=review.pk, decision="", escalated_at__isnull=True
-            ).update(escalated_at=now)
-            if not claimed:
-                continue
-            late = now - review.due_at
-            hours = int(late.total_seconds() // 3600)
-            notify_platform_team(
+    with transaction.atomic():
+        # An app retired while waiting has nothing left to review; leave its review alone.
+        reviews = list(
+            Review.objects.overdue(now)
+            .filter(escalated_at__isnull=True, app__state=AppState.IN_REVIEW)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("app")
+            .order_by("due_at", "pk")
+        )
+        if not reviews:
+            return 0
+        Review.objects.filter(pk__in=[r.pk for r in reviews]).update(escalated_at=now)
+        members = platform_team()
+        notes = []
+        for review in reviews:
+            hours = int((now - review.due_at).total_seconds() // 3600)
+            notes += platform_team_notifications(
+                members=members,
                 kind="review_overdue",
                 subject=f"Overdue review: {review.app.name}",
                 body=(
@@ -313,12 +324,15 @@ def reviews_escalate_overdue(*, now: datetime | None = None) -> int:
                 app=review.app,
                 link=reverse("review-detail", args=[review.pk]),
             )
-            AuditEvent.record(
+        queue(notes)
+        AuditEvent.objects.bulk_create(
+            AuditEvent.build(
                 app=review.app,
                 actor=None,
                 action="review_escalated",
                 comment=f"Review overdue since {review.due_at:%Y-%m-%d %H:%M} UTC.",
                 data={"review": review.pk},
             )
-            escalated += 1
-    return escalated
+            for review in reviews
+        )
+    return len(reviews)

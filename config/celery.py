@@ -35,8 +35,11 @@ def _trace_in_process_pool(sender: object, **kwargs: object) -> None:
         configure_tracing("appkeeper-worker")
 
 
-# Times are UTC. Daily jobs run early in the morning so owners see the outcome at work;
-# every job is safe to run twice or concurrently, so a missed or doubled beat is harmless.
+# Times are UTC. Deadlines (reminders, expiry, the end of a sunset case's grace) are checked
+# hourly so each fires within the hour it falls due; those jobs are query-flat, so an idle
+# hour costs a handful of queries. The usage review and housekeeping run daily, early in
+# the morning. Every job is safe to run twice or concurrently, and one that catches up
+# after an outage sends what fell due meanwhile, so a missed or doubled beat is harmless.
 app.conf.beat_schedule = {
     "escalate-overdue-reviews": {
         "task": "catalog.escalate_overdue_reviews",
@@ -52,7 +55,7 @@ app.conf.beat_schedule = {
     },
     "send-expiry-reminders": {
         "task": "lifecycle.send_expiry_reminders",
-        "schedule": crontab(hour=6, minute=0),
+        "schedule": crontab(minute=0),
     },
     "send-token-expiry-reminders": {
         "task": "lifecycle.send_token_expiry_reminders",
@@ -60,7 +63,7 @@ app.conf.beat_schedule = {
     },
     "expire-apps": {
         "task": "lifecycle.expire_apps",
-        "schedule": crontab(hour=6, minute=15),
+        "schedule": crontab(minute=10),
     },
     "open-sunset-cases": {
         "task": "lifecycle.open_sunset_cases",
@@ -68,7 +71,7 @@ app.conf.beat_schedule = {
     },
     "close-sunset-cases": {
         "task": "lifecycle.close_sunset_cases",
-        "schedule": crontab(hour=6, minute=45),
+        "schedule": crontab(minute=20),
     },
     "prune-telemetry-deliveries": {
         "task": "lifecycle.prune_telemetry_deliveries",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -21,6 +21,21 @@ def in_days(days: int) -> str:
     if days <= 0:
         return "today"
     return "tomorrow" if days == 1 else f"in {days} days"
+
+
+def time_left_in_words(left: timedelta) -> str:
+    """A deadline ``left`` away as a sentence ends: "in 6 days", "in 20 hours", "in 35
+    minutes". Days only from two days on, so a deadline later today or tomorrow morning
+    is never called "tomorrow" or "today": hourly reminders need the hour."""
+    minutes = round(left.total_seconds() / 60)
+    if minutes <= 0:
+        return "now"
+    if minutes < 60:
+        return f"in {minutes} minute{'' if minutes == 1 else 's'}"
+    hours = round(minutes / 60)
+    if hours < 48:
+        return f"in {hours} hour{'' if hours == 1 else 's'}"
+    return f"in {round(hours / 24)} days"
 
 
 def days_in_words(days: int) -> str:

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from catalog.choices import Criticality
 from catalog.models import MicroApp, Region
 from lifecycle.choices import (
     SunsetDecision,
@@ -84,6 +85,10 @@ class Reminder(models.Model):
     expires_at = models.DateTimeField()
     days_before = models.PositiveSmallIntegerField()
     sent_at = models.DateTimeField(default=timezone.now)
+    # Recorded but never sent: a later reminder or the expiry notice went out instead (the
+    # job was not running when this one fell due), and said so. The row keeps it from
+    # being sent after its successor.
+    superseded = models.BooleanField(default=False)
 
     objects = ReminderQuerySet.as_manager()
 
@@ -168,7 +173,13 @@ class SunsetCase(models.Model):
 
     @property
     def can_decide(self) -> bool:
-        return self.is_open and self.response == SunsetResponse.CONTEST
+        """The platform team decides a contested case, and any open case of a critical
+        app: a critical app is never retired because nobody answered."""
+        if not self.is_open or self.response == SunsetResponse.ACCEPT:
+            return False
+        return (
+            self.response == SunsetResponse.CONTEST or self.app.criticality == Criticality.CRITICAL
+        )
 
 
 class TelemetryDelivery(models.Model):

@@ -88,9 +88,9 @@ def renewal_refusal(
 # --- usage sunsetting ----------------------------------------------------------------------
 
 
-def _usage_sum(field: str, since: date, output: Field) -> Coalesce:
+def _usage_sum(field: str, since: date, until: date, output: Field) -> Coalesce:
     rows = (
-        UsageReport.objects.filter(app=OuterRef("pk"), date__gte=since)
+        UsageReport.objects.filter(app=OuterRef("pk"), date__gte=since, date__lt=until)
         .order_by()
         .values("app")
         .annotate(total=Sum(field))
@@ -110,13 +110,19 @@ class UsageFigures(TypedDict):
 def low_usage_candidates(
     *, now: datetime | None = None
 ) -> QuerySet[WithAnnotations[MicroApp, UsageFigures]]:
-    """Active apps live for more than a quarter whose trailing-90-day requests are below
-    ``APPKEEPER_SUNSET_MIN_REQUESTS`` (no telemetry counts as zero), without an open
-    case and without a case closed in the last quarter (an upheld contest buys a
-    quarter). One query; annotated with the figures the owner is shown
-    (``recent_requests``, ``recent_errors``, ``recent_cost``)."""
+    """Active apps live for more than a quarter whose requests in the 90 complete days
+    before today are below ``APPKEEPER_SUNSET_MIN_REQUESTS`` (no telemetry counts as
+    zero), without an open case and without a case closed in the last quarter (an upheld
+    contest buys a quarter). One query; annotated with the figures the owner is shown
+    (``recent_requests``, ``recent_errors``, ``recent_cost``).
+
+    An app past its ``expires_at`` is never a candidate, even while the expiry job has not
+    caught up with it yet: its way out is expiry, the grace period and the expired sunset
+    case, not a low-usage case (and a critical one's is its re-certification)."""
     now = now or timezone.now()
-    since = now.date() - timedelta(days=USAGE_WINDOW_DAYS - 1)
+    # Today is not over, so its usage is partial; the window is the 90 days before it.
+    until = now.date()
+    since = until - timedelta(days=USAGE_WINDOW_DAYS)
     recent_cases = SunsetCase.objects.filter(app=OuterRef("pk")).filter(
         Q(closed_at__isnull=True) | Q(closed_at__gte=now - timedelta(days=USAGE_WINDOW_DAYS))
     )
@@ -125,11 +131,14 @@ def low_usage_candidates(
             state=AppState.ACTIVE,
             went_live_at__lte=now - timedelta(days=USAGE_WINDOW_DAYS),
         )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .exclude(Exists(recent_cases))
         .annotate(
-            recent_requests=_usage_sum("requests", since, IntegerField()),
-            recent_errors=_usage_sum("errors", since, IntegerField()),
-            recent_cost=_usage_sum("cost", since, DecimalField(max_digits=20, decimal_places=4)),
+            recent_requests=_usage_sum("requests", since, until, IntegerField()),
+            recent_errors=_usage_sum("errors", since, until, IntegerField()),
+            recent_cost=_usage_sum(
+                "cost", since, until, DecimalField(max_digits=20, decimal_places=4)
+            ),
         )
         .filter(recent_requests__lt=settings.APPKEEPER_SUNSET_MIN_REQUESTS)
         .order_by("pk")

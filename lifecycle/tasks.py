@@ -15,10 +15,12 @@ from lifecycle import services
 
 @shared_task(name="lifecycle.send_expiry_reminders")
 def send_expiry_reminders() -> int:
-    """Daily: 30, 14, 7 and 1 days before expiry, remind owners and team contacts.
+    """Hourly: 30, 14, 7 and 1 days before expiry, remind owners and team contacts, within
+    the hour each reminder falls due; returns how many this run sent.
 
-    1. Find the active apps with a reminder due and not yet recorded for this period.
-    2. Record the reminders and queue the notifications (unique constraints: once each).
+    1. Lock the active apps with a reminder due and not yet recorded for this period.
+    2. Record the reminders and queue the notifications (unique constraints: once each);
+       earlier reminders missed during an outage are recorded as superseded.
     3. ``catalog.send_notifications`` delivers them within a minute.
     """
     return services.reminders_send()
@@ -33,11 +35,14 @@ def send_token_expiry_reminders() -> int:
 
 @shared_task(name="lifecycle.expire_apps")
 def expire_apps() -> dict:
-    """Daily: expire unrenewed apps, then sunset those past the 30-day grace period.
+    """Hourly: expire unrenewed apps, then sunset those past the 30-day grace period;
+    returns what this run did (a second run reports zeros).
 
-    1. ``active`` past ``expires_at`` → ``expired``, owners notified.
+    1. ``active`` past ``expires_at`` → ``expired``, owners notified (and told of any
+       reminder an outage kept from them).
     2. ``expired`` past the grace → ``sunsetting`` with a SunsetCase (reason ``expired``).
-    3. Critical apps past re-certification: owners notified, state unchanged.
+    3. Critical apps past re-certification: owners, team contact and platform team
+       notified once per period, state unchanged.
     """
     return asdict(services.apps_expire())
 
@@ -46,7 +51,8 @@ def expire_apps() -> dict:
 def open_sunset_cases() -> int:
     """Daily: open a low-usage sunset case for each app below the usage threshold.
 
-    1. Sum each candidate's trailing-90-day requests in one query.
+    1. Sum each candidate's requests over the 90 complete days before today in one query
+       (apps past their expiry are not candidates: they expire instead).
     2. Lock the qualifying apps and move them to ``sunsetting`` with one open case each.
     3. Notify the owners with the figures.
     """
@@ -55,9 +61,10 @@ def open_sunset_cases() -> int:
 
 @shared_task(name="lifecycle.close_sunset_cases")
 def close_sunset_cases() -> int:
-    """Daily: retire the apps whose sunset case went unanswered past its grace end.
+    """Hourly: retire the apps whose sunset case went unanswered past its grace end.
 
-    1. Lock the open, uncontested cases past their grace end.
+    1. Lock the open, uncontested cases past their grace end (not those of critical apps:
+       the platform team decides them).
     2. Retire their apps and close the cases.
     3. Notify the owners.
     """

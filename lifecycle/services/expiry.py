@@ -14,13 +14,24 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import AppState, Criticality
-from catalog.models import MicroApp
-from catalog.notifications import owner_notifications, queue
+from catalog.models import MicroApp, Notification
+from catalog.notifications import (
+    owner_notifications,
+    platform_team,
+    platform_team_notifications,
+    queue,
+)
 from lifecycle.choices import (
     NoticeKind,
     SunsetReason,
 )
 from lifecycle.services.common import lock_rows, when
+from lifecycle.services.reminders import (
+    record_superseded,
+    recorded_buckets,
+    superseded_reminders,
+    unsent_in_words,
+)
 from lifecycle.services.sunset import open_cases_for
 
 # --- expiry --------------------------------------------------------------------------------
@@ -40,16 +51,19 @@ def _expired_figures(app: MicroApp) -> dict[str, Any]:
 
 
 def apps_expire(*, now: datetime | None = None) -> ExpiryResult:
-    """The daily expiry sweep.
+    """The hourly expiry sweep; the result counts what this run did, not what it matched.
 
     1. Active, non-critical apps past ``expires_at`` become ``expired`` (suspended); their
-       owners are told they have a grace period to renew.
+       owners are told they have a grace period to renew. Reminders of the period that
+       never went out (the workers were down while they fell due) are recorded as
+       superseded, and the notice says they could not be sent in time.
     2. Expired apps past the grace period (``APPKEEPER_GRACE_DAYS``, 30) move to
        ``sunsetting`` with a SunsetCase (reason ``expired``); owners are told when the app
        will be retired.
     3. Critical apps do not expire: one past its re-certification date stays active and
-       its owners and the platform team hear about it, once per period.
-    Steps 1 and 2 each run in one transaction over locked rows, with bulk writes.
+       its owners and the platform team hear about it, once per period (unsent reminders
+       are superseded as in step 1).
+    Each step runs in one transaction over locked rows, with bulk writes.
     """
     now = now or timezone.now()
     result = ExpiryResult()
@@ -66,6 +80,8 @@ def apps_expire(*, now: datetime | None = None) -> ExpiryResult:
             apps, action="expired", comment="Not renewed before its expiry date.", now=now
         )
         if apps:
+            missing = superseded_reminders(apps, recorded=recorded_buckets(apps), now=now)
+            record_superseded(apps, missing, now)
             notes = []
             for app in apps:
                 assert app.expires_at is not None  # selected by expires_at__lte
@@ -77,6 +93,7 @@ def apps_expire(*, now: datetime | None = None) -> ExpiryResult:
                         f"{app.name} was not renewed by {when(app.expires_at)} and is now "
                         f"suspended. Renew it before {when(app.expires_at + grace)} to bring "
                         "it back; after that it is sunset and then retired."
+                        + unsent_in_words(missing.get(app.pk, []))
                     ),
                     dedupe_key=f"expired:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}",
                     link=reverse("lifecycle:app-renew", args=[app.slug]),
@@ -95,30 +112,55 @@ def apps_expire(*, now: datetime | None = None) -> ExpiryResult:
             )
 
     # 3. critical apps past re-certification: notify, do not suspend
-    overdue = list(
-        MicroApp.objects.filter(
-            state=AppState.ACTIVE, criticality=Criticality.CRITICAL, expires_at__lte=now
-        ).select_related("owner", "team")
+    result.recertification_overdue = _recertification_overdue(now)
+    return result
+
+
+def _recertification_overdue(now: datetime) -> int:
+    """Tell the owners, team contact and platform team about each critical app past its
+    re-certification date, once per period; returns how many apps this run told.
+
+    The apps are locked (``SKIP LOCKED``) and the notices already queued are read under
+    the locks, so two runs never both count the same app."""
+    overdue_apps = MicroApp.objects.filter(
+        state=AppState.ACTIVE, criticality=Criticality.CRITICAL, expires_at__lte=now
     )
-    if overdue:
+    with transaction.atomic():
+        apps = lock_rows(overdue_apps)
+        if not apps:
+            return 0
+        told = set(
+            Notification.objects.filter(
+                kind=NoticeKind.RECERTIFICATION_OVERDUE,
+                recipient_id__isnull=False,
+                app__in=overdue_apps,
+            ).values_list("dedupe_key", flat=True)
+        )
+        keys = {app.pk: f"recertify:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}" for app in apps}
+        apps = [app for app in apps if f"{keys[app.pk]}:owner" not in told]
+        if not apps:
+            return 0
+        missing = superseded_reminders(apps, recorded=recorded_buckets(apps), now=now)
+        record_superseded(apps, missing, now)
+        members = platform_team()
         notes = []
-        for app in overdue:
+        for app in apps:
             assert app.expires_at is not None  # selected by expires_at__lte
-            key = f"recertify:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}"
             subject = f"{app.name} is overdue for its re-certification"
             body = (
                 f"{app.name} is critical, so it does not expire, but its re-certification was "
                 f"due on {when(app.expires_at)}. Its owner should renew it with a justification."
+                + unsent_in_words(missing.get(app.pk, []))
             )
-            link = reverse("lifecycle:app-renew", args=[app.slug])
-            notes += owner_notifications(
-                app=app,
-                kind=NoticeKind.RECERTIFICATION_OVERDUE,
-                subject=subject,
-                body=body,
-                dedupe_key=key,
-                link=link,
-            )
+            message = {
+                "app": app,
+                "kind": NoticeKind.RECERTIFICATION_OVERDUE,
+                "subject": subject,
+                "body": body,
+                "dedupe_key": keys[app.pk],
+                "link": reverse("lifecycle:app-renew", args=[app.slug]),
+            }
+            notes += owner_notifications(**message)
+            notes += platform_team_notifications(members=members, **message)
         queue(notes)
-        result.recertification_overdue = len(overdue)
-    return result
+    return len(apps)

@@ -15,9 +15,16 @@ from django.db import (
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.choices import AppState
+from catalog.choices import AppState, Criticality
 from catalog.models import AuditEvent, MicroApp
-from catalog.notifications import notify_owners, notify_platform_team, owner_notifications, queue
+from catalog.notifications import (
+    notify_owners,
+    notify_platform_team,
+    owner_notifications,
+    platform_team,
+    platform_team_notifications,
+    queue,
+)
 from core.types import SignedInUser
 from lifecycle.choices import (
     NoticeKind,
@@ -64,6 +71,22 @@ def open_cases_for(
     # The partial unique index (one open case per app) is the last line of defence.
     SunsetCase.objects.bulk_create(cases, ignore_conflicts=True)  # one INSERT (see queue)
     notes = []
+    critical = [app for app in apps if app.criticality == Criticality.CRITICAL]
+    members = platform_team() if critical else []
+    for app in critical:
+        notes += platform_team_notifications(
+            members=members,
+            kind=NoticeKind.SUNSET_NOTICE,
+            subject=f"Sunset of critical app {app.name}: your decision",
+            body=(
+                f"A {label} sunset case was opened for {app.name}, which is critical: it is "
+                "never retired because nobody answered. Decide the case (uphold or retire) "
+                "once its owner has answered or the time to answer has passed."
+            ),
+            dedupe_key=f"sunset:{app.pk}:{reason}:{now:%Y%m%d}:platform",
+            app=app,
+            link=app.get_absolute_url() + "#lifecycle",
+        )
     for app in apps:
         facts = figures(app)
         if reason == SunsetReason.LOW_USAGE:
@@ -80,14 +103,22 @@ def open_cases_for(
                 f"the {settings.APPKEEPER_GRACE_DAYS}-day grace period. Renewing it now "
                 "brings it back."
             )
+        if app.criticality == Criticality.CRITICAL:
+            subject = f"{app.name} may be retired: answer by {grace_end:%d %b %Y}"
+            unanswered = (
+                "It is critical, so it is not retired without an answer: the platform team "
+                "decides the case."
+            )
+        else:
+            subject = f"{app.name} will be retired on {grace_end:%d %b %Y}"
+            unanswered = "Without an answer the app is retired then; its data and history are kept."
         notes += owner_notifications(
             app=app,
             kind=NoticeKind.SUNSET_NOTICE,
-            subject=f"{app.name} will be retired on {grace_end:%d %b %Y}",
+            subject=subject,
             body=(
                 f"{why}\n\nAccept the retirement, or contest it with a justification before "
-                f"{when(grace_end)}. Without an answer the app is retired then; its data "
-                "and history are kept."
+                f"{when(grace_end)}. {unanswered}"
             ),
             dedupe_key=f"sunset:{app.pk}:{reason}:{now:%Y%m%d}",
             link=app.get_absolute_url() + "#lifecycle",
@@ -142,13 +173,18 @@ def sunset_cases_close(*, now: datetime | None = None) -> int:
        case whose app already left ``sunsetting`` some other way (stale).
     2. Retire the apps still sunsetting (bulk update with ``retired_at`` and a reason,
        bulk audit events); close every locked case with its outcome.
-    3. Tell the owners. Contested cases wait for the platform team's decision.
+    3. Tell the owners. Contested cases, and unanswered cases of critical apps, wait for
+       the platform team's decision.
     """
     now = now or timezone.now()
     with transaction.atomic():
         cases = list(
             SunsetCase.objects.open()
-            .filter(Q(grace_ends_at__lte=now, response="") | ~Q(app__state=AppState.SUNSETTING))
+            .filter(
+                # A critical app's unanswered case waits for the platform team's decision.
+                Q(grace_ends_at__lte=now, response="") & ~Q(app__criticality=Criticality.CRITICAL)
+                | ~Q(app__state=AppState.SUNSETTING)
+            )
             # The apps too: retiring one whose owner is renewing it right now would undo the
             # renewal; skipped now, the case is closed by the renewal or by the next run.
             .select_for_update(skip_locked=True, of=("self", "app"))
@@ -276,8 +312,9 @@ def sunset_decide(
     comment: str = "",
     now: datetime | None = None,
 ) -> SunsetCase:
-    """The platform team's decision on a contested case: ``uphold`` puts the app back to
-    ``active`` with a fresh expiry; ``retire`` retires it."""
+    """The platform team's decision on a contested case, or on any open case of a critical
+    app (never retired unanswered): ``uphold`` puts the app back to ``active`` with a fresh
+    expiry; ``retire`` retires it."""
     now = now or timezone.now()
     if decision not in SunsetDecision.values:
         raise ValidationError({"decision": f"Choose one of: {', '.join(SunsetDecision.values)}."})
@@ -285,7 +322,8 @@ def sunset_decide(
     if not case.can_decide:
         state = "closed" if not case.is_open else "not contested"
         raise SunsetCaseError(
-            f"Only an open, contested case can be decided; this one is {state}.",
+            "Only an open case that is contested, or of a critical app, can be decided; "
+            f"this one is {state}.",
             code="invalid_transition",
         )
     comment = (comment or "").strip()

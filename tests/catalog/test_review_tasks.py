@@ -165,3 +165,18 @@ def test_a_review_whose_app_was_retired_meanwhile_is_not_escalated(
 
     assert services.reviews_escalate_overdue(now=NOW + timedelta(hours=49)) == 0
     assert not Notification.objects.filter(kind="review_overdue").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [3, 30])
+def test_escalation_costs_the_same_queries_for_3_or_30_overdue_reviews(
+    size, pat, alice, support_tools, regions, django_assert_max_num_queries
+):
+    add_to_group(UserFactory(username="quinn"), "platform-team")  # two members to notify
+    open_reviews(size, team=support_tools, owner=alice, regions=regions)
+    # Lock the overdue reviews, mark them, read the platform team, insert the notices and
+    # the audit events: the same statements for 3 reviews or 30.
+    with django_assert_max_num_queries(7):
+        assert services.reviews_escalate_overdue(now=NOW + timedelta(hours=49)) == size
+    assert Notification.objects.filter(kind="review_overdue").count() == 2 * size
+    assert AuditEvent.objects.filter(action="review_escalated").count() == size

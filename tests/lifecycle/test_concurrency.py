@@ -68,6 +68,7 @@ def fleet(support_tools, alice, regions):
     now = timezone.now()
     reminded = [live_app(team=support_tools, owner=alice, days_left=d) for d in (20, 10, 5, 0.5)]
     expiring = live_app(team=support_tools, owner=alice, days_left=-0.1)
+    overdue = live_app(team=support_tools, owner=alice, days_left=-0.1, criticality="critical")
     graced = live_app(team=support_tools, owner=alice, days_left=-31, state=AppState.EXPIRED)
     quiet = live_app(team=support_tools, owner=alice, went_live_days_ago=200, days_left=60)
     UsageReport.objects.create(app=quiet, region=regions["eu-central"], date=now.date(), requests=1)
@@ -82,18 +83,27 @@ def fleet(support_tools, alice, regions):
     return {
         "reminded": reminded,
         "expiring": expiring,
+        "overdue": overdue,
         "graced": graced,
         "quiet": quiet,
         "closing": closing,
     }
 
 
-def assert_done_once(apps) -> None:
-    assert Reminder.objects.count() == 4
-    assert Reminder.objects.values("app", "expires_at", "days_before").distinct().count() == 4
+def assert_done_once(apps, *, platform_members) -> None:
+    assert Reminder.objects.filter(superseded=False).count() == 4
+    # Every reminder whose time has come is recorded once: sent, or superseded by the more
+    # urgent reminder (apps first seen 10, 5 and 0.5 days out) or by the notice of an app
+    # that came due unreminded.
+    superseded = [Reminder.objects.filter(superseded=True, app=a).count() for a in apps["reminded"]]
+    assert superseded == [0, 1, 2, 3]
+    for key in ("expiring", "overdue"):
+        assert Reminder.objects.filter(superseded=True, app=apps[key]).count() == 4
+    assert Reminder.objects.values("app", "expires_at", "days_before").distinct().count() == 18
     states = {k: type(v).objects.get(pk=v.pk).state for k, v in apps.items() if k != "reminded"}
     assert states == {
         "expiring": AppState.EXPIRED,
+        "overdue": AppState.ACTIVE,
         "graced": AppState.SUNSETTING,
         "quiet": AppState.SUNSETTING,
         "closing": AppState.RETIRED,
@@ -102,6 +112,28 @@ def assert_done_once(apps) -> None:
     assert SunsetCase.objects.filter(app=apps["quiet"], reason="low_usage").count() == 1
     keys = list(Notification.objects.values_list("dedupe_key", flat=True))
     assert len(keys) == len(set(keys))
+    overdue = Notification.objects.filter(kind="recertification_overdue")
+    assert {(n.recipient_id, n.team_id) for n in overdue} == {
+        (apps["overdue"].owner_id, None),
+        (None, apps["overdue"].team_id),
+        *((user.pk, None) for user in platform_members),
+    }
+
+
+# What each job does to the fleet, once; a second or concurrent run adds nothing to it.
+WORK = {
+    "lifecycle.send_expiry_reminders": 4,
+    "lifecycle.expire_apps": {"expired": 1, "sunsetting": 1, "recertification_overdue": 1},
+    "lifecycle.open_sunset_cases": 1,
+    "lifecycle.close_sunset_cases": 1,
+}
+
+
+def added(results: list) -> object:
+    """The runs' reports summed: what they say they did together."""
+    if isinstance(results[0], dict):
+        return {k: sum(r[k] for r in results) for k in results[0]}
+    return sum(results)
 
 
 DAILY = [
@@ -113,14 +145,15 @@ DAILY = [
 
 
 @pytest.mark.django_db
-def test_each_beat_task_twice_in_a_row_does_its_work_once(support_tools, alice, regions):
+def test_each_beat_task_twice_in_a_row_does_its_work_once(support_tools, alice, regions, pat):
     apps = fleet(support_tools, alice, regions)
     for task in DAILY:
         first = task.apply().get()
         second = task.apply().get()
-        nothing = {"expired": 0, "sunsetting": 0, "recertification_overdue": 0}
-        assert not second or second == nothing, (task.name, first, second)
-    assert_done_once(apps)
+        # Each run reports what it did: the second did nothing.
+        assert first == WORK[task.name], task.name
+        assert added([first, second]) == first, (task.name, first, second)
+    assert_done_once(apps, platform_members=[pat])
     send_notifications.apply()
     sent = len(mail.outbox)
     send_notifications.apply()
@@ -131,7 +164,7 @@ def test_each_beat_task_twice_in_a_row_does_its_work_once(support_tools, alice, 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("task", DAILY, ids=lambda t: t.name)
 def test_each_daily_task_on_two_workers_at_once_does_its_work_once(
-    task, support_tools, alice, regions
+    task, support_tools, alice, regions, pat
 ):
     require_postgres()
     apps = fleet(support_tools, alice, regions)
@@ -139,11 +172,13 @@ def test_each_daily_task_on_two_workers_at_once_does_its_work_once(
     for earlier in DAILY[: DAILY.index(task)]:
         earlier.apply()
     before = Notification.objects.count()
-    _, errors = twice_at_once(lambda: task.apply().get())
+    results, errors = twice_at_once(lambda: task.apply().get())
     assert errors == []
+    # Both workers report only their own share: together, the work done once.
+    assert added(results) == WORK[task.name], results
     for later in DAILY[DAILY.index(task) + 1 :]:
         later.apply()
-    assert_done_once(apps)
+    assert_done_once(apps, platform_members=[pat])
     assert Notification.objects.count() > before
 
 

@@ -454,3 +454,40 @@ def test_in_app_read_marking(app, alice):
     assert Notification.objects.unread_for(alice).count() == 2
     assert notifications.mark_read(user=alice) == 2
     assert Notification.objects.unread_for(alice).count() == 0
+
+
+@pytest.mark.parametrize("decision", ["uphold", "retire"])
+def test_a_critical_apps_low_usage_case_is_never_retired_unanswered(
+    alice, pat, support_tools, decision
+):
+    now = timezone.now()
+    app = live_app(
+        team=support_tools, owner=alice, now=now, went_live_days_ago=120, criticality="critical"
+    )
+    assert services.sunset_cases_open(now=now) == 1
+    case = SunsetCase.objects.get(app=app)
+    owner_notice = Notification.objects.get(kind="sunset_notice", recipient=alice)
+    assert "not retired without an answer: the platform team decides" in owner_notice.body
+    assert Notification.objects.filter(kind="sunset_notice", recipient=pat).count() == 1
+
+    # Nobody answers; long past the grace end the case still waits for the platform team.
+    later = case.grace_ends_at + timedelta(days=30)
+    assert services.sunset_cases_close(now=later) == 0
+    app.refresh_from_db()
+    case.refresh_from_db()
+    assert app.state == AppState.SUNSETTING and case.is_open and case.can_decide
+
+    services.sunset_decide(case=case, actor=pat, decision=decision, now=later)
+    app.refresh_from_db()
+    expected = AppState.ACTIVE if decision == "uphold" else AppState.RETIRED
+    assert app.state == expected and not SunsetCase.objects.open().exists()
+
+
+def test_an_uncontested_case_of_an_app_that_is_not_critical_cannot_be_decided(alice, pat, app):
+    app.went_live_at = timezone.now() - timedelta(days=120)
+    app.save()
+    assert services.sunset_cases_open() == 1
+    case = SunsetCase.objects.get(app=app)
+    assert not case.can_decide
+    with pytest.raises(services.SunsetCaseError):
+        services.sunset_decide(case=case, actor=pat, decision="retire")

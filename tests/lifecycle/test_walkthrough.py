@@ -1,4 +1,4 @@
-"""Time frozen: walk apps through their lifecycle day by day with the beat jobs."""
+"""Time frozen: walk apps through their lifecycle with the beat schedule, hour by hour."""
 
 from __future__ import annotations
 
@@ -9,35 +9,26 @@ import time_machine
 from django.core import mail
 
 from catalog.choices import AppState
-from catalog.models import Notification
-from lifecycle import tasks
+from catalog.models import AuditEvent, Notification
 from lifecycle.models import Reminder, SunsetCase
 from tests.factories import MicroAppFactory
+from tests.lifecycle.beat import near, run_beat
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 WHY = "The support team still routes every ticket through it."
 
 
-def run_daily_jobs():
-    """What beat runs each morning (plus the every-minute drainer)."""
-    from catalog.tasks import send_notifications
-
-    tasks.send_expiry_reminders.delay()
-    tasks.expire_apps.delay()
-    tasks.open_sunset_cases.delay()
-    tasks.close_sunset_cases.delay()
-    send_notifications.delay()
+def walk(app, start, until_day):
+    """Run the beat from ``start`` for ``until_day`` days: every hour in which a daily job
+    runs (the hourly jobs with them), which is all this test's day-level steps need."""
+    run_beat(start, start + timedelta(days=until_day), hours=lambda hour: False)
 
 
-def walk(app, start, until_day, on_day=None):
-    """Run the daily jobs at 06:00 of each day from day 1 to ``until_day`` (inclusive)."""
-    for day in range(1, until_day + 1):
-        moment = (start + timedelta(days=day)).replace(hour=6, minute=0)
-        with time_machine.travel(moment, tick=False):
-            run_daily_jobs()
-            if on_day:
-                on_day(day)
+def deadlines(expires_at):
+    """When the README says something happens to an app expiring at ``expires_at``."""
+    reminders = [expires_at - timedelta(days=d) for d in (30, 14, 7, 1)]
+    return near(*reminders, expires_at, expires_at + timedelta(days=30))
 
 
 def test_reminders_renewal_expiry_grace_sunset_and_retirement(
@@ -49,29 +40,27 @@ def test_reminders_renewal_expiry_grace_sunset_and_retirement(
         app.activate(by=alice)
     assert app.expires_at == START + timedelta(days=90)
 
-    reminded = {}
-
-    def record(day):
-        for r in Reminder.objects.filter(app=app).exclude(days_before__in=reminded.values()):
-            reminded[day] = r.days_before
-
-    walk(app, START, 90, on_day=record)
-    # Expiry at day 90 09:00; the 06:00 jobs remind on these days.
-    assert reminded == {61: 30, 77: 14, 84: 7, 90: 1}
+    # Expiry at day 90 09:00; each reminder goes out at the hour it falls due.
+    watch = deadlines(app.expires_at)
+    run_beat(START, START + timedelta(days=90), hours=watch)
+    sent = dict(Reminder.objects.filter(app=app).values_list("sent_at", "days_before"))
+    assert sent == {START + timedelta(days=d): 90 - d for d in (60, 76, 83, 89)}
+    assert not Reminder.objects.filter(superseded=True).exists()
     assert Notification.objects.filter(kind="expiry_reminder", recipient=alice).count() == 4
-    # The subjects give the days actually left (29 days 3 hours at the 30-day reminder;
-    # 3 hours at the 1-day one, which goes out on the expiry day itself).
+    # The subjects give the time actually left; the last one in hours, not "tomorrow".
     subjects = sorted(m.subject for m in mail.outbox)
-    assert any("due for expiry in 29 days" in s for s in subjects), subjects
-    assert any("due for expiry today" in s for s in subjects), subjects
+    for left in ("in 30 days", "in 14 days", "in 7 days", "in 24 hours"):
+        assert any(f"due for expiry {left}" in s for s in subjects), subjects
     app.refresh_from_db()
     assert app.state == AppState.ACTIVE
 
-    # Day 91: expired (suspended). Owner renews during the grace period.
-    walk_from = START + timedelta(days=90)
-    walk(app, walk_from, 1)
+    # Day 90, 09:10: expired (suspended), ten minutes after its deadline. The owner renews
+    # during the grace period.
+    run_beat(START + timedelta(days=90), START + timedelta(days=90, minutes=11), hours=watch)
     app.refresh_from_db()
     assert app.state == AppState.EXPIRED
+    expired = AuditEvent.objects.get(app=app, action="expired")
+    assert expired.at == START + timedelta(days=90, minutes=10)
     assert Notification.objects.filter(kind="app_expired", recipient=alice).exists()
 
     from lifecycle import services
@@ -83,22 +72,29 @@ def test_reminders_renewal_expiry_grace_sunset_and_retirement(
     assert app.state == AppState.ACTIVE and app.expires_at == renewed_at + timedelta(days=90)
 
     # The new period gets its own reminders; this time nobody renews.
-    walk(app, renewed_at, 90 + 29)
+    watch = deadlines(app.expires_at)
+    run_beat(renewed_at, renewed_at + timedelta(days=90, minutes=11), hours=watch)
     app.refresh_from_db()
     assert app.state == AppState.EXPIRED
     assert Reminder.objects.filter(app=app, expires_at=app.expires_at).count() == 4
-    walk(app, renewed_at + timedelta(days=90 + 29), 2)  # grace over
+    grace_end = app.expires_at + timedelta(days=30)
+    run_beat(
+        renewed_at + timedelta(days=90, minutes=11), grace_end + timedelta(minutes=11), hours=watch
+    )
     app.refresh_from_db()
     assert app.state == AppState.SUNSETTING
     case = SunsetCase.objects.get(app=app, closed_at__isnull=True)
-    assert case.reason == "expired"
+    assert case.reason == "expired" and case.opened_at == grace_end + timedelta(minutes=10)
 
-    # Nobody answers: retired at the grace end, data kept.
-    walk(app, case.opened_at, 15)
+    # Nobody answers: retired within the hour of the grace end, data kept.
+    run_beat(
+        case.opened_at, case.grace_ends_at + timedelta(minutes=21), hours=near(case.grace_ends_at)
+    )
     app.refresh_from_db()
     case.refresh_from_db()
     assert app.state == AppState.RETIRED
     assert case.outcome == "retired"
+    assert case.closed_at == case.grace_ends_at + timedelta(minutes=10)
 
 
 def test_low_usage_sunset_contest_uphold_and_later_retirement(alice, pat, support_tools, regions):

@@ -23,7 +23,7 @@ from catalog.choices import FINANCE_GROUP, PLATFORM_GROUP, AppState, Criticality
 from catalog.contract_services import contract_upload
 from catalog.models import AuditEvent, MicroApp, Notification, Region, Review, Team
 from catalog.notifications import owner_notifications, queue
-from core.dates import in_days
+from core.dates import time_left_in_words
 from core.webhooks import new_secret
 from lifecycle.choices import NoticeKind, SunsetOutcome, SunsetReason, SunsetResponse
 from lifecycle.models import Reminder, Renewal, SunsetCase, UsageReport
@@ -373,7 +373,7 @@ class Command(BaseCommand):
             batch = owner_notifications(
                 app=app,
                 kind=NoticeKind.EXPIRY_REMINDER,
-                subject=f"{app.name} is due for {what} {in_days(days)}",
+                subject=f"{app.name} is due for {what} {time_left_in_words(expires_at - sent_at)}",
                 body=reminder_body(app, expires_at=expires_at, critical=critical),
                 dedupe_key=f"reminder:{app.pk}:{expires_at:%Y%m%dT%H%M%S}:{days}",
                 link=reverse("lifecycle:app-renew", args=[app.slug]),
@@ -403,9 +403,10 @@ class Command(BaseCommand):
         case = SunsetCase(app=app, opened_at=opened, grace_ends_at=opened + answer)
         if spec.low_usage:
             case.reason = SunsetReason.LOW_USAGE
-            since = opened.date() - timedelta(days=USAGE_WINDOW_DAYS - 1)
+            # The job's window: the complete days before the day the case opened.
+            since = opened.date() - timedelta(days=USAGE_WINDOW_DAYS)
             totals = UsageReport.objects.filter(
-                app=app, date__gte=since, date__lte=opened.date()
+                app=app, date__gte=since, date__lt=opened.date()
             ).aggregate(requests=Sum("requests"), errors=Sum("errors"), cost=Sum("cost"))
             case.figures = {
                 "requests": totals["requests"] or 0,

@@ -4,8 +4,9 @@ Every crontab entry of ``config/celery.py`` runs at its times with the clock fro
 (``tests.lifecycle.beat``): the daily jobs every day, the hourly deadline jobs every hour
 around each deadline below and at the daily jobs' hours otherwise, so a job that fired
 early or late would do so at a visited hour and show in the times asserted. Every beat
-is delivered twice, and the workers are out for four days around one app's expiry.
-Scorecards are left out (their quarterly job has its own tests).
+is delivered twice, and the workers are out for four days around one app's expiry. The
+quarterly scorecards are scored at their beat and must read the same when a closed quarter
+is scored again at the end of the year.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from catalog.choices import AppState
 from catalog.models import AuditEvent, Notification, Review
 from lifecycle import services
 from lifecycle.models import Reminder, SunsetCase, UsageReport
+from scorecards import periods
+from scorecards import services as scorecard_services
+from scorecards.models import Scorecard
 from tests.catalog.review_support import pii_app
 from tests.factories import MicroAppFactory
 from tests.lifecycle.beat import near, run_beat
@@ -275,6 +279,22 @@ def test_a_year_of_the_beat_keeps_every_timeline_the_readme_promises(
     quarter_expiry = quarter + timedelta(days=90)
     assert reminders_of(apps["quarter"], quarter_expiry) == reminders_expected(quarter_expiry)
     assert moments(apps["quarter"], "expired") == [quarter_expiry + timedelta(minutes=10)]
+
+    # Each ended quarter was scored at its beat, and scoring a closed quarter again a year
+    # on gives the same rows: a quarter's scorecard is what was true inside it.
+    def scored() -> dict:
+        return {
+            (card.quarter, card.app.slug): (card.overall, card.grade, card.reasons, card.metrics)
+            for card in Scorecard.objects.select_related("app")
+        }
+
+    at_their_beat = scored()
+    assert {quarter for quarter, _ in at_their_beat} == {f"2027-Q{q}" for q in range(1, 5)}
+    assert not Scorecard.objects.filter(app=apps["never"], quarter="2027-Q4").exists()
+    with time_machine.travel(END, tick=False):
+        for q in range(1, 5):
+            scorecard_services.scorecards_compute(quarter=periods.parse_quarter(f"2027-Q{q}"))
+    assert scored() == at_their_beat
 
     # Doubled beats and catch-up never sent anything twice.
     keys = list(Notification.objects.values_list("dedupe_key", flat=True))

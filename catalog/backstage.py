@@ -176,10 +176,11 @@ def parse_documents(text: str, *, limit: int | None = None) -> list[dict]:
 
 def scan_documents(text: str, *, limit: int) -> int:
     """What can be checked without building the entities: YAML syntax, anchors, depth and
-    at most ``limit`` documents, which it counts. Raises :class:`TooManyEntities` or
+    at most ``limit`` documents, which it counts, each a mapping with a ``kind`` (as the
+    request-time import refuses otherwise). Raises :class:`TooManyEntities` or
     ``ValueError``."""
     try:
-        count = scan_yaml(text, max_documents=limit)
+        count = scan_yaml(text, max_documents=limit, root_keys=("kind",))
     except TooManyDocuments as exc:
         raise TooManyEntities(exc.limit) from None
     except ContractError as exc:

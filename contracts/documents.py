@@ -163,7 +163,9 @@ def _is_null_root(event: yaml.Event) -> bool:
     )
 
 
-def _scan_events(text: str, loader: type, max_documents: int | None = None) -> int:
+def _scan_events(
+    text: str, loader: type, max_documents: int | None = None, root_keys: tuple[str, ...] = ()
+) -> int:
     """Walk the event stream: refuse anchors/aliases and nesting deeper than MAX_DEPTH.
 
     This runs before anything is composed, so a billion-laughs payload fails at its first
@@ -171,15 +173,53 @@ def _scan_events(text: str, loader: type, max_documents: int | None = None) -> i
     The parser keeps its own stack, so this walk never recurses, whichever loader runs.
     Documents are counted at their root node, so a stream over ``max_documents`` stops
     being read at the first document too many, however long the rest of it is.
+    With ``root_keys``, each document must be a mapping holding those keys: the keys of the
+    root mapping are the scalars at depth one in key position, read as they stream past.
     """
     depth = 0
     documents = 0
+    keys: set[str] = set()
+    expect_key = False
     for event in yaml.parse(text, Loader=loader):
         _refuse_anchor(event)
         if depth == 0 and isinstance(event, yaml.NodeEvent) and not _is_null_root(event):
             documents += 1
             if max_documents is not None and documents > max_documents:
                 raise TooManyDocuments(max_documents)
+            if root_keys and not isinstance(event, yaml.MappingStartEvent):
+                raise DocumentMalformed(
+                    [
+                        {
+                            "path": _where(event.start_mark),
+                            "message": f"document {documents} is not a mapping",
+                        }
+                    ]
+                )
+            keys, expect_key = set(), True
+        elif root_keys and depth == 1:
+            if isinstance(event, yaml.MappingEndEvent):
+                missing = [key for key in root_keys if key not in keys]
+                if missing:
+                    raise DocumentMalformed(
+                        [
+                            {
+                                "path": _where(event.start_mark),
+                                "message": f"document {documents} has no {', '.join(missing)}",
+                            }
+                        ]
+                    )
+            elif expect_key:
+                if isinstance(event, yaml.ScalarEvent):
+                    keys.add(event.value)
+                expect_key = False
+            elif isinstance(event, yaml.ScalarEvent):
+                expect_key = True  # a scalar value: the next event is a key
+        elif (
+            root_keys
+            and depth == 2
+            and isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent)
+        ):
+            expect_key = True  # a collection value ended: back to the root's keys
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -226,13 +266,16 @@ def load_yaml(text: str, *, multi: bool = False, max_documents: int | None = Non
     return docs[0]
 
 
-def scan_yaml(text: str, *, max_documents: int | None = None) -> int:
-    """Check a YAML stream without building it: syntax, anchors and aliases, depth, and at
-    most ``max_documents`` non-empty documents; returns how many it holds. Several times
-    cheaper than loading, for a caller that loads the stream later (elsewhere). Raises
-    like :func:`load_yaml`."""
+def scan_yaml(
+    text: str, *, max_documents: int | None = None, root_keys: tuple[str, ...] = ()
+) -> int:
+    """Check a YAML stream without building it: syntax, anchors and aliases, depth, at
+    most ``max_documents`` non-empty documents, and with ``root_keys`` that each is a
+    mapping holding those keys; returns how many documents it holds. Several times cheaper
+    than loading, for a caller that loads the stream later (elsewhere). Raises like
+    :func:`load_yaml`."""
     try:
-        return _scan_events(text, _safe_loader(), max_documents)
+        return _scan_events(text, _safe_loader(), max_documents, root_keys)
     except yaml.YAMLError as exc:
         raise _yaml_error(exc) from exc
 

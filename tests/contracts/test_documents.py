@@ -17,6 +17,7 @@ from contracts import (
     ForbiddenRef,
     TooDeep,
     load_document,
+    scan_yaml,
     validate_contract,
 )
 from contracts.documents import MAX_BYTES
@@ -277,3 +278,23 @@ def test_empty_and_multi_document_yaml_are_malformed() -> None:
 def test_yaml_values_without_a_json_equivalent_are_refused(value: str) -> None:
     with pytest.raises(DocumentMalformed):
         load_document(f"openapi: 3.0.3\nx-value: {value}\n", "openapi")
+
+
+@pytest.mark.parametrize(
+    ("text", "count", "error"),
+    [
+        ("kind: A\nspec:\n  nested: [1, {kind: x}]\nname: b\n", 1, ""),
+        ("kind: A\n---\n---\nkind: B\n", 2, ""),
+        ("{}\n", 0, "document 1 has no kind"),
+        ("name: a\nspec: {kind: inside}\n", 0, "document 1 has no kind"),
+        ("- kind\n", 0, "document 1 is not a mapping"),
+        ("kind: A\n---\nplain\n", 0, "document 2 is not a mapping"),
+    ],
+)
+def test_the_scan_checks_each_root_for_its_keys_without_building_it(text, count, error):
+    if error:
+        with pytest.raises(DocumentMalformed, match=error):
+            scan_yaml(text, root_keys=("kind",))
+    else:
+        assert scan_yaml(text, root_keys=("kind",)) == count
+    assert scan_yaml(text) >= 1  # without root_keys any document passes

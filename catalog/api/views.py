@@ -8,9 +8,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from catalog import gate, policies, services
+from catalog import gate, impact, policies, services
 from catalog.api.exceptions import transition_code
 from catalog.api.fieldsets import FieldsetViewMixin, fieldset_parameters
+from catalog.api.impact_serializers import ImpactQuerySerializer, ImpactSerializer
 from catalog.api.permissions import AppActionPermission, IsPlatformOrReadOnly
 from catalog.api.serializers import (
     GateSerializer,
@@ -108,6 +109,8 @@ class MicroAppViewSet(
 
     def get_queryset(self):
         apps = MicroApp.objects.visible_to(self.request.user)
+        if self.action == "impact":
+            return apps
         if self.action in self.fieldset_actions:
             # Only what the answer shows is read.
             return apps.for_api(self.shown_fields or MicroAppReadSerializer.Meta.fields)
@@ -176,6 +179,29 @@ class MicroAppViewSet(
     def gate_checklist(self, request, slug=None):
         """The go-live checklist as it stands now (what a submit would check)."""
         return Response(gate.check(self.get_object()).as_dict())
+
+    @extend_schema(parameters=[ImpactQuerySerializer], responses=ImpactSerializer)
+    @action(detail=True, methods=["get"])
+    def impact(self, request, slug=None):
+        """The blast radius: every live app that would break if this one went away or broke,
+        nearest first, with its owner and team, the app it goes through, and (for direct
+        dependents) the operations it declared it calls. ``depth`` limits the hops."""
+        app = self.get_object()
+        query = ImpactQuerySerializer(
+            data=request.query_params, context={"max_depth": impact.max_depth()}
+        )
+        query.is_valid(raise_exception=True)
+        depth = query.validated_data.get("depth", impact.max_depth())
+        found = impact.dependents(app, depth=depth)
+        return Response(
+            {
+                "app": app.slug,
+                "depth": depth,
+                "count": len(found),
+                "direct": sum(1 for d in found if d.depth == 1),
+                "dependents": [d.as_dict() for d in found],
+            }
+        )
 
 
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

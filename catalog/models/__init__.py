@@ -10,6 +10,7 @@ from catalog.models.common import (
     no_control_characters,
     slug_validator,
 )
+from catalog.models.dependencies import Dependency
 from catalog.models.imports import ImportJob, ImportJobState
 from catalog.models.records import AuditEvent, Contract, Notification, Review
 from catalog.models.teams import Region, Team
@@ -21,6 +22,7 @@ __all__ = [
     "RESERVED_SLUGS",
     "AuditEvent",
     "Contract",
+    "Dependency",
     "MicroApp",
     "Notification",
     "Region",

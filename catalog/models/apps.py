@@ -69,7 +69,12 @@ class MicroApp(models.Model):
     data_residency = models.CharField(max_length=8, choices=Jurisdiction.choices, blank=True)
     regions = models.ManyToManyField(Region, related_name="apps", blank=True)
     depends_on = models.ManyToManyField(
-        "self", symmetrical=False, related_name="dependents", blank=True
+        "self",
+        symmetrical=False,
+        related_name="dependents",
+        blank=True,
+        through="catalog.Dependency",
+        through_fields=("from_microapp", "to_microapp"),
     )
     sla_availability = models.DecimalField(
         "availability target (%)",

@@ -38,6 +38,7 @@ API_RULES: dict[str, tuple[str | None, str]] = {
     "apps_contracts_document": ("app", "can_view_app"),
     "apps_contracts_changelog": ("app", "can_view_app"),
     "apps_gate_retrieve": ("app", "can_view_app"),
+    "apps_impact_retrieve": ("app", "can_view_app"),
     "apps_renew_create": ("app", "can_renew"),
     "apps_renewals_list": ("app", "can_view_app"),
     "apps_retire_create": ("app", "can_retire"),

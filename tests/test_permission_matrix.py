@@ -94,6 +94,7 @@ API = {
     "apps_contracts_document": ("live", EVERYONE),
     "apps_contracts_changelog": ("live", EVERYONE),
     "apps_gate_retrieve": ("live", EVERYONE),
+    "apps_impact_retrieve": ("live", EVERYONE),
     "apps_renew_create": ("live", APP_OWNERS),
     "apps_renewals_list": ("live", EVERYONE),
     "apps_retire_create": ("live", APP_OWNERS),

@@ -5,7 +5,16 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from catalog import services, token_services
-from catalog.models import AuditEvent, Contract, MicroApp, Notification, Region, Review, Team
+from catalog.models import (
+    AuditEvent,
+    Contract,
+    ContractAcknowledgement,
+    MicroApp,
+    Notification,
+    Region,
+    Review,
+    Team,
+)
 from core.models import ApiToken
 
 
@@ -129,11 +138,31 @@ class AuditEventAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 @admin.register(Contract)
 class ContractAdmin(NoDeleteMixin, admin.ModelAdmin):
-    list_display = ["app", "version", "kind", "spec_version", "is_valid", "breaking", "created_at"]
+    list_display = [
+        "app",
+        "version",
+        "kind",
+        "spec_version",
+        "is_valid",
+        "breaking",
+        "created_at",
+        "effective_at",
+    ]
     list_filter = ["kind", "is_valid", "breaking"]
     search_fields = ["app__slug", "version", "sha256"]
     list_select_related = ["app"]
     readonly_fields = [f.name for f in Contract._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ContractAcknowledgement)
+class ContractAcknowledgementAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["contract", "dependent", "acknowledged_by", "acknowledged_at"]
+    search_fields = ["contract__app__slug", "contract__version", "dependent__slug"]
+    list_select_related = ["contract__app", "dependent", "acknowledged_by"]
+    readonly_fields = [f.name for f in ContractAcknowledgement._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -472,3 +472,22 @@ def test_a_refused_acknowledgement_from_the_page_says_why(client, bob, scheduled
     assert answer.status_code == 400
     assert "No such app" in answer.content.decode()
     assert not ContractAcknowledgement.objects.exists()
+
+
+@pytest.mark.parametrize("callers", [2, 30])
+def test_the_pages_cost_the_same_queries_however_many_dependents(
+    client, alice, carol, pets, field_ops, callers, django_assert_max_num_queries
+):
+    for n in range(callers):
+        caller = MicroAppFactory(slug=f"caller-{n}", team=field_ops, owner=carol, state="active")
+        link(caller, pets, uses=["GET /pets/{id}"])
+    client.force_login(alice)
+    with django_assert_max_num_queries(25):
+        review = upload_page(client, v2_breaking())
+    assert review.status_code == 200 and f"caller-{callers - 1}" in review.content.decode()
+    upload_page(client, v2_breaking(), confirm="1", effective_at=later(days=31)[:16])
+    assert Notification.objects.filter(kind="contract_breaking").count() == callers
+    client.force_login(carol)
+    with django_assert_max_num_queries(25):
+        page = client.get("/apps/pets/contracts/2.0.0/")
+    assert page.content.decode().count("Acknowledge for") == callers

@@ -8,7 +8,6 @@ from catalog import services, token_services
 from catalog.models import (
     AuditEvent,
     Contract,
-    ContractAcknowledgement,
     MicroApp,
     Notification,
     Region,
@@ -152,17 +151,6 @@ class ContractAdmin(NoDeleteMixin, admin.ModelAdmin):
     search_fields = ["app__slug", "version", "sha256"]
     list_select_related = ["app"]
     readonly_fields = [f.name for f in Contract._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-
-@admin.register(ContractAcknowledgement)
-class ContractAcknowledgementAdmin(NoDeleteMixin, admin.ModelAdmin):
-    list_display = ["contract", "dependent", "acknowledged_by", "acknowledged_at"]
-    search_fields = ["contract__app__slug", "contract__version", "dependent__slug"]
-    list_select_related = ["contract__app", "dependent", "acknowledged_by"]
-    readonly_fields = [f.name for f in ContractAcknowledgement._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -491,3 +491,59 @@ def test_the_pages_cost_the_same_queries_however_many_dependents(
     with django_assert_max_num_queries(25):
         page = client.get("/apps/pets/contracts/2.0.0/")
     assert page.content.decode().count("Acknowledge for") == callers
+
+
+def test_the_job_is_on_the_beat_schedule_under_its_name():
+    from config.celery import app as celery_app
+
+    entry = celery_app.conf.beat_schedule["activate-scheduled-contracts"]
+    assert entry["task"] == "catalog.activate_scheduled_contracts"
+    assert activate_scheduled_contracts.name in celery_app.tasks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_record_each_version_taking_effect_once(fleet, pets, frozen):
+    """Real concurrency needs a server database: SQLite serialises writers anyway."""
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import require_postgres
+
+    require_postgres("two workers racing for the due versions need row locks")
+    for n in range(6):
+        Contract.objects.create(
+            app=pets,
+            kind="openapi",
+            version=f"3.{n}",
+            sha256=f"race{n}",
+            document=v2_breaking(),
+            breaking=True,
+            changes=[{"level": "ERR", "id": "x", "message": "m", "operation": "", "path": ""}],
+            effective_at=NOW + timedelta(hours=1),
+        )
+    frozen.move_to(NOW + timedelta(hours=2))
+    workers = 4
+    barrier = threading.Barrier(workers)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait(timeout=10)
+            counts.append(contracts_take_effect())
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    assert sum(counts) == 6
+    assert AuditEvent.objects.filter(action="contract_effective").count() == 6
+    # intake declared nothing, so every version touches it: one notice per version.
+    assert Notification.objects.filter(kind="contract_effective", app__slug="intake").count() == 6

@@ -547,3 +547,20 @@ def test_two_workers_racing_record_each_version_taking_effect_once(fleet, pets, 
     assert AuditEvent.objects.filter(action="contract_effective").count() == 6
     # intake declared nothing, so every version touches it: one notice per version.
     assert Notification.objects.filter(kind="contract_effective", app__slug="intake").count() == 6
+
+
+def test_the_pipeline_command_names_who_the_changes_touch(fleet, tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    candidate = tmp_path / "openapi.json"
+    candidate.write_text(json.dumps(v2_breaking()))
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_code:
+        call_command("contract_check", str(candidate), "--app", "pets", stdout=out)
+    assert exit_code.value.code == 1
+    report = out.getvalue()
+    assert "Reaches 4 live dependent(s), 3 direct; breaking changes touch 2." in report
+    assert "touched  portal (carol): 1 change(s)" in report
+    assert "effective_at at least 30 days ahead" in report

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from catalog import services, token_services
-from catalog.models import AuditEvent, Contract, MicroApp, Notification, Region, Review, Team
+from catalog.models import (
+    AuditEvent,
+    Contract,
+    MicroApp,
+    Notification,
+    Region,
+    Review,
+    Team,
+)
 from core.models import ApiToken
 
 
@@ -129,7 +137,16 @@ class AuditEventAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 @admin.register(Contract)
 class ContractAdmin(NoDeleteMixin, admin.ModelAdmin):
-    list_display = ["app", "version", "kind", "spec_version", "is_valid", "breaking", "created_at"]
+    list_display = [
+        "app",
+        "version",
+        "kind",
+        "spec_version",
+        "is_valid",
+        "breaking",
+        "created_at",
+        "effective_at",
+    ]
     list_filter = ["kind", "is_valid", "breaking"]
     search_fields = ["app__slug", "version", "sha256"]
     list_select_related = ["app"]

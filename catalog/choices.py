@@ -71,3 +71,10 @@ class NotificationChannel(models.TextChoices):
 
 PLATFORM_GROUP = "platform-team"
 FINANCE_GROUP = "finance"
+
+
+class ContractStatus(models.TextChoices):
+    """Whether a contract version is current yet: a scheduled one waits for its date."""
+
+    SCHEDULED = "scheduled", "Scheduled"
+    EFFECTIVE = "effective", "Effective"

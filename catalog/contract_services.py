@@ -7,12 +7,17 @@ is the base of a diff, how versions are labelled, what is stored and audited.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from catalog import permissions, policies
+from catalog.breaking_services import breaking_notices_queue
+from catalog.contract_impact import ContractImpact, contract_impact
 from catalog.models import AuditEvent, Contract, MicroApp
 from catalog.selectors import latest_contract
 from contracts import (
@@ -73,6 +78,22 @@ class ContractInvalid(ContractError):
     code = "contract_invalid"
 
 
+class BreakingNeedsNotice(ValidationError):
+    """Breaking changes that touch live dependents, without the migration window or a
+    platform override: refused with the rule's message on ``effective_at`` and the impact,
+    so the owner sees who would break; nothing stored."""
+
+    code = "breaking_needs_notice"
+
+    def __init__(self, message: str, impact: ContractImpact):
+        super().__init__({"effective_at": [message]})
+        self.impact = impact
+
+
+OVERRIDE_DENIED = "Only the platform team may override the migration window."
+PAST_EFFECTIVE_AT = "Pick a moment in the future, or leave it empty to take effect at once."
+
+
 @dataclass
 class ContractCheck:
     """What a CI dry run reports: validity, and the changes against the latest version."""
@@ -83,6 +104,8 @@ class ContractCheck:
     base_version: str | None
     changes: list[dict[str, Any]] = field(default_factory=list)
     change_counts: dict[str, int] = field(default_factory=dict)
+    impact: ContractImpact | None = None
+    base_effective_at: datetime | None = None  # the base is scheduled until then
 
     @property
     def compatible(self) -> bool:
@@ -97,6 +120,7 @@ class ContractCheck:
             "changes": self.changes,
             "change_counts": self.change_counts,
             "compatible": self.compatible,
+            "impact": self.impact.as_dict() if self.impact is not None else None,
         }
 
 
@@ -122,14 +146,15 @@ def stored_document(contract: Contract) -> ContractDocument:
 
 
 def contract_check(*, app: MicroApp, content: bytes | str, kind: str | None) -> ContractCheck:
-    """Validate a candidate and diff it against the app's latest version; writes nothing.
+    """Validate a candidate, diff it against the version an upload would be diffed against
+    (:func:`diff_base`) and list who it reaches; writes nothing.
 
     Loading errors (too large, malformed, forbidden ``$ref``, too deep) raise
     :class:`ContractError`; validation errors are reported in the result.
     """
     document = load_document(content, kind)
     result = validate_contract(document)
-    base = latest_contract(app=app, kind=document.kind)
+    base = diff_base(app=app, kind=document.kind)
     changes, counts = summarise(diff_contracts(stored_document(base), document) if base else [])
     return ContractCheck(
         valid=result.valid,
@@ -138,7 +163,45 @@ def contract_check(*, app: MicroApp, content: bytes | str, kind: str | None) -> 
         base_version=base.version if base else None,
         changes=changes,
         change_counts=counts,
+        impact=contract_impact(app=app, changes=changes),
+        base_effective_at=base.effective_at if base is not None and base.is_scheduled else None,
     )
+
+
+def diff_base(*, app: MicroApp, kind: str) -> Contract | None:
+    """The version a new upload is compared with: the newest one uploaded, even if it is
+    scheduled for later. The owner builds on what they last published; diffing against the
+    current version instead would report a scheduled version's breaking changes a second
+    time, as if the new upload made them, and restart their migration window."""
+    return latest_contract(app=app, kind=kind, include_scheduled=True)
+
+
+def _effective_at(
+    *, base: Contract | None, requested: datetime | None, now: datetime
+) -> datetime | None:
+    """When the new version takes effect: as requested (None: at once), but never before
+    the version it builds on, which it contains."""
+    if requested is not None and requested <= now:
+        raise ValidationError({"effective_at": PAST_EFFECTIVE_AT})
+    inherited = base.effective_at if base is not None and base.is_scheduled else None
+    if inherited is not None and (requested is None or requested < inherited):
+        return inherited
+    return requested
+
+
+def breaking_findings(
+    *, found: ContractImpact, effective_at: datetime | None, now: datetime, override: bool
+) -> list[policies.Finding]:
+    """The ``breaking-needs-notice`` rule on an upload's facts, as CI evaluates it."""
+    facts = replace(
+        policies.AppFacts(),
+        contract_breaking_changes=found.breaking_changes,
+        contract_touched_dependents=len(found.touching),
+        contract_notice=effective_at - now if effective_at is not None else None,
+        contract_override=override,
+    )
+    rule = policies.rules_by_id()[policies.BREAKING_NEEDS_NOTICE]
+    return policies.evaluate(facts, rules=[rule])
 
 
 def _label(app: MicroApp, document: ContractDocument, requested: str) -> str:
@@ -166,15 +229,24 @@ def contract_upload(
     content: bytes | str,
     kind: str | None = None,
     version: str = "",
+    effective_at: datetime | None = None,
+    override_reason: str = "",
 ) -> tuple[Contract, bool]:
     """Store a new immutable version; returns ``(contract, created)``.
 
     1. Load safely (size, YAML aliases, depth, non-local ``$ref`` are refused first).
     2. Validate, collecting every error; an invalid document is refused, nothing stored.
     3. Identical content (same sha256 of the normalised document) returns the stored one.
-    4. Diff against the latest version of the same kind; breaking changes are allowed (the
-       owner's call) but stored on the version and recorded in the audit event.
+    4. Diff against the newest version of the same kind (:func:`diff_base`); breaking
+       changes are stored on the version and recorded in the audit event.
+    5. Breaking changes that touch live dependents need ``effective_at`` at least
+       ``APPKEEPER_BREAKING_NOTICE_DAYS`` ahead (the version is scheduled) or a platform
+       ``override_reason``; otherwise :class:`BreakingNeedsNotice`. The owners of the
+       touched dependents get one notice each.
     """
+    override_reason = override_reason.strip()
+    if override_reason and not permissions.is_platform(actor):
+        raise PermissionDenied(OVERRIDE_DENIED)
     document = load_document(content, kind)
     result = validate_contract(document)
     if not result.valid:
@@ -184,9 +256,19 @@ def contract_upload(
     existing = app.contracts.filter(sha256=document.sha256).first()
     if existing is not None:
         return existing, False
-    base = latest_contract(app=app, kind=document.kind)
+    base = diff_base(app=app, kind=document.kind)
     changes, counts = summarise(diff_contracts(stored_document(base), document) if base else [])
     breaking = [c for c in changes if c["level"] == "ERR"]
+    now = timezone.now()
+    effective_at = _effective_at(base=base, requested=effective_at, now=now)
+    found = contract_impact(app=app, changes=changes) if breaking else None
+    if found is not None:
+        refused = breaking_findings(
+            found=found, effective_at=effective_at, now=now, override=bool(override_reason)
+        )
+        if refused:
+            raise BreakingNeedsNotice(refused[0].message, found)
+    overridden = bool(override_reason and found is not None and found.needs_notice)
     contract = Contract(
         app=app,
         kind=document.kind,
@@ -201,6 +283,8 @@ def contract_upload(
         change_counts=counts,
         breaking=bool(counts["ERR"]),
         author=actor if actor is not None and actor.is_authenticated else None,
+        effective_at=effective_at,
+        override_reason=override_reason if overridden else "",
     )
     try:
         with transaction.atomic():
@@ -217,8 +301,13 @@ def contract_upload(
             "version": contract.version,
             "spec_version": contract.spec_version,
             "breaking_changes": breaking[:100],
+            "effective_at": effective_at.isoformat() if effective_at else None,
+            "override_reason": contract.override_reason,
+            "dependents_touched": sorted(d.app.slug for d in found.touched) if found else [],
         },
     )
+    if found is not None and found.touching:
+        breaking_notices_queue(contract=contract, found=found)
     return contract, True
 
 

@@ -33,10 +33,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from catalog.choices import Environment, Jurisdiction
@@ -79,6 +80,13 @@ class AppFacts:
     repository_url: str = ""
     has_valid_contract: bool = False
     last_seen_at: datetime | None = None
+    # A contract version about to be uploaded (zero and None for an app on its own): its
+    # breaking changes, the live dependents they touch, how long before it takes effect
+    # (None: at once) and whether the platform team overrides the migration window.
+    contract_breaking_changes: int = 0
+    contract_touched_dependents: int = 0
+    contract_notice: timedelta | None = None
+    contract_override: bool = False
 
     # Fields a payload or a MicroApp can carry as plain values.
     PLAIN_FIELDS = (
@@ -173,10 +181,11 @@ def region_facts(region) -> RegionFacts:
 
 
 def latest_contract_is_valid(app) -> bool:
-    """The app's current (latest) contract version validates; older valid versions do not
-    count, because the latest upload is what clients are told to use."""
-    latest = app.contracts.order_by("-created_at", "-pk").values_list("is_valid", flat=True)
-    return bool(latest.first())
+    """The app's current contract version validates; older valid versions do not count,
+    because the current one is what clients are told to use (a version scheduled for later
+    is not current yet)."""
+    latest = app.contracts.in_effect().order_by("-created_at", "-pk")
+    return bool(latest.values_list("is_valid", flat=True).first())
 
 
 def annotate_for_policies(queryset):
@@ -185,7 +194,7 @@ def annotate_for_policies(queryset):
 
     from catalog.models import Contract
 
-    latest = Contract.objects.filter(app=OuterRef("pk")).order_by("-created_at", "-pk")
+    latest = Contract.objects.in_effect().filter(app=OuterRef("pk")).order_by("-created_at", "-pk")
     return (
         queryset.select_related("team", "owner")
         .prefetch_related("regions")
@@ -203,7 +212,7 @@ class Finding:
     message: str
 
     # Findings on these are about things a save cannot change; the gate enforces them.
-    NOT_SAVEABLE = frozenset({"contract"})
+    NOT_SAVEABLE = frozenset({"contract", "effective_at"})
 
     @property
     def blocks(self) -> bool:
@@ -350,6 +359,36 @@ def _sovereign_for_eu_pii(app: AppFacts) -> Iterator[Finding]:
         )
 
 
+# A request takes a moment: a client asking for exactly N days from its own clock is not
+# refused for the seconds its request spent on the way.
+NOTICE_SLACK = timedelta(minutes=5)
+
+
+def notice_days() -> int:
+    return settings.APPKEEPER_BREAKING_NOTICE_DAYS
+
+
+def _breaking_needs_notice(app: AppFacts) -> Iterator[Finding]:
+    breaking, touched = app.contract_breaking_changes, app.contract_touched_dependents
+    if not (breaking and touched) or app.contract_override:
+        return
+    days = notice_days()
+    if app.contract_notice is not None and app.contract_notice >= timedelta(days=days) - (
+        NOTICE_SLACK
+    ):
+        return
+    changes = f"{breaking} breaking change{'s' if breaking != 1 else ''}"
+    dependents = f"{touched} live dependent{'s' if touched != 1 else ''}"
+    yield finding(
+        "effective_at",
+        f"{changes} touch {dependents}: schedule the version to take effect at least "
+        f"{days} days from now (effective_at), or ask the platform team to override the "
+        "migration window with a reason.",
+    )
+
+
+BREAKING_NEEDS_NOTICE = "breaking-needs-notice"
+
 RULES: list[Rule] = [
     Rule(
         "pii-residency",
@@ -386,6 +425,14 @@ RULES: list[Rule] = [
         "EU personal data should stay in sovereign regions.",
         Severity.WARN,
         _sovereign_for_eu_pii,
+    ),
+    Rule(
+        BREAKING_NEEDS_NOTICE,
+        "A contract version whose breaking changes touch live dependents takes effect "
+        "after a migration window of APPKEEPER_BREAKING_NOTICE_DAYS days, or with a "
+        "platform override.",
+        Severity.BLOCK,
+        _breaking_needs_notice,
     ),
 ]
 

@@ -154,3 +154,20 @@ class NotificationQuerySet(models.QuerySet):
             channel__in=[NotificationChannel.EMAIL, NotificationChannel.WEBHOOK],
             attempts__lt=max_attempts,
         ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+
+class ContractQuerySet(models.QuerySet):
+    def in_effect(self, at: datetime | None = None) -> ContractQuerySet:
+        """Versions that have taken effect by ``at`` (now): immediate ones and scheduled
+        ones whose time has come. A version scheduled for later is not yet current."""
+        at = at or timezone.now()
+        return self.filter(Q(effective_at__isnull=True) | Q(effective_at__lte=at))
+
+    def due_to_take_effect(self, at: datetime | None = None) -> ContractQuerySet:
+        """Scheduled versions whose time has come and whose taking effect is not yet
+        recorded: the work of ``catalog.activate_scheduled_contracts``."""
+        return self.filter(
+            effective_at__isnull=False,
+            effective_at__lte=at or timezone.now(),
+            took_effect_recorded_at__isnull=True,
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from catalog import backstage_jobs, notifications, services
+from catalog import backstage_jobs, breaking_services, notifications, services
 
 
 @shared_task(name="catalog.escalate_overdue_reviews")
@@ -45,3 +45,10 @@ def run_import_job(job_id: int) -> str:
 def resume_import_jobs() -> int:
     """Every minute: restart background imports whose worker died or was never reached."""
     return backstage_jobs.import_resume_stalled()
+
+
+@shared_task(name="catalog.activate_scheduled_contracts")
+def activate_scheduled_contracts() -> int:
+    """Every five minutes: record the scheduled contract versions whose migration window
+    has ended and tell the dependents they touch that they are live, each once."""
+    return breaking_services.contracts_take_effect()

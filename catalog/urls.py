@@ -40,4 +40,9 @@ urlpatterns = [
         contracts.contract_docs,
         name="app-contract-docs",
     ),
+    path(
+        "apps/<slug:slug>/contracts/<version:version>/acknowledge/",
+        contracts.contract_acknowledge_view,
+        name="app-contract-acknowledge",
+    ),
 ]

@@ -49,6 +49,13 @@ app.conf.beat_schedule = {
         "task": "catalog.send_notifications",
         "schedule": 60.0,
     },
+    # A scheduled version is current from its effective_at whatever this job does (reads
+    # compare the time); the job records the moment and tells the dependents, so a few
+    # minutes late is fine.
+    "activate-scheduled-contracts": {
+        "task": "catalog.activate_scheduled_contracts",
+        "schedule": 300.0,
+    },
     "resume-import-jobs": {
         "task": "catalog.resume_import_jobs",
         "schedule": 60.0,

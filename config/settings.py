@@ -225,6 +225,9 @@ APPKEEPER_BACKSTAGE_MAX_BYTES = env_int(
 )
 # How far impact analysis follows dependents of dependents (a cycle stops here too).
 APPKEEPER_IMPACT_MAX_DEPTH = env_int("APPKEEPER_IMPACT_MAX_DEPTH", 10, minimum=1)
+# A contract version that breaks what live dependents call takes effect at least this many
+# days after its upload, unless the platform team overrides the window.
+APPKEEPER_BREAKING_NOTICE_DAYS = env_int("APPKEEPER_BREAKING_NOTICE_DAYS", 30, minimum=0)
 APPKEEPER_BASE_URL = env_str("APPKEEPER_BASE_URL", "http://127.0.0.1:8000")
 APPKEEPER_METRICS_TOKEN = env_str("APPKEEPER_METRICS_TOKEN", "")
 APPKEEPER_COST_WARN = env_decimal("APPKEEPER_COST_WARN", "1000")
@@ -304,6 +307,7 @@ SPECTACULAR_SETTINGS = {
         "SunsetDecisionEnum": "lifecycle.choices.SunsetDecision",
         "ImportJobStateEnum": "catalog.models.ImportJobState",
         "ApiTokenStateEnum": "core.models.ApiToken.State",
+        "ContractStatusEnum": "catalog.choices.ContractStatus",
         # The app state keeps its name beside the import job and API token states, so
         # clients generated from the schema keep it.
         "StateEnum": "catalog.choices.AppState",

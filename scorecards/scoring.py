@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from catalog.models import AuditEvent, Contract, MicroApp, Notification, Team
@@ -75,8 +75,11 @@ def _half_up(value: float | Decimal) -> int:
 
 def with_latest_contract(apps: QuerySet[MicroApp], cutoff: datetime) -> QuerySet[MicroApp]:
     """Annotate ``latest_contract_valid``: True, False, or None when there is no contract."""
-    latest = Contract.objects.filter(app=OuterRef("pk"), created_at__lt=cutoff).order_by(
-        "-created_at", "-pk"
+    # A version scheduled to take effect after the cutoff was not the app's contract yet.
+    latest = (
+        Contract.objects.filter(app=OuterRef("pk"), created_at__lt=cutoff)
+        .filter(Q(effective_at__isnull=True) | Q(effective_at__lt=cutoff))
+        .order_by("-created_at", "-pk")
     )
     return apps.annotate(latest_contract_valid=Subquery(latest.values("is_valid")[:1]))
 

@@ -93,6 +93,8 @@ API = {
     "apps_contracts_retrieve": ("live", EVERYONE),
     "apps_contracts_document": ("live", EVERYONE),
     "apps_contracts_changelog": ("live", EVERYONE),
+    # The dependent named in the body decides (403 unless the caller may edit it).
+    "apps_contracts_acknowledge": ("live", EVERYONE),
     "apps_gate_retrieve": ("live", EVERYONE),
     "apps_impact_retrieve": ("live", EVERYONE),
     "apps_renew_create": ("live", APP_OWNERS),
@@ -159,6 +161,8 @@ PAGES = {
     "app-edit-validate": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "app-submit": ("draft", cells(OWNERS_OR_PLATFORM, hidden=OUTSIDERS, anonymous=LOGIN)),
     "app-contract-upload": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
+    # The dependent named in the form decides (403 unless the caller may edit it).
+    "app-contract-acknowledge": ("live", PAGES_LOGIN),
     "review-detail": ("review", cells(allowed=(PLATFORM,), hidden=OUTSIDERS, anonymous=LOGIN)),
     "lifecycle:app-renew": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "lifecycle:app-rotate-secret": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.api.impact_serializers import DependentSerializer
 from catalog.api.schema import StrictBooleanField, StrictCharField, StrictModelSerializer
-from catalog.choices import ContractKind
+from catalog.choices import ContractKind, ContractStatus
 from catalog.contract_services import VERSION_LABEL_MESSAGE, VERSION_LABEL_PATTERN
-from catalog.models import Contract, ImportJobState
+from catalog.models import FREE_TEXT_MAX, Contract, ImportJobState
 
 
 class ChangeSerializer(serializers.Serializer):
@@ -27,6 +29,11 @@ class ErrorSerializer(serializers.Serializer):
 class ContractSerializer(StrictModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     breaking_changes = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(
+        choices=ContractStatus.choices,
+        read_only=True,
+        help_text="scheduled: uploaded, not current before effective_at.",
+    )
 
     class Meta:
         model = Contract
@@ -41,7 +48,17 @@ class ContractSerializer(StrictModelSerializer):
             "change_counts",
             "author",
             "created_at",
+            "status",
+            "effective_at",
+            "override_reason",
         ]
+        extra_kwargs = {
+            "effective_at": {"help_text": "When the version becomes current; null: at its upload."},
+            "override_reason": {
+                "help_text": "Why the platform team let its breaking changes take effect "
+                "without the migration window."
+            },
+        }
 
     def get_breaking_changes(self, contract: Contract) -> int:
         return contract.change_counts.get("ERR", 0)
@@ -69,6 +86,19 @@ class ContractDetailSerializer(ContractSerializer):
 
 class ContractUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ContractKind.choices, required=False)
+    effective_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Schedule the version: it becomes current then. Needed, at least "
+        "APPKEEPER_BREAKING_NOTICE_DAYS ahead, when breaking changes touch live dependents.",
+    )
+    override_reason = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=FREE_TEXT_MAX,
+        help_text="Platform team only: let breaking changes take effect without the "
+        "migration window, and say why.",
+    )
     version = serializers.RegexField(
         VERSION_LABEL_PATTERN,
         required=False,
@@ -85,6 +115,102 @@ class ContractCheckRequestSerializer(serializers.Serializer):
     spec = serializers.JSONField(help_text="The candidate document: text or an object.")
 
 
+class ContractImpactSummarySerializer(serializers.Serializer):
+    dependents = serializers.IntegerField(help_text="Live dependents, direct and transitive.")
+    direct = serializers.IntegerField()
+    touched = serializers.IntegerField(
+        help_text="Direct dependents a breaking change touches: they are notified."
+    )
+    not_touched = serializers.IntegerField(
+        help_text="Direct dependents whose declared operations no breaking change touches."
+    )
+    at_risk = serializers.IntegerField(
+        help_text="Dependents touched, or reached through one that is."
+    )
+    breaking_changes = serializers.IntegerField()
+
+
+class ContractDependentSerializer(DependentSerializer):
+    uses_declared = serializers.BooleanField(
+        help_text="False: it declared no operations, so every breaking change touches it."
+    )
+    touched = serializers.BooleanField(
+        allow_null=True, help_text="Direct dependents only (null for the others)."
+    )
+    at_risk = serializers.BooleanField()
+    notified = serializers.BooleanField(help_text="Its owner gets a notice of the version.")
+    touching_count = serializers.IntegerField()
+    touching_changes = ChangeSerializer(many=True, help_text="The first 100.")
+    reason = serializers.CharField()
+
+
+class ContractImpactSerializer(serializers.Serializer):
+    summary = ContractImpactSummarySerializer()
+    needs_notice = serializers.BooleanField(
+        help_text="Breaking changes touch live dependents: the upload needs effective_at "
+        "at least notice_days ahead, or a platform override."
+    )
+    notice_days = serializers.IntegerField()
+    dependents = ContractDependentSerializer(many=True)
+
+
+class ContractUploadAnswerSerializer(ContractDetailSerializer):
+    impact = ContractImpactSerializer(read_only=True)
+
+    class Meta(ContractDetailSerializer.Meta):
+        fields = [*ContractDetailSerializer.Meta.fields, "impact"]
+
+
+class AcknowledgementSerializer(serializers.Serializer):
+    app = serializers.CharField(source="dependent.slug")
+    app_name = serializers.CharField(source="dependent.name")
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", allow_null=True, default=None
+    )
+    acknowledged_at = serializers.DateTimeField()
+    comment = serializers.CharField()
+
+
+class PendingAcknowledgementSerializer(serializers.Serializer):
+    app = serializers.CharField(source="app.slug")
+    app_name = serializers.CharField(source="app.name")
+    team = serializers.CharField(source="app.team.slug")
+    owner = serializers.CharField(source="app.owner.username")
+
+
+class AcknowledgementsSerializer(serializers.Serializer):
+    acknowledged = AcknowledgementSerializer(many=True)
+    pending = PendingAcknowledgementSerializer(
+        many=True, help_text="Direct dependents the breaking changes touch, not yet acknowledged."
+    )
+
+
+class ContractVersionSerializer(ContractDetailSerializer):
+    """A version with its acknowledgements (``context["acknowledgements"]``: an
+    ``AcknowledgementStatus``)."""
+
+    acknowledgements = serializers.SerializerMethodField()
+
+    class Meta(ContractDetailSerializer.Meta):
+        fields = [*ContractDetailSerializer.Meta.fields, "acknowledgements"]
+
+    @extend_schema_field(AcknowledgementsSerializer)
+    def get_acknowledgements(self, contract: Contract) -> dict:
+        status = self.context["acknowledgements"]
+        return AcknowledgementsSerializer(
+            {"acknowledged": status.acknowledged, "pending": status.pending}
+        ).data
+
+
+class AcknowledgeRequestSerializer(serializers.Serializer):
+    app = serializers.SlugField(help_text="The dependent app acknowledging the version.")
+    comment = StrictCharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX)
+
+
+class AcknowledgeAnswerSerializer(AcknowledgementSerializer):
+    created = serializers.BooleanField(help_text="False: it was acknowledged before.")
+
+
 class ContractCheckSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     errors = ErrorSerializer(many=True)
@@ -93,6 +219,10 @@ class ContractCheckSerializer(serializers.Serializer):
     changes = ChangeSerializer(many=True, help_text="Worst first, at most 1000.")
     change_counts = serializers.DictField(child=serializers.IntegerField())
     compatible = serializers.BooleanField()
+    impact = ContractImpactSerializer(
+        allow_null=True,
+        help_text="Who the changes reach (null on a changelog between stored versions).",
+    )
 
 
 class BackstageImportSerializer(serializers.Serializer):

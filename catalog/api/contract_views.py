@@ -18,13 +18,18 @@ from rest_framework.views import APIView
 
 from catalog import backstage_export, permissions
 from catalog.api.contract_serializers import (
+    AcknowledgeAnswerSerializer,
+    AcknowledgeRequestSerializer,
     ContractCheckRequestSerializer,
     ContractCheckSerializer,
-    ContractDetailSerializer,
     ContractSerializer,
+    ContractUploadAnswerSerializer,
     ContractUploadSerializer,
+    ContractVersionSerializer,
 )
 from catalog.api.parsers import BoundedJSONParser
+from catalog.breaking_services import contract_acknowledge
+from catalog.contract_impact import acknowledgement_status, contract_impact
 from catalog.contract_services import (
     contract_changelog,
     contract_check,
@@ -90,14 +95,23 @@ class AppContractsView(APIView):
             "multipart/form-data": ContractUploadSerializer,
         },
         responses={
-            201: ContractDetailSerializer,
-            200: ContractDetailSerializer,
+            201: ContractUploadAnswerSerializer,
+            200: ContractUploadAnswerSerializer,
             400: OpenApiResponse(description="Malformed or invalid document, with all errors."),
+            403: OpenApiResponse(description="An override_reason from outside the platform team."),
             413: OpenApiResponse(description="Document over 10 MB."),
+            422: OpenApiResponse(
+                description="`code: breaking_needs_notice`: breaking changes touch live "
+                "dependents and neither effective_at is far enough ahead nor the platform "
+                "team overrides; the field's message and the `impact`; nothing stored."
+            ),
         },
         operation_id="apps_contracts_create",
     )
     def post(self, request, slug: str):
+        """Register a version. The answer's `impact` lists every live dependent and, for
+        the direct ones, the breaking changes that touch what they call; their owners are
+        notified. A version with `effective_at` is `scheduled` until then."""
         app = managed_app(request, slug)
         body = ContractUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -108,20 +122,71 @@ class AppContractsView(APIView):
             content=content,
             kind=kind,
             version=body.validated_data.get("version", ""),
+            effective_at=body.validated_data.get("effective_at"),
+            override_reason=body.validated_data.get("override_reason", ""),
         )
-        data = ContractDetailSerializer(contract, context={"include_document": False}).data
+        data = ContractUploadAnswerSerializer(contract, context={"include_document": False}).data
         data["created"] = created
+        data["impact"] = contract_impact(app=app, changes=contract.changes).as_dict()
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class AppContractDetailView(APIView):
     """One version with its document, validation and changes against its predecessor."""
 
-    @extend_schema(responses=ContractDetailSerializer, operation_id="apps_contracts_retrieve")
+    @extend_schema(responses=ContractVersionSerializer, operation_id="apps_contracts_retrieve")
     def get(self, request, slug: str, version: str):
+        """The version, and for a breaking one which touched dependents have acknowledged
+        it and which have not yet."""
         app = visible_app(request, slug)
-        contract = get_object_or_404(app.contracts, version=version)
-        return Response(ContractDetailSerializer(contract, context={"include_document": True}).data)
+        contract = get_object_or_404(app.contracts.select_related("author"), version=version)
+        contract.app = app
+        context = {
+            "include_document": True,
+            "acknowledgements": acknowledgement_status(contract=contract),
+        }
+        return Response(ContractVersionSerializer(contract, context=context).data)
+
+
+class AppContractAcknowledgeView(APIView):
+    """A dependent's owners acknowledge a breaking version of an app they call."""
+
+    @extend_schema(
+        request=AcknowledgeRequestSerializer,
+        responses={
+            201: AcknowledgeAnswerSerializer,
+            200: AcknowledgeAnswerSerializer,
+            400: OpenApiResponse(
+                description="The app does not depend on this one, or the version breaks nothing."
+            ),
+            403: OpenApiResponse(description="The caller may not edit the dependent app."),
+        },
+        operation_id="apps_contracts_acknowledge",
+    )
+    def post(self, request, slug: str, version: str):
+        """Acknowledge for `app` (a live app calling this one), as its owner, a member of
+        its team or the platform team. Acknowledging twice answers the first (200)."""
+        provider = visible_app(request, slug)
+        contract = get_object_or_404(provider.contracts, version=version)
+        contract.app = provider
+        body = AcknowledgeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        dependent = (
+            MicroApp.objects.visible_to(request.user)
+            .filter(slug=body.validated_data["app"])
+            .first()
+        )
+        if dependent is None:
+            raise ValidationError({"app": ["No such app."]})
+        ack, created = contract_acknowledge(
+            contract=contract,
+            dependent=dependent,
+            actor=request.user,
+            comment=body.validated_data.get("comment", ""),
+        )
+        ack.created = created
+        data = AcknowledgeAnswerSerializer(ack).data
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class AppContractDocumentView(APIView):
@@ -174,6 +239,7 @@ class AppContractChangelogView(APIView):
                 "changes": changes,
                 "change_counts": counts,
                 "compatible": not counts["ERR"],
+                "impact": None,
             }
         )
 
@@ -193,6 +259,9 @@ class ContractCheckView(APIView):
         operation_id="contracts_check",
     )
     def post(self, request):
+        """Validate a candidate, list its changes against the app's newest version (a
+        scheduled one included) and its `impact`: every live dependent, and for the
+        direct ones the breaking changes that touch what they call."""
         body = ContractCheckRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         app = MicroApp.objects.visible_to(request.user).filter(slug=body.validated_data["app"])

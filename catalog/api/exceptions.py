@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from catalog.contract_services import BreakingNeedsNotice
 from catalog.models import TransitionError
 from contracts import ContractError, DocumentTooLarge
 
@@ -32,6 +33,17 @@ def exception_handler(exc, context):
                 if isinstance(exc, DocumentTooLarge)
                 else status.HTTP_400_BAD_REQUEST
             ),
+        )
+    if isinstance(exc, BreakingNeedsNotice):
+        # The field's message, and who would break, so the owner can plan the window.
+        return Response(
+            {
+                **exc.message_dict,
+                "detail": " ".join(exc.messages),
+                "code": exc.code,
+                "impact": exc.impact.as_dict(),
+            },
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
     if isinstance(exc, TransitionError):
         return Response(

@@ -334,8 +334,33 @@ class PolicyAppFieldsSerializer(serializers.Serializer):
     repository_url = serializers.URLField(required=False, allow_blank=True)
 
 
+class PolicyContractSerializer(serializers.Serializer):
+    """A contract candidate's facts, for the ``breaking-needs-notice`` rule."""
+
+    breaking_changes = serializers.IntegerField(min_value=0)
+    touched_dependents = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        help_text="Live dependents the breaking changes touch; with `app`, defaults to its "
+        "live direct dependents (as if each called what changed).",
+    )
+    effective_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When it would take effect; null: at once."
+    )
+    override = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="A platform override of the migration window (counts for the platform "
+        "team only).",
+    )
+
+
 class PolicyEvaluateSerializer(PolicyAppFieldsSerializer):
     """Either an app payload, or ``{"app": "<slug>", "changes": {...}}``."""
+
+    contract = PolicyContractSerializer(
+        required=False, help_text="A contract version about to be uploaded."
+    )
 
     # A plain slug, looked up among the apps the caller may see (404 otherwise), so the
     # answer does not reveal whether another team's draft exists.

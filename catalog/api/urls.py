@@ -48,6 +48,11 @@ contract_urls = [
         name="app-contract-detail",
     ),
     path(
+        "apps/<slug:slug>/contracts/<version:version>/acknowledge/",
+        contract_views.AppContractAcknowledgeView.as_view(),
+        name="app-contract-acknowledge",
+    ),
+    path(
         "apps/<slug:slug>/contracts/<version:version>/document/",
         contract_views.AppContractDocumentView.as_view(),
         name="app-contract-document",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from catalog import gate, impact, policies, services
+from catalog import gate, impact, permissions, policies, services
 from catalog.api.exceptions import transition_code
 from catalog.api.fieldsets import FieldsetViewMixin, fieldset_parameters
 from catalog.api.impact_serializers import ImpactQuerySerializer, ImpactSerializer
@@ -261,6 +264,9 @@ class PolicyViewSet(viewsets.ViewSet):
             # Like a registration: the owner defaults to the caller.
             data.setdefault("owner", request.user)
             facts = policies.AppFacts().with_changes(data)
+        candidate = data.get("contract")
+        if candidate is not None:
+            facts = self._with_contract(facts, candidate, app, request.user)
         findings = policies.evaluate(facts)
         result = {
             "app": app.slug if app is not None else (facts.slug or None),
@@ -268,3 +274,17 @@ class PolicyViewSet(viewsets.ViewSet):
             "findings": [f.as_dict() for f in findings],
         }
         return Response(PolicyEvaluationSerializer(result).data)
+
+    @staticmethod
+    def _with_contract(facts, candidate: dict, app, user):
+        touched = candidate.get("touched_dependents")
+        if touched is None:
+            touched = len(impact.direct_dependents(app)) if app is not None else 0
+        effective_at = candidate.get("effective_at")
+        return dataclasses.replace(
+            facts,
+            contract_breaking_changes=candidate["breaking_changes"],
+            contract_touched_dependents=touched,
+            contract_notice=effective_at - timezone.now() if effective_at else None,
+            contract_override=candidate.get("override", False) and permissions.is_platform(user),
+        )

@@ -7,6 +7,7 @@ from django.conf import settings
 
 from catalog.choices import ContractKind
 from catalog.contract_services import VERSION_LABEL_MESSAGE, VERSION_LABEL_PATTERN
+from catalog.models import FREE_TEXT_MAX
 
 
 class ContractUploadForm(forms.Form):
@@ -45,3 +46,35 @@ class ContractUploadForm(forms.Form):
     def document(self) -> bytes | str:
         upload = self.cleaned_data.get("file")
         return upload.read() if upload else self.cleaned_data["text"]
+
+
+class ContractConfirmForm(ContractUploadForm):
+    """The review step: the same document (carried as text), and when it takes effect."""
+
+    effective_at = forms.DateTimeField(
+        label="Takes effect",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Leave empty to make it current at once.",
+    )
+    override_reason = forms.CharField(
+        label="Override the migration window",
+        required=False,
+        max_length=FREE_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Platform team: why these breaking changes cannot wait. Recorded on the "
+        "version and in the notices.",
+    )
+
+
+class AcknowledgeForm(forms.Form):
+    """A dependent's owners acknowledging a breaking version, from its page."""
+
+    app = forms.SlugField(widget=forms.HiddenInput)
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        max_length=FREE_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional: your plan, e.g. the release that moves off the old operations.",
+    )

@@ -12,7 +12,13 @@ from catalog.models.common import (
 )
 from catalog.models.dependencies import Dependency
 from catalog.models.imports import ImportJob, ImportJobState
-from catalog.models.records import AuditEvent, Contract, Notification, Review
+from catalog.models.records import (
+    AuditEvent,
+    Contract,
+    ContractAcknowledgement,
+    Notification,
+    Review,
+)
 from catalog.models.teams import Region, Team
 
 __all__ = [
@@ -22,6 +28,7 @@ __all__ = [
     "RESERVED_SLUGS",
     "AuditEvent",
     "Contract",
+    "ContractAcknowledgement",
     "Dependency",
     "MicroApp",
     "Notification",

@@ -10,11 +10,13 @@ from django.utils import timezone
 
 from catalog.choices import (
     ContractKind,
+    ContractStatus,
     NotificationChannel,
     ReviewDecision,
 )
 from catalog.models.common import free_text
 from catalog.querysets import (
+    ContractQuerySet,
     NotificationQuerySet,
     ReviewQuerySet,
 )
@@ -112,9 +114,27 @@ class Contract(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Null: current from its upload. Set: a breaking version's migration window ends then,
+    # and until that moment the version before it stays current.
+    effective_at = models.DateTimeField(null=True, blank=True)
+    # When the job recorded a scheduled version taking effect and told its dependents.
+    took_effect_recorded_at = models.DateTimeField(null=True, blank=True)
+    # Why the platform team let breaking changes take effect without the full window.
+    override_reason = free_text(blank=True)
+
+    objects = ContractQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["effective_at"],
+                condition=models.Q(
+                    took_effect_recorded_at__isnull=True, effective_at__isnull=False
+                ),
+                name="contract_scheduled_idx",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["app", "sha256"], name="contract_unique_content"),
             models.UniqueConstraint(fields=["app", "version"], name="contract_unique_version"),
@@ -126,6 +146,46 @@ class Contract(models.Model):
     @staticmethod
     def digest(text: str) -> str:
         return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def is_scheduled(self) -> bool:
+        """Uploaded, but not current before ``effective_at``."""
+        return self.effective_at is not None and self.effective_at > timezone.now()
+
+    @property
+    def takes_effect_at(self):
+        return self.effective_at or self.created_at
+
+    @property
+    def status(self) -> str:
+        return ContractStatus.SCHEDULED if self.is_scheduled else ContractStatus.EFFECTIVE
+
+
+class ContractAcknowledgement(models.Model):
+    """A dependent's owners saying they have seen a breaking version and will be ready."""
+
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="acknowledgements"
+    )
+    dependent = models.ForeignKey(
+        "catalog.MicroApp", on_delete=models.PROTECT, related_name="contract_acknowledgements"
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+    comment = free_text(blank=True)
+
+    class Meta:
+        ordering = ["acknowledged_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "dependent"], name="contract_ack_once_per_dependent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dependent_id} acknowledged {self.contract}"
 
 
 class Review(models.Model):

@@ -18,6 +18,7 @@ from catalog import gate, permissions, policies, services
 from catalog.choices import AppState, ReviewDecision
 from catalog.filters import ReviewFilterSet
 from catalog.models import MicroApp, Review, TransitionError
+from catalog.selectors import latest_contract
 from core.htmx import vary_on_htmx, wants_fragment
 from core.panels import NavEntry, Panel, register_app_panel, register_nav
 
@@ -140,7 +141,7 @@ def review_detail(request, pk: int):
             label = ReviewDecision(decision).label.lower()
             messages.success(request, f"Review of {app.name}: {label}.")
             return redirect("review-queue")
-    contract = app.contracts.order_by("-created_at", "-pk").first()
+    contract = latest_contract(app=app)
     findings = policies.evaluate_app(app, has_valid_contract=bool(contract and contract.is_valid))
     checklist = gate.check(app)
     context = {

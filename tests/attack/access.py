@@ -37,6 +37,9 @@ API_RULES: dict[str, tuple[str | None, str]] = {
     "apps_contracts_retrieve": ("app", "can_view_app"),
     "apps_contracts_document": ("app", "can_view_app"),
     "apps_contracts_changelog": ("app", "can_view_app"),
+    # Whoever sees the provider gets to the body, which names the dependent (403 unless
+    # the caller may edit it).
+    "apps_contracts_acknowledge": ("app", "can_view_app"),
     "apps_gate_retrieve": ("app", "can_view_app"),
     "apps_impact_retrieve": ("app", "can_view_app"),
     "apps_renew_create": ("app", "can_renew"),

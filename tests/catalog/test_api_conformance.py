@@ -156,7 +156,10 @@ def test_import_reads_a_json_body_as_json_not_as_yaml(api_as, alice):
 def test_open_reviews_and_read_contract_versions_document_their_nulls(schema):
     components = schema["components"]["schemas"]
     assert components["Review"]["properties"]["reviewer"]["nullable"] is True
-    assert components["ContractDetail"]["properties"]["created"]["nullable"] is True
+    # A version as read (with its acknowledgements) and as uploaded (with its impact).
+    for name in ("ContractVersion", "ContractUploadAnswer"):
+        assert components[name]["properties"]["created"]["nullable"] is True
+    assert components["ContractDependent"]["properties"]["touched"]["nullable"] is True
 
 
 @pytest.mark.parametrize("text", ["{}\n", "metadata:\n  name: x\n", "kind: 3\n"])

@@ -191,7 +191,9 @@ def test_ci_dry_run_reports_and_writes_nothing(api_as, alice, app):
         "changes",
         "change_counts",
         "compatible",
+        "impact",
     }
+    assert body["impact"]["summary"]["dependents"] == 0
     assert body["change_counts"]["ERR"] == 2
     assert body["valid"] is True
     assert body["base_version"] == "1.0.0"

@@ -61,6 +61,7 @@ AUDITED = {
     "lifecycle.sunsetcase": "app_id",
     "catalog.microapp_regions": "microapp_id",
     "catalog.dependency": "from_microapp_id",
+    "catalog.contractacknowledgement": "dependent_id",
 }
 
 

@@ -65,6 +65,30 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{verdict}: {counts['ERR']} breaking, {counts['WARN']} warnings, {counts['INFO']} info"
         )
+        if result.impact is not None:
+            self._report_impact(result.impact.as_dict())
+
+    def _report_impact(self, impact: dict) -> None:
+        summary = impact["summary"]
+        if not summary["dependents"]:
+            self.stdout.write("No live app depends on it.")
+            return
+        self.stdout.write(
+            f"Reaches {summary['dependents']} live dependent(s), {summary['direct']} direct; "
+            f"breaking changes touch {summary['touched']}."
+        )
+        for row in impact["dependents"]:
+            if row["notified"]:
+                self.stdout.write(
+                    f"  touched  {row['slug']} ({row['owner']}): {row['touching_count']} change(s)"
+                )
+        if impact["needs_notice"]:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Uploading needs effective_at at least {impact['notice_days']} days ahead, "
+                    "or a platform override."
+                )
+            )
 
 
 def _dumps(value) -> str:

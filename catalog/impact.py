@@ -119,12 +119,13 @@ def dependent_rows(app_id: int, depth: int | None = None) -> list[tuple[int, int
     that reaches ``app_id`` in at most ``depth`` hops; one query."""
     depth = max_depth() if depth is None else depth
     states = ", ".join(["%s"] * len(IMPACT_STATES))
+    live: list[int | str] = [str(state) for state in IMPACT_STATES]
     if connection.vendor == "postgresql":
         sql = _LEVELS_SQL.format(states=states)
-        params = [app_id, app_id, *IMPACT_STATES, depth]
+        params = [app_id, app_id, *live, depth]
     else:
         sql = _WALK_SQL.format(states=states)
-        params = [app_id, *IMPACT_STATES, depth, *IMPACT_STATES, app_id]
+        params = [app_id, *live, depth, *live, app_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(int(a), int(d), int(v)) for a, d, v in cursor.fetchall()]

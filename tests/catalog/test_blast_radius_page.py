@@ -72,7 +72,7 @@ def test_the_page_sums_up_draws_and_lists_every_dependent_by_depth(client, chain
     assert text.index("Intake") < text.index("Portal") < text.index("3 steps away")
     assert "GET /tickets/{id}" in text and "Pinned to ^2" in text
     assert "Everything (none declared)" in text  # intake declared nothing
-    assert "Through Portal" in text  # the widget reaches tickets through the portal
+    assert "Indirect" in text and ">Portal</a>" in html  # the widget calls the portal
     # The picture: the app and its four dependents, an arrow per call among them.
     assert html.count('class="topo-node ') == 5
     assert html.count('class="topo-edge') == 4

@@ -20,27 +20,16 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-PY=${PYTHON:-$ROOT/.venv/bin/python}
-BIN=$(dirname "$PY")
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/appkeeper-attack.XXXXXX")
+# shellcheck source=.ci/stack.sh
+source .ci/stack.sh
+stack_workdir attack appkeeper-attack
+trap 'exit 143' TERM INT
 PORT=${ATTACK_PORT:-18200}
 DATABASE=${ATTACK_DATABASE:-appkeeper_fuzzstack}
 BROKER_DB=${ATTACK_REDIS_BROKER_DB:-14}
 CACHE_DB=${ATTACK_REDIS_CACHE_DB:-15}
 REPORT_DIR=${ATTACK_REPORT_DIR:-$ROOT/var/attack}
 LOG=$REPORT_DIR/gunicorn.log
-SERVER_PID=""
-
-cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT
 mkdir -p "$REPORT_DIR"
 : >"$LOG"
 
@@ -50,8 +39,7 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DATABASE"
 export LOGIN_LIMIT=5 LOGIN_PER_IP=15 TELEMETRY_PER_MIN=30
 
 # 1. Database, demo fleet, tokens.
-psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)" >/dev/null
-psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $DATABASE" >/dev/null
+fresh_database "$DATABASE"
 # One process for all of it: each manage.py start costs seconds on a busy machine.
 APPKEEPER_ENV=development APPKEEPER_VAR_DIR="$WORK/var" LOG_LEVEL=WARNING \
   "$PY" manage.py shell -c '
@@ -91,17 +79,9 @@ export APPKEEPER_VAR_DIR="$WORK/var"
 export STATIC_ROOT="$WORK/static"
 export LOG_LEVEL=INFO
 "$PY" manage.py collectstatic --noinput >/dev/null
-"$BIN/gunicorn" config.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --timeout 60 \
-  --certfile "$WORK/cert.pem" --keyfile "$WORK/key.pem" \
-  --access-logfile - --error-logfile - --log-level info >>"$LOG" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 60); do
-  if "$PY" -c "import ssl, sys, urllib.request as u; u.urlopen('https://127.0.0.1:$PORT/healthz', timeout=2, context=ssl.create_default_context(cafile='$WORK/cert.pem'))" 2>/dev/null; then
-    break
-  fi
-  kill -0 "$SERVER_PID" 2>/dev/null || { echo "attack: gunicorn did not start" >&2; tail -n 30 "$LOG" >&2; exit 1; }
-  sleep 0.5
-done
+start_gunicorn "$PORT" --certfile "$WORK/cert.pem" --keyfile "$WORK/key.pem" \
+  --access-logfile - --error-logfile - --log-level info >>"$LOG" 2>&1
+wait_for_url "https://127.0.0.1:$PORT/healthz" "$LOG" "$WORK/cert.pem"
 echo "attack: production stack on https://127.0.0.1:$PORT (database $DATABASE), up after $SECONDS s"
 
 if [[ -n "${ATTACK_SERVE_ONLY:-}" ]]; then

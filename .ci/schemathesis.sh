@@ -14,24 +14,13 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-PY=${PYTHON:-$ROOT/.venv/bin/python}
-BIN=$(dirname "$PY")
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/appkeeper-fuzz.XXXXXX")
+# shellcheck source=.ci/stack.sh
+source .ci/stack.sh
+stack_workdir schemathesis appkeeper-fuzz
 REPORT_DIR=${FUZZ_REPORT_DIR:-$ROOT/var/schemathesis}
 MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-8}
 SEED=${FUZZ_SEED:-20261101}
 ROLES=${FUZZ_ROLES:-"alice pat fin"}
-SERVER_PID=""
-
-cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 export APPKEEPER_ENV=development
 export DEBUG=false
@@ -49,8 +38,7 @@ DEFAULT_PG=postgres://postgres@127.0.0.1:5432/appkeeper_fuzz
 if [[ -n "${FUZZ_DATABASE_URL:-}" ]]; then
   export DATABASE_URL=$FUZZ_DATABASE_URL
 elif command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then
-  psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS appkeeper_fuzz WITH (FORCE)" >/dev/null
-  psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE appkeeper_fuzz" >/dev/null
+  fresh_database appkeeper_fuzz
   export DATABASE_URL=$DEFAULT_PG
 else
   export DATABASE_URL="sqlite:///$WORK/fuzz.sqlite3"
@@ -72,16 +60,9 @@ PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); pri
 # generated query string with an HTML 414 before Django sees it. That limit belongs to the
 # deployment (a proxy in front sets its own), not to the API contract, so the fuzzer tests
 # the application without it instead of documenting a text/html 414 on every operation.
-"$BIN/gunicorn" config.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --timeout 60 \
-  --limit-request-line 0 \
-  --log-level warning --error-logfile "$REPORT_DIR/gunicorn.log" &
-SERVER_PID=$!
-for _ in $(seq 1 60); do
-  if "$PY" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/api/schema/', timeout=2)" 2>/dev/null; then
-    break
-  fi
-  sleep 0.5
-done
+start_gunicorn "$PORT" --limit-request-line 0 \
+  --log-level warning --error-logfile "$REPORT_DIR/gunicorn.log"
+wait_for_url "http://127.0.0.1:$PORT/api/schema/" "$REPORT_DIR/gunicorn.log"
 
 # 4. One run per role. The hooks module hands YAML responses to the checks as text
 #    (see .ci/schemathesis_hooks.py). Revoking a token is left out: a generated id may be

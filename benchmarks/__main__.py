@@ -12,18 +12,23 @@
 4. Signed telemetry POSTs per second under gunicorn (2 workers), target ≥ 300 accepted calls
    a second, with the ratio to a bare 204 view on the same server; driven from a separate
    process on 127.0.0.1.
-5. Print the table and write it, with the machine, to ``benchmarks/RESULTS.md``.
+5. The blast radius: the seeded apps' graph replaced, inside a transaction that is rolled
+   back, by 30,000 edges with one provider 500 dependents and 5 levels deep; the walk
+   (``catalog.impact.dependents``, median and p95 of 50 runs, target < 50 ms), the
+   impact API and the blast radius page (see benchmarks/impact.py for its tunables).
+6. Print the table and write it, with the machine, to ``benchmarks/RESULTS.md``.
 
-``python -m benchmarks telemetry`` (or any of ``pages``, ``lifecycle``, ``telemetry``, as
-arguments or comma-separated in BENCH_CASES) runs only those steps and prints their rows;
+``python -m benchmarks telemetry`` (or any of ``pages``, ``lifecycle``, ``telemetry``,
+``impact``, as arguments or comma-separated in BENCH_CASES) runs only those steps and
+prints their rows;
 RESULTS.md is written only by a full run, so a partial table never replaces the full one.
 
 Tunables: BENCH_APPS (10000), BENCH_DAYS (180), BENCH_RUNS (7), BENCH_LOAD_SECONDS (4),
 BENCH_LOAD_THREADS (8), BENCH_CLONES (9: the lifecycle case's second size is (1+9)×apps).
 
 BENCH_CASES picks groups of cases, comma-separated, out of ``lists`` (the two API lists),
-``pages`` (the HTML pages), ``chargeback``, ``lifecycle`` and ``telemetry``; unset or
-``all`` runs every one. A partial run prints its table but leaves RESULTS.md alone, so the
+``pages`` (the HTML pages), ``chargeback``, ``lifecycle``, ``telemetry`` and ``impact``;
+unset or ``all`` runs every one. A partial run prints its table but leaves RESULTS.md alone, so the
 published table always comes from one whole run::
 
     BENCH_CASES=lists DATABASE_URL=postgres://.../appkeeper_bench_mine python -m benchmarks
@@ -35,11 +40,12 @@ import os
 import sys
 
 from benchmarks.harness import machine, prepare_database, say, table, write_results
+from benchmarks.impact import bench_impact
 from benchmarks.jobs import bench_lifecycle
 from benchmarks.telemetry import bench_telemetry
 from benchmarks.web import bench_chargeback, bench_html_pages, bench_lists
 
-CASE_GROUPS = ("lists", "pages", "chargeback", "lifecycle", "telemetry")
+CASE_GROUPS = ("lists", "pages", "chargeback", "lifecycle", "telemetry", "impact")
 
 
 def selected_cases(argv: list[str]) -> set[str]:
@@ -71,6 +77,8 @@ def main() -> None:
         bench_lifecycle()
     if "telemetry" in cases:
         bench_telemetry(url)
+    if "impact" in cases:
+        bench_impact()
     text = table()
     print(text)
     if cases == set(CASE_GROUPS):

@@ -3,7 +3,9 @@ every chart is paired with a table or text so it is never the only way to read a
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 DEFAULT_COLOUR = "#2563eb"
@@ -189,3 +191,103 @@ def count_sparkline(values: list[int], *, width: int = 180, height: int = 32) ->
         f"{i * step:.1f},{height - 2 - (v / peak) * (height - 4):.1f}" for i, v in enumerate(values)
     )
     return {"points": points, "width": width, "height": height, "max": max(values)}
+
+
+# --- layered graphs (who calls whom) ----------------------------------------------------------
+
+
+@dataclass
+class GraphNode:
+    """One app's box in a layered picture: ``layer`` is its column, ``x``/``y`` its corner."""
+
+    pk: int
+    slug: str
+    state: str
+    layer: int = 0
+    x: float = 0
+    y: float = 0
+    name: str = ""
+
+
+def longest_path_layers(nodes: dict[int, GraphNode], edges: list[tuple[int, int]]) -> None:
+    """Put each node one column right of the furthest of its dependencies (``edges`` are
+    ``(dependent, dependency)``), so every dependency sits left of its dependents. Cycles are
+    broken by ignoring the back edges met during the depth-first walk."""
+    deps: dict[int, list[int]] = defaultdict(list)
+    for source, target in edges:
+        deps[source].append(target)
+    state: dict[int, int] = {}  # 1 = on the stack, 2 = done
+
+    for start in nodes:
+        if start in state:
+            continue
+        stack = [(start, iter(deps[start]))]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            advanced = False
+            for child in children:
+                if child not in nodes or state.get(child) == 1:
+                    continue  # outside the picture, or a back edge of a cycle
+                if child not in state:
+                    state[child] = 1
+                    stack.append((child, iter(deps[child])))
+                    advanced = True
+                    break
+            if advanced:
+                continue
+            stack.pop()
+            state[node] = 2
+            done = [nodes[c].layer for c in deps[node] if c in nodes and state.get(c) == 2]
+            nodes[node].layer = 1 + max(done) if done else 0
+
+
+def place_layers(
+    nodes: dict[int, GraphNode], edges: list[tuple[int, int]], *, col: int = 190, row: int = 34
+) -> tuple[int, int]:
+    """Place nodes whose ``layer`` is set: one column per layer, each column ordered by the
+    mean position of the nodes it depends on (a cheap barycentre pass that removes most
+    crossings), the first column by slug. Returns the picture's width and height."""
+    deps: dict[int, list[int]] = defaultdict(list)
+    for source, target in edges:
+        deps[source].append(target)
+    columns: dict[int, list[GraphNode]] = defaultdict(list)
+    for node in nodes.values():
+        columns[node.layer].append(node)
+    for layer in sorted(columns):
+        column = columns[layer]
+        if layer == 0:
+            column.sort(key=lambda n: n.slug)
+        else:
+            column.sort(
+                key=lambda n: (
+                    sum(nodes[d].y for d in deps[n.pk] if d in nodes)
+                    / max(1, sum(1 for d in deps[n.pk] if d in nodes)),
+                    n.slug,
+                )
+            )
+        for index, node in enumerate(column):
+            node.x = 10 + layer * col
+            node.y = 10 + index * row
+    width = 10 + (max(columns) + 1 if columns else 1) * col
+    height = 20 + max((len(c) for c in columns.values()), default=1) * row
+    return width, height
+
+
+def layered_layout(
+    nodes: dict[int, GraphNode], edges: list[tuple[int, int]], *, col: int = 190, row: int = 34
+) -> tuple[int, int]:
+    """Columns by longest dependency path, then placed by :func:`place_layers`."""
+    longest_path_layers(nodes, edges)
+    return place_layers(nodes, edges, col=col, row=row)
+
+
+def edge_path(source: GraphNode, target: GraphNode, *, box_w: float, box_h: float) -> str:
+    """An SVG path from a dependent's box (right) to its dependency's box (left); an edge
+    that does not point left (a cycle, or a call within one column) curves below."""
+    x1, y1 = source.x, source.y + box_h / 2
+    x2, y2 = target.x + box_w, target.y + box_h / 2
+    if source.layer <= target.layer:
+        return f"M{x1},{y1} C{x1 - 40},{y1 + 40} {x2 + 40},{y2 + 40} {x2},{y2}"
+    mid = (x1 + x2) / 2
+    return f"M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}"

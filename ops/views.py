@@ -15,8 +15,6 @@ whatever the size of the fleet:
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,6 +30,8 @@ from catalog import permissions
 from catalog.choices import AppState
 from catalog.models import MicroApp
 from core import charts
+from core.charts import GraphNode as Node
+from core.charts import layered_layout
 from core.models import JobRun
 
 # The topology picture stays readable (and cheap) up to this many apps; beyond it the page
@@ -131,74 +131,6 @@ def telemetry_freshness() -> list[dict]:
 
 
 # --- 4. topology ----------------------------------------------------------------------
-
-
-@dataclass
-class Node:
-    pk: int
-    slug: str
-    state: str
-    layer: int = 0
-    x: float = 0
-    y: float = 0
-
-
-def layered_layout(
-    nodes: dict[int, Node], edges: list[tuple[int, int]], *, col: int = 190, row: int = 34
-) -> tuple[int, int]:
-    """Place nodes in columns by longest dependency path (a dependency sits left of its
-    dependents) and order each column by the mean position of its dependencies, a cheap
-    barycentre pass that removes most crossings. Cycles are broken by ignoring back edges
-    found during the depth-first walk. Returns the picture's width and height."""
-    deps: dict[int, list[int]] = defaultdict(list)
-    for source, target in edges:  # source depends on target
-        deps[source].append(target)
-    state: dict[int, int] = {}  # 1 = on the stack, 2 = done
-
-    for start in nodes:
-        if start in state:
-            continue
-        stack = [(start, iter(deps[start]))]
-        state[start] = 1
-        while stack:
-            node, children = stack[-1]
-            advanced = False
-            for child in children:
-                if child not in nodes or state.get(child) == 1:
-                    continue  # outside the picture, or a back edge of a cycle
-                if child not in state:
-                    state[child] = 1
-                    stack.append((child, iter(deps[child])))
-                    advanced = True
-                    break
-            if advanced:
-                continue
-            stack.pop()
-            state[node] = 2
-            done = [nodes[c].layer for c in deps[node] if c in nodes and state.get(c) == 2]
-            nodes[node].layer = 1 + max(done) if done else 0
-
-    columns: dict[int, list[Node]] = defaultdict(list)
-    for node in nodes.values():
-        columns[node.layer].append(node)
-    for layer in sorted(columns):
-        column = columns[layer]
-        if layer == 0:
-            column.sort(key=lambda n: n.slug)
-        else:
-            column.sort(
-                key=lambda n: (
-                    sum(nodes[d].y for d in deps[n.pk] if d in nodes)
-                    / max(1, sum(1 for d in deps[n.pk] if d in nodes)),
-                    n.slug,
-                )
-            )
-        for index, node in enumerate(column):
-            node.x = 10 + layer * col
-            node.y = 10 + index * row
-    width = 10 + (max(columns) + 1 if columns else 1) * col
-    height = 20 + max((len(c) for c in columns.values()), default=1) * row
-    return width, height
 
 
 def topology() -> dict:

@@ -188,6 +188,7 @@ READ_ONLY_PAGES = {
     "policy-list",
     "backstage-import-detail",
     "app-detail",
+    "app-impact",
     "app-contract-changelog",
     "app-contract-docs",
     "lifecycle:sunset-cases",

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from catalog import permissions, policies, services
+from catalog import impact, permissions, policies, services
 from catalog.contract_services import contract_upload
 from catalog.forms.apps import MicroAppForm
 from catalog.models import MicroApp
@@ -77,11 +77,20 @@ def app_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "events": [(event, _action_label(event.action)) for event in events],
             "just_registered": request.GET.get("registered") == "1",
             "panels": render_panels(APP_PANELS, request, app),
+            "blast_radius": _blast_radius_count(app),
         },
     )
     if new_secret:
         response["Cache-Control"] = "no-store"
     return response
+
+
+def _blast_radius_count(app: MicroApp) -> int:
+    """How many live apps the blast radius page lists: one query (the walk, without loading
+    the apps), and none at all when no app calls this one (the callers are prefetched)."""
+    if not app.dependents.all():
+        return 0
+    return len(impact.dependent_rows(app.pk))
 
 
 def _secret_key(app: MicroApp) -> str:

@@ -2,9 +2,9 @@
 
 One test per role signs in to the demo fleet (``load_demo``: the data a new user sees
 first), then crawls from the primary navigation, the "Register an app" button, the API
-docs and the app page of a representative app (whose panels link to renewals, contract
-docs, the changelog and scorecards). Each page is visited once per route at 1366 and 390
-px and fails the test on:
+docs, the app page of a representative app (whose panels link to renewals, contract
+docs, the changelog and scorecards) and its blast radius. Each page is visited once per
+route at 1366 and 390 px and fails the test on:
 
 - horizontal overflow (``documentElement.scrollWidth > innerWidth``),
 - a console error, an uncaught page error, or an htmx error event,
@@ -75,7 +75,8 @@ def sign_in_demo(page, base: str, username: str) -> None:
 
 
 def start_urls(page, base: str) -> list[str]:
-    """The primary navigation, the register button, the app page and the API docs."""
+    """The primary navigation, the register button, the app page, its blast radius (it
+    has dependents in the demo fleet) and the API docs."""
     nav = page.get_by_role("navigation", name="Primary")
     expect(nav).to_have_count(1)
     hrefs = nav.locator("a[href]").evaluate_all("(links) => links.map((a) => a.href)")
@@ -84,6 +85,7 @@ def start_urls(page, base: str) -> list[str]:
         *hrefs,
         f"{base}{register}",
         f"{base}/apps/{REPRESENTATIVE_APP}/",
+        f"{base}/apps/{REPRESENTATIVE_APP}/impact/",
         f"{base}/api/docs/",
     ]
 
@@ -106,5 +108,11 @@ def test_every_page_works_at_desk_and_phone_width(role, guard_page, live_server)
 
     # The crawl itself must have reached the pages it exists to guard.
     visited = {url[len(base) :].split("?")[0] for url in crawl.visited}
-    assert {"/", "/apps/", "/me/apps/", f"/apps/{REPRESENTATIVE_APP}/"} <= visited, visited
+    assert {
+        "/",
+        "/apps/",
+        "/me/apps/",
+        f"/apps/{REPRESENTATIVE_APP}/",
+        f"/apps/{REPRESENTATIVE_APP}/impact/",
+    } <= visited, visited
     assert not crawl.findings, crawl.report()

@@ -2,9 +2,8 @@
 
 The walk is one recursive query (``WITH RECURSIVE``; on PostgreSQL a level-by-level form
 that expands each app once), bounded by ``APPKEEPER_IMPACT_MAX_DEPTH`` so that a cycle in
-the graph ends. It
-returns each dependent once, at the shortest distance, with the app it reaches the
-provider through. The rest of the catalog (contract checks, sunset cases, retirements,
+the graph ends. It returns each dependent once, at the shortest distance, with the app it
+reaches the provider through. The rest of the catalog (contract checks, sunset cases, retirements,
 the blast radius page and API) reads dependents from here, never walks the graph itself.
 """
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Subquery
+
 from catalog import versions
 from catalog.choices import ContractKind
 from catalog.impact import IMPACT_STATES
 from catalog.models import Contract, Dependency, MicroApp
-from catalog.querysets import dependency_links
+from catalog.querysets import dependency_links, newest_contracts_first
 from contracts.listing import graphql_operations, openapi_operations
 
 
@@ -53,11 +55,11 @@ class PinnedGroup:
 
 
 def pinned_behind_groups(
-    *, links: Iterable[Dependency], current: Contract | None
+    *, links: Iterable[Dependency], current_version: str | None
 ) -> list[PinnedGroup]:
     """``links`` to one provider (with ``from_microapp`` loaded) whose range stops below
-    its ``current`` contract, grouped by range, the range holding the most first."""
-    label = current.version if current else None
+    its ``current_version``, grouped by range, the range holding the most first."""
+    label = current_version
     groups: dict[str, list[MicroApp]] = {}
     for link in links:
         if versions.pin_status(link.version_range, label) == versions.PinStatus.BEHIND:
@@ -66,6 +68,19 @@ def pinned_behind_groups(
         PinnedGroup(version_range, sorted(apps, key=lambda app: (app.name, app.pk)))
         for version_range, apps in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
     ]
+
+
+def current_operations(*, app_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The operations of each app's current contract (see :func:`contract_operations`),
+    for many apps in one query."""
+    ids = set(app_ids)
+    if not ids:
+        return {}
+    newest = newest_contracts_first(OuterRef("app_id")).values("pk")[:1]
+    contracts = Contract.objects.filter(app_id__in=ids, pk=Subquery(newest)).only(
+        "app_id", "kind", "document", "sdl"
+    )
+    return {contract.app_id: contract_operations(contract=contract) for contract in contracts}
 
 
 def contract_operations(*, contract: Contract | None) -> list[str]:

@@ -20,6 +20,7 @@ from catalog import permissions, policies, services
 from catalog.contract_services import contract_upload
 from catalog.forms.apps import MicroAppForm
 from catalog.models import MicroApp
+from catalog.views.dependencies import dependency_details
 from contracts import ContractError
 from core.panels import APP_PANELS, render_panels
 
@@ -77,6 +78,7 @@ def app_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "events": [(event, _action_label(event.action)) for event in events],
             "just_registered": request.GET.get("registered") == "1",
             "panels": render_panels(APP_PANELS, request, app),
+            **dependency_details(app),
         },
     )
     if new_secret:

@@ -308,3 +308,34 @@ def test_the_page_and_the_app_page_do_not_grow_with_the_dependencies(
     assert many[0] <= 8
     assert "2 dependents pinned to <code>^1</code>" in few[2]
     assert "22 dependents pinned to <code>^1</code>" in many[2]
+
+
+def test_the_edit_form_keeps_the_details_of_the_dependencies_that_stay(
+    signed_in, alice, support_tools, fleet
+):
+    router, tickets = fleet["router"], fleet["tickets"]
+    mailer = MicroAppFactory(slug="mailer", team=support_tools, state="active")
+    Dependency.objects.create(from_microapp=router, to_microapp=mailer, version_range="2")
+    form = {
+        "name": "Router",
+        "kind": router.kind,
+        "environment": router.environment,
+        "criticality": router.criticality,
+        "team": support_tools.pk,
+        "owner": alice.pk,
+        "sla_availability": "99.5",
+        "sla_p95_ms": "300",
+        "sla_support_hours": "business",
+        "depends_on": [tickets.pk],  # mailer is dropped, tickets stays
+    }
+
+    response = signed_in(alice).post(reverse("app-edit", args=["router"]), form)
+
+    assert response.status_code == 302, response.context["form"].errors
+    link = Dependency.objects.get(from_microapp=router)
+    assert link.to_microapp == tickets
+    assert (link.uses, link.version_range) == (["GET /tickets/{id}", "POST /tickets"], "^1")
+    event = AuditEvent.objects.get(app=router, action="updated")
+    assert event.changes["depends_on"] == [["mailer", "tickets"], ["tickets"]]
+    assert event.changes["dependency_details"][0]["mailer"] == {"uses": [], "version_range": "2"}
+    assert "mailer" not in event.changes["dependency_details"][1]

@@ -89,7 +89,11 @@ class MicroAppQuerySet(models.QuerySet):
         if {"depends_on", "dependencies"} & set(fields):
             # One query serves both: the slugs are the links' providers.
             links = dependency_links().only(
-                "from_microapp_id", "to_microapp__slug", "uses", "version_range"
+                "from_microapp_id",
+                "to_microapp__slug",
+                "to_microapp__state",
+                "uses",
+                "version_range",
             )
             apps = apps.prefetch_related(
                 models.Prefetch("dependency_links", queryset=links, to_attr="dependency_link_list")

@@ -46,6 +46,16 @@ def apps_pinned_behind() -> set[int]:
     }
 
 
+def is_pinned_behind(link: Dependency) -> bool:
+    """Whether a link from :func:`catalog.querysets.dependency_links` (with its provider
+    loaded) pins a live provider to versions older than its current contract; the rule
+    :func:`apps_pinned_behind` applies to the whole fleet."""
+    if link.to_microapp.state not in IMPACT_STATES:
+        return False
+    status = versions.pin_status(link.version_range, link.current_version)  # type: ignore[attr-defined]
+    return status == versions.PinStatus.BEHIND
+
+
 @dataclass(frozen=True)
 class PinnedGroup:
     """Dependents pinned to one range that leaves out the provider's current version."""

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from catalog import impact, permissions, policies, versions
+from catalog import impact, permissions, policies, selectors, versions
 from catalog.api.fieldsets import SparseFieldsMixin
 from catalog.api.schema import (
     StrictBooleanField,
@@ -100,15 +100,15 @@ class DependencySerializer(serializers.Serializer):
         help_text="The provider's current contract version (null: it has no contract).",
     )
     pinned_behind = serializers.SerializerMethodField(
-        help_text="The range stops below the provider's current contract version."
+        help_text="The range stops below the current contract version of a provider that "
+        "went or is going live."
     )
 
     class Meta:
         list_serializer_class = DependencyListSerializer
 
     def get_pinned_behind(self, link) -> bool:
-        status = versions.pin_status(link.version_range, link.current_version)
-        return status == versions.PinStatus.BEHIND
+        return selectors.is_pinned_behind(link)
 
     def validate(self, attrs: dict) -> dict:
         # A PATCH makes every field optional, the nested ones too; an entry still names

@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from catalog import impact, versions
+from catalog.impact import IMPACT_STATES
 from catalog.models import Dependency
 from catalog.models.dependencies import MAX_USE_LENGTH, MAX_USES
 
@@ -65,7 +66,9 @@ class DependencyDetailsForm(forms.Form):
             self.fields["version_range"].help_text += f" {self.provider.name} is at {current}."
 
     @property
-    def pin_status(self) -> versions.PinStatus:
+    def pin_status(self) -> versions.PinStatus | None:
+        if self.provider.state not in IMPACT_STATES:
+            return None  # a draft or retired provider holds nobody behind
         return versions.pin_status(self.link.version_range, self.link.current_version)
 
     def clean_version_range(self) -> str:

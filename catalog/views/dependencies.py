@@ -35,6 +35,9 @@ def dependency_details(app: MicroApp) -> dict[str, Any]:
     incoming = {link.from_microapp_id: link for link in links if link.to_microapp_id == app.pk}
     for provider in app.depends_on.all():
         _attach(provider, outgoing.get(provider.pk))
+        if provider.state not in IMPACT_STATES:
+            # A draft or retired provider holds nobody behind (see selectors).
+            provider.pin = None
     live = []
     for dependent in app.dependents.all():
         link = incoming.get(dependent.pk)

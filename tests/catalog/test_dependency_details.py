@@ -277,9 +277,15 @@ def test_pinned_behind_lists_the_apps_left_on_an_old_version(api_as, fin, fleet,
     assert [row["slug"] for row in pinned] == ["router"]
     assert [row["slug"] for row in others] == ["ahead", "billing", "follows", "tickets", "within"]
     assert client.get(URL, {"pinned_behind": "maybe"}).status_code == 400
-    # A provider that is retired no longer holds anyone behind.
+    flags = {
+        d["app"]: d["pinned_behind"] for d in client.get(f"{URL}router/").json()["dependencies"]
+    }
+    assert flags == {"billing": False, "tickets": True}
+    # A provider that is retired no longer holds anyone behind, in the list or the field.
     MicroApp.objects.filter(pk=tickets.pk).update(state="retired")
     assert client.get(URL, {"pinned_behind": "true"}).json()["count"] == 0
+    dependencies = client.get(f"{URL}router/").json()["dependencies"]
+    assert not any(d["pinned_behind"] for d in dependencies)
 
 
 @pytest.mark.parametrize("size", [3, 40])

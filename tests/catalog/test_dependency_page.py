@@ -89,6 +89,11 @@ def test_the_dependents_page_says_it_is_pinned_behind_its_provider(signed_in, al
     assert "<code>GET /tickets/{id}</code>, <code>POST /tickets</code>" in body
     assert page("router") in body  # the owner may say how it uses its dependencies
 
+    fleet["tickets"].state = "retired"
+    fleet["tickets"].save(update_fields=["state"])
+    body = signed_in(alice).get(fleet["router"].get_absolute_url()).content.decode()
+    assert "Pinned to <code>^1</code>" in body and "Behind" not in body
+
 
 @time_machine.travel(NOW, tick=False)
 def test_the_providers_page_counts_the_dependents_left_behind(

@@ -256,6 +256,10 @@ def test_graphql_providers_offer_their_root_fields(signed_in, alice, support_too
 
     for operation in ["Query.tickets", "Query.ticket", "Mutation.closeTicket"]:
         assert f'value="{operation}"' in body
+    # Two dependencies, two sets of fields: every id on the page is its own.
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert len(ids) == len(set(ids))
+    assert 'id="field-graph-uses"' in body and 'id="field-tickets-uses"' in body
 
 
 def test_only_who_may_edit_the_app_opens_the_page(signed_in, bob, carol, pat, fleet):

@@ -175,6 +175,11 @@ def test_saving_writes_the_details_and_records_them_in_the_history(signed_in, al
     }
     body = client.get(fleet["router"].get_absolute_url()).content.decode()
     assert "Saved how Router uses its dependencies." in body
+    # The History reads it as words, not as a data structure.
+    assert (
+        "<code>dependency_details</code>: tickets (^1; GET /tickets/{id}, POST /tickets) → "
+        "tickets (^2; GET /tickets, DELETE /tickets/{id}, Query.tickets)"
+    ) in body
     assert "Behind" not in body
 
 

@@ -119,15 +119,11 @@ def _api_field_reads() -> dict[str, tuple[str, ...]]:
     }
 
 
-def _dependencies(*columns: str, to_attr: str | None = None) -> models.Prefetch:
-    """Apps' dependencies (only ``columns`` of them, if given) in a stable order: by name,
-    and by id among equal names."""
+def _dependencies() -> models.Prefetch:
+    """Apps' dependencies in a stable order: by name, and by id among equal names."""
     from catalog.models import MicroApp
 
-    dependencies = MicroApp.objects.order_by("name", "pk")
-    if columns:
-        dependencies = dependencies.only(*columns)
-    return models.Prefetch("depends_on", queryset=dependencies, to_attr=to_attr)
+    return models.Prefetch("depends_on", queryset=MicroApp.objects.order_by("name", "pk"))
 
 
 def newest_contracts_first(app) -> models.QuerySet:

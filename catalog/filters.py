@@ -10,6 +10,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from rest_framework.filters import OrderingFilter
 
+from catalog import selectors
 from catalog.choices import AppKind, AppState, Criticality, Environment, ReviewDecision, Risk
 from catalog.models import MicroApp, Region, Review, Team
 
@@ -73,6 +74,10 @@ class MicroAppFilterSet(EmptyMeansAnyFilterSet):
     owner = django_filters.CharFilter(field_name="owner__username", label="Owner (username)")
     tag = django_filters.CharFilter(method="filter_tag", label="Tag")
     expires_before = django_filters.IsoDateTimeFilter(field_name="expires_at", lookup_expr="lt")
+    pinned_behind = django_filters.BooleanFilter(
+        method="filter_pinned_behind",
+        label="Pinned to a contract version older than a dependency's current one",
+    )
     include_retired = django_filters.BooleanFilter(
         method="filter_include_retired",
         label="Include retired apps (hidden unless a state filter asks for them)",
@@ -109,6 +114,12 @@ class MicroAppFilterSet(EmptyMeansAnyFilterSet):
     def filter_tag(self, queryset, name, value):
         # JSON containment is not portable to SQLite; tags are short, so match the token.
         return queryset.filter(tags__icontains=f'"{value}"')
+
+    def filter_pinned_behind(self, queryset, name, value):
+        if value is None:
+            return queryset
+        behind = selectors.apps_pinned_behind()
+        return queryset.filter(pk__in=behind) if value else queryset.exclude(pk__in=behind)
 
     def filter_include_retired(self, queryset, name, value):
         return queryset

@@ -6,7 +6,8 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog import permissions
@@ -70,8 +71,8 @@ class MicroAppQuerySet(models.QuerySet):
         """Apps for API answers showing ``fields`` (names of the API's app fields), in a
         number of queries that does not grow with the rows: only the columns those fields
         read (never the secrets), the team and owner joined in only when read, and the
-        regions and dependencies prefetched (one query each) only when read, as plain
-        lists in ``region_list`` and ``dependency_list``."""
+        regions and dependency links prefetched (one query each) only when read, as plain
+        lists in ``region_list`` and ``dependency_link_list``."""
         from catalog.models import MicroApp
 
         own = {f.name for f in MicroApp._meta.concrete_fields} - LIST_SKIP - {"team", "owner"}
@@ -86,8 +87,18 @@ class MicroAppQuerySet(models.QuerySet):
             apps = apps.select_related(*sorted(joined))
         if {"regions", "policy_findings"} & set(fields):
             apps = apps.prefetch_related(models.Prefetch("regions", to_attr="region_list"))
-        if "depends_on" in fields:
-            apps = apps.prefetch_related(_dependencies("slug", to_attr="dependency_list"))
+        if {"depends_on", "dependencies"} & set(fields):
+            # One query serves both: the slugs are the links' providers.
+            links = dependency_links().only(
+                "from_microapp_id",
+                "to_microapp__slug",
+                "to_microapp__state",
+                "uses",
+                "version_range",
+            )
+            apps = apps.prefetch_related(
+                models.Prefetch("dependency_links", queryset=links, to_attr="dependency_link_list")
+            )
         return apps
 
 
@@ -109,15 +120,40 @@ def _api_field_reads() -> dict[str, tuple[str, ...]]:
     }
 
 
-def _dependencies(*columns: str, to_attr: str | None = None) -> models.Prefetch:
-    """Apps' dependencies (only ``columns`` of them, if given) in a stable order: by name,
-    and by id among equal names."""
+def _dependencies() -> models.Prefetch:
+    """Apps' dependencies in a stable order: by name, and by id among equal names."""
     from catalog.models import MicroApp
 
-    dependencies = MicroApp.objects.order_by("name", "pk")
-    if columns:
-        dependencies = dependencies.only(*columns)
-    return models.Prefetch("depends_on", queryset=dependencies, to_attr=to_attr)
+    return models.Prefetch("depends_on", queryset=MicroApp.objects.order_by("name", "pk"))
+
+
+def newest_contracts_first(app) -> models.QuerySet:
+    """The contracts of ``app`` (an id or an ``OuterRef``), the current one first: what
+    ``catalog.selectors.latest_contract`` answers for one app, as a subquery for many (a
+    version scheduled for later is not current yet)."""
+    from catalog.models import Contract
+
+    return Contract.objects.filter(app_id=app).in_effect().order_by("-created_at", "-pk")
+
+
+def dependency_links() -> models.QuerySet:
+    """Dependency links with their provider, and the label and date of the provider's
+    current contract (``current_version``, ``current_since``; None without a contract),
+    by the provider's name and id: one query however many links and providers."""
+    from catalog.models import Dependency
+
+    current = newest_contracts_first(OuterRef("to_microapp_id"))
+    return (
+        Dependency.objects.select_related("to_microapp")
+        .annotate(
+            current_version=Subquery(current.values("version")[:1]),
+            # A scheduled version is current from its effective date, not its upload.
+            current_since=Subquery(
+                current.annotate(since=Coalesce("effective_at", "created_at")).values("since")[:1]
+            ),
+        )
+        .order_by("to_microapp__name", "to_microapp_id")
+    )
 
 
 class ReviewQuerySet(models.QuerySet):

@@ -17,6 +17,7 @@ from catalog.choices import AppState, ReviewDecision
 from catalog.models import (
     FREE_TEXT_MAX,
     AuditEvent,
+    Dependency,
     MicroApp,
     Region,
     Review,
@@ -32,7 +33,9 @@ from catalog.notifications import (
 from core.types import Actor, AnyUser
 from core.webhooks import new_secret
 
-M2M_FIELDS = ("regions", "depends_on")
+# Written after the app row: the regions, and its dependencies either as bare apps
+# (``depends_on``) or with how each is used (``dependencies``).
+M2M_FIELDS = ("regions", "depends_on", "dependencies")
 
 
 def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -44,8 +47,47 @@ def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 def _set_relations(app: MicroApp, relations: dict[str, Any]) -> None:
     if "regions" in relations:
         app.regions.set(relations["regions"])
-    if "depends_on" in relations:
+    if "dependencies" in relations:
+        _set_dependencies(app, relations["dependencies"])
+    elif "depends_on" in relations:
+        # Links that stay keep their details; new ones start without.
         app.depends_on.set(relations["depends_on"])
+
+
+def _set_dependencies(app: MicroApp, declared: Iterable[dict[str, Any]]) -> None:
+    """Make ``app``'s links exactly ``declared``: ``{"to_microapp": MicroApp, "uses": [...],
+    "version_range": "..."}`` each. A key left out keeps what an existing link has (a new
+    link starts empty), so a client can change a range without resending the uses."""
+    wanted: dict[int, dict[str, Any]] = {}
+    for entry in declared:
+        provider = entry["to_microapp"]
+        if provider.pk == app.pk:
+            raise ValidationError({"dependencies": ["An app cannot depend on itself."]})
+        wanted[provider.pk] = entry
+    current = {link.to_microapp_id: link for link in app.dependency_links.all()}
+    gone = [pk for pk in current if pk not in wanted]
+    if gone:
+        Dependency.objects.filter(from_microapp=app, to_microapp_id__in=gone).delete()
+    added, changed = [], []
+    for pk, entry in wanted.items():
+        link = current.get(pk)
+        if link is None:
+            added.append(
+                Dependency(
+                    from_microapp=app,
+                    to_microapp_id=pk,
+                    uses=entry.get("uses", []),
+                    version_range=entry.get("version_range", ""),
+                )
+            )
+            continue
+        uses = entry.get("uses", link.uses)
+        version_range = entry.get("version_range", link.version_range)
+        if (uses, version_range) != (link.uses, link.version_range):
+            link.uses, link.version_range = uses, version_range
+            changed.append(link)
+    Dependency.objects.bulk_create(added)
+    Dependency.objects.bulk_update(changed, ["uses", "version_range"])
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

@@ -3,7 +3,17 @@
 from django.urls import path
 
 from catalog import converters  # noqa: F401  (registers the <version:...> converter)
-from catalog.views import app, auth, browse, contracts, dashboard, imports, reviews, tokens
+from catalog.views import (
+    app,
+    auth,
+    browse,
+    contracts,
+    dashboard,
+    dependencies,
+    imports,
+    reviews,
+    tokens,
+)
 from catalog.views.impact import app_impact
 
 urlpatterns = [
@@ -27,6 +37,11 @@ urlpatterns = [
     path("apps/<slug:slug>/edit/validate/", app.app_validate_field, name="app-edit-validate"),
     path("apps/<slug:slug>/submit/", reviews.app_submit, name="app-submit"),
     path("apps/<slug:slug>/impact/", app_impact, name="app-impact"),
+    path(
+        "apps/<slug:slug>/dependencies/",
+        dependencies.app_dependencies,
+        name="app-dependencies",
+    ),
     path(
         "apps/<slug:slug>/contracts/upload/",
         contracts.contract_upload_view,

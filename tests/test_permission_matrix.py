@@ -159,6 +159,7 @@ PAGES = {
     "app-validate": (None, PAGES_LOGIN),
     "app-edit": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "app-edit-validate": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
+    "app-dependencies": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "app-submit": ("draft", cells(OWNERS_OR_PLATFORM, hidden=OUTSIDERS, anonymous=LOGIN)),
     "app-contract-upload": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     # The dependent named in the form decides (403 unless the caller may edit it).

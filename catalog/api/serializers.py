@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from catalog import permissions, policies
+from catalog import impact, permissions, policies, selectors, versions
 from catalog.api.fieldsets import SparseFieldsMixin
 from catalog.api.schema import (
     StrictBooleanField,
@@ -26,6 +27,8 @@ from catalog.choices import (
     SupportHours,
 )
 from catalog.models import RESERVED_SLUGS, MicroApp, Region, Review, Team, slug_validator
+from catalog.models.dependencies import MAX_USE_LENGTH, MAX_USES
+from catalog.querysets import dependency_links
 
 User = get_user_model()
 
@@ -58,6 +61,75 @@ class TeamSerializer(StrictModelSerializer):
         fields = ["slug", "name", "cost_center", "contact_email", "chat_channel", "members"]
 
 
+class DependencyListSerializer(serializers.ListSerializer):
+    """An app's dependency links, read from the list ``for_api`` prefetched or, for a
+    single app just written, asked for once."""
+
+    def get_attribute(self, app: MicroApp):
+        links = getattr(app, "dependency_link_list", None)
+        if links is None:
+            links = list(dependency_links().filter(from_microapp=app)) if app.pk else []
+        return links
+
+
+class DependencySerializer(serializers.Serializer):
+    """One app this app calls, the operations it calls and the versions it is built for."""
+
+    app = VisibleAppSlugField(
+        slug_field="slug", queryset=MicroApp.objects.all(), source="to_microapp"
+    )
+    uses = serializers.ListField(
+        child=StrictCharField(max_length=MAX_USE_LENGTH, allow_blank=True),
+        max_length=MAX_USES,
+        required=False,
+        help_text='Operations it calls: "METHOD /path" (OpenAPI) or "Type.field" (GraphQL). '
+        "Empty: not declared, so every breaking change counts. Left out on an existing "
+        "link: kept as it is.",
+    )
+    version_range = StrictCharField(
+        max_length=versions.MAX_RANGE_LENGTH,
+        allow_blank=True,
+        required=False,
+        help_text='The contract versions it is built for: "1", "1.x", "^1.2", "~1.2", '
+        '">=1.0,<2", "1.4.0" or "^1 || ^2". Empty: follows the current version. Left out '
+        "on an existing link: kept as it is.",
+    )
+    current_version = StrictCharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The provider's current contract version (null: it has no contract).",
+    )
+    pinned_behind = serializers.SerializerMethodField(
+        help_text="The range stops below the current contract version of a provider that "
+        "went or is going live."
+    )
+
+    class Meta:
+        list_serializer_class = DependencyListSerializer
+
+    def get_pinned_behind(self, link) -> bool:
+        return selectors.is_pinned_behind(link)
+
+    def validate(self, attrs: dict) -> dict:
+        # A PATCH makes every field optional, the nested ones too; an entry still names
+        # its app.
+        if "to_microapp" not in attrs:
+            raise serializers.ValidationError({"app": ["Name the app this one calls."]})
+        return attrs
+
+    def validate_uses(self, value: list[str]) -> list[str]:
+        try:
+            return impact.clean_uses(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+    def validate_version_range(self, value: str) -> str:
+        try:
+            return versions.clean_range(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
 class PolicyFindingSerializer(serializers.Serializer):
     rule = StrictCharField()
     severity = serializers.ChoiceField(choices=policies.Severity.choices)
@@ -83,7 +155,17 @@ class MicroAppSerializer(StrictModelSerializer):
         many=True, slug_field="code", queryset=Region.objects.all(), required=False
     )
     depends_on = VisibleAppSlugField(
-        many=True, slug_field="slug", queryset=MicroApp.objects.all(), required=False
+        many=True,
+        slug_field="slug",
+        queryset=MicroApp.objects.all(),
+        required=False,
+        help_text="The apps it calls. Writing it keeps the details of the links that stay.",
+    )
+    dependencies = DependencySerializer(
+        many=True,
+        required=False,
+        help_text="The apps it calls, with how: the same apps as `depends_on`. Sent with "
+        "`depends_on`, both must name the same apps.",
     )
     tags = serializers.ListField(
         child=serializers.RegexField(
@@ -116,6 +198,7 @@ class MicroAppSerializer(StrictModelSerializer):
             "data_residency",
             "regions",
             "depends_on",
+            "dependencies",
             "sla_availability",
             "sla_p95_ms",
             "sla_support_hours",
@@ -195,6 +278,22 @@ class MicroAppSerializer(StrictModelSerializer):
             raise serializers.ValidationError("An app cannot depend on itself.")
         return apps
 
+    def validate_dependencies(self, entries: list[dict]) -> list[dict]:
+        """Each app once, never the app itself; errors keyed by the entry's index, as DRF
+        reports the entries' own fields."""
+        errors: dict[int, dict] = {}
+        seen: set[int] = set()
+        for index, entry in enumerate(entries):
+            provider = entry["to_microapp"]
+            if self.instance is not None and provider.pk == self.instance.pk:
+                errors[index] = {"app": ["An app cannot depend on itself."]}
+            elif provider.pk in seen:
+                errors[index] = {"app": [f"{provider.slug} is listed twice."]}
+            seen.add(provider.pk)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return entries
+
     def validate(self, attrs: dict) -> dict:
         current = self.instance
 
@@ -208,9 +307,30 @@ class MicroAppSerializer(StrictModelSerializer):
         )
         if errors:
             raise serializers.ValidationError(errors)
+        if "depends_on" in attrs and "dependencies" in attrs:
+            # A read answer sent back whole has both, naming the same apps: fine.
+            named = {entry["to_microapp"].pk for entry in attrs["dependencies"]}
+            if {app.pk for app in attrs["depends_on"]} != named:
+                raise serializers.ValidationError(
+                    {
+                        "depends_on": [
+                            "depends_on and dependencies name different apps: send one of "
+                            "them (dependencies says how each app is used)."
+                        ]
+                    }
+                )
+            del attrs["depends_on"]
         if current is None and "owner" not in attrs:
             attrs["owner"] = self._user()
         return attrs
+
+
+class LinkedAppSlugField(StrictSlugRelatedField):
+    """The provider of a prefetched dependency link, by slug (``for_api`` reads the links
+    once for ``depends_on`` and ``dependencies``)."""
+
+    def to_representation(self, link) -> str:
+        return link.to_microapp.slug
 
 
 class MicroAppReadSerializer(SparseFieldsMixin, MicroAppSerializer):
@@ -224,8 +344,12 @@ class MicroAppReadSerializer(SparseFieldsMixin, MicroAppSerializer):
     regions = StrictSlugRelatedField(
         many=True, slug_field="code", queryset=Region.objects.all(), source="region_list"
     )
-    depends_on = StrictSlugRelatedField(
-        many=True, slug_field="slug", queryset=MicroApp.objects.all(), source="dependency_list"
+    depends_on = LinkedAppSlugField(
+        many=True,
+        slug_field="slug",
+        queryset=MicroApp.objects.all(),
+        source="dependency_link_list",
+        help_text="The apps it calls. Writing it keeps the details of the links that stay.",
     )
 
     class Meta(MicroAppSerializer.Meta):

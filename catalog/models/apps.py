@@ -134,6 +134,7 @@ class MicroApp(models.Model):
         "data_residency",
         "regions",
         "depends_on",
+        "dependency_details",
         "sla_availability",
         "sla_p95_ms",
         "sla_support_hours",
@@ -210,6 +211,8 @@ class MicroApp(models.Model):
                 else:
                     key = "code" if name == "regions" else "slug"
                     snapshot[name] = sorted(getattr(o, key) for o in getattr(self, name).all())
+            elif name == "dependency_details":
+                snapshot[name] = self._dependency_details()
             elif name == "team":
                 snapshot[name] = self.team.slug if self.team_id else None
             elif name == "owner":
@@ -222,6 +225,20 @@ class MicroApp(models.Model):
                     value = str(value)
                 snapshot[name] = value
         return snapshot
+
+    def _dependency_details(self) -> dict:
+        """How the app uses each dependency that says so: ``{slug: {"uses": [...],
+        "version_range": "..."}}``. Bare links are already in ``depends_on``."""
+        if self.pk is None:
+            return {}
+        links = self.dependency_links.select_related("to_microapp").only(
+            "uses", "version_range", "to_microapp__slug"
+        )
+        return {
+            link.to_microapp.slug: {"uses": link.uses, "version_range": link.version_range}
+            for link in sorted(links, key=lambda link: link.to_microapp.slug)
+            if link.uses or link.version_range
+        }
 
     # --- transitions ---------------------------------------------------------------------
 

@@ -56,3 +56,25 @@ def countdown(app) -> dict:
     else:
         level = "later"
     return {"days": days, "abs_days": abs(days), "level": level, "app": app}
+
+
+@register.filter
+def audited(value) -> str:
+    """A before or after value of the History: lists as "a, b", dependency details as
+    "tickets (^1; GET /tickets)", anything empty as "—"."""
+    if not value:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{key} ({_audited_detail(detail)})" for key, detail in value.items())
+    return str(value)
+
+
+def _audited_detail(detail) -> str:
+    if not isinstance(detail, dict):
+        return str(detail)
+    parts = [str(detail["version_range"])] if detail.get("version_range") else []
+    if detail.get("uses"):
+        parts.append(", ".join(str(use) for use in detail["uses"]))
+    return "; ".join(parts) or "—"

@@ -20,6 +20,7 @@ from catalog import impact, permissions, policies, services
 from catalog.contract_services import contract_upload
 from catalog.forms.apps import MicroAppForm
 from catalog.models import MicroApp
+from catalog.views.dependencies import dependency_details
 from contracts import ContractError
 from core.panels import APP_PANELS, render_panels
 
@@ -78,6 +79,7 @@ def app_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "just_registered": request.GET.get("registered") == "1",
             "panels": render_panels(APP_PANELS, request, app),
             "blast_radius": _blast_radius_count(app),
+            **dependency_details(app),
         },
     )
     if new_secret:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog import gate, permissions, policies
+from catalog import gate, permissions, policies, retirement
 from catalog.choices import AppState, ReviewDecision
 from catalog.models import (
     FREE_TEXT_MAX,
@@ -139,9 +139,15 @@ def app_record_change(
 
 
 @transaction.atomic
-def app_retire(*, app: MicroApp, actor: Actor, reason: str) -> MicroApp:
+def app_retire(
+    *, app: MicroApp, actor: Actor, reason: str, confirm_dependents: Collection[str] = ()
+) -> MicroApp:
+    """Retire an app by hand. While live apps call it, ``confirm_dependents`` must name
+    each of them by slug (``retirement.DependentsNotConfirmed`` otherwise); the retired
+    event records who they were."""
     app = MicroApp.objects.select_for_update().get(pk=app.pk)
-    app.retire(by=actor, reason=reason)
+    dependents = retirement.require_confirmation(app, confirm_dependents)
+    app.retire(by=actor, reason=reason, data=retirement.confirmed_data(dependents))
     return app
 
 

@@ -3,7 +3,17 @@
 from django.urls import path
 
 from catalog import converters  # noqa: F401  (registers the <version:...> converter)
-from catalog.views import app, auth, browse, contracts, dashboard, imports, reviews, tokens
+from catalog.views import (
+    app,
+    auth,
+    browse,
+    contracts,
+    dashboard,
+    imports,
+    retire,
+    reviews,
+    tokens,
+)
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -25,6 +35,7 @@ urlpatterns = [
     path("apps/<slug:slug>/edit/", app.app_edit, name="app-edit"),
     path("apps/<slug:slug>/edit/validate/", app.app_validate_field, name="app-edit-validate"),
     path("apps/<slug:slug>/submit/", reviews.app_submit, name="app-submit"),
+    path("apps/<slug:slug>/retire/", retire.app_retire, name="app-retire"),
     path(
         "apps/<slug:slug>/contracts/upload/",
         contracts.contract_upload_view,

@@ -11,6 +11,7 @@ from rest_framework.validators import UniqueValidator
 
 from catalog import permissions, policies
 from catalog.api.fieldsets import SparseFieldsMixin
+from catalog.api.retirement_serializers import confirm_dependents_field
 from catalog.api.schema import (
     StrictBooleanField,
     StrictCharField,
@@ -253,6 +254,7 @@ class MicroAppCreatedSerializer(MicroAppSerializer):
 
 class RetireSerializer(serializers.Serializer):
     reason = StrictCharField(min_length=5, max_length=2000)
+    confirm_dependents = confirm_dependents_field()
 
 
 # --- go-live gate, policies and reviews -------------------------------------------------

@@ -157,6 +157,7 @@ PAGES = {
     "app-edit": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "app-edit-validate": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "app-submit": ("draft", cells(OWNERS_OR_PLATFORM, hidden=OUTSIDERS, anonymous=LOGIN)),
+    "app-retire": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "app-contract-upload": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "review-detail": ("review", cells(allowed=(PLATFORM,), hidden=OUTSIDERS, anonymous=LOGIN)),
     "lifecycle:app-renew": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),

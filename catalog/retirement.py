@@ -11,11 +11,12 @@ retired, read here whenever it is shown.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 
-from catalog.choices import AppState
+from catalog.choices import AppState, NotificationChannel
 from catalog.impact import IMPACT_STATES
-from catalog.models import Dependency, MicroApp, TransitionError
+from catalog.models import Dependency, MicroApp, Notification, TransitionError
+from catalog.notifications import queue
 
 DEPENDENTS_NOT_CONFIRMED = "dependents_not_confirmed"
 
@@ -105,3 +106,82 @@ def confirmed_data(dependents: list[MicroApp]) -> dict | None:
     if not dependents:
         return None
     return {"confirmed_dependents": [d.slug for d in dependents]}
+
+
+def dependent_owner_notices(
+    *,
+    provider: MicroApp,
+    dependents: list[MicroApp],
+    kind: str,
+    message: Callable[[list[MicroApp]], tuple[str, str]],
+    dedupe_key: str,
+) -> list[Notification]:
+    """Unsaved outbox rows about ``provider`` for the people behind the apps calling it:
+    one per owner and one per team (its contact address, its webhook), each naming only
+    their apps; ``message(apps)`` gives the subject and body. Dependents' owner and team
+    must be loaded."""
+    by_owner: dict[int, list[MicroApp]] = defaultdict(list)
+    by_team: dict[int, list[MicroApp]] = defaultdict(list)
+    for app in dependents:
+        by_owner[app.owner_id].append(app)
+        by_team[app.team_id].append(app)
+    link = provider.get_absolute_url()
+
+    def common(apps: list[MicroApp]) -> dict:
+        subject, body = message(apps)
+        return {"app": provider, "kind": kind, "subject": subject, "body": body, "link": link}
+
+    notes = [
+        Notification(
+            recipient=apps[0].owner,
+            dedupe_key=f"{dedupe_key}:owner:{owner_id}"[:200],
+            **common(apps),
+        )
+        for owner_id, apps in by_owner.items()
+    ]
+    for team_id, apps in by_team.items():
+        team = apps[0].team
+        if team.contact_email:
+            notes.append(
+                Notification(
+                    team=team, dedupe_key=f"{dedupe_key}:team:{team_id}"[:200], **common(apps)
+                )
+            )
+        if team.webhook_url:
+            notes.append(
+                Notification(
+                    team=team,
+                    channel=NotificationChannel.WEBHOOK,
+                    dedupe_key=f"{dedupe_key}:webhook:{team_id}"[:200],
+                    **common(apps),
+                )
+            )
+    return notes
+
+
+def tell_dependents_of_retirement(app: MicroApp, dependents: list[MicroApp]) -> None:
+    """Queue, in the retiring transaction, the notice that ``app`` is retired to the people
+    behind each confirmed dependent: their app now calls a retired app."""
+    if not dependents:
+        return
+
+    def message(apps: list[MicroApp]) -> tuple[str, str]:
+        mine = ", ".join(a.name for a in apps)
+        verb = "calls" if len(apps) == 1 else "call"
+        return (
+            f"{app.name}, which {mine} {verb}, is retired",
+            f"{app.name} ({app.team.name}) was retired: {app.retired_reason}\n\n{mine} "
+            f"still {verb} it. Remove or replace the dependency: until then "
+            f"{'its' if len(apps) == 1 else 'their'} page, go-live checklist and scorecard "
+            "show it as a dependency on a retired app.",
+        )
+
+    queue(
+        dependent_owner_notices(
+            provider=app,
+            dependents=dependents,
+            kind="dependency_retired",
+            message=message,
+            dedupe_key=f"retired:{app.pk}:dependents",
+        )
+    )

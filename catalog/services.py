@@ -144,10 +144,11 @@ def app_retire(
 ) -> MicroApp:
     """Retire an app by hand. While live apps call it, ``confirm_dependents`` must name
     each of them by slug (``retirement.DependentsNotConfirmed`` otherwise); the retired
-    event records who they were."""
+    event records who they were, and their owners are told."""
     app = MicroApp.objects.select_for_update().get(pk=app.pk)
     dependents = retirement.require_confirmation(app, confirm_dependents)
     app.retire(by=actor, reason=reason, data=retirement.confirmed_data(dependents))
+    retirement.tell_dependents_of_retirement(app, dependents)
     return app
 
 

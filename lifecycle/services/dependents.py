@@ -7,12 +7,11 @@ transaction, with dedupe keys that make each notice go out once however often a 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 
-from catalog.choices import NotificationChannel
 from catalog.models import MicroApp, Notification
 from catalog.notifications import platform_team_notifications
+from catalog.retirement import dependent_owner_notices
 from lifecycle.choices import NoticeKind
 from lifecycle.services.common import when
 
@@ -21,7 +20,7 @@ def _names(apps: list[MicroApp]) -> str:
     return ", ".join(app.name for app in apps)
 
 
-def dependent_owner_notices(
+def dependent_sunset_notices(
     *,
     provider: MicroApp,
     dependents: list[MicroApp],
@@ -29,59 +28,32 @@ def dependent_owner_notices(
     why: str,
     dedupe_key: str,
 ) -> list[Notification]:
-    """One notice per owner of the apps calling ``provider``, and per team of theirs (its
-    contact address and webhook), naming their apps that call it; ``provider.owner`` and
-    each dependent's owner and team must be loaded."""
-    by_owner: dict[int, list[MicroApp]] = defaultdict(list)
-    by_team: dict[int, list[MicroApp]] = defaultdict(list)
-    for app in dependents:
-        by_owner[app.owner_id].append(app)
-        by_team[app.team_id].append(app)
-    link = provider.get_absolute_url() + "#lifecycle"
+    """The notice that ``provider``'s sunset case opened, for the owner and team of each
+    app calling it, naming their apps; ``provider.owner`` and ``provider.team`` must be
+    loaded."""
 
-    def message(apps: list[MicroApp]) -> dict:
+    def message(apps: list[MicroApp]) -> tuple[str, str]:
         mine = _names(apps)
         verb = "calls" if len(apps) == 1 else "call"
-        return {
-            "app": provider,
-            "kind": NoticeKind.DEPENDENCY_SUNSET,
-            "subject": f"{provider.name}, which {mine} {verb}, may be retired",
-            "body": (
-                f"{why}\n\n{mine} {verb} {provider.name} ({provider.team.name}, owner "
-                f"{provider.owner.get_username()}). Because live apps depend on it, it is not "
-                f"retired without an answer: its owner can answer until {when(grace_end)}, "
-                "and otherwise the platform team decides. Plan to remove or replace the "
-                f"dependency, or tell its owner why {mine} still "
-                f"need{'s' if len(apps) == 1 else ''} it."
-            ),
-            "link": link,
-        }
-
-    notes = [
-        Notification(
-            recipient=apps[0].owner,
-            dedupe_key=f"{dedupe_key}:owner:{owner_id}"[:200],
-            **message(apps),
+        return (
+            f"{provider.name}, which {mine} {verb}, may be retired",
+            f"{why}\n\n{mine} {verb} {provider.name} ({provider.team.name}, owner "
+            f"{provider.owner.get_username()}). Because live apps depend on it, it is not "
+            f"retired without an answer: its owner can answer until {when(grace_end)}, "
+            "and otherwise the platform team decides. Plan to remove or replace the "
+            f"dependency, or tell its owner why {mine} still "
+            f"need{'s' if len(apps) == 1 else ''} it.",
         )
-        for owner_id, apps in by_owner.items()
-    ]
-    for team_id, apps in by_team.items():
-        team = apps[0].team
-        if team.contact_email:
-            notes.append(
-                Notification(
-                    team=team, dedupe_key=f"{dedupe_key}:team:{team_id}"[:200], **message(apps)
-                )
-            )
-        if team.webhook_url:
-            notes.append(
-                Notification(
-                    team=team,
-                    channel=NotificationChannel.WEBHOOK,
-                    dedupe_key=f"{dedupe_key}:webhook:{team_id}"[:200],
-                    **message(apps),
-                )
-            )
+
+    notes = dependent_owner_notices(
+        provider=provider,
+        dependents=dependents,
+        kind=NoticeKind.DEPENDENCY_SUNSET,
+        message=message,
+        dedupe_key=dedupe_key,
+    )
+    for note in notes:
+        note.link = provider.get_absolute_url() + "#lifecycle"
     return notes
 
 

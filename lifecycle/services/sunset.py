@@ -25,7 +25,12 @@ from catalog.notifications import (
     platform_team_notifications,
     queue,
 )
-from catalog.retirement import confirmed_data, live_dependents_by_provider, require_confirmation
+from catalog.retirement import (
+    confirmed_data,
+    live_dependents_by_provider,
+    require_confirmation,
+    tell_dependents_of_retirement,
+)
 from core.types import SignedInUser
 from lifecycle.choices import (
     NoticeKind,
@@ -43,7 +48,7 @@ from lifecycle.services.common import (
     send_soon,
     when,
 )
-from lifecycle.services.dependents import dependent_owner_notices, escalation_notices
+from lifecycle.services.dependents import dependent_sunset_notices, escalation_notices
 
 
 def open_cases_for(
@@ -135,7 +140,7 @@ def open_cases_for(
             link=app.get_absolute_url() + "#lifecycle",
         )
         if dependents:
-            notes += dependent_owner_notices(
+            notes += dependent_sunset_notices(
                 provider=app,
                 dependents=dependents,
                 grace_end=grace_end,
@@ -378,6 +383,7 @@ def sunset_respond(
             reason=f"The owner accepted sunset case #{case.pk}.",
             data=confirmed_data(dependents),
         )
+        tell_dependents_of_retirement(app, dependents)
         case.closed_at = now
         case.outcome = SunsetOutcome.RETIRED
         fields += ["closed_at", "outcome"]
@@ -443,6 +449,7 @@ def sunset_decide(
             reason=f"Sunset case #{case.pk}: {why} by the platform team. {comment}".strip(),
             data=confirmed_data(dependents),
         )
+        tell_dependents_of_retirement(app, dependents)
         case.outcome = SunsetOutcome.RETIRED
         subject = f"{app.name} is retired: your contest was not upheld"
         body = f"{app.name} has been retired. Its data and history are kept."

@@ -12,7 +12,7 @@ from django.urls import reverse
 from catalog import gate, services
 from catalog.admin import MicroAppAdmin
 from catalog.choices import AppState
-from catalog.models import MicroApp
+from catalog.models import MicroApp, Notification
 from tests.catalog.review_support import ready_app
 from tests.factories import MicroAppFactory
 
@@ -78,13 +78,22 @@ def test_the_confirmation_must_name_exactly_the_live_dependents(billing, api_as,
     assert billing.state == AppState.ACTIVE
 
 
-def test_a_confirmed_retirement_records_who_was_left_calling_it(billing, api_as, alice):
+def test_a_confirmed_retirement_records_who_was_left_calling_it_and_tells_them(
+    billing, api_as, alice, bob, carol
+):
     response = retire(api_as(alice), billing, confirm_dependents=["portal", "crm"])
 
     assert response.status_code == 200, response.json()
     assert response.json()["state"] == "retired"
     event = billing.audit_events.get(action="retired")
     assert event.data == {"confirmed_dependents": ["crm", "portal"]}
+    notes = Notification.objects.filter(kind="dependency_retired")
+    assert sorted(n.recipient.username for n in notes if n.recipient_id) == ["bob", "carol"]
+    to_carol = notes.get(recipient=carol)
+    assert to_carol.subject == "Billing, which CRM calls, is retired"
+    assert "Replaced." in to_carol.body and "Remove or replace the dependency" in to_carol.body
+    assert to_carol.app == billing and to_carol.link == "/apps/billing/"
+    assert "Portal" not in to_carol.body  # each hears about their own apps
 
 
 def test_the_confirmation_is_a_list_of_slugs(billing, api_as, alice):

@@ -246,6 +246,8 @@ def test_accepting_over_the_api_names_every_live_dependent(world, api_as, alice)
     assert accepted.json()["outcome"] == "retired"
     event = world["billing"].audit_events.get(action="retired")
     assert event.data == {"confirmed_dependents": ["crm", "portal", "reports"]}
+    told = Notification.objects.filter(kind="dependency_retired", recipient__isnull=False)
+    assert sorted(n.recipient.username for n in told) == ["bob", "carol"]
 
 
 @time_machine.travel(NOW + timedelta(days=1), tick=False)

@@ -144,7 +144,7 @@ def _case_page(request, case: SunsetCase, *, respond_form=None, decide_form=None
     return render(request, "lifecycle/sunset_answer.html", context, status=status)
 
 
-def _refused_confirmation(form, exc: DependentsNotConfirmed, form_class, data):
+def _refused_confirmation(exc: DependentsNotConfirmed, form_class, data):
     """The same form again, for the dependents as they are now, saying what changed."""
     form = form_class(data, dependents=exc.dependents)
     form.is_valid()
@@ -177,7 +177,7 @@ def sunset_respond(request, pk: int):
                 confirm_dependents=form.confirmed,
             )
         except DependentsNotConfirmed as exc:
-            form = _refused_confirmation(form, exc, SunsetRespondForm, request.POST)
+            form = _refused_confirmation(exc, SunsetRespondForm, request.POST)
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
         else:
@@ -207,7 +207,7 @@ def sunset_decide(request, pk: int):
                 confirm_dependents=form.confirmed,
             )
         except DependentsNotConfirmed as exc:
-            form = _refused_confirmation(form, exc, SunsetDecideForm, request.POST)
+            form = _refused_confirmation(exc, SunsetDecideForm, request.POST)
         except (ValidationError, TransitionError) as exc:
             form.add_error(None, _errors(exc))
         else:

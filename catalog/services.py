@@ -278,6 +278,9 @@ def review_decide(
         subject, body = f"Changes requested for {app.name}", comment
     else:
         app.retire(by=actor, reason=comment)
+        # A rejected app never went live, so apps calling it already are told at once
+        # rather than asked about: the review board's answer is final.
+        retirement.tell_dependents_of_retirement(app, retirement.live_dependents(app))
         subject, body = f"{app.name} was rejected", comment
     notify_owners(
         app=app,

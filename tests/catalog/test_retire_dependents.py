@@ -230,3 +230,26 @@ def test_the_dependents_page_flags_the_retired_app_it_still_calls(
     assert "Calls no retired app" in html  # the checklist item, with its detail
     # The retired app's own page does not flag itself.
     assert "data-retired-dependency" not in client.get("/apps/billing/").content.decode()
+
+
+def test_a_rejected_app_tells_the_apps_already_calling_it(
+    api_as, pat, alice, carol, field_ops, support_tools, regions
+):
+    from catalog.models import Review
+    from tests.catalog.review_support import pii_app
+
+    app = pii_app(team=support_tools, owner=alice, regions=regions, name="Ticket Router")
+    services.app_submit(app=app, actor=alice)
+    MicroAppFactory(name="CRM", team=field_ops, owner=carol, state="active").depends_on.add(app)
+    review = Review.objects.get(app=app)
+
+    response = api_as(pat).post(
+        f"/api/v1/reviews/{review.pk}/decide/",
+        {"decision": "rejected", "comment": "Duplicates crm-sync."},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    note = Notification.objects.get(kind="dependency_retired", recipient=carol)
+    assert note.subject == "Ticket Router, which CRM calls, is retired"
+    assert "Duplicates crm-sync." in note.body

@@ -390,3 +390,20 @@ def test_the_case_page_stays_query_flat(
     client.get(url)
     with time_machine.travel(NOW + timedelta(days=1)), django_assert_max_num_queries(8):
         assert client.get(url).status_code == 200
+
+
+def test_an_escalated_case_is_listed_as_awaiting_the_platform(world, api_as, pat, client):
+    case = open_case()
+    with time_machine.travel(AFTER_GRACE, tick=False):
+        services.sunset_cases_close(now=AFTER_GRACE)
+    api = api_as(pat)
+
+    waiting = api.get("/api/v1/sunset-cases/", {"status": "awaiting_decision"}).json()
+    assert [c["id"] for c in waiting["results"]] == [case.pk]
+    assert waiting["results"][0]["escalated_at"] is not None
+    owner = api.get("/api/v1/sunset-cases/", {"status": "awaiting_owner"}).json()
+    assert owner["results"] == []
+
+    client.force_login(pat)
+    todo = client.get("/").content.decode()
+    assert "Sunset cases to decide" in todo and "other apps depend on it" in todo

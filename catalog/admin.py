@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from catalog import services, token_services
+from catalog import retirement, services, token_services
 from catalog.models import (
     AuditEvent,
     Contract,
@@ -113,11 +113,25 @@ class MicroAppAdmin(NoDeleteMixin, admin.ModelAdmin):
 
     @admin.action(description="Retire selected apps (keeps all data)")
     def retire_selected(self, request, queryset):
+        apps = list(queryset.live())
+        # A bulk action cannot ask to confirm each app's dependents: those are retired
+        # from their own page, which lists them.
+        called = retirement.live_dependents_by_provider(app.pk for app in apps)
         count = 0
-        for app in queryset.live():
+        for app in apps:
+            if app.pk in called:
+                continue
             services.app_retire(app=app, actor=request.user, reason="Retired from the admin.")
             count += 1
         self.message_user(request, f"Retired {count} app(s).", messages.SUCCESS)
+        skipped = [app.name for app in apps if app.pk in called]
+        if skipped:
+            self.message_user(
+                request,
+                f"Not retired, because live apps call them: {', '.join(skipped)}. Retire "
+                "each from its page in the catalog, which lists the apps to confirm.",
+                messages.WARNING,
+            )
 
 
 @admin.register(AuditEvent)

@@ -15,6 +15,8 @@ from django.utils import timezone
 from catalog import policies
 from catalog.choices import Environment
 from catalog.models import TransitionError
+from catalog.retirement import retired_providers
+from core.formats import day
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,18 @@ def check(app, *, now=None) -> GateResult:
             "; ".join(f.message for f in blocking),
         ),
     ]
+    retired = retired_providers(app) if app.pk else []
+    if retired:
+        # Listed only when it fails, so a healthy app's checklist stays as it always was.
+        names = ", ".join(f"{p.name} (retired {day(p.retired_at)})" for p in retired)
+        checks.append(
+            Check(
+                "dependencies",
+                "Calls no retired app",
+                False,
+                f"Calls {names}: remove or replace the dependency.",
+            )
+        )
     if app.environment == Environment.PRODUCTION:
         fresh = app.last_seen_at is not None and app.last_seen_at >= now - timedelta(hours=hours)
         if fresh:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog import gate, permissions, policies
+from catalog import gate, permissions, policies, retirement
 from catalog.choices import AppState, ReviewDecision
 from catalog.models import (
     FREE_TEXT_MAX,
@@ -181,9 +181,16 @@ def app_record_change(
 
 
 @transaction.atomic
-def app_retire(*, app: MicroApp, actor: Actor, reason: str) -> MicroApp:
+def app_retire(
+    *, app: MicroApp, actor: Actor, reason: str, confirm_dependents: Collection[str] = ()
+) -> MicroApp:
+    """Retire an app by hand. While live apps call it, ``confirm_dependents`` must name
+    each of them by slug (``retirement.DependentsNotConfirmed`` otherwise); the retired
+    event records who they were, and their owners are told."""
     app = MicroApp.objects.select_for_update().get(pk=app.pk)
-    app.retire(by=actor, reason=reason)
+    dependents = retirement.require_confirmation(app, confirm_dependents)
+    app.retire(by=actor, reason=reason, data=retirement.confirmed_data(dependents))
+    retirement.tell_dependents_of_retirement(app, dependents)
     return app
 
 
@@ -313,6 +320,9 @@ def review_decide(
         subject, body = f"Changes requested for {app.name}", comment
     else:
         app.retire(by=actor, reason=comment)
+        # A rejected app never went live, so apps calling it already are told at once
+        # rather than asked about: the review board's answer is final.
+        retirement.tell_dependents_of_retirement(app, retirement.live_dependents(app))
         subject, body = f"{app.name} was rejected", comment
     notify_owners(
         app=app,

@@ -11,6 +11,7 @@ from catalog.views import (
     dashboard,
     dependencies,
     imports,
+    retire,
     reviews,
     tokens,
 )
@@ -42,6 +43,7 @@ urlpatterns = [
         dependencies.app_dependencies,
         name="app-dependencies",
     ),
+    path("apps/<slug:slug>/retire/", retire.app_retire, name="app-retire"),
     path(
         "apps/<slug:slug>/contracts/upload/",
         contracts.contract_upload_view,

@@ -41,5 +41,7 @@ class NoticeKind(models.TextChoices):
     SUNSET_NOTICE = "sunset_notice", "Sunset case opened"
     SUNSET_CONTESTED = "sunset_contested", "Sunset case contested"
     SUNSET_CLOSED = "sunset_closed", "Sunset case closed"
+    SUNSET_ESCALATED = "sunset_escalated", "Sunset case escalated: live apps depend on it"
+    DEPENDENCY_SUNSET = "dependency_sunset", "An app yours calls is being sunset"
     APP_RENEWED = "app_renewed", "App renewed"
     API_TOKEN_EXPIRING = "api_token_expiring", "API token expiring"

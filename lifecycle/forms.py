@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from catalog.forms.retire import ConfirmDependentsMixin
+from catalog.models import MicroApp
 from lifecycle.choices import SunsetDecision, SunsetResponse
 from lifecycle.services import JUSTIFICATION_MIN_CHARS
 
@@ -17,7 +19,7 @@ class RenewForm(forms.Form):
     )
 
 
-class SunsetRespondForm(forms.Form):
+class SunsetRespondForm(ConfirmDependentsMixin, forms.Form):
     # Verbs, not the stored past participles ("Accepted"): the owner is choosing an action.
     response = forms.ChoiceField(
         choices=[(SunsetResponse.ACCEPT, "Accept"), (SunsetResponse.CONTEST, "Contest")],
@@ -31,6 +33,10 @@ class SunsetRespondForm(forms.Form):
         help_text=f"Required to contest: at least {JUSTIFICATION_MIN_CHARS} characters.",
     )
 
+    def __init__(self, *args, dependents: list[MicroApp] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_confirmation(dependents or [])
+
     def clean(self):
         data = super().clean()
         text = (data.get("justification") or "").strip()
@@ -38,10 +44,13 @@ class SunsetRespondForm(forms.Form):
             self.add_error(
                 "justification", f"Explain in at least {JUSTIFICATION_MIN_CHARS} characters."
             )
+        missing = self.confirmation_missing()
+        if data.get("response") == SunsetResponse.ACCEPT and missing:
+            self.add_error("confirm_dependents", missing)
         return data
 
 
-class SunsetDecideForm(forms.Form):
+class SunsetDecideForm(ConfirmDependentsMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=SunsetDecision.choices,
         widget=forms.RadioSelect,
@@ -50,3 +59,14 @@ class SunsetDecideForm(forms.Form):
     comment = forms.CharField(
         required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def __init__(self, *args, dependents: list[MicroApp] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_confirmation(dependents or [])
+
+    def clean(self):
+        data = super().clean()
+        missing = self.confirmation_missing()
+        if data.get("decision") == SunsetDecision.RETIRE and missing:
+            self.add_error("confirm_dependents", missing)
+        return data

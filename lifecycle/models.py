@@ -137,6 +137,9 @@ class SunsetCase(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=SunsetOutcome.choices, blank=True)
+    # Set when the case went unanswered but live apps still called the app: the hourly job
+    # left it to the platform team instead of retiring it, and leaves it alone from then on.
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     objects = SunsetCaseQuerySet.as_manager()
 
@@ -160,7 +163,7 @@ class SunsetCase(models.Model):
     def status(self) -> str:
         if self.closed_at is not None:
             return SunsetStatus.CLOSED
-        if self.response == SunsetResponse.CONTEST:
+        if self.response == SunsetResponse.CONTEST or self.escalated_at is not None:
             return SunsetStatus.AWAITING_DECISION
         return SunsetStatus.AWAITING_OWNER
 
@@ -173,12 +176,15 @@ class SunsetCase(models.Model):
 
     @property
     def can_decide(self) -> bool:
-        """The platform team decides a contested case, and any open case of a critical
-        app: a critical app is never retired because nobody answered."""
+        """The platform team decides a contested case, any open case of a critical app,
+        and an unanswered case escalated because live apps call the app: neither a
+        critical app nor one others depend on is retired because nobody answered."""
         if not self.is_open or self.response == SunsetResponse.ACCEPT:
             return False
         return (
-            self.response == SunsetResponse.CONTEST or self.app.criticality == Criticality.CRITICAL
+            self.response == SunsetResponse.CONTEST
+            or self.escalated_at is not None
+            or self.app.criticality == Criticality.CRITICAL
         )
 
 

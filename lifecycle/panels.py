@@ -15,6 +15,7 @@ from django.utils import timezone
 from catalog import permissions
 from catalog.choices import AppState
 from catalog.models import MicroApp, Notification
+from catalog.retirement import live_dependents
 from core import charts
 from core.dates import days_until
 from core.panels import (
@@ -138,8 +139,9 @@ def app_panel_context(request, app: MicroApp) -> dict | None:
     """Expiry countdown and Renew form, renewal history, the sunset case with its forms,
     usage of the last 90 days, and the telemetry secret status.
 
-    Three queries (renewals, cases, usage) plus the user's teams and groups, which
-    ``catalog.permissions`` caches on the request's user."""
+    Three queries (renewals, cases, usage), a fourth for the apps calling it while a case
+    is open, plus the user's teams and groups, which ``catalog.permissions`` caches on the
+    request's user."""
     now = timezone.now()
     user = request.user
     renewals = list(Renewal.objects.filter(app=app).select_related("renewed_by")[:10])
@@ -149,6 +151,8 @@ def app_panel_context(request, app: MicroApp) -> dict | None:
         .order_by(F("closed_at").desc(nulls_first=True), "-opened_at")[:5]  # the open one first
     )
     open_case = next((c for c in cases if c.is_open), None)
+    # Who would be left calling the app, for the case's note and its forms' ticks.
+    case_dependents = live_dependents(app) if open_case else []
     may_renew = permissions.can_renew(user, app)
     refusal = selectors.renewal_refusal(app=app, open_case=open_case, now=now)
     left = (app.expires_at - now) if app.expires_at else None
@@ -183,8 +187,9 @@ def app_panel_context(request, app: MicroApp) -> dict | None:
         "can_decide": bool(
             open_case and open_case.can_decide and permissions.can_decide_sunset(user, app)
         ),
-        "respond_form": SunsetRespondForm(),
-        "decide_form": SunsetDecideForm(),
+        "case_dependents": case_dependents,
+        "respond_form": SunsetRespondForm(dependents=case_dependents),
+        "decide_form": SunsetDecideForm(dependents=case_dependents),
         "renew_reactivates": bool(open_case and open_case.reason == SunsetReason.EXPIRED),
         "usage": usage_summary(app),
         "has_secret": bool(app.ingestion_secret),

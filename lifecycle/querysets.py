@@ -26,10 +26,13 @@ class SunsetCaseQuerySet(models.QuerySet):
         return self.filter(closed_at__isnull=False)
 
     def awaiting_owner(self) -> SunsetCaseQuerySet:
-        return self.open().filter(response="")
+        return self.open().filter(response="", escalated_at__isnull=True)
 
     def awaiting_decision(self) -> SunsetCaseQuerySet:
-        return self.open().filter(response=SunsetResponse.CONTEST)
+        """Contested, or escalated unanswered because live apps call the app."""
+        return self.open().filter(
+            models.Q(response=SunsetResponse.CONTEST) | models.Q(escalated_at__isnull=False)
+        )
 
     def with_status(self, status: str) -> SunsetCaseQuerySet:
         if status == SunsetStatus.AWAITING_OWNER:
@@ -41,9 +44,14 @@ class SunsetCaseQuerySet(models.QuerySet):
         return self
 
     def unanswered_past_grace(self, now=None) -> SunsetCaseQuerySet:
-        """Open cases nobody contested whose grace period is over: they retire their app."""
+        """Open cases nobody contested whose grace period is over and that were not handed
+        to the platform team: they retire their app."""
         now = now or timezone.now()
-        return self.open().filter(grace_ends_at__lte=now).exclude(response=SunsetResponse.CONTEST)
+        return (
+            self.open()
+            .filter(grace_ends_at__lte=now, escalated_at__isnull=True)
+            .exclude(response=SunsetResponse.CONTEST)
+        )
 
     def visible_to(self, user) -> SunsetCaseQuerySet:
         return self.filter(app__in=MicroApp.objects.visible_to(user).values("pk"))

@@ -16,9 +16,10 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog import permissions
+from catalog import impact, permissions
 from catalog.models import MicroApp, Notification, TransitionError
 from catalog.notifications import mark_read
+from catalog.retirement import DependentsNotConfirmed, live_dependents, live_dependents_by_provider
 from catalog.views.reviews import gate_panel_context
 from core.htmx import vary_on_htmx, wants_fragment
 from lifecycle import sending, services
@@ -123,23 +124,60 @@ def _case(request, pk: int) -> SunsetCase:
     return get_object_or_404(SunsetCase.objects.visible_to(request.user).for_list(), pk=pk)
 
 
+def _case_page(request, case: SunsetCase, *, respond_form=None, decide_form=None, status=200):
+    """The case's own page: what triggered it, every live app that depends on the app
+    (direct ones to confirm, indirect ones through them), and the forms the user may use."""
+    app = case.app
+    found = impact.dependents(app)
+    direct = [d.app for d in found if d.depth == 1]
+    can_respond = case.can_respond and permissions.can_respond_sunset(request.user, app)
+    can_decide = case.can_decide and permissions.can_decide_sunset(request.user, app)
+    context = {
+        "case": case,
+        "app": app,
+        "dependents": found,
+        "can_respond": can_respond,
+        "can_decide": can_decide,
+        "respond_form": respond_form or SunsetRespondForm(dependents=direct),
+        "decide_form": decide_form or SunsetDecideForm(dependents=direct),
+    }
+    return render(request, "lifecycle/sunset_answer.html", context, status=status)
+
+
+def _refused_confirmation(exc: DependentsNotConfirmed, form_class, data):
+    """The same form again, for the dependents as they are now, saying what changed."""
+    form = form_class(data, dependents=exc.dependents)
+    form.is_valid()
+    field = "confirm_dependents" if exc.dependents else None
+    form.add_error(
+        field, "The apps calling it changed since the page was shown: " + exc.messages[0]
+    )
+    return form
+
+
 @login_required
 def sunset_respond(request, pk: int):
     """The owner's answer to a sunset case: accept (the app is retired now) or contest with
     a justification. The app page's panel posts here; a refused answer comes back on this
-    page with the error next to the field, and what was typed kept."""
+    page with the error next to the field, and what was typed kept. Accepting while live
+    apps call the app needs a tick for each of them."""
     case = _case(request, pk)
     permissions.require("respond_sunset", request.user, case.app)
+    if request.method != "POST":
+        return _case_page(request, case)
     # Bound on every POST, an empty one included: it must come back with its errors.
-    form = SunsetRespondForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = SunsetRespondForm(request.POST, dependents=live_dependents(case.app))
+    if form.is_valid():
         try:
             case = services.sunset_respond(
                 case=case,
                 actor=request.user,
                 response=form.cleaned_data["response"],
                 justification=form.cleaned_data["justification"],
+                confirm_dependents=form.confirmed,
             )
+        except DependentsNotConfirmed as exc:
+            form = _refused_confirmation(exc, SunsetRespondForm, request.POST)
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
         else:
@@ -148,33 +186,34 @@ def sunset_respond(request, pk: int):
             else:
                 messages.success(request, "Your contest is with the platform team.")
             return _back(case.app)
-    status = 400 if request.method == "POST" else 200
-    context = {"case": case, "app": case.app, "respond_form": form}
-    return render(request, "lifecycle/sunset_answer.html", context, status=status)
+    return _case_page(request, case, respond_form=form, status=400)
 
 
 @login_required
 @require_POST
 def sunset_decide(request, pk: int):
+    """The platform team's decision; a refused one comes back on the case's page with the
+    errors inline (retiring while live apps call the app needs a tick for each)."""
     case = _case(request, pk)
     permissions.require("decide_sunset", request.user, case.app)
-    form = SunsetDecideForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-        return _back(case.app)
-    try:
-        case = services.sunset_decide(
-            case=case,
-            actor=request.user,
-            decision=form.cleaned_data["decision"],
-            comment=form.cleaned_data["comment"],
-        )
-    except (ValidationError, TransitionError) as exc:
-        messages.error(request, _errors(exc))
-    else:
-        messages.success(request, f"Decided: {case.get_decision_display().lower()}.")
-    return _back(case.app)
+    form = SunsetDecideForm(request.POST, dependents=live_dependents(case.app))
+    if form.is_valid():
+        try:
+            case = services.sunset_decide(
+                case=case,
+                actor=request.user,
+                decision=form.cleaned_data["decision"],
+                comment=form.cleaned_data["comment"],
+                confirm_dependents=form.confirmed,
+            )
+        except DependentsNotConfirmed as exc:
+            form = _refused_confirmation(exc, SunsetDecideForm, request.POST)
+        except (ValidationError, TransitionError) as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, f"Decided: {case.get_decision_display().lower()}.")
+            return _back(case.app)
+    return _case_page(request, case, decide_form=form, status=400)
 
 
 @login_required
@@ -187,6 +226,10 @@ def sunset_case_list(request):
         request.GET or {"open": "true"}, queryset=cases, request=request
     )
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    # The live apps calling each app on the page, in one query for the whole page.
+    called = live_dependents_by_provider({case.app_id for case in page.object_list})
+    for case in page.object_list:
+        case.dependents = called.get(case.app_id, [])
     return render(request, "lifecycle/sunset_cases.html", {"filterset": filterset, "page": page})
 
 

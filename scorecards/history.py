@@ -28,12 +28,13 @@ from django.db.models import Max, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from catalog.choices import AppState
-from catalog.models import AuditEvent, MicroApp, Team
+from catalog.models import AuditEvent, Dependency, MicroApp, Team
 from lifecycle.models import TelemetryDelivery, UsageReport
 from scorecards.periods import Period
 
-# The audited fields a score depends on. Owner and team are recorded by username and slug.
-SCORED_FIELDS = ("description", "docs_url", "runbook_url", "owner", "team")
+# The audited fields a score depends on. Owner and team are recorded by username and slug,
+# the apps it calls (``depends_on``) by their slugs.
+SCORED_FIELDS = ("description", "docs_url", "runbook_url", "owner", "team", "depends_on")
 
 
 def live_during(period: Period) -> Q:
@@ -90,6 +91,8 @@ def wind_back(apps: list[MicroApp], apps_qs: QuerySet[MicroApp], cutoff: datetim
     team_ids = dict(Team.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}
     for app_id, fields in then.items():
         app = by_pk[app_id]
+        if isinstance(fields.get("depends_on"), list):
+            app.depends_on_then = fields["depends_on"]
         for name in ("description", "docs_url", "runbook_url"):
             if name in fields:
                 setattr(app, name, fields[name] or "")
@@ -144,3 +147,43 @@ def recorded_heartbeats(metrics: Mapping[int, dict]) -> dict[int, datetime]:
         if at is not None:
             out[app_id] = at
     return out
+
+
+def retired_dependencies(
+    apps: list[MicroApp], apps_qs: QuerySet[MicroApp], cutoff: datetime
+) -> dict[int, list[tuple[str, datetime]]]:
+    """The apps each of ``apps`` called at ``cutoff`` that were retired by then, as (name,
+    retirement time), most recently retired first: one query, two when dependencies were
+    changed since (``wind_back`` left the slugs called then in ``depends_on_then``).
+
+    A dependency is read as it stood at the cutoff: the list the audit trail winds back to
+    where one was changed since, otherwise the rows that existed before the cutoff."""
+    found: dict[int, list[tuple[str, datetime]]] = {}
+    wound = {app.pk: app.depends_on_then for app in apps if hasattr(app, "depends_on_then")}
+    rows = Dependency.objects.filter(
+        from_microapp__in=apps_qs.values("pk"),
+        created_at__lt=cutoff,
+        to_microapp__retired_at__lt=cutoff,
+    ).values_list(
+        "from_microapp_id", "to_microapp_id", "to_microapp__name", "to_microapp__retired_at"
+    )
+    for app_id, provider_id, name, retired_at in rows:
+        if app_id not in wound and app_id != provider_id:
+            found.setdefault(app_id, []).append((name, retired_at))
+    slugs = {slug for called in wound.values() for slug in called}
+    if slugs:
+        retired = {
+            slug: (name, at)
+            for slug, name, at in MicroApp.objects.filter(
+                slug__in=slugs, retired_at__lt=cutoff
+            ).values_list("slug", "name", "retired_at")
+        }
+        by_pk = {app.pk: app for app in apps}
+        for app_id, called in wound.items():
+            own = by_pk[app_id].slug
+            hits = [retired[slug] for slug in called if slug in retired and slug != own]
+            if hits:
+                found[app_id] = hits
+    for hits in found.values():
+        hits.sort(key=lambda hit: (-hit[1].timestamp(), hit[0]))
+    return found

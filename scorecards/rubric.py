@@ -99,18 +99,25 @@ class Rubric:
 
 
 DEFAULT_RUBRIC = Rubric(
-    version=1,
+    # 2: documentation loses points for each retired app the app still calls.
+    version=2,
     dimensions=(
         DimensionRule(
             key=Dimension.DOCUMENTATION,
             label=Dimension.DOCUMENTATION.label,
             weight=30,
-            description="Can someone else use and operate the app? Points per item present.",
+            description=(
+                "Can someone else use and operate the app? Points per item present, less "
+                "for each retired app it still calls (dependency health), never below 0."
+            ),
             criteria=(
                 Criterion("valid_contract", "The latest API contract is valid", 40),
                 Criterion("description", "A description of at least 50 characters", 20),
                 Criterion("docs_url", "A documentation URL", 20),
                 Criterion("runbook_url", "A runbook URL", 20),
+                Criterion(
+                    "live_dependencies", "Dependency health: each retired app it still calls", -20
+                ),
             ),
         ),
         DimensionRule(

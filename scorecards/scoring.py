@@ -26,12 +26,12 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from catalog.models import AuditEvent, Contract, MicroApp, Notification, Team
-from core.formats import counted, moment
+from core.formats import counted, day, moment
 from core.resilience import cache_fails_open
 from lifecycle.models import UsageReport
 from scorecards.choices import Dimension
 from scorecards.fixes import COST_FIX_BELOW
-from scorecards.history import heartbeats_before, scorable_apps, wind_back
+from scorecards.history import heartbeats_before, retired_dependencies, scorable_apps, wind_back
 from scorecards.periods import Period
 from scorecards.rubric import Rubric, get_rubric
 
@@ -71,6 +71,15 @@ def _half_up(value: float | Decimal) -> int:
 
 
 # --- gathering: one query per input, whatever the fleet size ---------------------------------
+
+
+def add_retired_dependencies(
+    apps: list[MicroApp], apps_qs: QuerySet[MicroApp], at: datetime
+) -> None:
+    """Set ``retired_dependencies`` on each app: the retired apps it called at ``at``."""
+    found = retired_dependencies(apps, apps_qs, at)
+    for app in apps:
+        app.retired_dependencies = found.get(app.pk, [])  # type: ignore[attr-defined]
 
 
 def with_latest_contract(apps: QuerySet[MicroApp], cutoff: datetime) -> QuerySet[MicroApp]:
@@ -197,6 +206,13 @@ def gather_responses(
 def score_documentation(app: MicroApp, rubric: Rubric) -> tuple[int, list[str], dict]:
     points = {c.key: c.points for c in rubric.dimension(Dimension.DOCUMENTATION).criteria}
     score, reasons = 0, []
+    # Dependency health first: an app calling a retired one is broken, not just undocumented.
+    retired = getattr(app, "retired_dependencies", None) or []
+    for name, retired_at in retired:
+        reasons.append(
+            f"dependency health: calls {name}, retired on {day(retired_at)}; remove or "
+            "replace the dependency"
+        )
     valid = getattr(app, "latest_contract_valid", None)
     if valid:
         score += points["valid_contract"]
@@ -221,7 +237,14 @@ def score_documentation(app: MicroApp, rubric: Rubric) -> tuple[int, list[str], 
         score += points["runbook_url"]
     else:
         reasons.append("no runbook URL")
-    return score, reasons, {"contract_valid": valid, "description_chars": length}
+    # A penalty per retired app still called (its points are negative), never below 0.
+    score = max(0, score + points["live_dependencies"] * len(retired))
+    metrics = {
+        "contract_valid": valid,
+        "description_chars": length,
+        "retired_dependencies": [name for name, _ in retired],
+    }
+    return score, reasons, metrics
 
 
 def score_telemetry(
@@ -396,6 +419,7 @@ def score_fleet(
     apps_qs = scorable_apps(period)
     apps = list(with_latest_contract(apps_qs, at).order_by("pk"))
     wind_back(apps, apps_qs, at)
+    add_retired_dependencies(apps, apps_qs, at)
     heartbeats = heartbeats_before(apps, apps_qs, at, recorded_heartbeats)
     usage = usage_by_app(period, apps_qs)
     alive = {app.pk for app in apps}
@@ -428,6 +452,7 @@ def score_one(
     only = MicroApp.objects.filter(pk=app.pk)
     annotated = with_latest_contract(only, at).first() or app
     wind_back([annotated], only, at)
+    add_retired_dependencies([annotated], only, at)
     heartbeat_at = heartbeats_before([annotated], only, at).get(app.pk)
     usage = usage_by_app(period, only).get(app.pk, Usage())
     curve = cached_fleet_cost_curve(period, timezone.localdate(now))

@@ -161,6 +161,7 @@ PAGES = {
     "app-edit-validate": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "app-dependencies": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "app-submit": ("draft", cells(OWNERS_OR_PLATFORM, hidden=OUTSIDERS, anonymous=LOGIN)),
+    "app-retire": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "app-contract-upload": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     # The dependent named in the form decides (403 unless the caller may edit it).
     "app-contract-acknowledge": ("live", PAGES_LOGIN),

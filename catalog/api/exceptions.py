@@ -46,10 +46,10 @@ def exception_handler(exc, context):
             status=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
     if isinstance(exc, TransitionError):
-        return Response(
-            {"detail": " ".join(exc.messages), "code": transition_code(exc)},
-            status=status.HTTP_409_CONFLICT,
-        )
+        body = {"detail": " ".join(exc.messages), "code": transition_code(exc)}
+        # What the caller needs to try again, e.g. the dependents a retirement must confirm.
+        body.update(getattr(exc, "payload", None) or {})
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = ValidationError(detail)

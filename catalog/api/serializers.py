@@ -12,6 +12,7 @@ from rest_framework.validators import UniqueValidator
 
 from catalog import impact, permissions, policies, selectors, versions
 from catalog.api.fieldsets import SparseFieldsMixin
+from catalog.api.retirement_serializers import confirm_dependents_field
 from catalog.api.schema import (
     StrictBooleanField,
     StrictCharField,
@@ -377,6 +378,7 @@ class MicroAppCreatedSerializer(MicroAppSerializer):
 
 class RetireSerializer(serializers.Serializer):
     reason = StrictCharField(min_length=5, max_length=2000)
+    confirm_dependents = confirm_dependents_field()
 
 
 # --- go-live gate, policies and reviews -------------------------------------------------

@@ -16,6 +16,7 @@ from catalog.api.exceptions import transition_code
 from catalog.api.fieldsets import FieldsetViewMixin, fieldset_parameters
 from catalog.api.impact_serializers import ImpactQuerySerializer, ImpactSerializer
 from catalog.api.permissions import AppActionPermission, IsPlatformOrReadOnly
+from catalog.api.retirement_serializers import RetireConflictSerializer
 from catalog.api.serializers import (
     GateSerializer,
     MicroAppCreatedSerializer,
@@ -147,15 +148,25 @@ class MicroAppViewSet(
             app=serializer.instance, actor=self.request.user, data=serializer.validated_data
         )
 
-    @extend_schema(request=RetireSerializer, responses=MicroAppSerializer)
+    @extend_schema(
+        request=RetireSerializer,
+        responses={200: MicroAppSerializer, 409: RetireConflictSerializer},
+    )
     @action(detail=True, methods=["post"])
     def retire(self, request, slug=None):
         """Retire the app: it leaves the default catalog view and stops receiving telemetry,
-        and keeps all its data and history."""
+        and keeps all its data and history. While live apps call it, `confirm_dependents`
+        must list each of them by slug; otherwise the answer is a 409 with
+        `code: dependents_not_confirmed` and the `dependents` to confirm."""
         app = self.get_object()
         body = RetireSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        app = services.app_retire(app=app, actor=request.user, reason=body.validated_data["reason"])
+        app = services.app_retire(
+            app=app,
+            actor=request.user,
+            reason=body.validated_data["reason"],
+            confirm_dependents=body.validated_data.get("confirm_dependents", []),
+        )
         return Response(self.get_serializer(app).data)
 
     @extend_schema(

@@ -390,7 +390,7 @@ class MicroApp(models.Model):
     def start_sunset(self, *, by=None, reason: str = "") -> None:
         self._move("sunset_started", by=by, comment=reason)
 
-    def retire(self, *, by, reason: str) -> None:
+    def retire(self, *, by, reason: str, data: dict | None = None) -> None:
         """Take the app out of the fleet for good; all its data and history stay."""
         if not reason.strip():
             raise ValidationError({"reason": "Say why the app is retired."})
@@ -398,4 +398,10 @@ class MicroApp(models.Model):
             raise ValidationError({"reason": f"Keep the reason under {FREE_TEXT_MAX} characters."})
         self.retired_at = timezone.now()
         self.retired_reason = reason
-        self._move("retired", by=by, comment=reason, extra_fields=("retired_at", "retired_reason"))
+        self._move(
+            "retired",
+            by=by,
+            comment=reason,
+            extra_fields=("retired_at", "retired_reason"),
+            data=data,
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from catalog.api.retirement_serializers import confirm_dependents_field
 from lifecycle.choices import SunsetDecision, SunsetOutcome, SunsetResponse, SunsetStatus
 from lifecycle.models import Renewal, SunsetCase
 from lifecycle.services import JUSTIFICATION_MIN_CHARS
@@ -96,8 +97,15 @@ class SunsetCaseSerializer(serializers.ModelSerializer):
             "decided_at",
             "closed_at",
             "outcome",
+            "escalated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "escalated_at": {
+                "help_text": "When the case, unanswered, went to the platform team because "
+                "live apps call the app; null otherwise."
+            }
+        }
 
 
 class SunsetRespondSerializer(serializers.Serializer):
@@ -108,6 +116,7 @@ class SunsetRespondSerializer(serializers.Serializer):
         max_length=4000,
         help_text=f"Required to contest: at least {JUSTIFICATION_MIN_CHARS} characters.",
     )
+    confirm_dependents = confirm_dependents_field()
 
     def validate(self, attrs: dict) -> dict:
         text = attrs.get("justification", "").strip()
@@ -121,6 +130,7 @@ class SunsetRespondSerializer(serializers.Serializer):
 class SunsetDecideSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=SunsetDecision.choices)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    confirm_dependents = confirm_dependents_field()
 
 
 # --- telemetry (documentation only: the view reads and checks the raw bytes itself) --------

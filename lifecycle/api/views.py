@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api.permissions import AppActionPermission
+from catalog.api.retirement_serializers import RetireConflictSerializer
 from catalog.choices import AppState
 from catalog.models import MicroApp
 from lifecycle import services, telemetry
@@ -117,12 +118,17 @@ class SunsetCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_queryset(self):
         return SunsetCase.objects.visible_to(self.request.user).for_list()
 
-    @extend_schema(request=SunsetRespondSerializer, responses=SunsetCaseSerializer)
+    @extend_schema(
+        request=SunsetRespondSerializer,
+        responses={200: SunsetCaseSerializer, 409: RetireConflictSerializer},
+    )
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
         """The owner's answer within ``APPKEEPER_SUNSET_RESPONSE_DAYS`` (14 by default):
         ``accept`` retires the app now; ``contest`` with a justification (20+ characters)
-        asks the platform team."""
+        asks the platform team. While live apps call the app, ``accept`` needs
+        ``confirm_dependents`` listing each of them (409 ``dependents_not_confirmed``
+        with the ``dependents`` otherwise)."""
         case = self.get_object()
         body = SunsetRespondSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -131,14 +137,20 @@ class SunsetCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             actor=request.user,
             response=body.validated_data["response"],
             justification=body.validated_data.get("justification", ""),
+            confirm_dependents=body.validated_data.get("confirm_dependents", []),
         )
         return Response(self.get_serializer(self._reload(case)).data)
 
-    @extend_schema(request=SunsetDecideSerializer, responses=SunsetCaseSerializer)
+    @extend_schema(
+        request=SunsetDecideSerializer,
+        responses={200: SunsetCaseSerializer, 409: RetireConflictSerializer},
+    )
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
-        """Platform team only, on a contested case: ``uphold`` keeps the app (active again,
-        fresh expiry), ``retire`` retires it."""
+        """Platform team only, on a contested case, a critical app's case, or one escalated
+        because live apps call the app: ``uphold`` keeps the app (active again, fresh
+        expiry), ``retire`` retires it, with ``confirm_dependents`` listing each live app
+        that calls it (409 ``dependents_not_confirmed`` with the ``dependents`` otherwise)."""
         case = self.get_object()
         body = SunsetDecideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -147,6 +159,7 @@ class SunsetCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             actor=request.user,
             decision=body.validated_data["decision"],
             comment=body.validated_data.get("comment", ""),
+            confirm_dependents=body.validated_data.get("confirm_dependents", []),
         )
         return Response(self.get_serializer(self._reload(case)).data)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.choices import AppState, Criticality
-from catalog.models import AuditEvent, MicroApp
+from catalog.models import AuditEvent, MicroApp, Notification
 from catalog.notifications import (
     notify_owners,
     notify_platform_team,
@@ -24,6 +24,12 @@ from catalog.notifications import (
     platform_team,
     platform_team_notifications,
     queue,
+)
+from catalog.retirement import (
+    confirmed_data,
+    live_dependents_by_provider,
+    require_confirmation,
+    tell_dependents_of_retirement,
 )
 from core.types import SignedInUser
 from lifecycle.choices import (
@@ -42,6 +48,7 @@ from lifecycle.services.common import (
     send_soon,
     when,
 )
+from lifecycle.services.dependents import dependent_sunset_notices, escalation_notices
 
 
 def open_cases_for(
@@ -87,6 +94,7 @@ def open_cases_for(
             app=app,
             link=app.get_absolute_url() + "#lifecycle",
         )
+    called = live_dependents_by_provider(app.pk for app in apps)
     for app in apps:
         facts = figures(app)
         if reason == SunsetReason.LOW_USAGE:
@@ -103,11 +111,19 @@ def open_cases_for(
                 f"the {settings.APPKEEPER_GRACE_DAYS}-day grace period. Renewing it now "
                 "brings it back."
             )
+        dependents = called.get(app.pk, [])
         if app.criticality == Criticality.CRITICAL:
             subject = f"{app.name} may be retired: answer by {grace_end:%d %b %Y}"
             unanswered = (
                 "It is critical, so it is not retired without an answer: the platform team "
                 "decides the case."
+            )
+        elif dependents:
+            subject = f"{app.name} may be retired: answer by {grace_end:%d %b %Y}"
+            unanswered = (
+                f"Live apps call it ({', '.join(d.name for d in dependents)}), so it is not "
+                "retired without an answer: the platform team decides the case. Their owners "
+                "have been told."
             )
         else:
             subject = f"{app.name} will be retired on {grace_end:%d %b %Y}"
@@ -123,6 +139,14 @@ def open_cases_for(
             dedupe_key=f"sunset:{app.pk}:{reason}:{now:%Y%m%d}",
             link=app.get_absolute_url() + "#lifecycle",
         )
+        if dependents:
+            notes += dependent_sunset_notices(
+                provider=app,
+                dependents=dependents,
+                grace_end=grace_end,
+                why=f"A {label} sunset case was opened for {app.name}. {why}",
+                dedupe_key=f"sunset:{app.pk}:{reason}:{now:%Y%m%d}:dependents",
+            )
     queue(notes)
     return len(apps)
 
@@ -169,20 +193,27 @@ def sunset_cases_open(*, now: datetime | None = None) -> int:
 def sunset_cases_close(*, now: datetime | None = None) -> int:
     """Retire the apps whose sunset case went unanswered; returns how many were retired.
 
-    1. Lock the open cases past their grace end that nobody contested, plus any open
-       case whose app already left ``sunsetting`` some other way (stale).
-    2. Retire the apps still sunsetting (bulk update with ``retired_at`` and a reason,
-       bulk audit events); close every locked case with its outcome.
-    3. Tell the owners. Contested cases, and unanswered cases of critical apps, wait for
-       the platform team's decision.
+    1. Lock the open cases past their grace end that nobody contested and nobody
+       escalated, plus any open case whose app already left ``sunsetting`` some other
+       way (stale).
+    2. Ask, in one query, which of the apps still sunsetting live apps call: those are
+       not retired. Their cases are escalated to the platform team (``escalated_at``,
+       an audit event, one notice per member listing the dependents, and a word to the
+       owner) and wait for its decision, like a critical app's.
+    3. Retire the other apps still sunsetting (bulk update with ``retired_at`` and a
+       reason, bulk audit events); close their cases and the stale ones with their
+       outcome, and tell the owners. Contested cases, and unanswered cases of critical
+       apps, wait for the platform team's decision.
     """
     now = now or timezone.now()
     with transaction.atomic():
         cases = list(
             SunsetCase.objects.open()
             .filter(
-                # A critical app's unanswered case waits for the platform team's decision.
-                Q(grace_ends_at__lte=now, response="") & ~Q(app__criticality=Criticality.CRITICAL)
+                # A critical app's unanswered case waits for the platform team's decision,
+                # and so does one already escalated because apps depend on it.
+                Q(grace_ends_at__lte=now, response="", escalated_at__isnull=True)
+                & ~Q(app__criticality=Criticality.CRITICAL)
                 | ~Q(app__state=AppState.SUNSETTING)
             )
             # The apps too: retiring one whose owner is renewing it right now would undo the
@@ -193,7 +224,15 @@ def sunset_cases_close(*, now: datetime | None = None) -> int:
         )
         if not cases:
             return 0
-        retiring = [c for c in cases if c.app.state == AppState.SUNSETTING]
+        sunsetting = [c for c in cases if c.app.state == AppState.SUNSETTING]
+        called = _still_called(
+            {c.app_id for c in sunsetting},
+            live_dependents_by_provider(c.app_id for c in sunsetting),
+        )
+        escalating = [c for c in sunsetting if c.app_id in called]
+        retiring = [c for c in sunsetting if c.app_id not in called]
+        notes = _escalate(escalating, called, now) if escalating else []
+        cases = [c for c in cases if c.app_id not in called]
         case_of = {c.app_id: c.pk for c in retiring}
         reason = "No answer to the sunset notice by the end of its grace period."
         MicroApp.transition_many(
@@ -211,8 +250,8 @@ def sunset_cases_close(*, now: datetime | None = None) -> int:
                 if case in retiring or case.app.state == AppState.RETIRED
                 else SunsetOutcome.WITHDRAWN
             )
-        SunsetCase.objects.bulk_update(cases, ["closed_at", "outcome"], batch_size=500)
-        notes = []
+        if cases:
+            SunsetCase.objects.bulk_update(cases, ["closed_at", "outcome"], batch_size=500)
         for case in retiring:
             notes += owner_notifications(
                 app=case.app,
@@ -230,6 +269,65 @@ def sunset_cases_close(*, now: datetime | None = None) -> int:
     return len(retiring)
 
 
+def _still_called(
+    candidates: set[int], called: dict[int, list[MicroApp]]
+) -> dict[int, list[MicroApp]]:
+    """Of the ``candidates`` to retire, those a live app would still call once the others
+    are retired, with those apps: an app called only by apps retired in the same run goes
+    with them (a chain of unanswered cases is retired whole)."""
+    retiring = set(candidates)
+    while True:
+        held = {pk for pk in retiring if any(d.pk not in retiring for d in called.get(pk, ()))}
+        if not held:
+            break
+        retiring -= held
+    return {pk: [d for d in called[pk] if d.pk not in retiring] for pk in candidates - retiring}
+
+
+def _escalate(
+    cases: list[SunsetCase], called: dict[int, list[MicroApp]], now: datetime
+) -> list[Notification]:
+    """Hand unanswered cases of apps others call to the platform team: mark them, audit
+    it, and return the notices (the platform team's, listing the dependents, and the
+    owner's). A fixed number of queries for any number of cases."""
+    SunsetCase.objects.filter(pk__in=[c.pk for c in cases]).update(escalated_at=now)
+    AuditEvent.objects.bulk_create(
+        AuditEvent.build(
+            app=case.app,
+            actor=None,
+            action="sunset_escalated",
+            comment=(
+                "No answer by the end of the grace period, but live apps call it: the "
+                "platform team decides."
+            ),
+            data={"sunset_case": case.pk, "dependents": [d.slug for d in called[case.app_id]]},
+        )
+        for case in cases
+    )
+    members = platform_team()
+    notes: list[Notification] = []
+    for case in cases:
+        case.escalated_at = now
+        dependents = called[case.app_id]
+        notes += escalation_notices(
+            members=members, case_pk=case.pk, provider=case.app, dependents=dependents
+        )
+        notes += owner_notifications(
+            app=case.app,
+            kind=NoticeKind.SUNSET_ESCALATED,
+            subject=f"{case.app.name} was not retired: the platform team decides",
+            body=(
+                f"Sunset case #{case.pk} for {case.app.name} got no answer by "
+                f"{when(case.grace_ends_at)}. Live apps still call it "
+                f"({', '.join(d.name for d in dependents)}), so it was not retired: the "
+                "platform team decides whether it stays or goes."
+            ),
+            dedupe_key=f"sunset-case:{case.pk}:escalated",
+            link=case.app.get_absolute_url() + "#lifecycle",
+        )
+    return notes
+
+
 def _locked_case(case: SunsetCase) -> tuple[SunsetCase, MicroApp]:
     """Lock the app first, then the case: the same order as renewals, so no deadlocks."""
     app = MicroApp.objects.select_for_update().select_related("owner", "team").get(pk=case.app_id)
@@ -245,13 +343,15 @@ def sunset_respond(
     actor: SignedInUser,
     response: str,
     justification: str = "",
+    confirm_dependents: Collection[str] = (),
     now: datetime | None = None,
 ) -> SunsetCase:
     """The owner's answer to a sunset case, within its grace period.
 
-    ``accept`` retires the app at once. ``contest`` (with a justification of at least 20
-    characters) hands the case to the platform team, who decide it; until then the daily
-    job leaves it alone.
+    ``accept`` retires the app at once; while live apps call it, ``confirm_dependents``
+    must name each of them (``DependentsNotConfirmed`` otherwise). ``contest`` (with a
+    justification of at least 20 characters) hands the case to the platform team, who
+    decide it; until then the daily job leaves it alone.
     """
     now = now or timezone.now()
     if response not in SunsetResponse.values:
@@ -277,7 +377,13 @@ def sunset_respond(
     case.responded_at = now
     fields = ["response", "justification", "responded_by", "responded_at"]
     if response == SunsetResponse.ACCEPT:
-        app.retire(by=actor, reason=f"The owner accepted sunset case #{case.pk}.")
+        dependents = require_confirmation(app, confirm_dependents)
+        app.retire(
+            by=actor,
+            reason=f"The owner accepted sunset case #{case.pk}.",
+            data=confirmed_data(dependents),
+        )
+        tell_dependents_of_retirement(app, dependents)
         case.closed_at = now
         case.outcome = SunsetOutcome.RETIRED
         fields += ["closed_at", "outcome"]
@@ -310,11 +416,13 @@ def sunset_decide(
     actor: SignedInUser,
     decision: str,
     comment: str = "",
+    confirm_dependents: Collection[str] = (),
     now: datetime | None = None,
 ) -> SunsetCase:
-    """The platform team's decision on a contested case, or on any open case of a critical
-    app (never retired unanswered): ``uphold`` puts the app back to ``active`` with a fresh
-    expiry; ``retire`` retires it."""
+    """The platform team's decision on a contested case, on any open case of a critical
+    app, or on one escalated because live apps call the app (neither is retired
+    unanswered): ``uphold`` puts the app back to ``active`` with a fresh expiry;
+    ``retire`` retires it, naming each live app that calls it in ``confirm_dependents``."""
     now = now or timezone.now()
     if decision not in SunsetDecision.values:
         raise ValidationError({"decision": f"Choose one of: {', '.join(SunsetDecision.values)}."})
@@ -322,8 +430,8 @@ def sunset_decide(
     if not case.can_decide:
         state = "closed" if not case.is_open else "not contested"
         raise SunsetCaseError(
-            "Only an open case that is contested, or of a critical app, can be decided; "
-            f"this one is {state}.",
+            "Only an open case that is contested, escalated, or of a critical app, can be "
+            f"decided; this one is {state}.",
             code="invalid_transition",
         )
     comment = (comment or "").strip()
@@ -334,10 +442,14 @@ def sunset_decide(
         subject = f"{app.name} stays: your contest was upheld"
         body = f"{app.name} is active again until {when(app.expires_at)}."
     else:
+        dependents = require_confirmation(app, confirm_dependents)
+        why = "contest rejected" if case.response else "retirement decided"
         app.retire(
             by=actor,
-            reason=f"Sunset case #{case.pk}: contest rejected by the platform team. {comment}",
+            reason=f"Sunset case #{case.pk}: {why} by the platform team. {comment}".strip(),
+            data=confirmed_data(dependents),
         )
+        tell_dependents_of_retirement(app, dependents)
         case.outcome = SunsetOutcome.RETIRED
         subject = f"{app.name} is retired: your contest was not upheld"
         body = f"{app.name} has been retired. Its data and history are kept."

@@ -255,6 +255,7 @@ def page_jobs(world: World, objects) -> list[tuple[str, str, Callable]]:
         pages += [
             (f"/apps/{slug}/", "can_view_app", app, None),
             (f"/apps/{slug}/edit/", "can_edit", app, None),
+            (f"/apps/{slug}/retire/", "can_retire", app, None),
         ]
         if Contract.objects.filter(app=app).count() >= 2:  # a changelog needs two versions
             pages.append((f"/apps/{slug}/contracts/changelog/", "can_view_app", app, None))

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from lifecycle.choices import SunsetDecision, SunsetOutcome, SunsetResponse, SunsetStatus
 from lifecycle.models import Renewal, SunsetCase
 from lifecycle.services import JUSTIFICATION_MIN_CHARS
-from lifecycle.telemetry import MAX_REPORTS
+from lifecycle.telemetry import MAX_CALLS_PER_REPORT, MAX_REPORTS
 
 
 class RenewSerializer(serializers.Serializer):
@@ -126,6 +126,12 @@ class SunsetDecideSerializer(serializers.Serializer):
 # --- telemetry (documentation only: the view reads and checks the raw bytes itself) --------
 
 
+class TelemetryCallSerializer(serializers.Serializer):
+    app = serializers.SlugField(help_text="The called app's slug.")
+    requests = serializers.IntegerField(min_value=0, help_text="Requests made to it that day.")
+    errors = serializers.IntegerField(min_value=0, required=False)
+
+
 class TelemetryReportSerializer(serializers.Serializer):
     date = serializers.DateField(help_text="UTC day; not in the future, at most 400 days old.")
     region = serializers.CharField(help_text="A region code, e.g. eu-central.")
@@ -136,6 +142,12 @@ class TelemetryReportSerializer(serializers.Serializer):
         max_digits=14, decimal_places=4, min_value=0, required=False, coerce_to_string=True
     )
     currency = serializers.CharField(required=False, help_text="If given, the configured one.")
+    calls = TelemetryCallSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_CALLS_PER_REPORT,
+        help_text="The other apps this app called that day in this region.",
+    )
 
 
 class TelemetryBatchSerializer(serializers.Serializer):
@@ -150,6 +162,11 @@ class TelemetryAcceptedSerializer(serializers.Serializer):
     app = serializers.SlugField()
     accepted = serializers.IntegerField(help_text="Daily rollups stored (inserted or replaced).")
     heartbeat = serializers.BooleanField()
+    calls = serializers.IntegerField(help_text="Observed calls stored (inserted or replaced).")
+    ignored_calls = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Calls not recorded, each with its report index, field and why.",
+    )
     webhook_id = serializers.CharField()
     received_at = serializers.DateTimeField()
 

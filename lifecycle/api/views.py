@@ -222,7 +222,11 @@ class TelemetryView(APIView):
     def post(self, request):
         """Push daily usage (``reports``, up to 1000) or a heartbeat (``reports: []``).
 
-        Each report replaces the (app, date, region) daily rollup; every accepted call sets
+        Each report replaces the (app, date, region) daily rollup; its optional ``calls``
+        (up to 100: the apps it called that day, with requests and errors) replace the
+        (caller, callee, date, region) rows of the apps they name. A call to an unknown,
+        draft or retired app, or to the app itself, is not recorded and comes back in
+        ``ignored_calls`` with its report index and field. Every accepted call sets
         the app's ``last_seen_at``. A repeated ``webhook-id`` with the same body gets the
         same answer and is stored once."""
         try:
@@ -236,7 +240,9 @@ class TelemetryView(APIView):
     def ingest(self, request) -> HttpResponse:
         """1. size → 413; 2. headers and timestamp → 401; 3. body shape → 400;
         4. app and signature (current or, for 24 h, previous secret) → 401; retired → 410;
-        5. reports → 400 with indexes; 6. store once, or replay the stored answer."""
+        5. reports and their calls → 400 with indexes (calls to apps the catalog cannot
+        record them against are left out and listed in ``ignored_calls``);
+        6. store once, or replay the stored answer."""
         limit = settings.APPKEEPER_TELEMETRY_MAX_BYTES
         too_big = telemetry.Rejected(413, f"The body must be at most {limit} bytes.")
         try:
@@ -269,18 +275,21 @@ class TelemetryView(APIView):
             raise telemetry.unauthorized("The signature does not match.")
         if credentials.state == AppState.RETIRED:
             raise telemetry.Rejected(410, f"{slug} is retired and no longer takes telemetry.")
-        clean = telemetry.validate_reports(reports, today=now.date())
+        batch = telemetry.validate_reports(reports, today=now.date(), caller_id=credentials.app_id)
         digest = hashlib.sha256(body).hexdigest()
-        stored = self.store(credentials.app_id, slug, envelope, clean, digest, now)
+        stored = self.store(credentials.app_id, slug, envelope, batch, digest, now)
         if stored.replayed:
             return _answer(stored.status, stored.body, Idempotent_Replayed="true")
         return _answer(stored.status, stored.body)
 
-    def store(self, app_id, slug, envelope, clean, digest, now):
+    def store(self, app_id, slug, envelope, batch, digest, now):
+        clean = batch.reports
         answer = {
             "app": slug,
             "accepted": len(clean),
             "heartbeat": not clean,
+            "calls": batch.call_count,
+            "ignored_calls": batch.ignored_calls,
             "webhook_id": envelope.msg_id,
             "received_at": now.isoformat().replace("+00:00", "Z"),
         }

@@ -1,0 +1,255 @@
+"""Observed calls: what telemetry says an app calls, stored per day and compared with what
+it declares, on its page, in the cleanup report, as a policy warning and on the ops page."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from catalog.choices import AppState
+from lifecycle.models import ObservedCall, UsageReport
+from tests.factories import MicroAppFactory
+from tests.lifecycle.conftest import body_of, live_app, report, sign
+
+URL = "/api/v1/telemetry/"
+pytestmark = pytest.mark.django_db
+
+DAY0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def client():
+    return Client()
+
+
+@pytest.fixture
+def billing(carol, field_ops):
+    return live_app(team=field_ops, owner=carol, slug="billing-api", name="Billing API")
+
+
+@pytest.fixture
+def search(carol, field_ops):
+    return live_app(team=field_ops, owner=carol, slug="search", name="Search")
+
+
+def post(client, body: bytes, msg_id: str = "msg_1"):
+    return client.post(URL, data=body, content_type="application/json", **sign(body, msg_id=msg_id))
+
+
+def calls_report(calls, day=None, region="eu-central", **extra):
+    return report(day=day, region=region, calls=calls, **extra)
+
+
+def send(client, calls, *, day=None, region="eu-central", msg_id=None):
+    day = day or date.today()
+    msg_id = msg_id or f"msg_{day.isoformat()}_{region}_{len(calls)}"
+    response = post(client, body_of(reports=[calls_report(calls, day, region)]), msg_id)
+    assert response.status_code == 202, response.content
+    return response.json()
+
+
+def stored():
+    return {
+        (c.callee.slug, c.region.code, c.date.isoformat()): (c.requests, c.errors)
+        for c in ObservedCall.objects.select_related("callee", "region")
+    }
+
+
+# --- ingestion -------------------------------------------------------------------------
+
+
+def test_calls_are_stored_per_callee_day_and_region_and_counted_in_the_answer(
+    client, app, billing, search
+):
+    today = date.today()
+    body = body_of(
+        reports=[
+            calls_report(
+                [
+                    {"app": "billing-api", "requests": 1200, "errors": 3},
+                    {"app": "search", "requests": 40},
+                ]
+            ),
+            calls_report([{"app": "billing-api", "requests": 10}], region="us-east"),
+        ]
+    )
+    response = post(client, body)
+    assert response.status_code == 202, response.content
+    answer = response.json()
+    assert answer["accepted"] == 2 and answer["calls"] == 3 and answer["ignored_calls"] == []
+    day = today.isoformat()
+    assert stored() == {
+        ("billing-api", "eu-central", day): (1200, 3),
+        ("search", "eu-central", day): (40, 0),
+        ("billing-api", "us-east", day): (10, 0),
+    }
+    assert ObservedCall.objects.filter(caller=app).count() == 3
+    assert UsageReport.objects.filter(app=app).count() == 2
+
+
+def test_a_later_push_of_the_day_replaces_the_calls_it_names_and_keeps_the_others(
+    client, app, billing, search
+):
+    send(
+        client,
+        [{"app": "billing-api", "requests": 5}, {"app": "search", "requests": 3}],
+        msg_id="a",
+    )
+    send(client, [{"app": "billing-api", "requests": 7, "errors": 1}], msg_id="b")
+    send(client, [{"app": "billing-api", "requests": 2}], region="us-east", msg_id="c")
+    day = date.today().isoformat()
+    assert stored() == {
+        ("billing-api", "eu-central", day): (7, 1),
+        ("search", "eu-central", day): (3, 0),
+        ("billing-api", "us-east", day): (2, 0),
+    }
+
+
+def test_a_report_without_calls_leaves_the_days_calls_alone(client, app, billing):
+    send(client, [{"app": "billing-api", "requests": 5}], msg_id="a")
+    assert post(client, body_of(reports=[report(requests=9)]), "b").status_code == 202
+    assert stored() == {("billing-api", "eu-central", date.today().isoformat()): (5, 0)}
+
+
+def test_a_retry_with_the_same_webhook_id_stores_the_calls_once_and_replays_the_answer(
+    client, app, billing
+):
+    body = body_of(
+        reports=[
+            calls_report([{"app": "billing-api", "requests": 5}, {"app": "nope", "requests": 1}])
+        ]
+    )
+    first = post(client, body, "same")
+    ObservedCall.objects.update(requests=99)  # a replay must not write again
+    again = post(client, body, "same")
+    assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert list(ObservedCall.objects.values_list("requests", flat=True)) == [99]
+
+
+def test_calls_the_catalog_cannot_record_are_left_out_and_reported_back(
+    client, app, billing, carol, field_ops
+):
+    MicroAppFactory(slug="new-thing", team=field_ops, owner=carol, state=AppState.DRAFT)
+    live_app(slug="old-thing", team=field_ops, owner=carol, state=AppState.RETIRED)
+    calls = [
+        {"app": "billing-api", "requests": 5},
+        {"app": "no-such-app", "requests": 1},
+        {"app": "new-thing", "requests": 1},
+        {"app": "old-thing", "requests": 1},
+        {"app": "ticket-router", "requests": 1},
+    ]
+    answer = send(client, calls)
+    assert answer["accepted"] == 1 and answer["calls"] == 1
+    assert answer["ignored_calls"] == [
+        {
+            "index": 0,
+            "field": "calls[1].app",
+            "message": "No app 'no-such-app' in the catalog; not recorded.",
+        },
+        # A draft is answered like an unknown slug: drafts are invisible outside their team.
+        {
+            "index": 0,
+            "field": "calls[2].app",
+            "message": "No app 'new-thing' in the catalog; not recorded.",
+        },
+        {"index": 0, "field": "calls[3].app", "message": "old-thing is retired; not recorded."},
+        {
+            "index": 0,
+            "field": "calls[4].app",
+            "message": "An app's calls to itself are not dependencies; not recorded.",
+        },
+    ]
+    assert set(stored()) == {("billing-api", "eu-central", date.today().isoformat())}
+
+
+@pytest.mark.parametrize(
+    ("calls", "field", "message"),
+    [
+        ("billing-api", "calls", "Must be a list of calls"),
+        (["billing-api"], "calls[0]", "Each call must be a JSON object."),
+        ([{"app": "Billing API", "requests": 1}], "calls[0].app", "Must be the called app's slug"),
+        ([{"app": "billing-api"}], "calls[0].requests", "This field is required."),
+        (
+            [{"app": "billing-api", "requests": "12"}],
+            "calls[0].requests",
+            "Must be a whole number.",
+        ),
+        (
+            [{"app": "billing-api", "requests": 1, "errors": -1}],
+            "calls[0].errors",
+            "Must not be negative.",
+        ),
+        (
+            [{"app": "billing-api", "requests": 1}, {"app": "billing-api", "requests": 2}],
+            "calls[1].app",
+            "Duplicates call 0 (same app).",
+        ),
+        (
+            [{"app": f"a{i}", "requests": 1} for i in range(101)],
+            "calls",
+            "At most 100 calls per report.",
+        ),
+    ],
+)
+def test_a_malformed_call_refuses_the_whole_delivery_with_its_report_index_and_field(
+    client, app, billing, calls, field, message
+):
+    body = body_of(reports=[report(), calls_report(calls, region="us-east")])
+    response = post(client, body)
+    assert response.status_code == 400, response.content
+    error = response.json()["errors"][0]
+    assert error["index"] == 1 and error["field"] == field and error["message"].startswith(message)
+    assert response.json()["detail"].startswith(f"Report 1, {field}: ")
+    assert not UsageReport.objects.exists() and not ObservedCall.objects.exists()
+
+
+def test_a_delivery_naming_too_many_different_apps_is_refused(client, app):
+    reports = [
+        calls_report(
+            [{"app": f"app-{r}-{i}", "requests": 1} for i in range(100)],
+            day=date.today() - timedelta(days=r),
+        )
+        for r in range(6)
+    ]
+    response = post(client, body_of(reports=reports))
+    assert response.status_code == 400
+    assert "at most 500 different apps" in response.json()["detail"]
+
+
+def test_storing_calls_costs_the_same_queries_for_one_call_or_a_hundred(
+    client, app, carol, field_ops
+):
+    for i in range(20):
+        live_app(team=field_ops, owner=carol, slug=f"callee-{i}")
+    today = date.today()
+
+    def queries(msg_id, reports):
+        body = body_of(reports=reports)
+        with CaptureQueriesContext(connection) as ctx:
+            assert post(client, body, msg_id).status_code == 202
+        return len(ctx.captured_queries)
+
+    # The first report reads the regions into the per-process cache; the others compare alike.
+    queries("warm", [report(day=today - timedelta(days=10))])
+    without_calls = queries("usage", [report(day=today - timedelta(days=9))])
+    one = queries("one", [calls_report([{"app": "callee-0", "requests": 1}], day=today)])
+    # 120 rows: one statement on PostgreSQL, and still one within SQLite's parameter limit.
+    many = queries(
+        "many",
+        [
+            calls_report(
+                [{"app": f"callee-{i}", "requests": i + 1} for i in range(20)],
+                day=today - timedelta(days=d),
+                region=region,
+            )
+            for d in range(3)
+            for region in ("eu-central", "us-east")
+        ],
+    )
+    assert ObservedCall.objects.count() == 120
+    assert many == one == without_calls + 2  # the callee lookup, the calls' upsert

@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from catalog.choices import AppState
+from catalog.models import AuditEvent, MicroApp
 from lifecycle.models import ObservedCall, UsageReport
+from lifecycle.observed import compare_app_calls
 from tests.factories import MicroAppFactory
 from tests.lifecycle.conftest import body_of, live_app, report, sign
 
@@ -253,3 +256,171 @@ def test_storing_calls_costs_the_same_queries_for_one_call_or_a_hundred(
     )
     assert ObservedCall.objects.count() == 120
     assert many == one == without_calls + 2  # the callee lookup, the calls' upsert
+
+
+# --- observed against declared ---------------------------------------------------------
+
+
+def travel(moment):
+    return time_machine.travel(moment, tick=False)
+
+
+def test_a_call_the_app_does_not_declare_is_flagged_and_a_declared_one_is_not(
+    client, app, billing, search
+):
+    app.depends_on.add(search)
+    with travel(DAY0):
+        send(
+            client,
+            [
+                {"app": "billing-api", "requests": 1200, "errors": 12},
+                {"app": "search", "requests": 5},
+            ],
+        )
+        comparison = compare_app_calls(app=app)
+    assert [(e.slug, e.requests, e.errors, e.declared) for e in comparison.observed] == [
+        ("billing-api", 1200, 12, False),
+        ("search", 5, 0, True),
+    ]
+    assert [e.slug for e in comparison.undeclared] == ["billing-api"]
+    # One day of calls proves nothing about what is not called.
+    assert comparison.unused == [] and not comparison.covers_window
+
+
+def test_a_declared_app_not_called_is_flagged_only_once_calls_cover_a_whole_window(
+    client, app, billing, search
+):
+    app.depends_on.add(billing, search)
+    with travel(DAY0):
+        send(client, [{"app": "billing-api", "requests": 10}, {"app": "search", "requests": 1}])
+    day88 = DAY0 + timedelta(days=88)
+    with travel(day88):
+        send(client, [{"app": "search", "requests": 1}])
+        assert compare_app_calls(app=app).unused == []  # 89 days of calls so far
+    with travel(day88 + timedelta(days=1)):
+        # A whole window of calls, the first day of which had billing-api's.
+        assert compare_app_calls(app=app).unused == []
+    with travel(day88 + timedelta(days=2)):
+        comparison = compare_app_calls(app=app)
+    assert comparison.covers_window
+    assert [(u.slug, u.last_called) for u in comparison.unused] == [("billing-api", DAY0.date())]
+    # Ninety days after the last reported call the app is no longer reporting calls: its
+    # silence says nothing, so nothing is flagged.
+    with travel(day88 + timedelta(days=90)):
+        comparison = compare_app_calls(app=app)
+    assert comparison.unused == [] and comparison.observed == []
+
+
+def test_an_app_that_never_reports_calls_is_never_told_its_dependencies_look_unused(
+    client, app, billing, alice
+):
+    app.depends_on.add(billing)
+    for offset in (0, 45, 100):
+        with travel(DAY0 + timedelta(days=offset)):
+            assert post(client, body_of(reports=[report()]), f"m{offset}").status_code == 202
+    with travel(DAY0 + timedelta(days=100)):
+        comparison = compare_app_calls(app=app)
+        client.force_login(alice)
+        page = client.get(app.get_absolute_url()).content.decode()
+    assert comparison.unused == [] and comparison.watched_since is None
+    assert 'id="panel-observed-calls"' not in page
+
+
+def test_calls_to_an_app_retired_since_are_not_suggested_for_declaring(client, app, billing, alice):
+    with travel(DAY0):
+        send(client, [{"app": "billing-api", "requests": 10}])
+    MicroApp.objects.filter(pk=billing.pk).update(state=AppState.RETIRED)
+    with travel(DAY0 + timedelta(days=1)):
+        assert compare_app_calls(app=app).undeclared == []
+
+
+# --- the app page's panel and "Declare it" ---------------------------------------------
+
+
+def test_the_owner_sees_an_undeclared_call_and_declares_it_in_one_click(
+    client, app, billing, search, alice
+):
+    app.depends_on.add(search)
+    with travel(DAY0):
+        send(
+            client,
+            [
+                {"app": "billing-api", "requests": 1200, "errors": 3},
+                {"app": "search", "requests": 4},
+            ],
+        )
+        client.force_login(alice)
+        page = client.get(app.get_absolute_url()).content.decode()
+        assert 'id="panel-observed-calls"' in page
+        assert "calls billing-api but does not declare it" in page
+        declare = f"/apps/{app.slug}/observed-calls/billing-api/declare/"
+        assert f'action="{declare}"' in page
+        response = client.post(declare)
+        assert response.status_code == 302
+        assert response["Location"].endswith("#panel-observed-calls")
+        page = client.get(response["Location"]).content.decode()
+    assert set(app.depends_on.values_list("slug", flat=True)) == {"billing-api", "search"}
+    event = AuditEvent.objects.filter(app=app, action="updated").get()
+    assert event.actor == alice
+    assert event.changes["depends_on"][1] == sorted(["billing-api", "search"])
+    assert "now declares Billing API as a dependency" in page
+    assert "does not declare it" not in page
+
+
+def test_declaring_is_for_who_may_edit_the_app_and_only_for_an_undeclared_observed_call(
+    client, app, billing, search, carol, bob
+):
+    with travel(DAY0):
+        send(client, [{"app": "billing-api", "requests": 12}])
+        declare = f"/apps/{app.slug}/observed-calls/billing-api/declare/"
+        client.force_login(carol)  # another team: sees the panel, not the button
+        page = client.get(app.get_absolute_url()).content.decode()
+        assert "calls billing-api but does not declare it" in page
+        assert f'action="{declare}"' not in page
+        assert client.post(declare).status_code == 403
+        assert client.get(declare).status_code == 405
+        client.force_login(bob)  # same team
+        assert client.post(declare).status_code == 302
+        events = AuditEvent.objects.filter(app=app).count()
+        again = client.post(declare, follow=True).content.decode()
+        assert "ticket-router already declares billing-api." in again
+        never = client.post(f"/apps/{app.slug}/observed-calls/search/declare/", follow=True)
+    assert "has not been seen calling search in the last 90 days." in never.content.decode()
+    assert AuditEvent.objects.filter(app=app).count() == events
+    assert list(app.depends_on.values_list("slug", flat=True)) == ["billing-api"]
+
+
+def test_the_panel_says_when_unused_dependencies_will_be_judged_and_then_lists_them(
+    client, app, billing, search, alice
+):
+    app.depends_on.add(billing)
+    client.force_login(alice)
+    with travel(DAY0):
+        send(client, [{"app": "search", "requests": 3}])
+        page = client.get(app.get_absolute_url()).content.decode()
+    assert "flagged once calls have been reported for 90 days, from 30 May 2026" in page
+    with travel(DAY0 + timedelta(days=89)):
+        send(client, [{"app": "search", "requests": 3}])
+        page = client.get(app.get_absolute_url()).content.decode()
+    assert "Declared but not called in 90 days" in page
+    assert "has not called it in 90 days" in page
+
+
+def test_the_app_page_costs_the_same_queries_whatever_the_number_of_observed_calls(
+    client, app, alice, carol, field_ops
+):
+    callees = [live_app(team=field_ops, owner=carol, slug=f"callee-{i}") for i in range(12)]
+    app.depends_on.add(*callees[6:])
+    client.force_login(alice)
+
+    def page_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(app.get_absolute_url()).status_code == 200
+        return len(ctx.captured_queries)
+
+    with travel(DAY0):
+        send(client, [{"app": "callee-0", "requests": 1}], msg_id="a")
+        few = page_queries()
+        send(client, [{"app": f"callee-{i}", "requests": i + 1} for i in range(12)], msg_id="b")
+        many = page_queries()
+    assert many == few

@@ -16,7 +16,7 @@ from catalog.models import AuditEvent, MicroApp
 from lifecycle.models import ObservedCall, UsageReport
 from lifecycle.observed import compare_app_calls
 from tests.factories import MicroAppFactory
-from tests.lifecycle.conftest import body_of, live_app, report, sign
+from tests.lifecycle.conftest import SECRET, body_of, live_app, report, sign
 
 URL = "/api/v1/telemetry/"
 pytestmark = pytest.mark.django_db
@@ -424,3 +424,70 @@ def test_the_app_page_costs_the_same_queries_whatever_the_number_of_observed_cal
         send(client, [{"app": f"callee-{i}", "requests": i + 1} for i in range(12)], msg_id="b")
         many = page_queries()
     assert many == few
+
+
+# --- the cleanup report ------------------------------------------------------------------
+
+
+def test_the_cleanup_report_lists_undeclared_calls_and_unused_dependencies(
+    client, app, billing, search, api_as, pat
+):
+    app.depends_on.add(search)
+    with travel(DAY0):
+        send(client, [{"app": "search", "requests": 2}], msg_id="first")
+    with travel(DAY0 + timedelta(days=95)):
+        send(client, [{"app": "billing-api", "requests": 1200}], msg_id="later")
+        data = api_as(pat).get("/api/v1/scorecards/cleanup/", {"quarter": "2026-Q2"}).json()
+        csv_text = api_as(pat).get(
+            "/api/v1/scorecards/cleanup/", {"quarter": "2026-Q2", "format": "csv"}
+        )
+        client.force_login(pat)
+        page = client.get("/scorecards/cleanup/", {"quarter": "2026-Q2"}).content.decode()
+    router = next(a for t in data["teams"] for a in t["apps"] if a["app"] == "ticket-router")
+    issues = {i["issue"]: i for i in router["issues"]}
+    assert issues["undeclared_calls"]["detail"] == (
+        "calls billing-api without declaring it (1200 requests in 90 days)"
+    )
+    assert issues["undeclared_calls"]["label"] == "Calls it does not declare"
+    assert issues["unused_dependencies"]["detail"] == (
+        "declares search but has not called it in 90 days"
+    )
+    assert "ticket-router,Ticket Router" in csv_text.content.decode()
+    assert "undeclared_calls" in csv_text.content.decode()
+    assert "calls billing-api without declaring it" in page
+    assert "Declared, not called" in page
+
+
+def test_the_cleanup_report_costs_the_same_queries_for_one_app_with_findings_or_many(
+    client, api_as, pat, alice, support_tools, carol, field_ops, regions
+):
+    callee = live_app(team=field_ops, owner=carol, slug="billing-api")
+
+    def caller(index):
+        made = live_app(
+            team=support_tools, owner=alice, slug=f"caller-{index}", ingestion_secret=SECRET
+        )
+        body = body_of(made.slug, reports=[calls_report([{"app": "billing-api", "requests": 5}])])
+        assert post(client, body, f"m{index}").status_code == 202
+        return made
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            response = api_as(pat).get("/api/v1/scorecards/cleanup/")
+            assert response.status_code == 200
+        return len(ctx.captured_queries), response.json()
+
+    caller(0)
+    queries()  # the first request caches pat's groups on the user object
+    one, _ = queries()
+    for index in range(1, 8):
+        caller(index)
+    many, data = queries()
+    flagged = [
+        a["app"]
+        for t in data["teams"]
+        for a in t["apps"]
+        if any(i["issue"] == "undeclared_calls" for i in a["issues"])
+    ]
+    assert len(flagged) == 8 and callee.slug not in flagged
+    assert many == one

@@ -491,3 +491,51 @@ def test_the_cleanup_report_costs_the_same_queries_for_one_app_with_findings_or_
     ]
     assert len(flagged) == 8 and callee.slug not in flagged
     assert many == one
+
+
+# --- the ops page's dependency picture ---------------------------------------------------
+
+
+def ops_page(client, pat):
+    client.force_login(pat)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/ops/")
+        assert response.status_code == 200
+    return response.content.decode(), len(ctx.captured_queries)
+
+
+def test_the_ops_picture_draws_declared_confirmed_and_observed_only_edges_apart(
+    client, app, billing, search, carol, field_ops, pat
+):
+    declared_only = live_app(team=field_ops, owner=carol, slug="declared-only")
+    app.depends_on.add(search, declared_only)
+    with travel(DAY0):
+        send(client, [{"app": "billing-api", "requests": 9}, {"app": "search", "requests": 3}])
+        html, _ = ops_page(client, pat)
+    assert html.count('<path class="topo-edge topo-edge--confirmed"') == 1
+    assert html.count('<path class="topo-edge topo-edge--declared"') == 1
+    assert html.count('<path class="topo-edge topo-edge--observed"') == 1
+    assert "<title>ticket-router → billing-api (observed)</title>" in html
+    assert "<title>ticket-router → search (confirmed)</title>" in html
+    assert "called but not declared (1)" in html
+    assert "declared and called in the last 90 days (1)" in html
+    # Calls older than the window no longer draw an edge.
+    with travel(DAY0 + timedelta(days=90)):
+        html, _ = ops_page(client, pat)
+    assert '<path class="topo-edge topo-edge--observed"' not in html
+    assert html.count('<path class="topo-edge topo-edge--declared"') == 2
+
+
+def test_the_ops_picture_costs_the_same_queries_whatever_the_observed_calls(
+    client, app, carol, field_ops, pat
+):
+    for i in range(15):
+        live_app(team=field_ops, owner=carol, slug=f"callee-{i}")
+    with travel(DAY0):
+        send(client, [{"app": "callee-0", "requests": 1}], msg_id="a")
+        ops_page(client, pat)
+        _, few = ops_page(client, pat)
+        send(client, [{"app": f"callee-{i}", "requests": 1} for i in range(15)], msg_id="b")
+        html, many = ops_page(client, pat)
+    assert html.count('<path class="topo-edge topo-edge--observed"') == 15
+    assert many == few

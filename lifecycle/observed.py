@@ -88,8 +88,9 @@ AppSelection = QuerySet[MicroApp] | Iterable[int]
 
 
 def compare_calls(*, apps: AppSelection, today: date | None = None) -> dict[int, CallComparison]:
-    """The comparison for each app of ``apps`` (a queryset or ids) that reported a call or
-    declares a dependency; other apps are absent. Two queries whatever the number of apps.
+    """The comparison for each app of ``apps`` (a queryset or ids) that reported a call in
+    the look-back; other apps are absent. Two queries whatever the number of apps, one
+    when none of them reported a call.
 
     Rows are read back two windows: enough to know whether the first reported call is
     older than the window (so silence inside it means something) and to say when an
@@ -100,7 +101,7 @@ def compare_calls(*, apps: AppSelection, today: date | None = None) -> dict[int,
     lookback = start - timedelta(days=days)
     in_window = Q(date__gte=start)
     called = Q(requests__gt=0)
-    pairs = (
+    query = (
         ObservedCall.objects.filter(caller__in=apps, date__gte=lookback, date__lte=today)
         .values("caller_id", "callee_id", "callee__slug", "callee__name", "callee__state")
         .annotate(
@@ -112,6 +113,9 @@ def compare_calls(*, apps: AppSelection, today: date | None = None) -> dict[int,
         )
         .order_by()
     )
+    pairs = list(query)
+    if not pairs:
+        return {}
     declared = (
         Dependency.objects.filter(from_microapp__in=apps, to_microapp__state__in=IMPACT_STATES)
         .values_list("from_microapp_id", "to_microapp_id", "to_microapp__slug", "to_microapp__name")
@@ -143,13 +147,13 @@ def compare_calls(*, apps: AppSelection, today: date | None = None) -> dict[int,
                 )
             )
     for caller, providers in declared_by.items():
-        comparison = out.setdefault(caller, CallComparison(caller, start))
-        if not comparison.covers_window:
+        watched = out.get(caller)
+        if watched is None or not watched.covers_window:
             continue
-        called_now = {edge.callee_id for edge in comparison.observed}
+        called_now = {edge.callee_id for edge in watched.observed}
         for callee, (slug, name) in providers.items():
             if callee not in called_now:
-                comparison.unused.append(
+                watched.unused.append(
                     UnusedDependency(callee, slug, name, last_call.get((caller, callee)))
                 )
     for comparison in out.values():

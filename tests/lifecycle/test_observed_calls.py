@@ -539,3 +539,97 @@ def test_the_ops_picture_costs_the_same_queries_whatever_the_observed_calls(
         html, many = ops_page(client, pat)
     assert html.count('<path class="topo-edge topo-edge--observed"') == 15
     assert many == few
+
+
+# --- the policy warning ------------------------------------------------------------------
+
+RULE = "declares-what-it-calls"
+
+
+def rule_findings(data):
+    return [f for f in data["policy_findings"] if f["rule"] == RULE]
+
+
+def test_the_policy_warns_of_an_undeclared_call_and_declaring_it_clears_the_warning(
+    client, app, billing, search, api_as, alice
+):
+    with travel(DAY0):
+        send(client, [{"app": "billing-api", "requests": 1200}])
+        api = api_as(alice)
+        detail = api.get(f"/api/v1/apps/{app.slug}/").json()
+        assert rule_findings(detail) == [
+            {
+                "rule": RULE,
+                "severity": "warn",
+                "field": "depends_on",
+                "message": "Calls billing-api (1200 requests in 90 days) but does not declare it.",
+            }
+        ]
+        response = api.patch(
+            f"/api/v1/apps/{app.slug}/", {"depends_on": ["billing-api"]}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        # The answer judges the dependencies the change sets, not the ones it replaced.
+        assert rule_findings(response.json()) == []
+        assert rule_findings(api.get(f"/api/v1/apps/{app.slug}/").json()) == []
+        rules = {r["id"]: r for r in api.get("/api/v1/policies/").json()}
+    assert rules[RULE]["severity"] == "warn"
+
+
+def test_the_policy_warns_of_a_declared_app_not_called_only_when_calls_cover_the_window(
+    client, app, billing, search, api_as, alice
+):
+    app.depends_on.add(billing)
+    with travel(DAY0):
+        send(client, [{"app": "search", "requests": 3}], msg_id="a")
+    with travel(DAY0 + timedelta(days=60)):
+        send(client, [{"app": "search", "requests": 3}], msg_id="b")
+        messages = [
+            f["message"]
+            for f in rule_findings(api_as(alice).get(f"/api/v1/apps/{app.slug}/").json())
+        ]
+        assert messages == ["Calls search (6 requests in 90 days) but does not declare it."]
+    with travel(DAY0 + timedelta(days=95)):
+        messages = [
+            f["message"]
+            for f in rule_findings(api_as(alice).get(f"/api/v1/apps/{app.slug}/").json())
+        ]
+    assert messages == [
+        "Calls search (3 requests in 90 days) but does not declare it.",
+        "Declares billing-api but has not called it in 90 days.",
+    ]
+
+
+def test_an_app_without_reported_calls_gets_no_such_warning(app, billing, api_as, alice):
+    app.depends_on.add(billing)
+    assert rule_findings(api_as(alice).get(f"/api/v1/apps/{app.slug}/").json()) == []
+
+
+def test_the_policies_page_counts_the_apps_breaking_the_rule_in_fixed_queries(
+    client, alice, support_tools, carol, field_ops, regions
+):
+    live_app(team=field_ops, owner=carol, slug="billing-api")
+
+    def caller(index):
+        made = live_app(
+            team=support_tools, owner=alice, slug=f"caller-{index}", ingestion_secret=SECRET
+        )
+        body = body_of(made.slug, reports=[calls_report([{"app": "billing-api", "requests": 5}])])
+        assert post(client, body, f"m{index}").status_code == 202
+
+    def page():
+        client.force_login(alice)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/policies/")
+        counts = {row["rule"].id: len(row["apps"]) for row in response.context["rows"]}
+        return counts[RULE], len(ctx.captured_queries), response.content.decode()
+
+    caller(0)
+    page()
+    one, few, _ = page()
+    for index in range(1, 6):
+        caller(index)
+    six, many, html = page()
+    assert (one, six) == (1, 6)
+    assert many == few
+    assert RULE in html

@@ -68,6 +68,10 @@ class CallComparison:
     unused: list[UnusedDependency] = field(default_factory=list)
 
     @property
+    def days(self) -> int:
+        return window_days()
+
+    @property
     def covers_window(self) -> bool:
         return (
             self.reports_calls

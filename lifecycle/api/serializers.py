@@ -123,6 +123,39 @@ class SunsetDecideSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=4000)
 
 
+class ObservedEdgeSerializer(serializers.Serializer):
+    app = serializers.SlugField(source="slug", help_text="The called app.")
+    name = serializers.CharField()
+    requests = serializers.IntegerField(help_text="Requests in the window.")
+    errors = serializers.IntegerField()
+    last_called = serializers.DateField(allow_null=True)
+    declared = serializers.BooleanField(help_text="false: called but not declared.")
+
+
+class UnusedDependencySerializer(serializers.Serializer):
+    app = serializers.SlugField(source="slug", help_text="The declared app.")
+    name = serializers.CharField()
+    last_called = serializers.DateField(
+        allow_null=True, help_text="The last reported call within two windows, if any."
+    )
+
+
+class ObservedCallsSerializer(serializers.Serializer):
+    days = serializers.IntegerField(help_text="The window, APPKEEPER_OBSERVED_CALLS_DAYS.")
+    window_start = serializers.DateField()
+    watched_since = serializers.DateField(
+        allow_null=True, help_text="The first reported call looked back over; null: none."
+    )
+    judges_unused = serializers.BooleanField(
+        source="covers_window",
+        help_text="Whether calls were reported over the whole window, so declared apps "
+        "not called are listed in unused.",
+    )
+    calls = ObservedEdgeSerializer(source="observed", many=True)
+    undeclared = ObservedEdgeSerializer(many=True)
+    unused = UnusedDependencySerializer(many=True)
+
+
 # --- telemetry (documentation only: the view reads and checks the raw bytes itself) --------
 
 

@@ -21,8 +21,9 @@ from rest_framework.views import APIView
 from catalog.api.permissions import AppActionPermission
 from catalog.choices import AppState
 from catalog.models import MicroApp
-from lifecycle import services, telemetry
+from lifecycle import observed, services, telemetry
 from lifecycle.api.serializers import (
+    ObservedCallsSerializer,
     RenewalSerializer,
     RenewSerializer,
     SecretSerializer,
@@ -100,6 +101,18 @@ class AppLifecycleViewSet(viewsets.GenericViewSet):
         response = Response(SecretSerializer(data).data)
         response["Cache-Control"] = "no-store"
         return response
+
+    @extend_schema(request=None, responses=ObservedCallsSerializer)
+    @action(detail=True, methods=["get"], url_path="observed-calls")
+    def observed_calls(self, request, slug=None):
+        """The apps this app's telemetry reported calling in the last
+        ``APPKEEPER_OBSERVED_CALLS_DAYS`` (90) days, busiest first, each marked declared or
+        not; ``undeclared`` repeats those not declared. ``unused`` lists declared apps with
+        no call in the window, only once the app's reported calls cover the whole window
+        (``judges_unused``): an app that never reports calls is not judged. Two queries."""
+        app = self.get_object()
+        comparison = observed.compare_app_calls(app=app)
+        return Response(ObservedCallsSerializer(comparison).data)
 
     sensitive_scope = "sensitive"
 

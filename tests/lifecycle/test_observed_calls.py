@@ -633,3 +633,50 @@ def test_the_policies_page_counts_the_apps_breaking_the_rule_in_fixed_queries(
     assert (one, six) == (1, 6)
     assert many == few
     assert RULE in html
+
+
+# --- the API ----------------------------------------------------------------------------
+
+
+def test_the_api_serves_the_comparison_to_whoever_sees_the_app(
+    client, app, billing, search, api_as, carol, django_assert_max_num_queries
+):
+    app.depends_on.add(search)
+    with travel(DAY0):
+        send(client, [{"app": "billing-api", "requests": 1200, "errors": 3}], msg_id="a")
+    with travel(DAY0 + timedelta(days=91)):
+        send(client, [{"app": "billing-api", "requests": 10}], msg_id="b")
+        api = api_as(carol)  # another team's app: readable like the app itself
+        api.get(f"/api/v1/apps/{app.slug}/")  # caches carol's groups
+        with django_assert_max_num_queries(4):  # the user's teams, the app, the comparison
+            response = api.get(f"/api/v1/apps/{app.slug}/observed-calls/")
+    assert response.status_code == 200
+    today = (DAY0 + timedelta(days=91)).date()
+    assert response.json() == {
+        "days": 90,
+        "window_start": (today - timedelta(days=89)).isoformat(),
+        "watched_since": DAY0.date().isoformat(),
+        "judges_unused": True,
+        "calls": [
+            {
+                "app": "billing-api",
+                "name": "Billing API",
+                "requests": 10,
+                "errors": 0,
+                "last_called": today.isoformat(),
+                "declared": False,
+            }
+        ],
+        "undeclared": [
+            {
+                "app": "billing-api",
+                "name": "Billing API",
+                "requests": 10,
+                "errors": 0,
+                "last_called": today.isoformat(),
+                "declared": False,
+            }
+        ],
+        "unused": [{"app": "search", "name": "Search", "last_called": None}],
+    }
+    assert api_as(carol).get("/api/v1/apps/no-such-app/observed-calls/").status_code == 404

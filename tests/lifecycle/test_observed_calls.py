@@ -3,10 +3,12 @@ it declares, on its page, in the cleanup report, as a policy warning and on the 
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -680,3 +682,19 @@ def test_the_api_serves_the_comparison_to_whoever_sees_the_app(
         "unused": [{"app": "search", "name": "Search", "last_called": None}],
     }
     assert api_as(carol).get("/api/v1/apps/no-such-app/observed-calls/").status_code == 404
+
+
+# --- the demo --------------------------------------------------------------------------
+
+
+def test_the_demo_reports_declared_and_undeclared_calls_and_a_rerun_adds_none():
+    call_command("load_demo", stdout=io.StringIO())
+    rows = ObservedCall.objects.count()
+    router = MicroApp.objects.get(slug="ticket-router")
+    comparison = compare_app_calls(app=router)
+    assert {(e.slug, e.declared) for e in comparison.observed} == {
+        ("crm-sync", True),
+        ("sla-monitor", False),
+    }
+    call_command("load_demo", stdout=io.StringIO())
+    assert rows > 0 and ObservedCall.objects.count() == rows

@@ -3,6 +3,25 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+PLATFORM_GROUP = "platform-team"
+
+
+def grant_observed_call_view(apps, schema_editor):
+    """The platform team reads observed calls in the admin, as it reads usage reports
+    (created when missing, with the names Django gives them, like catalog's role groups);
+    reversing leaves the grant alone: an admin may have made it by hand."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    content_type, _ = ContentType.objects.get_or_create(app_label="lifecycle", model="observedcall")
+    view, _ = Permission.objects.get_or_create(
+        content_type=content_type,
+        codename="view_observedcall",
+        defaults={"name": "Can view observed call"},
+    )
+    platform, _ = Group.objects.get_or_create(name=PLATFORM_GROUP)
+    platform.permissions.add(view)
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -60,4 +79,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.RunPython(grant_observed_call_view, migrations.RunPython.noop),
     ]

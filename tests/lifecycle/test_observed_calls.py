@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from catalog.choices import AppState
+from catalog.choices import PLATFORM_GROUP, AppState
 from catalog.models import AuditEvent, MicroApp
 from lifecycle.models import ObservedCall, UsageReport
 from lifecycle.observed import compare_app_calls
@@ -698,3 +699,25 @@ def test_the_demo_reports_declared_and_undeclared_calls_and_a_rerun_adds_none():
     }
     call_command("load_demo", stdout=io.StringIO())
     assert rows > 0 and ObservedCall.objects.count() == rows
+
+
+# --- the admin ---------------------------------------------------------------------------
+
+
+def test_the_platform_team_reads_observed_calls_in_the_admin_and_cannot_change_them(
+    client, app, billing, pat
+):
+    send(client, [{"app": "billing-api", "requests": 5}])
+    assert (
+        Group.objects.get(name=PLATFORM_GROUP)
+        .permissions.filter(codename="view_observedcall")
+        .exists()
+    )
+    pat.is_staff = True
+    pat.save()
+    client.force_login(pat)
+    listing = client.get("/admin/lifecycle/observedcall/", {"q": "billing"})
+    assert listing.status_code == 200 and "Billing API" in listing.content.decode()
+    row = ObservedCall.objects.get()
+    assert client.get(f"/admin/lifecycle/observedcall/{row.pk}/delete/").status_code == 403
+    assert client.get("/admin/lifecycle/observedcall/add/").status_code == 403

@@ -27,11 +27,15 @@ Adding a rule is one function and one registry entry::
                       Severity.WARN, _needs_repository))
 
 ``finding()`` is filled in with the rule's id and severity by :func:`evaluate`.
+
+A later app whose rule needs facts only it knows (lifecycle: the calls an app's telemetry
+reported) registers a :class:`FactSource` and its rule from its ``AppConfig.ready()``;
+the facts reach the rule in ``AppFacts.extra``, loaded for a whole page of apps at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -87,6 +91,11 @@ class AppFacts:
     contract_touched_dependents: int = 0
     contract_notice: timedelta | None = None
     contract_override: bool = False
+    # The slugs of the declared dependencies when a change is about to set them; None
+    # means "as stored", which a fact source reads with its facts.
+    depends_on: tuple[str, ...] | None = None
+    # Facts registered by later apps (FACT_SOURCES), by source name.
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     # Fields a payload or a MicroApp can carry as plain values.
     PLAIN_FIELDS = (
@@ -118,6 +127,7 @@ class AppFacts:
         *,
         regions: Iterable | None = None,
         has_valid_contract: bool | None = None,
+        depends_on: Iterable | None = None,
     ) -> AppFacts:
         """Facts of a MicroApp, saved or not.
 
@@ -125,6 +135,9 @@ class AppFacts:
         be about to change them); otherwise ``app.regions.all()`` is read, which costs no
         query when prefetched. ``has_valid_contract`` defaults to the ``policy_contract_valid``
         annotation of :func:`annotate_for_policies` (null: no contract), else one query.
+        ``depends_on`` (apps) overrides the stored dependencies. The registered sources'
+        facts come from ``app.policy_extra`` (:func:`attach_extra_facts`), else are loaded
+        for this app.
         """
         if regions is None:
             regions = app.regions.all() if app.pk else ()
@@ -135,8 +148,13 @@ class AppFacts:
                 has_valid_contract = bool(app.pk) and latest_contract_is_valid(app)
         owner = app.owner if app.owner_id else None
         values: dict[str, Any] = {name: getattr(app, name) for name in cls.PLAIN_FIELDS}
+        extra = getattr(app, "policy_extra", None)
+        if extra is None:
+            extra = extra_facts([app.pk]).get(app.pk, {}) if app.pk else {}
         return cls(
             **values,
+            depends_on=None if depends_on is None else tuple(a.slug for a in depends_on),
+            extra=extra,
             regions=tuple(region_facts(r) for r in regions),
             owner=owner.get_username() if owner else None,
             owner_active=bool(owner and owner.is_active),
@@ -152,6 +170,8 @@ class AppFacts:
                 updates["regions"] = tuple(region_facts(r) for r in value)
             elif name == "team":
                 updates["team"] = getattr(value, "slug", value) or None
+            elif name == "depends_on":
+                updates["depends_on"] = tuple(getattr(a, "slug", a) for a in value)
             elif name == "owner":
                 updates["owner"] = value.get_username() if value is not None else None
                 updates["owner_active"] = bool(value is not None and value.is_active)
@@ -478,8 +498,54 @@ def rule_breakage(apps: Iterable) -> list[dict]:
     number of queries; fine up to a few thousand apps, past that precompute it in a job.
     """
     by_rule: dict[str, list] = {rule.id: [] for rule in RULES}
+    apps = attach_extra_facts(list(apps))
     for app in apps:
         broken = {f.rule for f in evaluate_app(app)}
         for rule_id in broken:
             by_rule[rule_id].append(app)
     return [{"rule": rule, "apps": by_rule[rule.id]} for rule in RULES]
+
+
+# --- facts and rules of later apps ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FactSource:
+    """Facts a later app knows about apps: ``load`` takes app ids and returns a value per
+    id in a fixed number of queries (an id left out gets no entry in ``AppFacts.extra``)."""
+
+    name: str
+    load: Callable[[list[int]], Mapping[int, Any]] = field(repr=False)
+
+
+FACT_SOURCES: dict[str, FactSource] = {}
+
+
+def register_fact_source(source: FactSource) -> None:
+    FACT_SOURCES[source.name] = source
+
+
+def register_rule(rule: Rule) -> None:
+    """Add a later app's rule once (``ready()`` may run again in a test process)."""
+    if rule.id not in rules_by_id():
+        RULES.append(rule)
+
+
+def extra_facts(app_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each registered source's facts for these apps, by app id then source name."""
+    out: dict[int, dict[str, Any]] = {pk: {} for pk in app_ids}
+    if not app_ids:
+        return out
+    for source in FACT_SOURCES.values():
+        for pk, value in source.load(app_ids).items():
+            out.setdefault(pk, {})[source.name] = value
+    return out
+
+
+def attach_extra_facts(apps: list) -> list:
+    """Load the registered facts for a list of saved apps at once and leave them on each
+    (``policy_extra``), so evaluating them costs no query per app."""
+    facts = extra_facts([app.pk for app in apps])
+    for app in apps:
+        app.policy_extra = facts.get(app.pk, {})
+    return apps

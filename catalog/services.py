@@ -107,7 +107,13 @@ def app_register(*, actor: Actor, data: dict[str, Any]) -> MicroApp:
     plain, relations = _split(data)
     app = MicroApp(**plain)
     app.full_clean(exclude=["regions", "depends_on"])
-    _enforce_policies(app, regions=relations.get("regions", ()), contract_ok=False, before=())
+    _enforce_policies(
+        app,
+        regions=relations.get("regions", ()),
+        contract_ok=False,
+        before=(),
+        depends_on=relations.get("depends_on", ()),
+    )
     app.ingestion_secret = new_secret()
     try:
         with transaction.atomic():
@@ -142,6 +148,7 @@ def app_update(*, app: MicroApp, actor: Actor, data: dict[str, Any]) -> MicroApp
         regions=relations.get("regions", regions_before),
         contract_ok=contract_ok,
         before=findings_before,
+        depends_on=relations.get("depends_on"),
     )
     app.save()
     _set_relations(app, relations)
@@ -155,11 +162,14 @@ def _enforce_policies(
     regions: Iterable[Region],
     contract_ok: bool,
     before: Iterable[policies.Finding],
+    depends_on: Iterable[MicroApp] | None = None,
 ) -> None:
     """Refuse the save on new blocking findings (field-keyed, so the API answers 400 with
     field messages); otherwise leave all findings on ``app.policy_findings`` for the caller
     to show. See ``catalog.policies`` for why contract findings wait for the gate."""
-    findings = policies.evaluate_app(app, regions=regions, has_valid_contract=contract_ok)
+    findings = policies.evaluate_app(
+        app, regions=regions, has_valid_contract=contract_ok, depends_on=depends_on
+    )
     errors = policies.save_errors(findings, before=before)
     if errors:
         raise ValidationError(errors)

@@ -213,6 +213,8 @@ APPKEEPER_SUNSET_RESPONSE_DAYS = env_int("APPKEEPER_SUNSET_RESPONSE_DAYS", 14, m
 APPKEEPER_CURRENCY = env_str("APPKEEPER_CURRENCY", "EUR")
 APPKEEPER_TELEMETRY_TOLERANCE_SECONDS = env_int("APPKEEPER_TELEMETRY_TOLERANCE_SECONDS", 300)
 APPKEEPER_TELEMETRY_MAX_BYTES = env_int("APPKEEPER_TELEMETRY_MAX_BYTES", 1024 * 1024)
+# Observed calls are compared with declared dependencies over this many days.
+APPKEEPER_OBSERVED_CALLS_DAYS = env_int("APPKEEPER_OBSERVED_CALLS_DAYS", 90, minimum=7)
 APPKEEPER_CONTRACT_MAX_BYTES = env_int("APPKEEPER_CONTRACT_MAX_BYTES", 10 * 1024 * 1024)
 # Backstage imports: a synchronous import answers within the request, so it is capped well
 # below what a worker timeout allows; larger catalogs go to a background job.

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from lifecycle.models import Reminder, Renewal, SunsetCase, TelemetryDelivery, UsageReport
+from lifecycle.models import (
+    ObservedCall,
+    Reminder,
+    Renewal,
+    SunsetCase,
+    TelemetryDelivery,
+    UsageReport,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -58,6 +65,15 @@ class UsageReportAdmin(ReadOnlyAdmin):
     list_select_related = ["app", "region"]
     list_filter = ["region"]
     search_fields = ["app__slug"]
+    date_hierarchy = "date"
+
+
+@admin.register(ObservedCall)
+class ObservedCallAdmin(ReadOnlyAdmin):
+    list_display = ["caller", "callee", "region", "date", "requests", "errors"]
+    list_select_related = ["caller", "callee", "region"]
+    list_filter = ["region"]
+    search_fields = ["caller__slug", "callee__slug"]
     date_hierarchy = "date"
 
 

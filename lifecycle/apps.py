@@ -10,7 +10,9 @@ class LifecycleConfig(AppConfig):
     def ready(self) -> None:
         # Panels on the app page and the dashboard, and the nav entries (catalog renders
         # them without importing lifecycle).
-        from lifecycle import gauges, panels
+        from lifecycle import gauges, panels, policy
 
         panels.register()
         gauges.register()
+        # The "declares what it calls" policy warning, fed by the observed calls.
+        policy.register()

@@ -217,3 +217,33 @@ class TelemetryDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app_id} {self.webhook_id}"
+
+
+class ObservedCall(models.Model):
+    """Daily rollup of the calls one app reported making to another, in one region.
+
+    Carried by the caller's telemetry reports, so it is keyed like them (the region
+    included): each report replaces its day and region, and a later push for one region
+    must not wipe the calls another region reported for the same day.
+    """
+
+    caller = models.ForeignKey(MicroApp, on_delete=models.PROTECT, related_name="observed_calls")
+    callee = models.ForeignKey(MicroApp, on_delete=models.PROTECT, related_name="observed_callers")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    requests = models.PositiveBigIntegerField(default=0)
+    errors = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "caller_id", "callee_id", "region_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["caller", "callee", "date", "region"], name="observed_call_one_per_day"
+            )
+        ]
+        # The fleet-wide reads (the cleanup report, the ops picture) take a window of days.
+        indexes = [models.Index(fields=["date", "caller"], name="observed_call_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.caller_id} → {self.callee_id} {self.region_id} {self.date}"

@@ -27,7 +27,7 @@ from core.panels import (
     register_dashboard_panel,
     register_nav,
 )
-from lifecycle import selectors, sending
+from lifecycle import observed, selectors, sending
 from lifecycle.choices import SunsetReason
 from lifecycle.forms import RenewForm, SunsetDecideForm, SunsetRespondForm
 from lifecycle.models import Renewal, SunsetCase, UsageReport
@@ -53,6 +53,15 @@ def register() -> None:
             template="lifecycle/panels/send_telemetry.html",
             context=sending.panel_context,
             order=15,  # right after the go-live checklist, whose heartbeat item links here
+        )
+    )
+    register_app_panel(
+        Panel(
+            key="observed-calls",
+            title="Observed calls",
+            template="lifecycle/panels/observed_calls.html",
+            context=observed_calls_panel_context,
+            order=25,
         )
     )
     register_dashboard_panel(
@@ -198,6 +207,24 @@ def app_panel_context(request, app: MicroApp) -> dict | None:
         ),
         "can_rotate": app.state != AppState.RETIRED and permissions.can_rotate_secret(user, app),
         "last_seen_at": app.last_seen_at,
+    }
+
+
+def observed_calls_panel_context(request, app: MicroApp) -> dict | None:
+    """What the app's telemetry says it calls, against what it declares (two queries);
+    hidden for an app that has never reported a call."""
+    comparison = observed.compare_app_calls(app=app)
+    if comparison.watched_since is None:
+        return None
+    covered_from = None
+    if comparison.reports_calls and not comparison.covers_window:
+        covered_from = comparison.watched_since + timedelta(days=observed.window_days() - 1)
+    return {
+        "covered_from": covered_from,
+        "app": app,
+        "comparison": comparison,
+        "days": observed.window_days(),
+        "can_declare": app.state != AppState.RETIRED and permissions.can_edit(request.user, app),
     }
 
 

@@ -28,7 +28,8 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from catalog.models import Region
+from catalog.choices import AppState
+from catalog.models import MicroApp, Region
 
 MAX_REPORTS = 1000
 MAX_COUNT = 10**12  # per app, region and day; keeps every SUM far from integer overflow
@@ -36,6 +37,10 @@ MAX_P95_MS = 86_400_000.0
 MAX_COST = Decimal("9999999999.9999")  # UsageReport.cost: 14 digits, 4 decimals
 COST_STEP = Decimal("0.0001")
 MAX_AGE_DAYS = 400
+MAX_CALLS_PER_REPORT = 100
+# One lookup resolves every callee of a delivery; this keeps its IN list far below any
+# database's parameter limit.
+MAX_CALLEES = 500
 
 _ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
@@ -246,6 +251,13 @@ def _cost(value, index: int, problems: ReportProblems) -> Decimal:
 
 
 @dataclass(frozen=True)
+class CleanCall:
+    callee_id: int
+    requests: int
+    errors: int
+
+
+@dataclass(frozen=True)
 class CleanReport:
     date: date
     region_id: int
@@ -253,9 +265,103 @@ class CleanReport:
     errors: int
     p95_ms: float | None
     cost: Decimal
+    calls: tuple[CleanCall, ...] = ()
 
 
-def validate_reports(reports: list, *, today: date) -> list[CleanReport]:
+@dataclass(frozen=True)
+class CleanBatch:
+    """The reports to store, and the calls left out (each with its report index and
+    field), which the 202 answer lists so the sender can see what was not recorded."""
+
+    reports: list[CleanReport]
+    ignored_calls: list[dict]
+
+    @property
+    def call_count(self) -> int:
+        return sum(len(r.calls) for r in self.reports)
+
+
+def _callee_slugs(reports: list) -> set[str]:
+    slugs: set[str] = set()
+    for report in reports:
+        calls = report.get("calls") if isinstance(report, dict) else None
+        if isinstance(calls, list):
+            slugs.update(
+                c["app"] for c in calls if isinstance(c, dict) and isinstance(c.get("app"), str)
+            )
+    return slugs
+
+
+def callee_states(slugs: set[str]) -> dict[str, tuple[int, str]]:
+    """Slug → (id, state) of the apps a delivery's calls name (one query)."""
+    if not slugs:
+        return {}
+    rows = MicroApp.objects.filter(slug__in=slugs).values_list("slug", "pk", "state")
+    return {slug: (pk, state) for slug, pk, state in rows}
+
+
+def _calls(
+    value,
+    index: int,
+    problems: ReportProblems,
+    ignored: list[dict],
+    callees: dict[str, tuple[int, str]],
+    caller_id: int | None,
+) -> tuple[CleanCall, ...]:
+    """The calls of one report. A malformed call refuses the batch like any other field;
+    a well-formed call to an app the catalog cannot record it against (unknown, a draft,
+    retired, or the caller itself) is left out and reported back, so one stale slug in
+    the sender's configuration does not cost the day's usage."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.add(
+            index,
+            "calls",
+            'Must be a list of calls, e.g. [{"app": "billing-api", "requests": 1200}].',
+        )
+        return ()
+    if len(value) > MAX_CALLS_PER_REPORT:
+        problems.add(index, "calls", f"At most {MAX_CALLS_PER_REPORT} calls per report.")
+        return ()
+    clean: list[CleanCall] = []
+    seen: dict[str, int] = {}
+    for position, call in enumerate(value):
+        name = f"calls[{position}]"
+        if not isinstance(call, dict):
+            problems.add(index, name, "Each call must be a JSON object.")
+            continue
+        before = len(problems.errors)
+        slug = call.get("app")
+        if not isinstance(slug, str) or len(slug) > 80 or not _SLUG.match(slug):
+            problems.add(
+                index, f"{name}.app", 'Must be the called app\'s slug, e.g. "billing-api".'
+            )
+            slug = None
+        elif slug in seen:
+            problems.add(index, f"{name}.app", f"Duplicates call {seen[slug]} (same app).")
+        else:
+            seen[slug] = position
+        requests = _count(call.get("requests"), f"{name}.requests", index, problems, required=True)
+        errors = _count(call.get("errors"), f"{name}.errors", index, problems, required=False)
+        if len(problems.errors) > before or slug is None:
+            continue
+        pk, state = callees.get(slug, (None, AppState.DRAFT))
+        if pk is not None and pk == caller_id:
+            reason = "An app's calls to itself are not dependencies; not recorded."
+        elif pk is None or state == AppState.DRAFT:
+            # A draft is invisible outside its team: answered like an unknown slug.
+            reason = f"No app {slug!r} in the catalog; not recorded."
+        elif state == AppState.RETIRED:
+            reason = f"{slug} is retired; not recorded."
+        else:
+            clean.append(CleanCall(pk, requests, errors))
+            continue
+        ignored.append({"index": index, "field": f"{name}.app", "message": reason})
+    return tuple(clean)
+
+
+def validate_reports(reports: list, *, today: date, caller_id: int | None = None) -> CleanBatch:
     """Check every report; 400 listing each problem with its report index (all or none
     are stored)."""
     problems = ReportProblems()
@@ -263,6 +369,14 @@ def validate_reports(reports: list, *, today: date) -> list[CleanReport]:
         r["region"] for r in reports if isinstance(r, dict) and isinstance(r.get("region"), str)
     }
     regions = region_ids(codes) if reports else {}
+    slugs = _callee_slugs(reports)
+    if len(slugs) > MAX_CALLEES:
+        raise Rejected(
+            400,
+            f"Calls may name at most {MAX_CALLEES} different apps per request; split the batch.",
+        )
+    callees = callee_states(slugs)
+    ignored: list[dict] = []
     oldest = today - timedelta(days=MAX_AGE_DAYS)
     currency = settings.APPKEEPER_CURRENCY
     seen: dict[tuple[date, int], int] = {}
@@ -299,6 +413,7 @@ def validate_reports(reports: list, *, today: date) -> list[CleanReport]:
         errors = _count(report.get("errors"), "errors", index, problems, required=False)
         p95 = _p95(report.get("p95_ms"), index, problems)
         cost = _cost(report.get("cost"), index, problems)
+        calls = _calls(report.get("calls"), index, problems, ignored, callees, caller_id)
         if len(problems.errors) > before or day is None or region_id is None:
             continue
         key = (day, region_id)
@@ -306,7 +421,7 @@ def validate_reports(reports: list, *, today: date) -> list[CleanReport]:
             problems.add(index, "date", f"Duplicates report {seen[key]} (same date and region).")
             continue
         seen[key] = index
-        clean.append(CleanReport(day, region_id, requests, errors, p95, cost))
+        clean.append(CleanReport(day, region_id, requests, errors, p95, cost, calls))
     if problems.errors:
         first = problems.errors[0]
         where = f"Report {first['index']}" + (f", {first['field']}" if first["field"] else "")
@@ -315,4 +430,4 @@ def validate_reports(reports: list, *, today: date) -> list[CleanReport]:
             f"{where}: {first['message']} Nothing was stored.",
             errors=problems.errors,
         )
-    return clean
+    return CleanBatch(clean, ignored)

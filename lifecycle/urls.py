@@ -12,6 +12,11 @@ urlpatterns = [
         views.app_telemetry_status,
         name="app-telemetry-status",
     ),
+    path(
+        "apps/<slug:slug>/observed-calls/<slug:callee>/declare/",
+        views.observed_call_declare,
+        name="observed-call-declare",
+    ),
     path("sunset-cases/", views.sunset_case_list, name="sunset-cases"),
     path("sunset-cases/<int:pk>/respond/", views.sunset_respond, name="sunset-respond"),
     path("sunset-cases/<int:pk>/decide/", views.sunset_decide, name="sunset-decide"),

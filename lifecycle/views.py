@@ -120,6 +120,22 @@ def app_telemetry_status(request, slug: str):
     return response
 
 
+@login_required
+@require_POST
+def observed_call_declare(request, slug: str, callee: str):
+    """The observed-calls panel's "Declare it": adds an app the app was seen calling to its
+    declared dependencies, audited like any edit of them."""
+    app = _app(request, slug)
+    permissions.require("edit", request.user, app)
+    try:
+        provider = services.observed_call_declare(app=app, callee_slug=callee, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, f"{app.name} now declares {provider.name} as a dependency.")
+    return redirect(app.get_absolute_url() + "#panel-observed-calls")
+
+
 def _case(request, pk: int) -> SunsetCase:
     return get_object_or_404(SunsetCase.objects.visible_to(request.user).for_list(), pk=pk)
 

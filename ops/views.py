@@ -8,8 +8,10 @@ whatever the size of the fleet:
    transport's folder; "unknown" for any other broker.
 3. Telemetry freshness: live apps bucketed by the age of their last heartbeat (one
    aggregate query), drawn as an inline SVG bar chart.
-4. Integration topology: the ``depends_on`` graph of live apps that take part in one
-   (two queries), laid out in layers server-side and drawn as SVG.
+4. Integration topology: the ``depends_on`` graph of live apps that take part in one,
+   with the calls their telemetry reported in the observed-calls window (three queries),
+   laid out in layers server-side and drawn as SVG: declared edges solid, observed-only
+   edges dashed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from core import charts
 from core.charts import GraphNode as Node
 from core.charts import layered_layout
 from core.models import JobRun
+from lifecycle.observed import observed_edges, window_days
 
 # The topology picture stays readable (and cheap) up to this many apps; beyond it the page
 # says how many were left out.
@@ -133,15 +136,21 @@ def telemetry_freshness() -> list[dict]:
 # --- 4. topology ----------------------------------------------------------------------
 
 
+# How an edge is drawn: declared and seen called, declared only, or called undeclared.
+EDGE_KINDS = ("confirmed", "declared", "observed")
+
+
 def topology() -> dict:
-    """Live apps with a dependency edge, laid out for the SVG picture (two queries)."""
+    """Live apps with a declared or an observed dependency edge, laid out for the SVG
+    picture (three queries)."""
     through = MicroApp.depends_on.through
-    edge_rows = list(
+    declared = set(
         through.objects.exclude(from_microapp__state=AppState.RETIRED)
         .exclude(to_microapp__state=AppState.RETIRED)
         .values_list("from_microapp_id", "to_microapp_id")
-        .order_by("from_microapp_id", "to_microapp_id")
     )
+    observed = set(observed_edges())
+    edge_rows = sorted(declared | observed)
     ids = sorted({pk for edge in edge_rows for pk in edge})
     total = len(ids)
     ids = set(ids[:TOPOLOGY_LIMIT])
@@ -155,6 +164,7 @@ def topology() -> dict:
     width, height = layered_layout(nodes, edges)
     box_w, box_h = 160, 24
     lines = []
+    counts = dict.fromkeys(EDGE_KINDS, 0)
     for source, target in edges:
         a, b = nodes[source], nodes[target]
         # Arrow from the dependent (right) to its dependency (left).
@@ -165,10 +175,19 @@ def topology() -> dict:
         else:
             mid = (x1 + x2) / 2
             path = f"M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}"
-        lines.append({"d": path})
+        if (source, target) not in declared:
+            kind = "observed"
+        elif (source, target) in observed:
+            kind = "confirmed"
+        else:
+            kind = "declared"
+        counts[kind] += 1
+        lines.append({"d": path, "kind": kind, "title": f"{a.slug} → {b.slug} ({kind})"})
     return {
         "nodes": sorted(nodes.values(), key=lambda n: (n.layer, n.y)),
         "edges": lines,
+        "counts": counts,
+        "observed_days": window_days(),
         "width": math.ceil(width),
         "height": math.ceil(height),
         "box_w": box_w,

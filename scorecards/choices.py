@@ -40,3 +40,5 @@ class CleanupIssue(models.TextChoices):
     LOW_USAGE = "low_usage", "Low usage"
     NO_CONTRACT = "no_contract", "No valid contract"
     STALE_TELEMETRY = "stale_telemetry", "Stale telemetry"
+    UNDECLARED_CALLS = "undeclared_calls", "Calls it does not declare"
+    UNUSED_DEPENDENCIES = "unused_dependencies", "Declared, not called"

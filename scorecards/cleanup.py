@@ -1,9 +1,11 @@
 """The cleanup report: the agenda of the quarterly integration review.
 
 An app is on it when it is graded D or F for the quarter, had low usage in the quarter,
-has no valid API contract, or its telemetry went stale; each finding comes with the action
-that clears it. Three queries whatever the fleet size: apps (with their latest contract),
-usage per app, and the quarter's scorecards.
+has no valid API contract, its telemetry went stale, or its reported calls disagree with
+its declared dependencies (``lifecycle.observed``, judged as of now like stale telemetry);
+each finding comes with the action that clears it. Five queries whatever the fleet size:
+apps (with their latest contract), usage per app, the quarter's scorecards, and the
+observed calls and declared dependencies.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.models import MicroApp
+from lifecycle.observed import CallComparison, compare_calls, window_days
 from scorecards.choices import CleanupIssue, Dimension, Grade
 from scorecards.fixes import fixes_for
 from scorecards.models import Scorecard
@@ -51,8 +54,47 @@ def _first_fix(card: Scorecard) -> tuple[str, list[str]]:
     return min(card.scores, key=lambda k: (card.scores[k], k)), []
 
 
+def _names(slugs: list[str]) -> str:
+    shown = ", ".join(slugs[:5])
+    return shown if len(slugs) <= 5 else f"{shown} and {len(slugs) - 5} more"
+
+
+def call_findings(calls: CallComparison | None) -> list[Finding]:
+    """Observed calls that disagree with the declared dependencies."""
+    if calls is None:
+        return []
+    out = []
+    days = window_days()
+    if calls.undeclared:
+        requests = sum(edge.requests for edge in calls.undeclared)
+        out.append(
+            Finding(
+                CleanupIssue.UNDECLARED_CALLS,
+                f"calls {_names([e.slug for e in calls.undeclared])} without declaring "
+                f"{'it' if len(calls.undeclared) == 1 else 'them'} "
+                f"({requests} requests in {days} days)",
+                "Declare the dependency (Observed calls, on the app's page), or stop the calls.",
+            )
+        )
+    if calls.unused:
+        out.append(
+            Finding(
+                CleanupIssue.UNUSED_DEPENDENCIES,
+                f"declares {_names([u.slug for u in calls.unused])} but has not called "
+                f"{'it' if len(calls.unused) == 1 else 'them'} in {days} days",
+                "Remove the dependency if it is gone, or check the telemetry reports the calls.",
+            )
+        )
+    return out
+
+
 def findings_for(
-    app: MicroApp, usage: Usage, card: Scorecard | None, quarter: Period, now: datetime
+    app: MicroApp,
+    usage: Usage,
+    card: Scorecard | None,
+    quarter: Period,
+    now: datetime,
+    calls: CallComparison | None = None,
 ) -> list[Finding]:
     out = []
     if card is not None and card.grade in LOW_GRADES:
@@ -97,6 +139,7 @@ def findings_for(
                 "Connect the app's telemetry (heartbeat and daily usage) or retire it.",
             )
         )
+    out.extend(call_findings(calls))
     return out
 
 
@@ -110,11 +153,12 @@ def cleanup_report(*, user, quarter: Period, now: datetime | None = None) -> lis
         c.app_id: c
         for c in Scorecard.objects.for_quarter(quarter.label).filter(app__in=apps_qs.values("pk"))
     }
+    calls = compare_calls(apps=apps_qs.values("pk"), today=now.date())
     teams: dict[int, dict] = {}
     for app in apps:
         card = cards.get(app.pk)
         app_usage = usage.get(app.pk, Usage())
-        findings = findings_for(app, app_usage, card, quarter, now)
+        findings = findings_for(app, app_usage, card, quarter, now, calls.get(app.pk))
         if not findings:
             continue
         team = teams.setdefault(

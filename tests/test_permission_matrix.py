@@ -99,6 +99,7 @@ API = {
     "apps_impact_retrieve": ("live", EVERYONE),
     "apps_renew_create": ("live", APP_OWNERS),
     "apps_renewals_list": ("live", EVERYONE),
+    "apps_observed_calls_retrieve": ("live", EVERYONE),
     "apps_retire_create": ("live", APP_OWNERS),
     "apps_rotate_secret_create": ("live", APP_OWNERS),
     "apps_submit_create": ("draft", DRAFT_OWNERS),
@@ -168,6 +169,11 @@ PAGES = {
     "review-detail": ("review", cells(allowed=(PLATFORM,), hidden=OUTSIDERS, anonymous=LOGIN)),
     "lifecycle:app-renew": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "lifecycle:app-rotate-secret": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
+    # Declaring an observed call edits the app's dependencies.
+    "lifecycle:observed-call-declare": (
+        "observed_call",
+        cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN),
+    ),
     "lifecycle:sunset-respond": ("open_case", cells(OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "lifecycle:sunset-decide": ("contested_case", cells(allowed=(PLATFORM,), anonymous=LOGIN)),
     "lifecycle:notifications": (None, PAGES_LOGIN),
@@ -266,6 +272,8 @@ def build(target: str | None, actors: dict, team):
             document={"openapi": "3.1.0", "info": {"title": "Live", "version": "1"}, "paths": {}},
         )
         return {"slug": app.slug, "version": VERSION}
+    if target == "observed_call":  # the live app and an app it may have been seen calling
+        return {**build("live", actors, team), "callee": "called-app"}
     if target == "draft":
         return {"slug": make_app(team, owner, AppState.DRAFT, slug="draft-app").slug}
     if target == "review":

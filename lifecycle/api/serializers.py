@@ -8,7 +8,7 @@ from catalog.api.retirement_serializers import confirm_dependents_field
 from lifecycle.choices import SunsetDecision, SunsetOutcome, SunsetResponse, SunsetStatus
 from lifecycle.models import Renewal, SunsetCase
 from lifecycle.services import JUSTIFICATION_MIN_CHARS
-from lifecycle.telemetry import MAX_REPORTS
+from lifecycle.telemetry import MAX_CALLS_PER_REPORT, MAX_REPORTS
 
 
 class RenewSerializer(serializers.Serializer):
@@ -133,7 +133,46 @@ class SunsetDecideSerializer(serializers.Serializer):
     confirm_dependents = confirm_dependents_field()
 
 
+class ObservedEdgeSerializer(serializers.Serializer):
+    app = serializers.SlugField(source="slug", help_text="The called app.")
+    name = serializers.CharField()
+    requests = serializers.IntegerField(help_text="Requests in the window.")
+    errors = serializers.IntegerField()
+    last_called = serializers.DateField(allow_null=True)
+    declared = serializers.BooleanField(help_text="false: called but not declared.")
+
+
+class UnusedDependencySerializer(serializers.Serializer):
+    app = serializers.SlugField(source="slug", help_text="The declared app.")
+    name = serializers.CharField()
+    last_called = serializers.DateField(
+        allow_null=True, help_text="The last reported call within two windows, if any."
+    )
+
+
+class ObservedCallsSerializer(serializers.Serializer):
+    days = serializers.IntegerField(help_text="The window, APPKEEPER_OBSERVED_CALLS_DAYS.")
+    window_start = serializers.DateField()
+    watched_since = serializers.DateField(
+        allow_null=True, help_text="The first reported call looked back over; null: none."
+    )
+    judges_unused = serializers.BooleanField(
+        source="covers_window",
+        help_text="Whether calls were reported over the whole window, so declared apps "
+        "not called are listed in unused.",
+    )
+    calls = ObservedEdgeSerializer(source="observed", many=True)
+    undeclared = ObservedEdgeSerializer(many=True)
+    unused = UnusedDependencySerializer(many=True)
+
+
 # --- telemetry (documentation only: the view reads and checks the raw bytes itself) --------
+
+
+class TelemetryCallSerializer(serializers.Serializer):
+    app = serializers.SlugField(help_text="The called app's slug.")
+    requests = serializers.IntegerField(min_value=0, help_text="Requests made to it that day.")
+    errors = serializers.IntegerField(min_value=0, required=False)
 
 
 class TelemetryReportSerializer(serializers.Serializer):
@@ -146,6 +185,12 @@ class TelemetryReportSerializer(serializers.Serializer):
         max_digits=14, decimal_places=4, min_value=0, required=False, coerce_to_string=True
     )
     currency = serializers.CharField(required=False, help_text="If given, the configured one.")
+    calls = TelemetryCallSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_CALLS_PER_REPORT,
+        help_text="The other apps this app called that day in this region.",
+    )
 
 
 class TelemetryBatchSerializer(serializers.Serializer):
@@ -160,6 +205,11 @@ class TelemetryAcceptedSerializer(serializers.Serializer):
     app = serializers.SlugField()
     accepted = serializers.IntegerField(help_text="Daily rollups stored (inserted or replaced).")
     heartbeat = serializers.BooleanField()
+    calls = serializers.IntegerField(help_text="Observed calls stored (inserted or replaced).")
+    ignored_calls = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Calls not recorded, each with its report index, field and why.",
+    )
     webhook_id = serializers.CharField()
     received_at = serializers.DateTimeField()
 

@@ -22,8 +22,9 @@ from catalog.api.permissions import AppActionPermission
 from catalog.api.retirement_serializers import RetireConflictSerializer
 from catalog.choices import AppState
 from catalog.models import MicroApp
-from lifecycle import services, telemetry
+from lifecycle import observed, services, telemetry
 from lifecycle.api.serializers import (
+    ObservedCallsSerializer,
     RenewalSerializer,
     RenewSerializer,
     SecretSerializer,
@@ -101,6 +102,18 @@ class AppLifecycleViewSet(viewsets.GenericViewSet):
         response = Response(SecretSerializer(data).data)
         response["Cache-Control"] = "no-store"
         return response
+
+    @extend_schema(request=None, responses=ObservedCallsSerializer)
+    @action(detail=True, methods=["get"], url_path="observed-calls")
+    def observed_calls(self, request, slug=None):
+        """The apps this app's telemetry reported calling in the last
+        ``APPKEEPER_OBSERVED_CALLS_DAYS`` (90) days, busiest first, each marked declared or
+        not; ``undeclared`` repeats those not declared. ``unused`` lists declared apps with
+        no call in the window, only once the app's reported calls cover the whole window
+        (``judges_unused``): an app that never reports calls is not judged. Two queries."""
+        app = self.get_object()
+        comparison = observed.compare_app_calls(app=app)
+        return Response(ObservedCallsSerializer(comparison).data)
 
     sensitive_scope = "sensitive"
 
@@ -235,7 +248,11 @@ class TelemetryView(APIView):
     def post(self, request):
         """Push daily usage (``reports``, up to 1000) or a heartbeat (``reports: []``).
 
-        Each report replaces the (app, date, region) daily rollup; every accepted call sets
+        Each report replaces the (app, date, region) daily rollup; its optional ``calls``
+        (up to 100: the apps it called that day, with requests and errors) replace the
+        (caller, callee, date, region) rows of the apps they name. A call to an unknown,
+        draft or retired app, or to the app itself, is not recorded and comes back in
+        ``ignored_calls`` with its report index and field. Every accepted call sets
         the app's ``last_seen_at``. A repeated ``webhook-id`` with the same body gets the
         same answer and is stored once."""
         try:
@@ -249,7 +266,9 @@ class TelemetryView(APIView):
     def ingest(self, request) -> HttpResponse:
         """1. size → 413; 2. headers and timestamp → 401; 3. body shape → 400;
         4. app and signature (current or, for 24 h, previous secret) → 401; retired → 410;
-        5. reports → 400 with indexes; 6. store once, or replay the stored answer."""
+        5. reports and their calls → 400 with indexes (calls to apps the catalog cannot
+        record them against are left out and listed in ``ignored_calls``);
+        6. store once, or replay the stored answer."""
         limit = settings.APPKEEPER_TELEMETRY_MAX_BYTES
         too_big = telemetry.Rejected(413, f"The body must be at most {limit} bytes.")
         try:
@@ -282,18 +301,21 @@ class TelemetryView(APIView):
             raise telemetry.unauthorized("The signature does not match.")
         if credentials.state == AppState.RETIRED:
             raise telemetry.Rejected(410, f"{slug} is retired and no longer takes telemetry.")
-        clean = telemetry.validate_reports(reports, today=now.date())
+        batch = telemetry.validate_reports(reports, today=now.date(), caller_id=credentials.app_id)
         digest = hashlib.sha256(body).hexdigest()
-        stored = self.store(credentials.app_id, slug, envelope, clean, digest, now)
+        stored = self.store(credentials.app_id, slug, envelope, batch, digest, now)
         if stored.replayed:
             return _answer(stored.status, stored.body, Idempotent_Replayed="true")
         return _answer(stored.status, stored.body)
 
-    def store(self, app_id, slug, envelope, clean, digest, now):
+    def store(self, app_id, slug, envelope, batch, digest, now):
+        clean = batch.reports
         answer = {
             "app": slug,
             "accepted": len(clean),
             "heartbeat": not clean,
+            "calls": batch.call_count,
+            "ignored_calls": batch.ignored_calls,
             "webhook_id": envelope.msg_id,
             "received_at": now.isoformat().replace("+00:00", "Z"),
         }

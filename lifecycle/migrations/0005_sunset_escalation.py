@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lifecycle", "0003_reminder_superseded"),
+        ("lifecycle", "0004_observed_calls"),
     ]
 
     operations = [

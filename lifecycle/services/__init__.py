@@ -21,6 +21,7 @@ from lifecycle.services.common import (
     SunsetCaseError,
 )
 from lifecycle.services.expiry import ExpiryResult, apps_expire
+from lifecycle.services.observed import observed_call_declare
 from lifecycle.services.reminders import reminder_due, reminders_send, token_reminders_send
 from lifecycle.services.renewals import app_renew
 from lifecycle.services.secrets import app_issue_secret, app_rotate_secret
@@ -54,6 +55,7 @@ __all__ = [
     "app_renew",
     "app_rotate_secret",
     "apps_expire",
+    "observed_call_declare",
     "new_secret",
     "reminder_due",
     "reminders_send",

@@ -1,4 +1,5 @@
-"""Telemetry storage: one signed delivery becomes daily usage rows, exactly once."""
+"""Telemetry storage: one signed delivery becomes daily usage rows and the calls it
+observed to other apps, exactly once."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.models import MicroApp
-from lifecycle.models import TelemetryDelivery, UsageReport
+from lifecycle.models import ObservedCall, TelemetryDelivery, UsageReport
 
 if TYPE_CHECKING:
     from lifecycle.telemetry import CleanReport
@@ -60,6 +61,10 @@ def telemetry_credentials(slug: str, *, now: datetime) -> Credentials | None:
 # goes on, so a merge must not add to what an earlier push stored.
 _USAGE_KEY = ["app", "date", "region"]
 _USAGE_FIGURES = ["requests", "errors", "p95_ms", "cost", "updated_at"]
+# A report's calls replace that day's and region's figures for each app they name, the
+# same way; an app a later push leaves out keeps what an earlier push stored for it.
+_CALL_KEY = ["caller", "callee", "date", "region"]
+_CALL_FIGURES = ["requests", "errors", "updated_at"]
 
 
 def telemetry_store(
@@ -73,7 +78,9 @@ def telemetry_store(
 ) -> StoredAnswer:
     """Store one verified, validated delivery exactly once, in one transaction: the
     delivery record (unique per app and webhook id), the daily rollups (inserted, or
-    replacing the (app, date, region) row already there) and the app's ``last_seen_at``.
+    replacing the (app, date, region) row already there), the calls each report carries
+    (inserted, or replacing the (caller, callee, date, region) row) and the app's
+    ``last_seen_at``: one statement each on PostgreSQL, whatever the number of rows.
 
     If the delivery record exists already (a retry, or a concurrent twin that committed
     first), nothing is written and the answer stored then is returned — or
@@ -109,6 +116,25 @@ def telemetry_store(
                     update_conflicts=True,
                     unique_fields=_USAGE_KEY,
                     update_fields=_USAGE_FIGURES,
+                )
+            calls = [
+                ObservedCall(
+                    caller_id=app_id,
+                    callee_id=call.callee_id,
+                    region_id=r.region_id,
+                    date=r.date,
+                    requests=call.requests,
+                    errors=call.errors,
+                )
+                for r in rows
+                for call in r.calls
+            ]
+            if calls:
+                ObservedCall.objects.bulk_create(
+                    sorted(calls, key=lambda c: (c.date, c.region_id, c.callee_id)),
+                    update_conflicts=True,
+                    unique_fields=_CALL_KEY,
+                    update_fields=_CALL_FIGURES,
                 )
             MicroApp.objects.filter(pk=app_id).update(last_seen_at=now)
     except IntegrityError:

@@ -164,7 +164,8 @@ class ScorecardRubricView(JSONErrorsMixin, APIView):
 
 
 class CleanupView(JSONErrorsMixin, APIView):
-    """Apps that need action (D/F grade, low usage, no contract, stale telemetry), by team."""
+    """Apps that need action (D/F grade, low usage, no contract, stale telemetry, reported
+    calls that disagree with the declared dependencies), by team."""
 
     renderer_classes = [JSONRenderer, CSVRenderer]
 

@@ -44,6 +44,7 @@ API_RULES: dict[str, tuple[str | None, str]] = {
     "apps_impact_retrieve": ("app", "can_view_app"),
     "apps_renew_create": ("app", "can_renew"),
     "apps_renewals_list": ("app", "can_view_app"),
+    "apps_observed_calls_retrieve": ("app", "can_view_app"),
     "apps_retire_create": ("app", "can_retire"),
     "apps_rotate_secret_create": ("app", "can_rotate_secret"),
     "apps_submit_create": ("app", "can_submit"),

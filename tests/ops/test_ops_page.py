@@ -51,7 +51,7 @@ def test_page_shows_tasks_freshness_and_topology(client, pat):
     # A group of links, not an image: role="img" would hide the links inside from assistive
     # technology (axe: nested-interactive).
     assert 'role="group" aria-label="App dependency graph: each box links to its app"' in html
-    assert html.count('class="topo-edge"') == 5
+    assert html.count('<path class="topo-edge topo-edge--declared"') == 5
 
 
 def _queries(client) -> int:

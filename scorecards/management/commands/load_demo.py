@@ -26,7 +26,7 @@ from catalog.notifications import owner_notifications, queue
 from core.dates import time_left_in_words
 from core.webhooks import new_secret
 from lifecycle.choices import NoticeKind, SunsetOutcome, SunsetReason, SunsetResponse
-from lifecycle.models import Reminder, Renewal, SunsetCase, UsageReport
+from lifecycle.models import ObservedCall, Reminder, Renewal, SunsetCase, UsageReport
 from lifecycle.selectors import USAGE_WINDOW_DAYS
 from lifecycle.services.common import when
 from lifecycle.services.reminders import reminder_body
@@ -63,6 +63,16 @@ DEPENDENCIES = [
     ("churn-alert", "crm-sync"),
     ("quote-builder", "parts-lookup"),
 ]
+# The calls the demo apps' telemetry reports, as a share of the caller's daily requests:
+# mostly what they declare, plus an undeclared call (ticket-router → sla-monitor) and an
+# app that calls another than the one it declares (refund-helper), for the Observed calls
+# panel, the cleanup report and the policy warning to show.
+OBSERVED_CALLS = [
+    ("ticket-router", "crm-sync", 0.6),
+    ("ticket-router", "sla-monitor", 0.05),
+    ("quote-builder", "parts-lookup", 0.8),
+    ("refund-helper", "route-optimizer", 0.3),
+]
 
 
 class Command(BaseCommand):
@@ -88,6 +98,7 @@ class Command(BaseCommand):
             created = self._apps(teams, users, regions, now)
             start = usage_start(now.date(), usage_days)
             usage = self._usage(start, now)
+            self._observed_calls(start)
             history = self._history(created, users, now)
             # Last quarter's scorecards, so the scorecards pages have a quarter to show
             # (recomputing a quarter replaces its rows: idempotent).
@@ -271,6 +282,37 @@ class Command(BaseCommand):
                         )
                     day += timedelta(days=1)
         UsageReport.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+        return len(rows)
+
+    def _observed_calls(self, start: date) -> int:
+        """The calls each caller reported, derived from its usage rows (so a rerun makes
+        the same rows and keeps the ones there) for callees that take calls."""
+        slugs = {slug for call in OBSERVED_CALLS for slug in call[:2]}
+        apps = {
+            a.slug: a
+            for a in MicroApp.objects.filter(slug__in=slugs).exclude(
+                state__in=(AppState.DRAFT, AppState.RETIRED)
+            )
+        }
+        rows = []
+        for caller, callee, share in OBSERVED_CALLS:
+            if caller not in apps or callee not in apps:
+                continue
+            usage = UsageReport.objects.filter(app=apps[caller], date__gte=start)
+            for region_id, day, requests, errors in usage.values_list(
+                "region_id", "date", "requests", "errors"
+            ):
+                rows.append(
+                    ObservedCall(
+                        caller=apps[caller],
+                        callee=apps[callee],
+                        region_id=region_id,
+                        date=day,
+                        requests=int(requests * share),
+                        errors=int(errors * share),
+                    )
+                )
+        ObservedCall.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
         return len(rows)
 
     def _history(self, created, users, now) -> int:

@@ -74,7 +74,9 @@ FINANCE_GROUP = "finance"
 
 
 class ContractStatus(models.TextChoices):
-    """Whether a contract version is current yet: a scheduled one waits for its date."""
+    """Whether a contract version is current yet: a scheduled one waits for its date, a
+    withdrawn one never will be."""
 
     SCHEDULED = "scheduled", "Scheduled"
     EFFECTIVE = "effective", "Effective"
+    WITHDRAWN = "withdrawn", "Withdrawn"

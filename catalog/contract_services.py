@@ -236,7 +236,8 @@ def contract_upload(
 
     1. Load safely (size, YAML aliases, depth, non-local ``$ref`` are refused first).
     2. Validate, collecting every error; an invalid document is refused, nothing stored.
-    3. Identical content (same sha256 of the normalised document) returns the stored one.
+    3. Identical content (same sha256 of the normalised document) returns the stored one,
+       unless that one was withdrawn.
     4. Diff against the newest version of the same kind (:func:`diff_base`); breaking
        changes are stored on the version and recorded in the audit event.
     5. Breaking changes that touch live dependents need ``effective_at`` at least
@@ -253,7 +254,9 @@ def contract_upload(
         raise ContractInvalid(result.errors)
     # Lock the app row so two uploads of the same app are labelled and diffed in turn.
     app = MicroApp.objects.select_for_update().get(pk=app.pk)
-    existing = app.contracts.filter(sha256=document.sha256).first()
+    # A withdrawn version does not count: uploading its document again registers it anew
+    # (under a new label), with its own diff, window and notices.
+    existing = app.contracts.not_withdrawn().filter(sha256=document.sha256).first()
     if existing is not None:
         return existing, False
     base = diff_base(app=app, kind=document.kind)

@@ -195,9 +195,15 @@ class NotificationQuerySet(models.QuerySet):
 class ContractQuerySet(models.QuerySet):
     def in_effect(self, at: datetime | None = None) -> ContractQuerySet:
         """Versions that have taken effect by ``at`` (now): immediate ones and scheduled
-        ones whose time has come. A version scheduled for later is not yet current."""
+        ones whose time has come. A version scheduled for later is not yet current, and a
+        withdrawn one never is, even once its date has passed."""
         at = at or timezone.now()
-        return self.filter(Q(effective_at__isnull=True) | Q(effective_at__lte=at))
+        return self.filter(
+            Q(effective_at__isnull=True) | Q(effective_at__lte=at), withdrawn_at__isnull=True
+        )
+
+    def not_withdrawn(self) -> ContractQuerySet:
+        return self.filter(withdrawn_at__isnull=True)
 
     def due_to_take_effect(self, at: datetime | None = None) -> ContractQuerySet:
         """Scheduled versions whose time has come and whose taking effect is not yet
@@ -206,4 +212,5 @@ class ContractQuerySet(models.QuerySet):
             effective_at__isnull=False,
             effective_at__lte=at or timezone.now(),
             took_effect_recorded_at__isnull=True,
+            withdrawn_at__isnull=True,
         )

@@ -27,9 +27,10 @@ def latest_contract(
 
     Current is the newest version in effect: one scheduled for later is not current until
     its time comes. ``include_scheduled`` asks for the newest upload whatever its date,
-    which is what a new upload is diffed against (``catalog.contract_services``).
+    which is what a new upload is diffed against (``catalog.contract_services``). A
+    withdrawn version is never either: the next upload builds on what is still coming.
     """
-    contracts = app.contracts.all() if include_scheduled else app.contracts.in_effect()
+    contracts = app.contracts.not_withdrawn() if include_scheduled else app.contracts.in_effect()
     if kind:
         contracts = contracts.filter(kind=kind)
     return contracts.order_by("-created_at", "-pk").first()

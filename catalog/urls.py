@@ -64,4 +64,14 @@ urlpatterns = [
         contracts.contract_acknowledge_view,
         name="app-contract-acknowledge",
     ),
+    path(
+        "apps/<slug:slug>/contracts/<version:version>/withdraw/",
+        contracts.contract_withdraw_view,
+        name="app-contract-withdraw",
+    ),
+    path(
+        "apps/<slug:slug>/contracts/<version:version>/reschedule/",
+        contracts.contract_reschedule_view,
+        name="app-contract-reschedule",
+    ),
 ]

@@ -95,6 +95,9 @@ API = {
     "apps_contracts_changelog": ("live", EVERYONE),
     # The dependent named in the body decides (403 unless the caller may edit it).
     "apps_contracts_acknowledge": ("live", EVERYONE),
+    # Withdrawing or moving a scheduled version: whoever may upload the app's contracts.
+    "apps_contracts_withdraw": ("live", APP_OWNERS),
+    "apps_contracts_reschedule": ("live", APP_OWNERS),
     "apps_gate_retrieve": ("live", EVERYONE),
     "apps_impact_retrieve": ("live", EVERYONE),
     "apps_renew_create": ("live", APP_OWNERS),
@@ -166,6 +169,8 @@ PAGES = {
     "app-contract-upload": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     # The dependent named in the form decides (403 unless the caller may edit it).
     "app-contract-acknowledge": ("live", PAGES_LOGIN),
+    "app-contract-withdraw": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
+    "app-contract-reschedule": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "review-detail": ("review", cells(allowed=(PLATFORM,), hidden=OUTSIDERS, anonymous=LOGIN)),
     "lifecycle:app-renew": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),
     "lifecycle:app-rotate-secret": ("live", cells(allowed=OWNERS_OR_PLATFORM, anonymous=LOGIN)),

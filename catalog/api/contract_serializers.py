@@ -28,11 +28,15 @@ class ErrorSerializer(serializers.Serializer):
 
 class ContractSerializer(StrictModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    withdrawn_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="Who withdrew it."
+    )
     breaking_changes = serializers.SerializerMethodField()
     status = serializers.ChoiceField(
         choices=ContractStatus.choices,
         read_only=True,
-        help_text="scheduled: uploaded, not current before effective_at.",
+        help_text="scheduled: uploaded, not current before effective_at. withdrawn: "
+        "withdrawn before it took effect; it never becomes current.",
     )
 
     class Meta:
@@ -51,8 +55,13 @@ class ContractSerializer(StrictModelSerializer):
             "status",
             "effective_at",
             "override_reason",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdrawn_reason",
         ]
         extra_kwargs = {
+            "withdrawn_at": {"help_text": "When it was withdrawn; null: it was not."},
+            "withdrawn_reason": {"help_text": "Why it was withdrawn."},
             "effective_at": {"help_text": "When the version becomes current; null: at its upload."},
             "override_reason": {
                 "help_text": "Why the platform team let its breaking changes take effect "
@@ -205,6 +214,43 @@ class ContractVersionSerializer(ContractDetailSerializer):
 class AcknowledgeRequestSerializer(serializers.Serializer):
     app = serializers.SlugField(help_text="The dependent app acknowledging the version.")
     comment = StrictCharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX)
+
+
+class WithdrawRequestSerializer(serializers.Serializer):
+    reason = StrictCharField(
+        max_length=FREE_TEXT_MAX,
+        help_text="Why the version is withdrawn; the notified dependents' owners read it.",
+    )
+
+
+class RescheduleRequestSerializer(serializers.Serializer):
+    effective_at = serializers.DateTimeField(
+        help_text="The new date. Later is always allowed; earlier must stay at least "
+        "APPKEEPER_BREAKING_NOTICE_DAYS after the dependents were notified (the upload).",
+    )
+    override_reason = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=FREE_TEXT_MAX,
+        help_text="Platform team only: move it earlier than the migration window allows, "
+        "and say why.",
+    )
+
+
+class ContractChangeConflictSerializer(serializers.Serializer):
+    """A refused withdrawal or reschedule (409): ``already_withdrawn``,
+    ``already_in_effect``, or ``built_upon`` (a later upload builds on this version)."""
+
+    detail = StrictCharField()
+    code = StrictCharField()
+
+
+class RescheduleRefusedSerializer(serializers.Serializer):
+    """A date that breaks the promised migration window (422, ``schedule_refused``)."""
+
+    effective_at = serializers.ListField(child=StrictCharField())
+    detail = StrictCharField()
+    code = StrictCharField()
 
 
 class AcknowledgeAnswerSerializer(AcknowledgementSerializer):

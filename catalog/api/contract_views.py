@@ -20,15 +20,23 @@ from catalog import backstage_export, permissions
 from catalog.api.contract_serializers import (
     AcknowledgeAnswerSerializer,
     AcknowledgeRequestSerializer,
+    ContractChangeConflictSerializer,
     ContractCheckRequestSerializer,
     ContractCheckSerializer,
     ContractSerializer,
     ContractUploadAnswerSerializer,
     ContractUploadSerializer,
     ContractVersionSerializer,
+    RescheduleRefusedSerializer,
+    RescheduleRequestSerializer,
+    WithdrawRequestSerializer,
 )
 from catalog.api.parsers import BoundedJSONParser
-from catalog.breaking_services import contract_acknowledge
+from catalog.breaking_services import (
+    contract_acknowledge,
+    contract_reschedule,
+    contract_withdraw,
+)
 from catalog.contract_impact import acknowledgement_status, contract_impact
 from catalog.contract_services import (
     contract_changelog,
@@ -187,6 +195,81 @@ class AppContractAcknowledgeView(APIView):
         ack.created = created
         data = AcknowledgeAnswerSerializer(ack).data
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def _version_answer(request, contract) -> Response:
+    context = {
+        "include_document": False,
+        "acknowledgements": acknowledgement_status(contract=contract),
+    }
+    return Response(ContractVersionSerializer(contract, context=context).data)
+
+
+class AppContractWithdrawView(APIView):
+    """Withdraw a scheduled version before it takes effect."""
+
+    @extend_schema(
+        request=WithdrawRequestSerializer,
+        responses={
+            200: ContractVersionSerializer,
+            400: OpenApiResponse(description="No reason, or one over the length limit."),
+            403: OpenApiResponse(description="The caller may not upload contracts for the app."),
+            409: ContractChangeConflictSerializer,
+        },
+        operation_id="apps_contracts_withdraw",
+    )
+    def post(self, request, slug: str, version: str):
+        """Mark the version withdrawn (`status: withdrawn`): it never becomes current and
+        the next upload is diffed against the version before it; its label stays taken.
+        The dependents' owners its upload notified are told once. 409 with `code`
+        `already_withdrawn`, `already_in_effect`, or `built_upon` when a later upload of
+        the same kind builds on it (withdraw that one first)."""
+        app = managed_app(request, slug)
+        contract = get_object_or_404(app.contracts, version=version)
+        contract.app = app
+        body = WithdrawRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        contract = contract_withdraw(
+            contract=contract, actor=request.user, reason=body.validated_data["reason"]
+        )
+        return _version_answer(request, contract)
+
+
+class AppContractRescheduleView(APIView):
+    """Move a scheduled version's date."""
+
+    @extend_schema(
+        request=RescheduleRequestSerializer,
+        responses={
+            200: ContractVersionSerializer,
+            400: OpenApiResponse(description="A missing or malformed date."),
+            403: OpenApiResponse(
+                description="The caller may not upload contracts for the app, or sent "
+                "override_reason from outside the platform team."
+            ),
+            409: ContractChangeConflictSerializer,
+            422: RescheduleRefusedSerializer,
+        },
+        operation_id="apps_contracts_reschedule",
+    )
+    def post(self, request, slug: str, version: str):
+        """Later is always allowed. Earlier must leave the dependents at least
+        APPKEEPER_BREAKING_NOTICE_DAYS from their notice (sent at the upload), unless the
+        platform team overrides with `override_reason`; otherwise 422 with the message on
+        `effective_at`. The notified owners hear the new date once; acknowledgements
+        stay. The same 409s as withdrawing."""
+        app = managed_app(request, slug)
+        contract = get_object_or_404(app.contracts, version=version)
+        contract.app = app
+        body = RescheduleRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        contract = contract_reschedule(
+            contract=contract,
+            actor=request.user,
+            effective_at=body.validated_data["effective_at"],
+            override_reason=body.validated_data.get("override_reason", ""),
+        )
+        return _version_answer(request, contract)
 
 
 class AppContractDocumentView(APIView):

@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from catalog.breaking_services import ScheduleRefused
 from catalog.contract_services import BreakingNeedsNotice
 from catalog.models import TransitionError
 from contracts import ContractError, DocumentTooLarge
@@ -43,6 +44,12 @@ def exception_handler(exc, context):
                 "code": exc.code,
                 "impact": exc.impact.as_dict(),
             },
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    if isinstance(exc, ScheduleRefused):
+        # Well-formed, but the date breaks the window the dependents were promised.
+        return Response(
+            {**exc.message_dict, "detail": " ".join(exc.messages), "code": exc.code},
             status=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
     if isinstance(exc, TransitionError):

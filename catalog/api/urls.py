@@ -53,6 +53,16 @@ contract_urls = [
         name="app-contract-acknowledge",
     ),
     path(
+        "apps/<slug:slug>/contracts/<version:version>/withdraw/",
+        contract_views.AppContractWithdrawView.as_view(),
+        name="app-contract-withdraw",
+    ),
+    path(
+        "apps/<slug:slug>/contracts/<version:version>/reschedule/",
+        contract_views.AppContractRescheduleView.as_view(),
+        name="app-contract-reschedule",
+    ),
+    path(
         "apps/<slug:slug>/contracts/<version:version>/document/",
         contract_views.AppContractDocumentView.as_view(),
         name="app-contract-document",

@@ -78,3 +78,32 @@ class AcknowledgeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Optional: your plan, e.g. the release that moves off the old operations.",
     )
+
+
+class WithdrawForm(forms.Form):
+    """Withdraw a scheduled version, from its page."""
+
+    reason = forms.CharField(
+        label="Why withdraw it",
+        max_length=FREE_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required; the owners of the apps that were told about it read this.",
+    )
+
+
+class RescheduleForm(forms.Form):
+    """Move a scheduled version's date, from its page."""
+
+    effective_at = forms.DateTimeField(
+        label="New date",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Later is always allowed; earlier must leave the dependents the full "
+        "migration window from their notice.",
+    )
+    override_reason = forms.CharField(
+        label="Override the migration window",
+        required=False,
+        max_length=FREE_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Platform team: why it cannot wait the full window.",
+    )

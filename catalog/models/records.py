@@ -121,6 +121,17 @@ class Contract(models.Model):
     took_effect_recorded_at = models.DateTimeField(null=True, blank=True)
     # Why the platform team let breaking changes take effect without the full window.
     override_reason = free_text(blank=True)
+    # Withdrawn before it took effect: it never becomes current and the next upload is not
+    # diffed against it, but it stays, so its page, its notices and its label still hold.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    withdrawn_reason = free_text(blank=True)
 
     objects = ContractQuerySet.as_manager()
 
@@ -136,7 +147,12 @@ class Contract(models.Model):
             )
         ]
         constraints = [
-            models.UniqueConstraint(fields=["app", "sha256"], name="contract_unique_content"),
+            # Withdrawn versions keep their content but let it be uploaded again.
+            models.UniqueConstraint(
+                fields=["app", "sha256"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="contract_unique_content",
+            ),
             models.UniqueConstraint(fields=["app", "version"], name="contract_unique_version"),
         ]
 
@@ -149,8 +165,16 @@ class Contract(models.Model):
 
     @property
     def is_scheduled(self) -> bool:
-        """Uploaded, but not current before ``effective_at``."""
-        return self.effective_at is not None and self.effective_at > timezone.now()
+        """Uploaded, but not current before ``effective_at`` (and not withdrawn)."""
+        return (
+            self.withdrawn_at is None
+            and self.effective_at is not None
+            and self.effective_at > timezone.now()
+        )
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @property
     def takes_effect_at(self):
@@ -158,6 +182,8 @@ class Contract(models.Model):
 
     @property
     def status(self) -> str:
+        if self.withdrawn_at is not None:
+            return ContractStatus.WITHDRAWN
         return ContractStatus.SCHEDULED if self.is_scheduled else ContractStatus.EFFECTIVE
 
 

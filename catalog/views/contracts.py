@@ -14,7 +14,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from catalog import permissions
-from catalog.breaking_services import contract_acknowledge
+from catalog.breaking_services import (
+    ScheduleRefused,
+    contract_acknowledge,
+    contract_reschedule,
+    contract_withdraw,
+)
 from catalog.choices import AppState, ContractKind
 from catalog.contract_impact import acknowledgement_status
 from catalog.contract_services import (
@@ -25,8 +30,14 @@ from catalog.contract_services import (
     contract_upload,
     summarise,
 )
-from catalog.forms.contracts import AcknowledgeForm, ContractConfirmForm, ContractUploadForm
-from catalog.models import FREE_TEXT_MAX, Contract, MicroApp
+from catalog.forms.contracts import (
+    AcknowledgeForm,
+    ContractConfirmForm,
+    ContractUploadForm,
+    RescheduleForm,
+    WithdrawForm,
+)
+from catalog.models import FREE_TEXT_MAX, Contract, MicroApp, TransitionError
 from catalog.policies import notice_days
 from contracts import ContractError
 from core.formats import moment
@@ -54,7 +65,7 @@ def contracts_panel_context(request, app: MicroApp) -> dict:
     versions = list(app.contracts.select_related("author").order_by("-created_at", "-pk")[:50])
     # The current version is the newest in effect; scheduled ones are listed above it.
     scheduled = [v for v in versions if v.is_scheduled]
-    latest = next((v for v in versions if not v.is_scheduled), None)
+    latest = next((v for v in versions if not v.is_scheduled and not v.is_withdrawn), None)
     can_upload = (
         permissions.can_upload_contract(request.user, app) and app.state != AppState.RETIRED
     )
@@ -207,12 +218,29 @@ def _announce(request, contract: Contract, created: bool) -> None:
         messages.success(request, f"Version {contract.version} registered.")
 
 
-def _version_page(request, app: MicroApp, contract: Contract, *, ack_form=None, status=200):
+def _version_page(
+    request,
+    app: MicroApp,
+    contract: Contract,
+    *,
+    ack_form=None,
+    withdraw_form=None,
+    reschedule_form=None,
+    status=200,
+):
     document_url = reverse("api:app-contract-document", args=[app.slug, contract.version])
     contract.app = app
     acks = acknowledgement_status(contract=contract)
     # Forms for the touched dependents the visitor answers for; can_edit costs no query.
     may_acknowledge = {d.app.pk for d in acks.pending if permissions.can_edit(request.user, d.app)}
+    # The withdraw and reschedule forms, for whoever may upload the app's contracts, while
+    # the version is still to come; the service checks again on submit.
+    may_change = contract.is_scheduled and permissions.can_upload_contract(request.user, app)
+    if may_change:
+        withdraw_form = withdraw_form or WithdrawForm()
+        reschedule_form = reschedule_form or RescheduleForm(
+            initial={"effective_at": timezone.localtime(contract.effective_at)}
+        )
     return render(
         request,
         "catalog/contracts/docs.html",
@@ -226,6 +254,10 @@ def _version_page(request, app: MicroApp, contract: Contract, *, ack_form=None, 
             "ack_form": ack_form,
             "ack_for": ack_form.data.get("app") if ack_form is not None else "",
             "comment_max": FREE_TEXT_MAX,
+            "may_change": may_change,
+            "may_override": permissions.is_platform(request.user),
+            "withdraw_form": withdraw_form,
+            "reschedule_form": reschedule_form,
             "highlight": request.GET.get("dependent", ""),
         },
         status=status,
@@ -276,6 +308,73 @@ def contract_acknowledge_view(request, slug: str, version: str):
                 url = reverse("app-contract-docs", args=[app.slug, contract.version])
                 return redirect(f"{url}#acknowledgements")
     return _version_page(request, app, contract, ack_form=form, status=400)
+
+
+def _refused(form, exc: ValidationError) -> int:
+    """Put a service refusal on the form; the status to answer with: 409 for a version
+    that can no longer change, 422 for a date that breaks the window, 400 otherwise."""
+    if hasattr(exc, "error_dict"):
+        for name, problems in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, problems)
+    else:
+        form.add_error(None, exc.messages)
+    if isinstance(exc, TransitionError):
+        return 409
+    return 422 if isinstance(exc, ScheduleRefused) else 400
+
+
+@login_required
+@require_POST
+def contract_withdraw_view(request, slug: str, version: str):
+    """Withdraw a scheduled version from its page."""
+    app = _app(request, slug)
+    permissions.require("upload_contract", request.user, app)
+    contract = get_object_or_404(app.contracts.select_related("author"), version=version)
+    contract.app = app
+    form = WithdrawForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            contract = contract_withdraw(
+                contract=contract, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            status = _refused(form, exc)
+        else:
+            messages.success(request, f"Version {contract.version} is withdrawn.")
+            return redirect("app-contract-docs", app.slug, contract.version)
+    contract.refresh_from_db()
+    return _version_page(request, app, contract, withdraw_form=form, status=status)
+
+
+@login_required
+@require_POST
+def contract_reschedule_view(request, slug: str, version: str):
+    """Move a scheduled version's date from its page."""
+    app = _app(request, slug)
+    permissions.require("upload_contract", request.user, app)
+    contract = get_object_or_404(app.contracts.select_related("author"), version=version)
+    contract.app = app
+    form = RescheduleForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            contract = contract_reschedule(
+                contract=contract,
+                actor=request.user,
+                effective_at=form.cleaned_data["effective_at"],
+                override_reason=form.cleaned_data["override_reason"],
+            )
+        except ValidationError as exc:
+            status = _refused(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Version {contract.version} now takes effect on {moment(contract.effective_at)}.",
+            )
+            return redirect("app-contract-docs", app.slug, contract.version)
+    contract.refresh_from_db()
+    return _version_page(request, app, contract, reschedule_form=form, status=status)
 
 
 @login_required

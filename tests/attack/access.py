@@ -40,6 +40,8 @@ API_RULES: dict[str, tuple[str | None, str]] = {
     # Whoever sees the provider gets to the body, which names the dependent (403 unless
     # the caller may edit it).
     "apps_contracts_acknowledge": ("app", "can_view_app"),
+    "apps_contracts_withdraw": ("app", "can_upload_contract"),
+    "apps_contracts_reschedule": ("app", "can_upload_contract"),
     "apps_gate_retrieve": ("app", "can_view_app"),
     "apps_impact_retrieve": ("app", "can_view_app"),
     "apps_renew_create": ("app", "can_renew"),

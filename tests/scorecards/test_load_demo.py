@@ -256,6 +256,8 @@ def test_running_it_twice_duplicates_nothing():
         Notification,
         AuditEvent,
         Contract,
+        ContractAcknowledgement,
+        Dependency,
     ]
     load()
     counts = {model.__name__: model.objects.count() for model in tables}

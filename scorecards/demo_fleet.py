@@ -18,7 +18,8 @@ each thing happened — worked out from the product's own rules, so every page a
 
 Each demo user's dashboard has something to do: alice has apps to renew this week and a
 production draft waiting for its first heartbeat, pat has four reviews waiting (one
-overdue) and a contested sunset case, fin sees chargeback over complete months.
+overdue), a contested sunset case and one escalated to the platform team, fin sees
+chargeback over complete months.
 """
 
 from __future__ import annotations
@@ -95,7 +96,9 @@ FLEET = [
     Spec("Payout Checker", "alice", AppState.EXPIRED, environment=P, payment=True, left=-6),
     Spec("Holiday Calendar", "alice", A, criticality=CRIT, environment=P, left=165),
     Spec("Warranty Checker", "alice", AppState.RETIRED, environment="sandbox", retired_days=20),
-    Spec("Escalation Pager", "alice", AppState.SUNSETTING, case_days=4),
+    # Unanswered past its grace period but called by live apps (``DEPENDENCIES`` in
+    # load_demo): the closing job escalated it to the platform team instead of retiring it.
+    Spec("Escalation Pager", "alice", AppState.SUNSETTING, case_days=17),
     Spec("Badge Printer", "alice", A, left=60, renewals=1),
     # bob
     Spec("CRM Sync", "bob", A, criticality=CRIT, environment=P, pii=True, left=65),

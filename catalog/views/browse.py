@@ -46,7 +46,13 @@ SORT_COLUMNS = (
     ("expires", "Expires"),
 )
 # The filters the catalog page shows, in order; all are fields of MicroAppFilterSet.
-FILTER_KEYS = ("q", "team", "state", "risk", "region", "kind", "environment")
+FILTER_KEYS = ("q", "team", "state", "risk", "region", "kind", "environment", "pinned_behind")
+# ``pinned_behind`` is a BooleanFilter: its select offers the values the API accepts, so a
+# filtered page's URL is the API's query string too.
+PINNED_CHOICES = (
+    ("true", "Yes: on an older contract version"),
+    ("false", "No"),
+)
 
 
 # --- catalog -----------------------------------------------------------------------------
@@ -141,6 +147,7 @@ def app_list(request: HttpRequest) -> HttpResponse:
         "risks": Risk.choices,
         "kinds": MicroApp._meta.get_field("kind").choices,
         "environments": MicroApp._meta.get_field("environment").choices,
+        "pinned_choices": PINNED_CHOICES,
         "selected": {k: request.GET.get(k, "") for k in FILTER_KEYS},
     }
     if not fragment:

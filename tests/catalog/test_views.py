@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import AppState
-from catalog.models import AuditEvent, MicroApp, Review
+from catalog.models import AuditEvent, Contract, Dependency, MicroApp, Review
 from tests.factories import PASSWORD, MicroAppFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +135,9 @@ def test_catalog_count_agrees_with_its_number(signed_in, alice, alices_app, fiel
 
 def test_catalog_search_form_with_every_filter_on_any_filters_nothing(signed_in, alice, alices_app):
     # The search form submits every select; "any" is an empty value, not an unknown one.
-    empty = dict.fromkeys(("team", "state", "risk", "region", "kind", "environment"), "")
+    empty = dict.fromkeys(
+        ("team", "state", "risk", "region", "kind", "environment", "pinned_behind"), ""
+    )
     body = signed_in(alice).get(reverse("app-list"), {"q": "ticket", **empty}).content.decode()
     assert "Ticket Router" in body
     assert "Ignored an unknown value" not in body
@@ -144,6 +146,44 @@ def test_catalog_search_form_with_every_filter_on_any_filters_nothing(signed_in,
 def test_catalog_still_reports_a_really_unknown_filter_value(signed_in, alice, alices_app):
     body = signed_in(alice).get(reverse("app-list"), {"state": "sleeping"}).content.decode()
     assert "Ignored an unknown value for: state." in body
+
+
+def test_catalog_pinned_behind_control_filters_like_the_api(
+    signed_in, alice, alices_app, support_tools
+):
+    provider = MicroAppFactory(name="Billing", slug="billing", team=support_tools, state="active")
+    follower = MicroAppFactory(name="Follower", slug="follower", team=support_tools, state="active")
+    Contract.objects.create(
+        app=provider,
+        kind="openapi",
+        version="2.0.0",
+        document={"openapi": "3.0.3", "paths": {}},
+        sha256=Contract.digest("billing-2.0.0"),
+    )
+    Dependency.objects.create(from_microapp=alices_app, to_microapp=provider, version_range="^1")
+    Dependency.objects.create(from_microapp=follower, to_microapp=provider, version_range="^2")
+    client = signed_in(alice)
+
+    page = client.get(reverse("app-list")).content.decode()
+    assert '<label for="id_pinned_behind">Pinned behind a provider</label>' in page
+    # One of the selects the form's htmx trigger listens to, like the other filters.
+    assert 'class="filter-select" id="id_pinned_behind" name="pinned_behind"' in page
+
+    behind = client.get(reverse("app-list"), {"pinned_behind": "true"}).content.decode()
+    assert "Ticket Router" in behind and "Follower" not in behind
+    assert '<option value="true" selected>' in behind
+    assert "<strong>1</strong> app matches your filters" in behind
+    others = client.get(
+        reverse("app-list"),
+        {"pinned_behind": "false"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="results",
+    )
+    body = others.content.decode()
+    assert "Follower" in body and "Billing" in body and "Ticket Router" not in body
+    assert others["HX-Push-Url"] == reverse("app-list") + "?pinned_behind=false"
+    anything = client.get(reverse("app-list"), {"pinned_behind": ""}).content.decode()
+    assert "Ticket Router" in anything and "Follower" in anything
 
 
 def test_catalog_htmx_request_gets_the_table_partial_and_a_clean_pushed_url(

@@ -21,8 +21,17 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from catalog import permissions
+from catalog import selectors as selectors_catalog
 from catalog.choices import AppState, Criticality, ReviewDecision
-from catalog.models import AuditEvent, Contract, MicroApp, Notification, Review
+from catalog.models import (
+    AuditEvent,
+    Contract,
+    ContractAcknowledgement,
+    Dependency,
+    MicroApp,
+    Notification,
+    Review,
+)
 from catalog.services import reviews_escalate_overdue
 from lifecycle import selectors, services
 from lifecycle.choices import SunsetOutcome, SunsetReason
@@ -169,9 +178,17 @@ def test_load_demo_obeys_every_product_rule(on_day):
         assert note.subject.endswith(left), note.subject
 
     # Unread is what still needs acting on: the latest reminder of an active app, the
-    # expiry of an app still in its grace period.
+    # expiry of an app still in its grace period, the platform team's decision on an
+    # escalated case, a breaking version the dependent has not acknowledged yet.
     unread = Notification.objects.filter(read_at__isnull=True, recipient__isnull=False)
-    for note in unread.select_related("app"):
+    for note in unread.select_related("app", "recipient"):
+        if note.kind == "sunset_escalated":
+            assert permissions.can_decide_sunset(note.recipient), note.subject
+            assert note.app.sunset_cases.get().escalated_at is not None
+            continue
+        if note.kind == "contract_breaking":
+            assert not note.app.contract_acknowledgements.exists(), note.subject
+            continue
         expected = AppState.ACTIVE if note.kind == "expiry_reminder" else AppState.EXPIRED
         assert note.app.state == expected, (note.subject, note.app.state)
     expired = {a.slug for a in apps if a.state == AppState.EXPIRED}
@@ -208,7 +225,7 @@ def test_each_demo_user_has_a_story_on_their_dashboard(on_day):
     assert waiting.count() >= 3
     assert waiting.filter(due_at__lt=now).count() == 1
     todo = todo_panel_context(SimpleNamespace(user=user("pat")))
-    assert [c.app.slug for c in todo["contested"]] == ["field-photos"]
+    assert [c.app.slug for c in todo["contested"]] == ["escalation-pager", "field-photos"]
 
     # fin: chargeback over complete months — every team has cost in every month the
     # month-over-month view shows, and the fleet reported every day of those months.
@@ -239,8 +256,55 @@ def test_running_it_twice_duplicates_nothing():
         Notification,
         AuditEvent,
         Contract,
+        ContractAcknowledgement,
+        Dependency,
     ]
     load()
     counts = {model.__name__: model.objects.count() for model in tables}
     load()
     assert {model.__name__: model.objects.count() for model in tables} == counts
+
+
+def test_the_demo_shows_dependencies_pinned_versions_breaking_changes_and_escalations(on_day):
+    load()
+    now = timezone.now()
+
+    # Links name operations of the provider's contract and a version range.
+    link = Dependency.objects.get(from_microapp__slug="ticket-router", to_microapp__slug="crm-sync")
+    assert (link.uses, link.version_range) == (["GET /crm-sync/items"], "^1")
+    assert Dependency.objects.exclude(uses=[]).count() >= 5
+
+    # Parts Lookup moved to a new major: Quote Builder is pinned behind, Visit Logger not.
+    parts = MicroApp.objects.get(slug="parts-lookup")
+    assert selectors_catalog.latest_contract(app=parts).version == "2.0.0"
+    pinned = set(
+        MicroApp.objects.filter(pk__in=selectors_catalog.apps_pinned_behind()).values_list(
+            "slug", flat=True
+        )
+    )
+    assert pinned == {"quote-builder"}
+
+    # CRM Sync scheduled a breaking 2.0.0 with the notice the rule asks for; both live
+    # dependents were told, Ticket Router acknowledged.
+    scheduled = Contract.objects.get(app__slug="crm-sync", version="2.0.0")
+    assert scheduled.breaking and scheduled.is_scheduled
+    assert scheduled.effective_at - now >= timedelta(days=settings.APPKEEPER_BREAKING_NOTICE_DAYS)
+    assert selectors_catalog.latest_contract(app=scheduled.app).version == "1.0.0"
+    told = Notification.objects.filter(kind="contract_breaking").values_list("app__slug", flat=True)
+    assert set(told) == {"ticket-router", "refund-helper"}
+    (ack,) = ContractAcknowledgement.objects.filter(contract=scheduled)
+    assert (ack.dependent.slug, ack.acknowledged_by.username) == ("ticket-router", "alice")
+
+    # Escalation Pager's case went unanswered, but live apps call it: escalated, not retired.
+    case = SunsetCase.objects.get(app__slug="escalation-pager")
+    assert case.app.state == AppState.SUNSETTING and case.is_open and not case.response
+    assert case.grace_ends_at < case.escalated_at < now
+    event = AuditEvent.objects.get(app=case.app, action="sunset_escalated")
+    assert event.at == case.escalated_at
+    assert set(event.data["dependents"]) == {"sla-monitor", "slack-digest"}
+    assert Notification.objects.filter(
+        kind="sunset_escalated", recipient__username="pat", read_at__isnull=True
+    ).exists()
+    # When the case opened, the callers' owners were told.
+    callers = Notification.objects.filter(kind="dependency_sunset", recipient__isnull=False)
+    assert {"alice", "pat"} <= set(callers.values_list("recipient__username", flat=True))

@@ -19,17 +19,21 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.breaking_services import contract_acknowledge
 from catalog.choices import FINANCE_GROUP, PLATFORM_GROUP, AppState, Criticality, ReviewDecision
 from catalog.contract_services import contract_upload
-from catalog.models import AuditEvent, MicroApp, Notification, Region, Review, Team
-from catalog.notifications import owner_notifications, queue
+from catalog.models import AuditEvent, Dependency, MicroApp, Notification, Region, Review, Team
+from catalog.notifications import owner_notifications, platform_team, queue
+from catalog.retirement import live_dependents_by_provider
 from core.dates import time_left_in_words
 from core.webhooks import new_secret
 from lifecycle.choices import NoticeKind, SunsetOutcome, SunsetReason, SunsetResponse
 from lifecycle.models import ObservedCall, Reminder, Renewal, SunsetCase, UsageReport
 from lifecycle.selectors import USAGE_WINDOW_DAYS
 from lifecycle.services.common import when
+from lifecycle.services.dependents import dependent_sunset_notices
 from lifecycle.services.reminders import reminder_body
+from lifecycle.services.sunset import sunset_cases_close
 from scorecards.demo import app_profile
 from scorecards.demo_fleet import FLEET, OWNER_TEAMS, Spec, Timeline, timeline, usage_start
 from scorecards.periods import previous_quarter
@@ -56,12 +60,20 @@ USERS = [
     ("fin", "Fin", "Fischer", [], [FINANCE_GROUP]),
 ]
 RETIRED_REASON = "No answer to the sunset notice by the end of its grace period."
+# Who calls whom: (dependent, provider, operations used, version range). The operations
+# are those of the provider's demo contract (``_demo_spec``, and the versions in
+# ``_contract_story``), so the blast radius and the breaking-change notices name real ones.
 DEPENDENCIES = [
-    ("ticket-router", "crm-sync"),
-    ("refund-helper", "crm-sync"),
-    ("escalation-pager", "ticket-router"),
-    ("churn-alert", "crm-sync"),
-    ("quote-builder", "parts-lookup"),
+    ("ticket-router", "crm-sync", ["GET /crm-sync/items"], "^1"),
+    ("refund-helper", "crm-sync", ["GET /crm-sync/items"], "1.x"),
+    ("escalation-pager", "ticket-router", ["GET /ticket-router/items"], "^1"),
+    ("churn-alert", "crm-sync", [], ""),
+    # Parts Lookup moved to 2.0.0: Quote Builder stays pinned behind, Visit Logger follows.
+    ("quote-builder", "parts-lookup", ["GET /parts-lookup/items"], "^1"),
+    ("visit-logger", "parts-lookup", ["GET /parts-lookup/parts/{id}"], "^2"),
+    # Live apps calling Escalation Pager keep its unanswered sunset case from retiring it.
+    ("sla-monitor", "escalation-pager", ["GET /escalation-pager/items"], ">=1.0,<2"),
+    ("slack-digest", "escalation-pager", [], ""),
 ]
 # The calls the demo apps' telemetry reports, as a share of the caller's daily requests:
 # mostly what they declare, plus an undeclared call (ticket-router → sla-monitor) and an
@@ -234,9 +246,15 @@ class Command(BaseCommand):
             MicroApp.objects.filter(pk=app.pk).update(created_at=story.registered_at)
             created.append((app, spec, story))
         slugs = {a.slug: a for a in MicroApp.objects.filter(slug__in=[s.slug for s in FLEET])}
-        for a, b in DEPENDENCIES:
+        for a, b, uses, version_range in DEPENDENCIES:
             if a in slugs and b in slugs:
-                slugs[a].depends_on.add(slugs[b])
+                # Set on every run, so a demo loaded before links had uses and ranges gets
+                # them too; a rerun writes the same values.
+                Dependency.objects.update_or_create(
+                    from_microapp=slugs[a],
+                    to_microapp=slugs[b],
+                    defaults={"uses": uses, "version_range": version_range},
+                )
         return created
 
     def _usage(self, start: date, now) -> int:
@@ -397,12 +415,113 @@ class Command(BaseCommand):
         Reminder.objects.bulk_create(reminders)
         SunsetCase.objects.bulk_create(cases)
         queue(notes)
+        escalated = self._escalations(created, now)
         contracts = 0
         for app, spec, _t in created:
             if "contract" not in spec.missing:
                 contract_upload(app=app, actor=app.owner, content=json.dumps(_demo_spec(app)))
                 contracts += 1
-        return len(reviews) + len(renewals) + len(reminders) + len(cases) + contracts
+        contracts += self._contract_story({app.slug: app for app, _s, _t in created}, users, now)
+        return len(reviews) + len(renewals) + len(reminders) + len(cases) + contracts + escalated
+
+    def _escalations(self, created, now) -> int:
+        """Run the closing job when each new case's grace period ended, as the hourly job
+        did: an unanswered case of an app live apps call is escalated to the platform team
+        (its ``escalated_at``, audit event and notices), any other would be retired. What
+        the job writes is dated when it ran, and its notices delivered then; the platform
+        team's stays unread, as the decision is still theirs. Before, when the case
+        opened, the callers' owners were told (the notice ``open_cases_for`` sends)."""
+        due = SunsetCase.objects.open().filter(
+            app__in=[app for app, _s, _t in created],
+            grace_ends_at__lte=now,
+            response="",
+            escalated_at__isnull=True,
+        )
+        escalated = 0
+        for case in due.select_related("app", "app__owner", "app__team").order_by("pk"):
+            app = case.app
+            dependents = live_dependents_by_provider([app.pk]).get(app.pk, [])
+            why = (
+                f"{app.name} expired on {when(app.expires_at)} and was not renewed within "
+                f"the {settings.APPKEEPER_GRACE_DAYS}-day grace period. Renewing it now "
+                "brings it back."
+            )
+            opening = dependent_sunset_notices(
+                provider=app,
+                dependents=dependents,
+                grace_end=case.grace_ends_at,
+                why=f"A {case.get_reason_display().lower()} sunset case was opened for "
+                f"{app.name}. {why}",
+                dedupe_key=f"sunset:{app.pk}:{case.reason}:{case.opened_at:%Y%m%d}:dependents",
+            )
+            queue(_delivered(opening, case.opened_at, unread=False))
+            ran = case.grace_ends_at + timedelta(minutes=30)
+            if sunset_cases_close(now=ran):
+                raise CommandError(f"{app.slug} was retired: no live app calls it any more.")
+            AuditEvent.objects.filter(app=app, action="sunset_escalated").update(at=ran)
+            deciders = {member.pk for member in platform_team()}
+            for note in Notification.objects.filter(
+                dedupe_key__startswith=f"sunset-case:{case.pk}:escalated"
+            ):
+                # The owner's copy only informs; the platform team's asks for a decision.
+                _delivered([note], ran, unread=note.recipient_id in deciders)
+                note.save(update_fields=["created_at", "sent_at", "attempts", "read_at"])
+            escalated += 1
+        return escalated
+
+    def _contract_story(self, created: dict[str, MicroApp], users, now) -> int:
+        """Later contract versions, through the upload service and its rules, for apps
+        created by this run: Parts Lookup's additive 2.0.0 (a new major Quote Builder is
+        pinned behind), and CRM Sync's breaking 2.0.0, scheduled with the notice the rule
+        asks for, which Ticket Router's owner has acknowledged and Refund Helper's not
+        yet. Its notices to the dependents' owners are delivered; the unacknowledged one
+        stays unread."""
+        uploaded = 0
+        parts = created.get("parts-lookup")
+        if parts is not None:
+            document = _demo_spec(parts)
+            document["info"]["version"] = "2.0.0"
+            document["paths"]["/parts-lookup/parts/{id}"] = {
+                "get": {
+                    "operationId": "getPart",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {"200": {"description": "The part"}},
+                }
+            }
+            contract_upload(
+                app=parts, actor=parts.owner, content=json.dumps(document), version="2.0.0"
+            )
+            uploaded += 1
+        crm = created.get("crm-sync")
+        if crm is not None:
+            document = _demo_spec(crm)
+            document["info"]["version"] = "2.0.0"
+            # The list moves to /records: a removed operation the dependents call.
+            document["paths"] = {"/crm-sync/records": document["paths"].pop("/crm-sync/items")}
+            effective_at = now + timedelta(days=settings.APPKEEPER_BREAKING_NOTICE_DAYS + 1)
+            contract, _ = contract_upload(
+                app=crm,
+                actor=crm.owner,
+                content=json.dumps(document),
+                version="2.0.0",
+                effective_at=effective_at,
+            )
+            uploaded += 1
+            router = MicroApp.objects.get(slug="ticket-router")
+            contract_acknowledge(
+                contract=contract,
+                dependent=router,
+                actor=users["alice"],
+                comment="Ticket Router moves to /crm-sync/records in its next release.",
+            )
+            for note in Notification.objects.filter(
+                kind="contract_breaking", dedupe_key__startswith=f"contract-breaking:{contract.pk}:"
+            ):
+                _delivered([note], now, unread=note.app_id != router.pk)
+                note.save(update_fields=["created_at", "sent_at", "attempts", "read_at"])
+        return uploaded
 
     @staticmethod
     def _reminder_notes(app: MicroApp, t: Timeline) -> list[Notification]:

@@ -29,7 +29,7 @@ class ErrorSerializer(serializers.Serializer):
 class ContractSerializer(StrictModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     withdrawn_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, help_text="Who withdrew it."
+        slug_field="username", read_only=True, allow_null=True, help_text="Who withdrew it."
     )
     breaking_changes = serializers.SerializerMethodField()
     status = serializers.ChoiceField(

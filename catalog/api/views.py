@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -17,6 +17,7 @@ from catalog.api.fieldsets import FieldsetViewMixin, fieldset_parameters
 from catalog.api.impact_serializers import ImpactQuerySerializer, ImpactSerializer
 from catalog.api.permissions import AppActionPermission, IsPlatformOrReadOnly
 from catalog.api.retirement_serializers import RetireConflictSerializer
+from catalog.api.schema import accepting_empty
 from catalog.api.serializers import (
     GateSerializer,
     MicroAppCreatedSerializer,
@@ -194,7 +195,18 @@ class MicroAppViewSet(
         """The go-live checklist as it stands now (what a submit would check)."""
         return Response(gate.check(self.get_object()).as_dict())
 
-    @extend_schema(parameters=[ImpactQuerySerializer], responses=ImpactSerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "depth",
+                # Empty means "not given", as in every list filter.
+                accepting_empty({"type": "integer", "minimum": 1}),
+                description="Follow at most this many hops (default and most: "
+                "APPKEEPER_IMPACT_MAX_DEPTH).",
+            )
+        ],
+        responses=ImpactSerializer,
+    )
     @action(detail=True, methods=["get"])
     def impact(self, request, slug=None):
         """The blast radius: every live app that would break if this one went away or broke,

@@ -182,8 +182,12 @@ class SunsetCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 def _answer(status_code: int, body: dict, **headers: str) -> HttpResponse:
     # The answers are plain str/int/bool dicts: json.dumps writes what JsonResponse's
-    # DjangoJSONEncoder would, without its encoder class on the busiest endpoint.
-    response = HttpResponse(json.dumps(body), content_type="application/json", status=status_code)
+    # DjangoJSONEncoder would, without its encoder class on the busiest endpoint. Keys are
+    # sorted so that a replay, read back from PostgreSQL's jsonb (which keeps keys in its
+    # own order), is the same bytes as the first answer.
+    response = HttpResponse(
+        json.dumps(body, sort_keys=True), content_type="application/json", status=status_code
+    )
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return response

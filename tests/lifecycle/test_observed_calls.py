@@ -134,6 +134,7 @@ def test_a_retry_with_the_same_webhook_id_stores_the_calls_once_and_replays_the_
     again = post(client, body, "same")
     assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
+    assert again.content == first.content  # byte for byte, jsonb's key order included
     assert list(ObservedCall.objects.values_list("requests", flat=True)) == [99]
 
 

@@ -157,6 +157,7 @@ def test_a_repeated_webhook_id_with_the_same_body_gets_the_same_answer_stored_on
     again = post(client, body, msg_id="dup")
     assert first.status_code == again.status_code == 202
     assert first.json() == again.json()
+    assert first.content == again.content  # byte for byte, jsonb's key order included
     assert again["Idempotent-Replayed"] == "true"
     assert TelemetryDelivery.objects.count() == 1
     assert UsageReport.objects.count() == 1

@@ -1,4 +1,5 @@
-"""What demo and seeded apps look like, shared by ``load_demo`` and ``seed_demo``.
+"""What demo and seeded apps look like (shared by ``load_demo`` and ``seed_demo``), and the
+demo's contract documents and already-delivered notices.
 
 Both commands vary the same attributes by an app's index, so the small demo fleet and the
 10k-app benchmark fleet exercise the same mix of kinds, environments, SLAs and links.
@@ -6,6 +7,7 @@ Both commands vary the same attributes by an app's index, so the small demo flee
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 KINDS = ["widget", "integration", "ui", "service", "automation"]
@@ -27,4 +29,49 @@ def app_profile(index: int, *, slug: str, team_slug: str, handles_pii: bool) -> 
         "docs_url": f"https://docs.example.com/{slug}" if index % 2 == 0 else "",
         "runbook_url": f"https://runbooks.example.com/{slug}" if index % 3 == 0 else "",
         "repository_url": f"https://git.example.com/{team_slug}/{slug}",
+    }
+
+
+def delivered(notes: list, at, *, unread: bool) -> list:
+    """Outbox rows already delivered at ``at`` (so the drainer sends no old news)."""
+    for note in notes:
+        note.created_at = note.sent_at = at
+        note.attempts = 1
+        note.read_at = None if unread else at + timedelta(hours=3)
+    return notes
+
+
+def demo_spec(app) -> dict:
+    """A minimal valid OpenAPI 3.1 document for a demo app."""
+    item = {
+        "type": "object",
+        "required": ["id"],
+        "properties": {"id": {"type": "string"}, "status": {"type": "string"}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"{app.name} API", "version": "1.0.0"},
+        "paths": {
+            f"/{app.slug}/items": {
+                "get": {
+                    "operationId": "listItems",
+                    "parameters": [
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "maximum": 100},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The items",
+                            "content": {
+                                "application/json": {"schema": {"type": "array", "items": item}}
+                            },
+                        }
+                    },
+                }
+            }
+        },
     }

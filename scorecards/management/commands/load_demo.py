@@ -19,22 +19,24 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.breaking_services import contract_acknowledge
 from catalog.choices import FINANCE_GROUP, PLATFORM_GROUP, AppState, Criticality, ReviewDecision
 from catalog.contract_services import contract_upload
 from catalog.models import AuditEvent, Dependency, MicroApp, Notification, Region, Review, Team
-from catalog.notifications import owner_notifications, platform_team, queue
-from catalog.retirement import live_dependents_by_provider
+from catalog.notifications import owner_notifications, queue
 from core.dates import time_left_in_words
 from core.webhooks import new_secret
 from lifecycle.choices import NoticeKind, SunsetOutcome, SunsetReason, SunsetResponse
-from lifecycle.models import ObservedCall, Reminder, Renewal, SunsetCase, UsageReport
+from lifecycle.models import Reminder, Renewal, SunsetCase, UsageReport
 from lifecycle.selectors import USAGE_WINDOW_DAYS
 from lifecycle.services.common import when
-from lifecycle.services.dependents import dependent_sunset_notices
 from lifecycle.services.reminders import reminder_body
-from lifecycle.services.sunset import sunset_cases_close
-from scorecards.demo import app_profile
+from scorecards.demo import app_profile, delivered, demo_spec
+from scorecards.demo_dependencies import (
+    DEPENDENCIES,
+    contract_story,
+    escalations,
+    observed_calls,
+)
 from scorecards.demo_fleet import FLEET, OWNER_TEAMS, Spec, Timeline, timeline, usage_start
 from scorecards.periods import previous_quarter
 from scorecards.services import scorecards_compute
@@ -60,31 +62,6 @@ USERS = [
     ("fin", "Fin", "Fischer", [], [FINANCE_GROUP]),
 ]
 RETIRED_REASON = "No answer to the sunset notice by the end of its grace period."
-# Who calls whom: (dependent, provider, operations used, version range). The operations
-# are those of the provider's demo contract (``_demo_spec``, and the versions in
-# ``_contract_story``), so the blast radius and the breaking-change notices name real ones.
-DEPENDENCIES = [
-    ("ticket-router", "crm-sync", ["GET /crm-sync/items"], "^1"),
-    ("refund-helper", "crm-sync", ["GET /crm-sync/items"], "1.x"),
-    ("escalation-pager", "ticket-router", ["GET /ticket-router/items"], "^1"),
-    ("churn-alert", "crm-sync", [], ""),
-    # Parts Lookup moved to 2.0.0: Quote Builder stays pinned behind, Visit Logger follows.
-    ("quote-builder", "parts-lookup", ["GET /parts-lookup/items"], "^1"),
-    ("visit-logger", "parts-lookup", ["GET /parts-lookup/parts/{id}"], "^2"),
-    # Live apps calling Escalation Pager keep its unanswered sunset case from retiring it.
-    ("sla-monitor", "escalation-pager", ["GET /escalation-pager/items"], ">=1.0,<2"),
-    ("slack-digest", "escalation-pager", [], ""),
-]
-# The calls the demo apps' telemetry reports, as a share of the caller's daily requests:
-# mostly what they declare, plus an undeclared call (ticket-router → sla-monitor) and an
-# app that calls another than the one it declares (refund-helper), for the Observed calls
-# panel, the cleanup report and the policy warning to show.
-OBSERVED_CALLS = [
-    ("ticket-router", "crm-sync", 0.6),
-    ("ticket-router", "sla-monitor", 0.05),
-    ("quote-builder", "parts-lookup", 0.8),
-    ("refund-helper", "route-optimizer", 0.3),
-]
 
 
 class Command(BaseCommand):
@@ -110,7 +87,7 @@ class Command(BaseCommand):
             created = self._apps(teams, users, regions, now)
             start = usage_start(now.date(), usage_days)
             usage = self._usage(start, now)
-            self._observed_calls(start)
+            observed_calls(start)
             history = self._history(created, users, now)
             # Last quarter's scorecards, so the scorecards pages have a quarter to show
             # (recomputing a quarter replaces its rows: idempotent).
@@ -302,37 +279,6 @@ class Command(BaseCommand):
         UsageReport.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
         return len(rows)
 
-    def _observed_calls(self, start: date) -> int:
-        """The calls each caller reported, derived from its usage rows (so a rerun makes
-        the same rows and keeps the ones there) for callees that take calls."""
-        slugs = {slug for call in OBSERVED_CALLS for slug in call[:2]}
-        apps = {
-            a.slug: a
-            for a in MicroApp.objects.filter(slug__in=slugs).exclude(
-                state__in=(AppState.DRAFT, AppState.RETIRED)
-            )
-        }
-        rows = []
-        for caller, callee, share in OBSERVED_CALLS:
-            if caller not in apps or callee not in apps:
-                continue
-            usage = UsageReport.objects.filter(app=apps[caller], date__gte=start)
-            for region_id, day, requests, errors in usage.values_list(
-                "region_id", "date", "requests", "errors"
-            ):
-                rows.append(
-                    ObservedCall(
-                        caller=apps[caller],
-                        callee=apps[callee],
-                        region_id=region_id,
-                        date=day,
-                        requests=int(requests * share),
-                        errors=int(errors * share),
-                    )
-                )
-        ObservedCall.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-        return len(rows)
-
     def _history(self, created, users, now) -> int:
         """What happened to each new app, at the time it happened: reviews, renewals,
         reminders (and their notifications), expiry, sunset cases, retirement, contracts
@@ -415,113 +361,14 @@ class Command(BaseCommand):
         Reminder.objects.bulk_create(reminders)
         SunsetCase.objects.bulk_create(cases)
         queue(notes)
-        escalated = self._escalations(created, now)
+        escalated = escalations(created, now)
         contracts = 0
         for app, spec, _t in created:
             if "contract" not in spec.missing:
-                contract_upload(app=app, actor=app.owner, content=json.dumps(_demo_spec(app)))
+                contract_upload(app=app, actor=app.owner, content=json.dumps(demo_spec(app)))
                 contracts += 1
-        contracts += self._contract_story({app.slug: app for app, _s, _t in created}, users, now)
+        contracts += contract_story({app.slug: app for app, _s, _t in created}, users, now)
         return len(reviews) + len(renewals) + len(reminders) + len(cases) + contracts + escalated
-
-    def _escalations(self, created, now) -> int:
-        """Run the closing job when each new case's grace period ended, as the hourly job
-        did: an unanswered case of an app live apps call is escalated to the platform team
-        (its ``escalated_at``, audit event and notices), any other would be retired. What
-        the job writes is dated when it ran, and its notices delivered then; the platform
-        team's stays unread, as the decision is still theirs. Before, when the case
-        opened, the callers' owners were told (the notice ``open_cases_for`` sends)."""
-        due = SunsetCase.objects.open().filter(
-            app__in=[app for app, _s, _t in created],
-            grace_ends_at__lte=now,
-            response="",
-            escalated_at__isnull=True,
-        )
-        escalated = 0
-        for case in due.select_related("app", "app__owner", "app__team").order_by("pk"):
-            app = case.app
-            dependents = live_dependents_by_provider([app.pk]).get(app.pk, [])
-            why = (
-                f"{app.name} expired on {when(app.expires_at)} and was not renewed within "
-                f"the {settings.APPKEEPER_GRACE_DAYS}-day grace period. Renewing it now "
-                "brings it back."
-            )
-            opening = dependent_sunset_notices(
-                provider=app,
-                dependents=dependents,
-                grace_end=case.grace_ends_at,
-                why=f"A {case.get_reason_display().lower()} sunset case was opened for "
-                f"{app.name}. {why}",
-                dedupe_key=f"sunset:{app.pk}:{case.reason}:{case.opened_at:%Y%m%d}:dependents",
-            )
-            queue(_delivered(opening, case.opened_at, unread=False))
-            ran = case.grace_ends_at + timedelta(minutes=30)
-            if sunset_cases_close(now=ran):
-                raise CommandError(f"{app.slug} was retired: no live app calls it any more.")
-            AuditEvent.objects.filter(app=app, action="sunset_escalated").update(at=ran)
-            deciders = {member.pk for member in platform_team()}
-            for note in Notification.objects.filter(
-                dedupe_key__startswith=f"sunset-case:{case.pk}:escalated"
-            ):
-                # The owner's copy only informs; the platform team's asks for a decision.
-                _delivered([note], ran, unread=note.recipient_id in deciders)
-                note.save(update_fields=["created_at", "sent_at", "attempts", "read_at"])
-            escalated += 1
-        return escalated
-
-    def _contract_story(self, created: dict[str, MicroApp], users, now) -> int:
-        """Later contract versions, through the upload service and its rules, for apps
-        created by this run: Parts Lookup's additive 2.0.0 (a new major Quote Builder is
-        pinned behind), and CRM Sync's breaking 2.0.0, scheduled with the notice the rule
-        asks for, which Ticket Router's owner has acknowledged and Refund Helper's not
-        yet. Its notices to the dependents' owners are delivered; the unacknowledged one
-        stays unread."""
-        uploaded = 0
-        parts = created.get("parts-lookup")
-        if parts is not None:
-            document = _demo_spec(parts)
-            document["info"]["version"] = "2.0.0"
-            document["paths"]["/parts-lookup/parts/{id}"] = {
-                "get": {
-                    "operationId": "getPart",
-                    "parameters": [
-                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-                    ],
-                    "responses": {"200": {"description": "The part"}},
-                }
-            }
-            contract_upload(
-                app=parts, actor=parts.owner, content=json.dumps(document), version="2.0.0"
-            )
-            uploaded += 1
-        crm = created.get("crm-sync")
-        if crm is not None:
-            document = _demo_spec(crm)
-            document["info"]["version"] = "2.0.0"
-            # The list moves to /records: a removed operation the dependents call.
-            document["paths"] = {"/crm-sync/records": document["paths"].pop("/crm-sync/items")}
-            effective_at = now + timedelta(days=settings.APPKEEPER_BREAKING_NOTICE_DAYS + 1)
-            contract, _ = contract_upload(
-                app=crm,
-                actor=crm.owner,
-                content=json.dumps(document),
-                version="2.0.0",
-                effective_at=effective_at,
-            )
-            uploaded += 1
-            router = MicroApp.objects.get(slug="ticket-router")
-            contract_acknowledge(
-                contract=contract,
-                dependent=router,
-                actor=users["alice"],
-                comment="Ticket Router moves to /crm-sync/records in its next release.",
-            )
-            for note in Notification.objects.filter(
-                kind="contract_breaking", dedupe_key__startswith=f"contract-breaking:{contract.pk}:"
-            ):
-                _delivered([note], now, unread=note.app_id != router.pk)
-                note.save(update_fields=["created_at", "sent_at", "attempts", "read_at"])
-        return uploaded
 
     @staticmethod
     def _reminder_notes(app: MicroApp, t: Timeline) -> list[Notification]:
@@ -541,7 +388,7 @@ class Command(BaseCommand):
             )
             # Only the reminder still to act on is unread: the latest of an active app.
             unread = position == len(t.reminders) - 1 and app.state == AppState.ACTIVE
-            notes += _delivered(batch, sent_at, unread=unread)
+            notes += delivered(batch, sent_at, unread=unread)
         if t.expired_at is not None:
             grace_ends = t.expired_at + timedelta(days=settings.APPKEEPER_GRACE_DAYS)
             batch = owner_notifications(
@@ -554,7 +401,7 @@ class Command(BaseCommand):
                 dedupe_key=f"expired:{app.pk}:{t.expired_at:%Y%m%dT%H%M%S}",
                 link=reverse("lifecycle:app-renew", args=[app.slug]),
             )
-            notes += _delivered(batch, t.expired_at, unread=app.state == AppState.EXPIRED)
+            notes += delivered(batch, t.expired_at, unread=app.state == AppState.EXPIRED)
         return notes
 
     def _case(self, app: MicroApp, spec: Spec, t: Timeline, now) -> SunsetCase:
@@ -591,48 +438,3 @@ class Command(BaseCommand):
         if t.retired_at is not None:
             case.closed_at, case.outcome = t.retired_at, SunsetOutcome.RETIRED
         return case
-
-
-def _delivered(notes: list[Notification], at, *, unread: bool) -> list[Notification]:
-    """Outbox rows already delivered at ``at`` (so the drainer sends no old news)."""
-    for note in notes:
-        note.created_at = note.sent_at = at
-        note.attempts = 1
-        note.read_at = None if unread else at + timedelta(hours=3)
-    return notes
-
-
-def _demo_spec(app: MicroApp) -> dict:
-    """A minimal valid OpenAPI 3.1 document for a demo app."""
-    item = {
-        "type": "object",
-        "required": ["id"],
-        "properties": {"id": {"type": "string"}, "status": {"type": "string"}},
-    }
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": f"{app.name} API", "version": "1.0.0"},
-        "paths": {
-            f"/{app.slug}/items": {
-                "get": {
-                    "operationId": "listItems",
-                    "parameters": [
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "required": False,
-                            "schema": {"type": "integer", "maximum": 100},
-                        }
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "The items",
-                            "content": {
-                                "application/json": {"schema": {"type": "array", "items": item}}
-                            },
-                        }
-                    },
-                }
-            }
-        },
-    }

@@ -200,34 +200,18 @@ def bench_impact(
     radius = f"{dependents} dependents, {levels} levels, {edges} edges"
     query, walk, api, page = (results[k] for k in ("query", "walk", "api", "page"))
     target = f"< {WALK_TARGET_MS:g} ms"
-    add(
-        f"impact.dependent_rows: {radius}",
-        query.median,
-        query.queries,
-        target=target,
-        ok=query.median < WALK_TARGET_MS,
-    )
-    add(
-        "impact.dependent_rows, p95",
-        query.p95,
-        query.queries,
-        target=target,
-        ok=query.p95 < WALK_TARGET_MS,
-    )
-    add(
-        "impact.dependents (+ the apps, teams, owners, uses)",
-        walk.median,
-        walk.queries,
-        target=target,
-        ok=walk.median < WALK_TARGET_MS,
-    )
-    add(
-        "impact.dependents, p95",
-        walk.p95,
-        walk.queries,
-        target=target,
-        ok=walk.p95 < WALK_TARGET_MS,
-    )
+    for name, label, timing in (
+        ("impact.dependent_rows", f"impact.dependent_rows: {radius}", query),
+        ("impact.dependents", "impact.dependents (+ the apps, teams, owners, uses)", walk),
+    ):
+        add(label, timing.median, timing.queries, target=target, ok=timing.median < WALK_TARGET_MS)
+        add(
+            f"{name}, p95",
+            timing.p95,
+            timing.queries,
+            target=target,
+            ok=timing.p95 < WALK_TARGET_MS,
+        )
     add(f"GET /api/v1/apps/{{slug}}/impact/ ({dependents} dependents)", api.median, api.queries)
     add("GET /api/v1/apps/{slug}/impact/, p95", api.p95, api.queries)
     add(f"blast radius page /apps/{{slug}}/impact/ ({dependents})", page.median, page.queries)

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "lifecycle",
     "scorecards",
     "ops",
+    "identity",
 ]
 
 MIDDLEWARE = [

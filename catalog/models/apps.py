@@ -55,6 +55,14 @@ class MicroApp(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_apps"
     )
+    # Share the owner's rights and duties; the first active one takes the app over when
+    # the owner leaves (``catalog.ownership``).
+    co_owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="co_owned_apps", blank=True
+    )
+    # Set when the owner left and nobody could take the app over: the platform team
+    # assigns a new owner, which clears it.
+    orphaned_at = models.DateTimeField(null=True, blank=True, db_index=True)
     contact = models.CharField(max_length=200, blank=True)
     runtime = models.CharField(max_length=50, blank=True)
     environment = models.CharField(
@@ -124,6 +132,7 @@ class MicroApp(models.Model):
         "kind",
         "team",
         "owner",
+        "co_owners",
         "contact",
         "runtime",
         "environment",
@@ -217,6 +226,9 @@ class MicroApp(models.Model):
                 snapshot[name] = self.team.slug if self.team_id else None
             elif name == "owner":
                 snapshot[name] = self.owner.get_username() if self.owner_id else None
+            elif name == "co_owners":
+                people = [] if self.pk is None else self.co_owners.all()
+                snapshot[name] = sorted(person.get_username() for person in people)
             else:
                 value = getattr(self, name)
                 if hasattr(value, "isoformat"):

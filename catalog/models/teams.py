@@ -29,7 +29,19 @@ class Team(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="appkeeper_teams", blank=True
     )
+    # Takes over an app whose owner leaves when the app has no active co-owner.
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_teams",
+    )
+    # The identity provider's id of the group this team was provisioned from (SCIM).
+    external_id = models.CharField(max_length=255, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # SCIM's meta.lastModified and the source of its ETag: membership changes touch it too.
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = TeamQuerySet.as_manager()
 

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class IdentityConfig(AppConfig):
+    """Who people are, as the company's directory says: single sign-on through OpenID
+    Connect, provisioning through SCIM 2.0, the mapping of directory groups to Appkeeper's
+    roles and teams, and what happens to a person's apps when they leave."""
+
+    name = "identity"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Hand a leaver's apps over whichever way they were deactivated (signal receivers
+        # connect on import).
+        from identity import signals  # noqa: F401

@@ -80,3 +80,16 @@ def test_deactivating_twice_hands_over_once(leaver):
 def test_a_sign_in_stamp_costs_no_extra_query(leaver, django_assert_num_queries):
     with django_assert_num_queries(1):
         leaver.save(update_fields=["last_login"])
+
+
+def test_the_admin_shows_where_an_account_came_from_and_why_it_was_switched_off(client, leaver):
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    people.deactivate(leaver, actor=admin_user, via=DeactivatedVia.SCIM)
+    client.force_login(admin_user)
+
+    page = client.get(f"/admin/auth/user/{leaver.pk}/change/")
+
+    assert page.status_code == 200
+    assert "Provisioning (SCIM)" in page.content.decode()
+    listing = client.get("/admin/auth/user/?person__source__exact=local")
+    assert listing.status_code == 200

@@ -274,20 +274,20 @@ def _save(user, before: dict, after: dict, token, *, created: bool) -> None:
                 user.save(update_fields=changed)
     except IntegrityError:
         raise uniqueness(f"userName {after['userName']!r} is already taken.") from None
-    person = people.person_of(user)
-    if created:
-        person.source = Source.SCIM
-    person.external_id = after["externalId"]
     if created or changed or before.get("externalId") != after["externalId"]:
+        person = people.person_of(user)
+        if created:
+            person.source = Source.SCIM
+        person.external_id = after["externalId"]
         person.save()  # touches updated_at: the version the directory sees moves on
-    user.person = person
+        user.person = person
     if after["active"] != user.is_active:
         if after["active"]:
             people.reactivate(user)
         else:
             people.deactivate(user, actor=None, via=DeactivatedVia.SCIM)
         # The signal receivers saved the deactivation on their own copy of the record.
-        person.refresh_from_db()
+        user.person = people.person_of(user)
     differences = {k: [before.get(k), after[k]] for k in after if before.get(k) != after[k]}
     if created:
         _audit(user, "scim_user_created", token, differences)

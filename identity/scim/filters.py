@@ -82,8 +82,9 @@ class _Parser:
 
     def parse(self):
         tree = self.disjunction()
-        if self.peek() is not None:
-            raise invalid_filter(f"Unexpected {self.peek()[1]!r} in the filter.")  # type: ignore[index]
+        leftover = self.peek()
+        if leftover is not None:
+            raise invalid_filter(f"Unexpected {leftover[1]!r} in the filter.")
         return tree
 
     def disjunction(self):

@@ -30,7 +30,7 @@ FIELDS = {
     "members": Field("members__pk", "id"),
     "members.value": Field("members__pk", "id"),
 }
-NAME_LIMIT = Team._meta.get_field("name").max_length
+NAME_LIMIT = int(Team._meta.get_field("name").max_length or 100)
 
 
 def queryset():
@@ -194,7 +194,7 @@ def _save(team, before: dict, after: dict, token, *, created: bool) -> None:
         team.slug = _free_slug(team.name)
     added = after["members"] - before.get("members", set())
     removed = before.get("members", set()) - after["members"]
-    differences = {
+    differences: dict[str, object] = {
         key: [before.get(key), after[key]]
         for key in ("displayName", "externalId")
         if before.get(key) != after[key]
@@ -237,8 +237,12 @@ def update(team, state: dict, token) -> None:
     _save(team, state_of(team), _clean(state), token, created=False)
 
 
+def replacement(body: dict) -> dict:
+    return from_body(body)
+
+
 @transaction.atomic
-def unprovision(team, token) -> None:
+def retire(team, token) -> None:
     """DELETE: the team keeps its apps and history, loses its members and directory id."""
     _save(
         team,

@@ -314,3 +314,13 @@ def update(user, state: dict, token) -> None:
     if after["userName"].lower() != before["userName"].lower():
         _check_unique(after["userName"], user)
     _save(user, before, after, token, created=False)
+
+
+def replacement(body: dict) -> dict:
+    """A PUT body's state; without ``active`` the account stays as it is."""
+    return from_body(body, active_default=None)
+
+
+def retire(user, token) -> None:
+    """DELETE never deletes: the account is switched off and its apps handed over."""
+    update(user, {**state_of(user), "active": False}, token)

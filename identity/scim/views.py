@@ -169,7 +169,7 @@ class _Member(ScimView):
             obj = self.find(pk, lock=True)
             check_if_match(request, self.kind.current_version(obj))
             body = self.body(request)
-            self.kind.update(obj, self.replacement(obj, body), self.token)
+            self.kind.update(obj, self.kind.replacement(body), self.token)
         return self.answer(request, pk)
 
     def patch(self, request, pk: str):
@@ -185,7 +185,7 @@ class _Member(ScimView):
         with transaction.atomic():
             obj = self.find(pk, lock=True)
             check_if_match(request, self.kind.current_version(obj))
-            self.retire(obj)
+            self.kind.retire(obj, self.token)
         return HttpResponse(status=204)
 
 
@@ -200,13 +200,6 @@ class UserView(_Member):
     related = "appkeeper_teams"
     label = "user"
 
-    def replacement(self, obj, body: dict) -> dict:
-        return users.from_body(body, active_default=None)
-
-    def retire(self, obj) -> None:
-        # Never a hard delete: the account is switched off and its apps handed over.
-        users.update(obj, {**users.state_of(obj), "active": False}, self.token)
-
 
 class GroupsView(_Collection):
     kind = groups
@@ -218,12 +211,6 @@ class GroupView(_Member):
     kind = groups
     related = "members"
     label = "group"
-
-    def replacement(self, obj, body: dict) -> dict:
-        return groups.from_body(body)
-
-    def retire(self, obj) -> None:
-        groups.unprovision(obj, self.token)
 
 
 class ServiceProviderConfigView(ScimView):

@@ -5,6 +5,7 @@ transaction with the row locked, so ``If-Match`` compares against what is then w
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import ParseError
 
 from catalog.api.parsers import json_depth
+from core.context import current_request_id
 from identity.scim import discovery, groups, patch, tokens, users
 from identity.scim.errors import (
     ScimError,
@@ -32,6 +34,8 @@ from identity.scim.resources import (
     not_modified,
     paging,
 )
+
+logger = logging.getLogger("appkeeper.scim")
 
 # Directory payloads are small; a group of thousands of members stays well inside this.
 MAX_BODY_BYTES = 1024 * 1024
@@ -62,6 +66,12 @@ class ScimView(View):
             return getattr(self, method)(request, *args, **kwargs)
         except ScimError as refusal:
             return refusal.response()
+        except Exception:
+            # The identity provider logs what we answer: a SCIM error it can show, with the
+            # request id to find our traceback by, rather than the site's HTML 500 page.
+            logger.exception("SCIM %s %s failed", request.method, request.path)
+            detail = f"Internal error; quote request id {current_request_id()} to the operators."
+            return ScimError(500, detail).response()
 
     def body(self, request) -> dict:
         if request.content_type and request.content_type not in JSON_TYPES:

@@ -11,7 +11,7 @@ import time_machine
 from django.utils import timezone
 
 from identity.models import ProvisioningToken
-from identity.scim import tokens
+from identity.scim import tokens, users
 from identity.scim.views import MAX_BODY_BYTES
 from tests.identity.conftest import ScimClient
 
@@ -173,3 +173,13 @@ def test_scim_stays_out_of_the_api_schema(client, pat):
     client.force_login(pat)
     schema = client.get("/api/schema/?format=json").json()
     assert not [path for path in schema["paths"] if "scim" in path.lower()]
+
+
+def test_an_unexpected_failure_is_a_scim_error_too(scim, monkeypatch):
+    def broken():
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(users, "queryset", broken)
+    answer = scim.get("Users", headers={"X-Request-ID": "req-42"})
+    body = assert_error(answer, 500)
+    assert "req-42" in body["detail"] and "fire" not in body["detail"]

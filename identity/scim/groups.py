@@ -81,7 +81,8 @@ def state_of(team) -> dict:
     return {
         "displayName": team.name,
         "externalId": team.external_id,
-        "members": set(team.members.values_list("pk", flat=True)),
+        # From the prefetch the views make, when there is one.
+        "members": {member.pk for member in team.members.all()},
     }
 
 

@@ -247,3 +247,19 @@ def test_listing_groups_costs_the_same_queries_for_any_number(scim, django_asser
     with django_assert_max_num_queries(3):
         lean = scim.get("Groups?excludedAttributes=members")
     assert all("members" not in r for r in lean.json()["Resources"])
+
+
+def test_reading_and_patching_a_big_group_costs_a_fixed_number_of_queries(
+    scim, django_assert_max_num_queries
+):
+    team = TeamFactory(name="Big")
+    team.members.add(*[UserFactory() for _ in range(40)])
+    newcomers = [UserFactory() for _ in range(40)]
+    scim.get(f"Groups/{team.pk}")
+    with django_assert_max_num_queries(3):
+        assert len(scim.get(f"Groups/{team.pk}").json()["members"]) == 40
+    add = patch_op(
+        {"op": "add", "path": "members", "value": [{"value": str(u.pk)} for u in newcomers]}
+    )
+    with django_assert_max_num_queries(16):
+        assert len(scim.patch(f"Groups/{team.pk}", add).json()["members"]) == 80

@@ -37,6 +37,13 @@ FIELDS = {
     "emails.value": Field("email"),
     "active": Field("is_active", "boolean"),
 }
+# The state's keys that are columns of the user, and which.
+USER_COLUMNS = {
+    "userName": "username",
+    "givenName": "first_name",
+    "familyName": "last_name",
+    "email": "email",
+}
 # Written by Appkeeper, never by the directory.
 READ_ONLY = frozenset({"id", "meta", "groups", "schemas"})
 
@@ -260,11 +267,9 @@ def _audit(user, action: str, token, changes: dict) -> None:
 
 
 def _save(user, before: dict, after: dict, token, *, created: bool) -> None:
-    fields = {"userName": "username", "givenName": "first_name", "familyName": "last_name"}
-    fields["email"] = "email"
-    changed = [model for key, model in fields.items() if before.get(key) != after[key]]
-    for key, model in fields.items():
-        setattr(user, model, after[key])
+    changed = [column for key, column in USER_COLUMNS.items() if before.get(key) != after[key]]
+    for key, column in USER_COLUMNS.items():
+        setattr(user, column, after[key])
     try:
         with transaction.atomic():
             if created:

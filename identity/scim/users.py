@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Concat, Trim
 from django.urls import reverse
@@ -249,6 +249,13 @@ def _clean(state: dict) -> dict:
 
 
 def _check_unique(username: str, user=None) -> None:
+    # The column's unique index is case-sensitive: "Jo" and "jo" created at once would both
+    # pass the check below. On PostgreSQL a transaction lock on the lower-cased name makes
+    # the second request wait for the first, then see its row.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            key = f"scim-user:{username.lower()}"
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
     clash = User.objects.filter(username__iexact=username)
     if user is not None:
         clash = clash.exclude(pk=user.pk)

@@ -224,6 +224,15 @@ def visible_tokens_filter(user) -> Q | None:
     return Q(user=user)
 
 
+# --- provisioning (SCIM) ---------------------------------------------------------------------
+
+
+def can_manage_provisioning(user) -> bool:
+    """Issue and revoke the tokens the identity provider provisions people with: whoever
+    holds one can create and deactivate any account, so only the platform team."""
+    return is_platform(user)
+
+
 # Actions on one app by name, for templates (``{% can "renew" app as may_renew %}``), the
 # API's permission classes and :func:`require`, with the reason a refusal gives.
 APP_ACTIONS: dict[str, Callable[..., bool]] = {

@@ -23,6 +23,9 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    # SCIM 2.0 provisioning: its own standard, so outside /api/ and its OpenAPI schema.
+    path("scim/v2/", include("identity.scim.urls")),
+    path("", include("identity.scim.page_urls")),
     path("", include("core.urls")),
     path("", include("lifecycle.urls")),
     path("", include("scorecards.urls")),

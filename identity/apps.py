@@ -13,3 +13,6 @@ class IdentityConfig(AppConfig):
         # Hand a leaver's apps over whichever way they were deactivated (signal receivers
         # connect on import).
         from identity import signals  # noqa: F401
+        from identity.scim import token_page
+
+        token_page.register()

@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 from catalog.choices import PLATFORM_GROUP, AppState
 from catalog.models import Contract, ImportJob, Review
 from core import tokens
+from identity.scim import tokens as provisioning_tokens
 from lifecycle.choices import SunsetReason, SunsetResponse
 from lifecycle.models import SunsetCase
 from tests.factories import MicroAppFactory, RegionFactory, UserFactory, add_to_group
@@ -190,6 +191,28 @@ PAGES = {
         "token",
         cells(allowed=(OWNER, *PLATFORM_TEAM), hidden=(MEMBER, *OUTSIDERS), anonymous=LOGIN),
     ),
+    "provisioning-tokens": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
+    "provisioning-token-revoke": (
+        "provisioning_token",
+        cells(allowed=PLATFORM_TEAM, anonymous=LOGIN),
+    ),
+    # SCIM answers its provisioning token only: a signed-in session is no credential there.
+    **{
+        f"scim:{name}": ("scim", SIGNED)
+        for name in (
+            "service-provider-config",
+            "resource-types",
+            "resource-type",
+            "schemas",
+            "schema",
+            "users",
+            "user",
+            "groups",
+            "group",
+            "bulk",
+            "me",
+        )
+    },
 }
 # Pages that only show things: they answer GET, and a POST to them changes nothing.
 READ_ONLY_PAGES = {
@@ -309,6 +332,11 @@ def build(target: str | None, actors: dict, team):
     if target == "token":
         token, _ = tokens.issue(user=owner, name="owner's script")
         return {"id": token.pk, "pk": token.pk}
+    if target == "provisioning_token":
+        token, _ = provisioning_tokens.issue(name="Okta", actor=None)
+        return {"pk": token.pk}
+    if target == "scim":  # one of each path parameter the SCIM routes take
+        return {"pk": owner.pk, "name": "User", "uri": "urn:ietf:params:scim:schemas:core:2.0:User"}
     if target == "region":
         return {"code": RegionFactory(code="eu-central").code}
     raise AssertionError(f"no builder for {target!r}")

@@ -252,6 +252,7 @@ def page_jobs(world: World, objects) -> list[tuple[str, str, Callable]]:
     pages += [
         ("/chargeback/", "can_see_chargeback", None, None),
         ("/ops/", "can_see_ops", None, None),
+        ("/settings/provisioning/", "can_manage_provisioning", None, None),
     ]
     for _, params, app, _ in (own, other, draft):
         slug, version = params["slug"], params["version"]

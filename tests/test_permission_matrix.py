@@ -189,6 +189,7 @@ PAGES = {
     # Imports register apps: members of a team and the platform team.
     "backstage-imports": (None, cells(allowed=(*OWNERS_OR_PLATFORM, OTHER_TEAM), anonymous=LOGIN)),
     "api-tokens": (None, PAGES_LOGIN),
+    "app-transfer": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "api-token-revoke": (
         "token",
         cells(allowed=(OWNER, *PLATFORM_TEAM), hidden=(MEMBER, *OUTSIDERS), anonymous=LOGIN),

@@ -12,8 +12,37 @@ from django.urls import reverse
 
 from catalog import permissions, transfers
 from catalog.forms.transfer import TransferForm
+from catalog.models import MicroApp
+from core.panels import Panel, register_dashboard_panel
 
 PREVIEW, CONFIRM = "preview", "transfer"
+ORPHANS_ON_DASHBOARD = 8
+
+
+def register() -> None:
+    """Called from ``CatalogConfig.ready()``: the platform team's orphaned-apps panel."""
+    register_dashboard_panel(
+        Panel(
+            key="orphaned",
+            title="Apps waiting for an owner",
+            template="catalog/partials/orphaned_panel.html",
+            context=orphaned_panel_context,
+            order=7,
+        )
+    )
+
+
+def orphaned_panel_context(request: HttpRequest) -> dict | None:
+    """For the platform team: how many live apps lost their owner with nobody to take
+    over, and the longest waiting, each with an "Assign owner" link. Two queries."""
+    if not permissions.can_transfer_apps(request.user):
+        return None
+    waiting = MicroApp.objects.live().filter(orphaned_at__isnull=False)
+    oldest = list(
+        waiting.select_related("team", "owner").order_by("orphaned_at", "pk")[:ORPHANS_ON_DASHBOARD]
+    )
+    count = len(oldest) if len(oldest) < ORPHANS_ON_DASHBOARD else waiting.count()
+    return {"apps": oldest, "count": count}
 
 
 def _run(form: TransferForm, request: HttpRequest, *, dry_run: bool):

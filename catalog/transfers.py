@@ -88,8 +88,7 @@ def _refuse(field_name: str, message: str, code: str) -> ValidationError:
 def _selection(
     *, from_owner: SignedInUser | None, team: Team | None, apps: Sequence[str] | None
 ) -> Q:
-    chosen = [s for s in (from_owner, team, apps) if s not in (None, [], ())]
-    if len(chosen) != 1:
+    if (from_owner is not None) + (team is not None) + bool(apps) != 1:
         raise _refuse(
             NON_FIELD_ERRORS,
             "Choose exactly one of: a person whose apps move, a team whose apps move, or a "

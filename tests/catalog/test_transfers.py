@@ -13,7 +13,9 @@ from catalog.choices import AppState
 from catalog.models import AuditEvent, MicroApp, Notification
 from catalog.ownership import TRANSFERRED
 from catalog.transfers import SelectionChanged, transfer
+from tests.conftest import require_postgres
 from tests.factories import MicroAppFactory, TeamFactory, UserFactory
+from tests.lifecycle.test_concurrency import twice_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +210,23 @@ def test_team_leads_and_other_people_are_untouched(pat, alice, dave):
     transfer(actor=pat, to=dave, from_owner=alice, reason="Leaving the team")
     team.refresh_from_db()
     assert team.lead == alice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_transfers_at_once_move_each_app_once(pat, alice, dave, support_tools):
+    require_postgres(
+        "needs PostgreSQL for concurrent transactions: set "
+        "DATABASE_URL=postgres://postgres@127.0.0.1:5432/appkeeper_transfer"
+    )
+    for _ in range(4):
+        MicroAppFactory(owner=alice, team=support_tools)
+
+    results, errors = twice_at_once(
+        lambda: transfer(actor=pat, to=dave, from_owner=alice, reason="Both clicked").count
+    )
+
+    assert errors == []
+    # The second waits for the first's row locks, then finds none of alice's apps left.
+    assert sorted(results) == [0, 4]
+    assert AuditEvent.objects.filter(action=TRANSFERRED).count() == 4
+    assert Notification.objects.filter(recipient=dave).count() == 1

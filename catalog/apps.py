@@ -14,9 +14,10 @@ class CatalogConfig(AppConfig):
         gauges.register()
 
         # The go-live checklist and API contract panels, the Reviews/Policies nav.
-        from catalog.views import contracts, imports, reviews, tokens
+        from catalog.views import contracts, imports, reviews, tokens, transfer
 
         reviews.register()
         contracts.register()
         imports.register()
         tokens.register()
+        transfer.register()

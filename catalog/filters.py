@@ -78,6 +78,10 @@ class MicroAppFilterSet(EmptyMeansAnyFilterSet):
         method="filter_pinned_behind",
         label="Pinned to a contract version older than a dependency's current one",
     )
+    orphaned = django_filters.BooleanFilter(
+        method="filter_orphaned",
+        label="Orphaned: the owner left and nobody could take the app over",
+    )
     include_retired = django_filters.BooleanFilter(
         method="filter_include_retired",
         label="Include retired apps (hidden unless a state filter asks for them)",
@@ -120,6 +124,11 @@ class MicroAppFilterSet(EmptyMeansAnyFilterSet):
             return queryset
         behind = selectors.apps_pinned_behind()
         return queryset.filter(pk__in=behind) if value else queryset.exclude(pk__in=behind)
+
+    def filter_orphaned(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(orphaned_at__isnull=not value)
 
     def filter_include_retired(self, queryset, name, value):
         return queryset

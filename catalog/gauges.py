@@ -1,8 +1,8 @@
 """The registry's Prometheus gauges, registered into core's metrics at start-up.
 
 Computed at scrape time in four queries, whatever the size of the fleet: apps by team and
-state, live apps by region, active apps expiring within 7 and 30 days and without a recent
-heartbeat, and overdue reviews.
+state (and the orphaned among the live ones), live apps by region, active apps expiring
+within 7 and 30 days and without a recent heartbeat, and overdue reviews.
 """
 
 from __future__ import annotations
@@ -23,12 +23,29 @@ from core.metrics import gauge_family, register_families
 def fleet_families() -> Iterable[Metric]:
     now = timezone.now()
 
-    rows = MicroApp.objects.values_list("team__slug", "state").annotate(n=Count("pk"))
+    rows = list(
+        MicroApp.objects.values_list("team__slug", "state")
+        .annotate(n=Count("pk"), orphaned=Count("pk", filter=Q(orphaned_at__isnull=False)))
+        .order_by()
+    )
     yield gauge_family(
         "appkeeper_apps",
         "Registered apps by team and lifecycle state.",
         ("team", "state"),
-        (((team, state), n) for team, state, n in rows.order_by()),
+        (((team, state), n) for team, state, n, _ in rows),
+    )
+    # From the same rows: every team with live apps has a series, 0 included, so an alert
+    # on it sees the value fall back rather than the series vanish.
+    orphaned: dict[str, int] = {}
+    for team, state, _, count in rows:
+        if state != AppState.RETIRED:
+            orphaned[team] = orphaned.get(team, 0) + count
+    yield gauge_family(
+        "appkeeper_apps_orphaned",
+        "Live apps whose owner left with nobody to take them over, by team: the platform "
+        "team assigns them an owner.",
+        ("team",),
+        (((team,), n) for team, n in sorted(orphaned.items())),
     )
 
     through = MicroApp.regions.through

@@ -209,6 +209,12 @@ def can_see_ops(user) -> bool:
     return is_platform(user)
 
 
+def can_transfer_apps(user) -> bool:
+    """Move every app of a person or a team, or a list of apps, to another owner: the
+    platform team, who also look after the apps orphaned when an owner left."""
+    return is_platform(user)
+
+
 # --- API tokens -------------------------------------------------------------------------------
 
 

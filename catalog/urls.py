@@ -14,6 +14,7 @@ from catalog.views import (
     retire,
     reviews,
     tokens,
+    transfer,
 )
 from catalog.views.impact import app_impact
 
@@ -25,6 +26,8 @@ urlpatterns = [
     path("apps/new/", app.app_create, name="app-create"),
     path("apps/validate/", app.app_validate_field, name="app-validate"),
     path("apps/picker/", browse.app_picker, name="app-picker"),
+    # Before apps/<slug>/: "transfer" is a reserved slug, never an app's.
+    path("apps/transfer/", transfer.app_transfer, name="app-transfer"),
     path("me/apps/", browse.my_apps, name="my-apps"),
     path("me/tokens/", tokens.api_tokens, name="api-tokens"),
     path("me/tokens/<int:pk>/revoke/", tokens.api_token_revoke, name="api-token-revoke"),

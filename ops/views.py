@@ -12,6 +12,8 @@ whatever the size of the fleet:
    with the calls their telemetry reported in the observed-calls window (three queries),
    laid out in layers server-side and drawn as SVG: declared edges solid, observed-only
    edges dashed.
+5. Orphaned apps: how many live apps lost their owner with nobody to take over, and the
+   longest waiting (two queries).
 """
 
 from __future__ import annotations
@@ -197,6 +199,22 @@ def topology() -> dict:
     }
 
 
+# --- 5. orphaned apps ------------------------------------------------------------------
+
+ORPHANS_SHOWN = 5
+
+
+def orphaned_apps() -> dict:
+    """The live apps waiting for a new owner: the count and the longest waiting."""
+    waiting = MicroApp.objects.live().filter(orphaned_at__isnull=False)
+    return {
+        "count": waiting.count(),
+        "oldest": list(
+            waiting.select_related("team", "owner").order_by("orphaned_at", "pk")[:ORPHANS_SHOWN]
+        ),
+    }
+
+
 # --- the page -------------------------------------------------------------------------
 
 
@@ -211,6 +229,7 @@ def ops_page(request: HttpRequest) -> HttpResponse:
         "freshness": telemetry_freshness(),
         "heartbeat_hours": settings.APPKEEPER_HEARTBEAT_HOURS,
         "topology": topology(),
+        "orphaned": orphaned_apps(),
         "now": timezone.now(),
     }
     return render(request, "ops/ops.html", context)

@@ -42,3 +42,4 @@ class CleanupIssue(models.TextChoices):
     STALE_TELEMETRY = "stale_telemetry", "Stale telemetry"
     UNDECLARED_CALLS = "undeclared_calls", "Calls it does not declare"
     UNUSED_DEPENDENCIES = "unused_dependencies", "Declared, not called"
+    ORPHANED = "orphaned", "No owner"

@@ -1,11 +1,11 @@
 """The cleanup report: the agenda of the quarterly integration review.
 
-An app is on it when it is graded D or F for the quarter, had low usage in the quarter,
-has no valid API contract, its telemetry went stale, or its reported calls disagree with
-its declared dependencies (``lifecycle.observed``, judged as of now like stale telemetry);
-each finding comes with the action that clears it. Five queries whatever the fleet size:
-apps (with their latest contract), usage per app, the quarter's scorecards, and the
-observed calls and declared dependencies.
+An app is on it when it has no owner (orphaned), is graded D or F for the quarter, had low
+usage in the quarter, has no valid API contract, its telemetry went stale, or its reported
+calls disagree with its declared dependencies (``lifecycle.observed``; these last three and
+being orphaned are judged as of now); each finding comes with the action that clears it.
+Five queries whatever the fleet size: apps (with their latest contract), usage per app,
+the quarter's scorecards, and the observed calls and declared dependencies.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.models import MicroApp
+from core.formats import day
 from lifecycle.observed import CallComparison, compare_calls, window_days
 from scorecards.choices import CleanupIssue, Dimension, Grade
 from scorecards.fixes import fixes_for
@@ -97,6 +98,16 @@ def findings_for(
     calls: CallComparison | None = None,
 ) -> list[Finding]:
     out = []
+    if app.orphaned_at is not None:
+        # Judged as of now: whoever answers the other findings has to be found first.
+        out.append(
+            Finding(
+                CleanupIssue.ORPHANED,
+                f"{app.owner.get_username()} left on {day(app.orphaned_at)} and nobody took "
+                "the app over",
+                "The platform team assigns an owner (Move apps to another owner).",
+            )
+        )
     if card is not None and card.grade in LOW_GRADES:
         key, reasons = _first_fix(card)
         label = Dimension(key).label.lower()

@@ -9,8 +9,9 @@ back to the period's end:
   own word (``MicroApp.objects.live()``): registered and not retired, drafts included, so an
   app counts from ``created_at`` until ``retired_at``.
 - **what they looked like**: the audited fields the rubric reads (description, docs and
-  runbook links, owner, team) are taken back through the audit trail: the first change
-  recorded at or after the end holds, as its "before" value, what the field was at the end.
+  runbook links, owner, team, whether it was orphaned) are taken back through the audit
+  trail: the first change recorded at or after the end holds, as its "before" value, what
+  the field was at the end.
 - **their last heartbeat**: the latest accepted delivery, stored usage report or
   ``last_seen_at`` before the end, or the heartbeat a previous run of the same quarter
   recorded (delivery ids are pruned after 7 days, so a rerun may no longer see them).
@@ -33,8 +34,17 @@ from lifecycle.models import TelemetryDelivery, UsageReport
 from scorecards.periods import Period
 
 # The audited fields a score depends on. Owner and team are recorded by username and slug,
-# the apps it calls (``depends_on``) by their slugs.
-SCORED_FIELDS = ("description", "docs_url", "runbook_url", "owner", "team", "depends_on")
+# the apps it calls (``depends_on``) by their slugs; ``orphaned`` (the owner left and nobody
+# took the app over) is recorded by the hand-over that flags it and the move that clears it.
+SCORED_FIELDS = (
+    "description",
+    "docs_url",
+    "runbook_url",
+    "owner",
+    "team",
+    "depends_on",
+    "orphaned",
+)
 
 
 def live_during(period: Period) -> Q:
@@ -93,6 +103,8 @@ def wind_back(apps: list[MicroApp], apps_qs: QuerySet[MicroApp], cutoff: datetim
         app = by_pk[app_id]
         if isinstance(fields.get("depends_on"), list):
             app.depends_on_then = fields["depends_on"]
+        if "orphaned" in fields:
+            app.orphaned_then = bool(fields["orphaned"])
         for name in ("description", "docs_url", "runbook_url"):
             if name in fields:
                 setattr(app, name, fields[name] or "")
@@ -100,6 +112,15 @@ def wind_back(apps: list[MicroApp], apps_qs: QuerySet[MicroApp], cutoff: datetim
             app.owner_id = user_ids[fields["owner"]]
         if fields.get("team") in team_ids:
             app.team_id = team_ids[fields["team"]]
+
+
+def was_orphaned(app: MicroApp, cutoff: datetime) -> bool:
+    """Whether ``app`` had no owner at ``cutoff``: the value ``wind_back`` found in the audit
+    trail, else (nothing changed it since) whether it was flagged before the cutoff."""
+    wound = getattr(app, "orphaned_then", None)
+    if wound is not None:
+        return wound
+    return app.orphaned_at is not None and app.orphaned_at < cutoff
 
 
 def heartbeats_before(

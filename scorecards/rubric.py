@@ -100,7 +100,10 @@ class Rubric:
 
 DEFAULT_RUBRIC = Rubric(
     # 2: documentation loses points for each retired app the app still calls.
-    version=2,
+    # 3: an app orphaned at the period's end (owner gone, nobody took it over) scores 0 for
+    # responsiveness. Orphaned apps did not exist before it, so earlier quarters recompute
+    # to the same scores.
+    version=3,
     dimensions=(
         DimensionRule(
             key=Dimension.DOCUMENTATION,
@@ -153,7 +156,8 @@ DEFAULT_RUBRIC = Rubric(
                 "Median hours from an expiry reminder, a review asking for changes or a sunset "
                 "notice sent in the quarter to the next action on the app by its owner or team "
                 "within the quarter (unanswered notices count until the quarter's end, or now "
-                "while it runs). No such notices scores 100."
+                "while it runs). No such notices scores 100. An app orphaned at the quarter's "
+                "end (its owner left and nobody took it over) scores 0: nobody answers it."
             ),
         ),
     ),

@@ -31,7 +31,13 @@ from core.resilience import cache_fails_open
 from lifecycle.models import UsageReport
 from scorecards.choices import Dimension
 from scorecards.fixes import COST_FIX_BELOW
-from scorecards.history import heartbeats_before, retired_dependencies, scorable_apps, wind_back
+from scorecards.history import (
+    heartbeats_before,
+    retired_dependencies,
+    scorable_apps,
+    was_orphaned,
+    wind_back,
+)
 from scorecards.periods import Period
 from scorecards.rubric import Rubric, get_rubric
 
@@ -323,6 +329,16 @@ def score_responsiveness(
     app: MicroApp, responses: Responses, at: datetime, rubric: Rubric
 ) -> tuple[int, list[str], dict]:
     notices = sorted(responses.notices.get(app.pk, []))
+    if was_orphaned(app, at):
+        # Nobody is left to answer: the lowest score, as for notices that are never answered.
+        reason = "no owner: its owner left and nobody took it over; the platform team assigns one"
+        metrics = {
+            "notices": len(notices),
+            "median_hours": None,
+            "unanswered": len(notices),
+            "orphaned": True,
+        }
+        return 0, [reason], metrics
     if not notices:
         return 100, [], {"notices": 0, "median_hours": None, "unanswered": 0}
     people = responses.members.get(app.team_id, set()) | {app.owner_id}

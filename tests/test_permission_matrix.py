@@ -79,6 +79,8 @@ CHARGEBACK = cells(allowed=tuple(a for a in SIGNED_IN if a != NO_TEAM))
 SIGNED = dict.fromkeys(ACTORS, SIGNATURE)
 # Another user's API token is invisible, except to the platform team.
 TOKEN_OWNER = cells(allowed=(OWNER, *PLATFORM_TEAM), hidden=(MEMBER, *OUTSIDERS))
+# Moving apps between owners in bulk, and the orphaned apps' new owners: the platform team.
+MOVE_APPS = cells(allowed=PLATFORM_TEAM)
 
 # --- the API: operationId -> (the object it is called on, who may) ----------------------------
 
@@ -107,7 +109,8 @@ API = {
     "apps_retire_create": ("live", APP_OWNERS),
     "apps_rotate_secret_create": ("live", APP_OWNERS),
     "apps_submit_create": ("draft", DRAFT_OWNERS),
-    "apps_import": (None, EVERYONE),  # an existing app of another team: the body decides
+    "apps_import": (None, EVERYONE),
+    "apps_transfer": (None, MOVE_APPS),  # an existing app of another team: the body decides
     "backstage_imports_list": (None, EVERYONE),  # each sees their own and their teams' jobs
     "backstage_imports_retrieve": ("import_job", DRAFT_OWNERS),
     "chargeback": (None, CHARGEBACK),
@@ -187,6 +190,7 @@ PAGES = {
     # Imports register apps: members of a team and the platform team.
     "backstage-imports": (None, cells(allowed=(*OWNERS_OR_PLATFORM, OTHER_TEAM), anonymous=LOGIN)),
     "api-tokens": (None, PAGES_LOGIN),
+    "app-transfer": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "api-token-revoke": (
         "token",
         cells(allowed=(OWNER, *PLATFORM_TEAM), hidden=(MEMBER, *OUTSIDERS), anonymous=LOGIN),

@@ -136,9 +136,10 @@ RFC3339_DATETIME = re.compile(
 
 
 class StrictFilterBackend(DjangoFilterBackend):
-    """django-filter, but a boolean filter given something other than true/false (or 1/0),
-    or a date-time filter given anything but a full RFC 3339 date-time (an empty value
-    included), is answered 400 instead of being silently ignored or guessed at."""
+    """django-filter, but a boolean filter given something other than true/false or 1/0
+    (blank means no filter), or a date-time filter given anything but a full RFC 3339
+    date-time (an empty value included), is answered 400 instead of being silently ignored
+    or guessed at."""
 
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
@@ -147,7 +148,8 @@ class StrictFilterBackend(DjangoFilterBackend):
             for name, filter_field in filterset.filters.items():
                 for raw in request.query_params.getlist(name):
                     if isinstance(filter_field, BooleanFilter):
-                        if raw.strip().lower() not in _BOOLEAN_WORDS:
+                        # Blank is the form's "any" option, as the schema admits.
+                        if raw.strip() and raw.strip().lower() not in _BOOLEAN_WORDS:
                             errors[name] = ["Use true or false."]
                     elif isinstance(
                         filter_field, IsoDateTimeFilter

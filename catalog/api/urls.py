@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from catalog import converters  # noqa: F401  (registers the <version:...> converter)
-from catalog.api import backstage_views, contract_views, tokens, views
+from catalog.api import backstage_views, contract_views, tokens, transfers, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("apps", views.MicroAppViewSet, basename="app")
@@ -69,4 +69,9 @@ contract_urls = [
     ),
 ]
 
-urlpatterns = [*contract_urls, *router.urls]
+# Before the router too: `apps/transfer/` is no app's slug ("transfer" is reserved).
+transfer_urls = [
+    path("apps/transfer/", transfers.TransferView.as_view(), name="apps-transfer"),
+]
+
+urlpatterns = [*contract_urls, *transfer_urls, *router.urls]

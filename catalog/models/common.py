@@ -44,8 +44,8 @@ slug_validator = RegexValidator(
 
 
 # Slugs that would collide with fixed routes (/apps/new/, /apps/validate/,
-# /api/v1/apps/import/): an app with one of them could never be reached.
-RESERVED_SLUGS = frozenset({"new", "validate", "import", "picker"})
+# /api/v1/apps/import/, /apps/transfer/): an app with one of them could never be reached.
+RESERVED_SLUGS = frozenset({"new", "validate", "import", "picker", "transfer"})
 
 
 class TransitionError(ValidationError):

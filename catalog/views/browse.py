@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django_htmx.http import push_url
 
+from catalog import permissions
 from catalog.choices import AppState, Risk
 from catalog.filters import MicroAppFilterSet
 from catalog.models import MicroApp, Region, Team
@@ -46,12 +47,26 @@ SORT_COLUMNS = (
     ("expires", "Expires"),
 )
 # The filters the catalog page shows, in order; all are fields of MicroAppFilterSet.
-FILTER_KEYS = ("q", "team", "state", "risk", "region", "kind", "environment", "pinned_behind")
+FILTER_KEYS = (
+    "q",
+    "team",
+    "state",
+    "risk",
+    "region",
+    "kind",
+    "environment",
+    "pinned_behind",
+    "orphaned",
+)
 # ``pinned_behind`` is a BooleanFilter: its select offers the values the API accepts, so a
 # filtered page's URL is the API's query string too.
 PINNED_CHOICES = (
     ("true", "Yes: on an older contract version"),
     ("false", "No"),
+)
+ORPHANED_CHOICES = (
+    ("true", "Orphaned: needs an owner"),
+    ("false", "Has an owner"),
 )
 
 
@@ -148,6 +163,8 @@ def app_list(request: HttpRequest) -> HttpResponse:
         "kinds": MicroApp._meta.get_field("kind").choices,
         "environments": MicroApp._meta.get_field("environment").choices,
         "pinned_choices": PINNED_CHOICES,
+        "orphaned_choices": ORPHANED_CHOICES,
+        "may_transfer": permissions.can_transfer_apps(request.user),
         "selected": {k: request.GET.get(k, "") for k in FILTER_KEYS},
     }
     if not fragment:

@@ -97,7 +97,7 @@ def test_invalid_fields_get_field_level_messages_and_nothing_is_written(
     assert not AuditEvent.objects.exists()
 
 
-@pytest.mark.parametrize("slug", ["new", "validate", "import"])
+@pytest.mark.parametrize("slug", ["new", "validate", "import", "transfer"])
 def test_slugs_of_fixed_routes_are_reserved(api_as, alice, regions, slug):
     response = api_as(alice).post(URL, payload(slug=slug), format="json")
     assert response.status_code == 400

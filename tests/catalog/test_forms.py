@@ -81,7 +81,7 @@ def test_slug_clash_is_a_readable_error(alice, support_tools):
     ]
 
 
-@pytest.mark.parametrize("slug", ["new", "validate"])
+@pytest.mark.parametrize("slug", ["new", "validate", "transfer"])
 def test_slugs_that_collide_with_pages_are_reserved(alice, support_tools, slug):
     form = new_form(alice, data(support_tools, alice, slug=slug))
     assert not form.is_valid() and "reserved" in form.errors["slug"][0]

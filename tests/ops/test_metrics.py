@@ -103,6 +103,7 @@ def test_catalog_gauges_count_the_fleet(client, settings, regions):
     assert gauge("appkeeper_apps_expiring", team="support-tools", within_days="30") == 2
     assert gauge("appkeeper_apps_telemetry_stale", team="support-tools") == 1
     assert gauge("appkeeper_reviews_overdue", team="support-tools") == 1
+    assert gauge("appkeeper_apps_orphaned", team="support-tools") == 0
     assert gauge(
         "appkeeper_job_last_success_timestamp_seconds", task="lifecycle.expire_apps"
     ) == pytest.approx(now.timestamp())
@@ -124,6 +125,22 @@ def test_gauges_take_a_fixed_number_of_queries(regions):
     for index in range(4):
         JobRun.objects.create(task=f"task.{index}", outcome="success")
     assert _collect_queries() == small
+
+
+def test_orphaned_apps_are_counted_per_team_without_retired_ones(client, settings):
+    settings.APPKEEPER_METRICS_TOKEN = ""
+    now = timezone.now()
+    team, quiet = TeamFactory(slug="support-tools"), TeamFactory(slug="quiet")
+    MicroAppFactory(team=team, state="active", orphaned_at=now)
+    MicroAppFactory(team=team, state="draft", orphaned_at=now)
+    MicroAppFactory(team=team, state="retired", orphaned_at=now)
+    MicroAppFactory(team=quiet, state="active")
+
+    body = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+
+    assert "# TYPE appkeeper_apps_orphaned gauge" in body
+    assert 'appkeeper_apps_orphaned{team="support-tools"} 2.0' in body
+    assert 'appkeeper_apps_orphaned{team="quiet"} 0.0' in body
 
 
 def test_other_apps_can_register_gauges(client, settings):

@@ -107,3 +107,32 @@ def test_queue_depth_reads_redis(settings):
 def test_queue_depth_is_unknown_for_other_brokers(settings):
     settings.CELERY_BROKER_URL = "amqp://guest@127.0.0.1//"
     assert views_ops.queue_depth() is None
+
+
+def test_the_page_lists_orphaned_apps_longest_waiting_first(client, pat):
+    team = TeamFactory()
+    now = timezone.now()
+    for days in (1, 9, 3):
+        MicroAppFactory(
+            team=team,
+            state="active",
+            name=f"Left {days}d ago",
+            orphaned_at=now - timedelta(days=days),
+        )
+    MicroAppFactory(team=team, state="retired", name="Retired orphan", orphaned_at=now)
+    client.force_login(pat)
+    html = client.get("/ops/").content.decode()
+    assert '<strong id="orphaned-count">3</strong> live apps lost their owner' in html
+    assert html.index("Left 9d ago") < html.index("Left 3d ago") < html.index("Left 1d ago")
+    assert "Retired orphan" not in html
+    assert 'href="/apps/?orphaned=true"' in html and 'href="/apps/transfer/"' in html
+
+
+def test_orphaned_apps_do_not_add_queries_as_they_grow(client, pat):
+    team = TeamFactory()
+    client.force_login(pat)
+    MicroAppFactory(team=team, state="active", orphaned_at=timezone.now())
+    small = _queries(client)
+    for _ in range(12):
+        MicroAppFactory(team=team, state="active", orphaned_at=timezone.now())
+    assert _queries(client) == small

@@ -262,7 +262,6 @@ OIDC_USE_NONCE = True
 OIDC_STORE_ID_TOKEN = True  # the provider's end-session endpoint wants it back as a hint
 OIDC_AUTHENTICATE_CLASS = "identity.oidc_views.SignInWithProviderView"
 OIDC_CALLBACK_CLASS = "identity.oidc_views.ProviderCallbackView"
-LOGIN_REDIRECT_URL_FAILURE = "login"
 # Without a verified address from the provider (Entra ID sends no email_verified), an
 # existing account is adopted by e-mail only when the operator vouches for the provider.
 APPKEEPER_OIDC_TRUST_EMAIL = env_bool("APPKEEPER_OIDC_TRUST_EMAIL", False)

@@ -9,7 +9,8 @@ siblings), be issued by the configured issuer for our client id, and be unexpire
   signs someone into another account; else an account with the same verified e-mail that
   no other subject holds is adopted (a local or SCIM-provisioned one); else one is made;
 - a deactivated account is refused; with ``APPKEEPER_OIDC_ACCESS_GROUPS`` set, someone in
-  none of them is refused and their account deactivated, which hands their apps over;
+  none of them is refused and their account deactivated, which hands their apps over, and
+  an account deactivated that way comes back when its person is back in an access group;
 - roles and team memberships follow the groups claim (``identity.roles``).
 
 A refusal carries a sentence for the sign-in page (:class:`SignInRefused`); the details go
@@ -185,6 +186,10 @@ class ProviderBackend(OIDCAuthenticationBackend):
                 f"Your {provider_name()} account is not in a group allowed to use Appkeeper, "
                 "so you are not signed in. Ask your administrator for access."
             )
+        if user is not None and access_groups and self._left_an_access_group(user):
+            # Back in an access group: undo what leaving it did, and only that (apps
+            # handed over stay with their new owners).
+            people.reactivate(user)
         if user is not None and not user.is_active:
             raise SignInRefused(
                 "Your Appkeeper account is deactivated, so you are not signed in. "
@@ -196,6 +201,13 @@ class ProviderBackend(OIDCAuthenticationBackend):
             self._bind(user, claims, issuer, subject)
             sync_roles(user, groups, via=DeactivatedVia.OIDC)
         return user
+
+    @staticmethod
+    def _left_an_access_group(user) -> bool:
+        """Deactivated by a sign-in outside the access groups, not by the admin or SCIM."""
+        if user.is_active:
+            return False
+        return Person.objects.filter(user=user, deactivated_via=DeactivatedVia.OIDC).exists()
 
     @staticmethod
     def _known_user(issuer: str, subject: str):

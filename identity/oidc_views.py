@@ -61,13 +61,10 @@ class ProviderCallbackView(OIDCAuthenticationCallbackView):
             return back_to_sign_in(request, NOT_CONFIGURED)
         self.next_url = request.session.get("oidc_login_next")
         if request.GET.get("error"):
-            super().get(request)  # forgets the state and any session, as the library does
             reason = request.GET.get("error_description") or request.GET["error"]
-            return back_to_sign_in(
-                request,
-                f"{provider_name()} did not sign you in ({reason[:200]}).",
-                self.next_url,
-            )
+            request.oidc_refusal = f"{provider_name()} did not sign you in ({reason[:200]})."
+            # The library forgets the state and signs out any session, then fails.
+            return super().get(request)
         state = request.GET.get("state")
         if "code" not in request.GET or state not in request.session.get("oidc_states", {}):
             # The library raises SuspiciousOperation (a 400 page) for an unknown state: a

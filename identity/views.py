@@ -74,7 +74,10 @@ def _remove(request, pk: str):
     # Configuration, not history: the row goes, the audit event keeps what it said.
     with transaction.atomic():
         mapping = (
-            GroupMapping.objects.select_for_update().select_related("team").filter(pk=pk).first()
+            GroupMapping.objects.select_for_update(of=("self",))
+            .select_related("team")
+            .filter(pk=pk)
+            .first()
             if pk.isdigit()
             else None
         )

@@ -104,6 +104,7 @@ def test_an_error_from_the_provider_is_shown(client, oidc):
     )
 
     refused(response, client, says="Acme SSO did not sign you in (User cancelled)")
+    assert len(list(get_messages(response.wsgi_request))) == 1
     assert request["state"] not in client.session.get("oidc_states", {})
 
 

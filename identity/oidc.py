@@ -28,7 +28,7 @@ import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from requests.auth import HTTPBasicAuth
 
@@ -89,6 +89,10 @@ class ProviderBackend(OIDCAuthenticationBackend):
             return super().authenticate(request, **kwargs)
         except SignInRefused as refusal:
             request.oidc_refusal = str(refusal)
+        except IntegrityError:
+            # Two first sign-ins of one person at once (two tabs): the other one won.
+            log.info("OIDC sign-in lost a race to create the same account")
+            request.oidc_refusal = "You were signing in twice at once. Sign in again."
         except ProviderUnavailable as error:
             log.warning("OIDC sign-in failed: provider unavailable: %s", error)
             request.oidc_refusal = (
@@ -199,7 +203,7 @@ class ProviderBackend(OIDCAuthenticationBackend):
             if user is None:
                 user = self._create(claims)
             self._bind(user, claims, issuer, subject)
-            sync_roles(user, groups, via=DeactivatedVia.OIDC)
+            sync_roles(user, groups, via=Source.OIDC)
         return user
 
     @staticmethod
@@ -220,7 +224,10 @@ class ProviderBackend(OIDCAuthenticationBackend):
 
     def _adoptable_user(self, claims: dict):
         email = claims.get("email")
-        verified = claims.get("email_verified") is True or settings.APPKEEPER_OIDC_TRUST_EMAIL
+        # Some providers write the flag as a string.
+        verified = (
+            claims.get("email_verified") in (True, "true") or settings.APPKEEPER_OIDC_TRUST_EMAIL
+        )
         if not email or not verified:
             return None
         candidates = list(

@@ -31,9 +31,12 @@ def new_rsa_key():
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def public_jwk(key, kid: str) -> dict:
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
+def public_jwk(key, kid: str, algorithm: str) -> dict:
+    family = (
+        jwt.algorithms.ECAlgorithm if algorithm.startswith("ES") else jwt.algorithms.RSAAlgorithm
+    )
+    jwk = json.loads(family.to_jwk(key.public_key()))
+    return {**jwk, "kid": kid, "alg": algorithm, "use": "sig"}
 
 
 @dataclass
@@ -43,6 +46,7 @@ class FakeProvider:
     issuer: str = ""
     key: object = field(default_factory=new_rsa_key)
     kid: str = "key-1"
+    algorithm: str = "RS256"
     claims: dict = field(default_factory=dict)
     userinfo: dict | None = None
     token_requests: list[dict] = field(default_factory=list)
@@ -64,7 +68,9 @@ class FakeProvider:
         }
         payload = {k: v for k, v in payload.items() if v is not None}
         key = self.sign_with or self.key
-        return jwt.encode(payload, key, algorithm="RS256", headers={"kid": self.kid})
+        algorithm = self.override.get("alg_header", self.algorithm)
+        payload.pop("alg_header", None)
+        return jwt.encode(payload, key, algorithm=algorithm, headers={"kid": self.kid})
 
     def discovery(self) -> dict:
         return {
@@ -97,7 +103,7 @@ def serve(state: FakeProvider) -> ThreadingHTTPServer:
             if path == "/.well-known/openid-configuration":
                 self._json(state.discovery())
             elif path == "/jwks":
-                self._json({"keys": [public_jwk(state.key, state.kid)]})
+                self._json({"keys": [public_jwk(state.key, state.kid, state.algorithm)]})
             elif path == "/userinfo":
                 self._json(state.userinfo or {"sub": state.claims.get("sub")})
             else:

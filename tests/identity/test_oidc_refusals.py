@@ -64,6 +64,16 @@ def test_a_token_signed_with_another_key_is_refused(client, oidc, caplog):
     assert "InvalidSignatureError" in caplog.text
 
 
+def test_a_token_signed_with_the_client_secret_is_refused(client, oidc, caplog):
+    # HS256 with a secret the client knows would let anyone holding it mint tokens.
+    oidc.claims = ALICE
+    oidc.override = {"alg_header": "HS256"}
+    oidc.sign_with = "s3cret-for-tests-padded-to-32-bytes-long"
+
+    refused(sign_in(client, oidc), client, says="could not be verified")
+    assert "signed with 'HS256'" in caplog.text
+
+
 def test_a_nonce_from_another_sign_in_is_refused(client, oidc, caplog):
     oidc.claims = ALICE
     request = start_sign_in(client)

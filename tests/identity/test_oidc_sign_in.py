@@ -7,6 +7,7 @@ import hashlib
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.db import connection
@@ -122,6 +123,16 @@ def test_a_role_no_mapping_gives_is_left_as_granted_by_hand(client, oidc, suppor
 
     assert signed_in_user(client) == pat  # adopted by the verified address
     assert group_names(pat) == {PLATFORM_GROUP}
+
+
+def test_an_es256_provider_signs_people_in(client, oidc):
+    oidc.key = ec.generate_private_key(ec.SECP256R1())
+    oidc.algorithm = "ES256"
+    oidc.claims = ALICE
+
+    sign_in(client, oidc)
+
+    assert signed_in_user(client).username == "alice.smith"
 
 
 def test_the_subject_wins_over_a_changed_email(client, oidc):

@@ -26,11 +26,13 @@ from playwright.sync_api import expect
 from catalog.choices import PLATFORM_GROUP
 from identity import discovery
 from tests.e2e.conftest import settled
+from tests.e2e.guards import Crawl, visit
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("oidc_provider.mjs")
+DESK = {"width": 1280, "height": 900}
 CLIENT_ID, CLIENT_SECRET = "appkeeper", "appkeeper-browser-test-secret"
 ACCOUNTS = {
     "pat.sso": {
@@ -120,11 +122,23 @@ def identity_provider(live_server, tmp_path, settings, cast):
     process.stdout.close()
 
 
-def sign_in_with_provider(browser, base: str, login: str):
-    """A fresh browser (no session here or at the provider) signs in as ``login``."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def guard(page, base: str, path: str) -> None:
+    """The browser guards' checks (axe-core, overflow, errors) on one page at both widths."""
+    crawl = Crawl(role="single sign-on", origin=base)
+    visit(crawl, page, f"{base}{path}")
+    assert not crawl.findings, crawl.report()
+    page.set_viewport_size(DESK)  # the guards end at phone width
+
+
+def sign_in_with_provider(browser, base: str, login: str, *, guarded: bool = False):
+    """A fresh browser (no session here or at the provider) signs in as ``login``;
+    ``guarded`` also holds the sign-in page to the guards (which inject axe-core, so that
+    browser ignores the Content-Security-Policy: the other sign-ins keep it)."""
+    context = browser.new_context(viewport=DESK, bypass_csp=guarded)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    if guarded:
+        guard(page, base, "/login/")
     page.goto(f"{base}/login/")
     page.get_by_role("link", name="Sign in with Test IdP").click()
     page.locator("input[name=login]").fill(login)
@@ -142,11 +156,12 @@ def test_people_sign_in_through_the_provider_and_their_roles_follow_its_groups(
     base = live_server.url
     users = get_user_model().objects
 
-    context, page = sign_in_with_provider(browser, base, "pat.sso")
+    context, page = sign_in_with_provider(browser, base, "pat.sso", guarded=True)
     expect(page.get_by_text("Welcome back, Pat.")).to_be_visible()
     assert page.goto(f"{base}/ops/").status == 200
     nav = page.get_by_role("navigation", name="Primary")
     expect(nav.get_by_role("link", name="Sign-in")).to_have_count(1)
+    guard(page, base, "/settings/sign-in/")  # the mappings from the environment, read-only
     pat = users.get(username="pat.sso")
     assert pat.groups.filter(name=PLATFORM_GROUP).exists()
     context.close()

@@ -253,6 +253,10 @@ OIDC_DISCOVERY_URL = env_str("OIDC_DISCOVERY_URL", "")
 OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
 OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
 OIDC_ENABLED = bool((OIDC_ISSUER or OIDC_DISCOVERY_URL) and OIDC_RP_CLIENT_ID)
+for _name, _url in (("OIDC_ISSUER", OIDC_ISSUER), ("OIDC_DISCOVERY_URL", OIDC_DISCOVERY_URL)):
+    # Keys and tokens fetched over plain HTTP could be swapped on the way.
+    if PRODUCTION and _url and urlparse(_url).scheme != "https":
+        raise ImproperlyConfigured(f"Environment variable {_name} must be an https:// URL.")
 OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
 OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
 OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your company account")

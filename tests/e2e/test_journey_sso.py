@@ -164,6 +164,14 @@ def test_people_sign_in_through_the_provider_and_their_roles_follow_its_groups(
     guard(page, base, "/settings/sign-in/")  # the mappings from the environment, read-only
     pat = users.get(username="pat.sso")
     assert pat.groups.filter(name=PLATFORM_GROUP).exists()
+    # Signing out ends the provider's session too, and comes back to the sign-in page. (The
+    # redirect's form-action source is set at start from OIDC_ISSUER, which this live
+    # server predates: this browser is the one ignoring the policy, tested in
+    # tests/identity/test_oidc_settings.py.)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_url(f"{base}/login/")
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
     context.close()
 
     context, page = sign_in_with_provider(browser, base, "sam.sso")

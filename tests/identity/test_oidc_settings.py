@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
-from tests.config.test_settings import PRODUCTION, run_check
+from tests.config.test_settings import PRODUCTION, ROOT, run_check
 
 SSO = {"OIDC_ISSUER": "https://login.example.com", "OIDC_CLIENT_ID": "appkeeper"}
 
@@ -32,3 +36,13 @@ def test_production_with_sso_and_passwords_off_passes_the_deploy_check():
     result = run_check(env, "--deploy", "--fail-level", "WARNING")
 
     assert result.returncode == 0, result.stderr
+
+
+def test_the_provider_origin_may_receive_the_sign_out_form_redirect():
+    code = "from config import settings; print(settings.APPKEEPER_CSP['form-action'])"
+    env = {**os.environ, **SSO, "OIDC_ISSUER": "https://login.example.com/tenant/v2.0"}
+    printed = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
+
+    assert printed.strip() == "[\"'self'\", 'https://login.example.com']"

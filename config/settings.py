@@ -386,10 +386,10 @@ APPKEEPER_CSP: dict[str, list[str]] = {
     "frame-ancestors": ["'none'"],
     "form-action": ["'self'"],
 }
-if OIDC_ISSUER:
+if OIDC_ENABLED:
     # Signing out ends the provider's session too: the sign-out form's answer redirects
     # there, and form-action governs where a form's redirects may go.
-    _issuer = urlparse(OIDC_ISSUER)
+    _issuer = urlparse(OIDC_ISSUER or OIDC_DISCOVERY_URL)
     APPKEEPER_CSP["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
 APPKEEPER_CSP_PATH_OVERRIDES: dict[str, dict[str, list[str]]] = {
     "/api/v1/": {"style-src-attr": ["'unsafe-inline'"]},

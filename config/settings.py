@@ -248,6 +248,7 @@ if APPKEEPER_API_TOKEN_DAYS > APPKEEPER_API_TOKEN_MAX_DAYS:
 # Single sign-on through OpenID Connect (identity/oidc.py): on only when an issuer (or a
 # discovery URL) and a client id are set. The provider's endpoints and keys come from its
 # discovery document, fetched at the first sign-in and cached, so an admin sets only these.
+# An empty value means the default (docker-compose.yml passes every one through).
 OIDC_ISSUER = env_str("OIDC_ISSUER", "")
 OIDC_DISCOVERY_URL = env_str("OIDC_DISCOVERY_URL", "")
 OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
@@ -257,9 +258,9 @@ for _name, _url in (("OIDC_ISSUER", OIDC_ISSUER), ("OIDC_DISCOVERY_URL", OIDC_DI
     # Keys and tokens fetched over plain HTTP could be swapped on the way.
     if PRODUCTION and _url and urlparse(_url).scheme != "https":
         raise ImproperlyConfigured(f"Environment variable {_name} must be an https:// URL.")
-OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
-OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
-OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your company account")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "") or "openid email profile"
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "") or "groups"
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "") or "your company account"
 OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1)
 OIDC_USE_PKCE = True
 OIDC_USE_NONCE = True

@@ -284,3 +284,11 @@ def require(action: str, user, app) -> None:
     PermissionDenied: the pages show the 403 page, DRF answers it as a 403 too."""
     if not allows(action, user, app):
         raise PermissionDenied(DENIED[action])
+
+
+# --- sign-in ------------------------------------------------------------------------------------
+
+
+def can_manage_group_mappings(user) -> bool:
+    """Which directory groups give which roles: the keys to every role, so the platform's."""
+    return is_platform(user)

@@ -6,6 +6,7 @@ the process at start with a message naming the variable, not surface later as a 
 
 from __future__ import annotations
 
+import json
 import os
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, unquote, urlparse
@@ -110,3 +111,44 @@ def database_from_url(name: str, url: str) -> dict:
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": options,
     }
+
+
+GROUP_MAP_ROLES = ("platform-team", "finance")
+GROUP_MAP_TEAM_PREFIX = "team:"
+
+
+def parse_group_map(name: str, value: str) -> dict[str, list[str]]:
+    """``{"appkeeper-admins": ["platform-team"], "support": ["team:support-tools"]}``: a
+    directory group to the roles it gives. A typo here would silently take roles away at
+    everyone's next sign-in, so anything but that exact shape stops the process."""
+    if not value.strip():
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} is not valid JSON: {error}."
+        ) from None
+    if not isinstance(parsed, dict):
+        raise ImproperlyConfigured(
+            f"Environment variable {name} must be a JSON object of group -> list of roles."
+        )
+    mapping: dict[str, list[str]] = {}
+    for group, targets in parsed.items():
+        if not group.strip():
+            raise ImproperlyConfigured(f"Environment variable {name} has an empty group name.")
+        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+            raise ImproperlyConfigured(
+                f"Environment variable {name}: group {group!r} must map to a list of strings."
+            )
+        for target in targets:
+            slug = target.removeprefix(GROUP_MAP_TEAM_PREFIX)
+            if target not in GROUP_MAP_ROLES and not (
+                target.startswith(GROUP_MAP_TEAM_PREFIX) and slug.strip()
+            ):
+                raise ImproperlyConfigured(
+                    f"Environment variable {name}: group {group!r} maps to {target!r}; a role "
+                    f'is "platform-team", "finance" or "team:<team slug>".'
+                )
+        mapping[group] = list(dict.fromkeys(targets))
+    return mapping

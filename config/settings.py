@@ -9,6 +9,7 @@ and CELERY_BROKER_URL must be set, and a missing one stops the process at start.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -19,6 +20,7 @@ from config.env import (
     env_int,
     env_list,
     env_str,
+    parse_group_map,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -243,6 +245,48 @@ if APPKEEPER_API_TOKEN_DAYS > APPKEEPER_API_TOKEN_MAX_DAYS:
         "APPKEEPER_API_TOKEN_MAX_DAYS."
     )
 
+# Single sign-on through OpenID Connect (identity/oidc.py): on only when an issuer (or a
+# discovery URL) and a client id are set. The provider's endpoints and keys come from its
+# discovery document, fetched at the first sign-in and cached, so an admin sets only these.
+# An empty value means the default (docker-compose.yml passes every one through).
+OIDC_ISSUER = env_str("OIDC_ISSUER", "")
+OIDC_DISCOVERY_URL = env_str("OIDC_DISCOVERY_URL", "")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
+OIDC_ENABLED = bool((OIDC_ISSUER or OIDC_DISCOVERY_URL) and OIDC_RP_CLIENT_ID)
+for _name, _url in (("OIDC_ISSUER", OIDC_ISSUER), ("OIDC_DISCOVERY_URL", OIDC_DISCOVERY_URL)):
+    # Keys and tokens fetched over plain HTTP could be swapped on the way.
+    if PRODUCTION and _url and urlparse(_url).scheme != "https":
+        raise ImproperlyConfigured(f"Environment variable {_name} must be an https:// URL.")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "") or "openid email profile"
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "") or "groups"
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "") or "your company account"
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # the provider's end-session endpoint wants it back as a hint
+OIDC_AUTHENTICATE_CLASS = "identity.oidc_views.SignInWithProviderView"
+OIDC_CALLBACK_CLASS = "identity.oidc_views.ProviderCallbackView"
+# Without a verified address from the provider (Entra ID sends no email_verified), an
+# existing account is adopted by e-mail only when the operator vouches for the provider.
+APPKEEPER_OIDC_TRUST_EMAIL = env_bool("APPKEEPER_OIDC_TRUST_EMAIL", False)
+APPKEEPER_OIDC_GROUP_MAP = parse_group_map(
+    "APPKEEPER_OIDC_GROUP_MAP", env_str("APPKEEPER_OIDC_GROUP_MAP", "")
+)
+APPKEEPER_OIDC_ACCESS_GROUPS = env_list("APPKEEPER_OIDC_ACCESS_GROUPS", [])
+APPKEEPER_PASSWORD_LOGIN = env_bool("APPKEEPER_PASSWORD_LOGIN", True)
+if not APPKEEPER_PASSWORD_LOGIN and not OIDC_ENABLED:
+    raise ImproperlyConfigured(
+        "Environment variable APPKEEPER_PASSWORD_LOGIN=false needs single sign-on: set "
+        "OIDC_ISSUER and OIDC_CLIENT_ID, or nobody could sign in."
+    )
+# The provider's backend stays listed without single sign-on (it then signs nobody in), so
+# sessions it started survive a restart that changed the configuration.
+AUTHENTICATION_BACKENDS = [
+    *(["django.contrib.auth.backends.ModelBackend"] if APPKEEPER_PASSWORD_LOGIN else []),
+    "identity.oidc.ProviderBackend",
+]
+
 # Operations: sign-in limiting, benchmark-only endpoints, Celery logging.
 # /metrics: APPKEEPER_METRICS_TOKEN (above) set -> bearer token required; empty -> only
 # direct loopback clients are answered (see docs/operations.md).
@@ -343,6 +387,11 @@ APPKEEPER_CSP: dict[str, list[str]] = {
     "frame-ancestors": ["'none'"],
     "form-action": ["'self'"],
 }
+if OIDC_ENABLED:
+    # Signing out ends the provider's session too: the sign-out form's answer redirects
+    # there, and form-action governs where a form's redirects may go.
+    _issuer = urlparse(OIDC_ISSUER or OIDC_DISCOVERY_URL)
+    APPKEEPER_CSP["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
 APPKEEPER_CSP_PATH_OVERRIDES: dict[str, dict[str, list[str]]] = {
     "/api/v1/": {"style-src-attr": ["'unsafe-inline'"]},
 }

@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("lifecycle.urls")),
     path("", include("scorecards.urls")),
     path("", include("ops.urls")),
+    path("", include("identity.urls")),
     path("", include("catalog.urls")),
 ]
 

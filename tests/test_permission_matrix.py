@@ -191,6 +191,7 @@ PAGES = {
     "backstage-imports": (None, cells(allowed=(*OWNERS_OR_PLATFORM, OTHER_TEAM), anonymous=LOGIN)),
     "api-tokens": (None, PAGES_LOGIN),
     "app-transfer": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
+    "group-mappings": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "api-token-revoke": (
         "token",
         cells(allowed=(OWNER, *PLATFORM_TEAM), hidden=(MEMBER, *OUTSIDERS), anonymous=LOGIN),
@@ -241,6 +242,9 @@ READ_ONLY_PAGES = {
     "metrics",
     "favicon",
     "bench-noop",
+    # Single sign-on's two legs answer GET only (the provider redirects the browser).
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
 }
 NOT_PAGES = ("admin/", "api/")  # the admin has Django's own permissions; the API is above
 

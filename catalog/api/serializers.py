@@ -52,14 +52,44 @@ class RegionSerializer(StrictModelSerializer):
         fields = ["code", "name", "jurisdiction", "sovereign", "pci"]
 
 
+def refuse_deactivated(people: list) -> list:
+    """People named to answer for something must be able to: a deactivated account is a
+    400 naming it, not a silent no-op."""
+    gone = [person.get_username() for person in people if not person.is_active]
+    if gone:
+        raise serializers.ValidationError([f"{name} is deactivated." for name in gone])
+    return people
+
+
 class TeamSerializer(StrictModelSerializer):
     members = StrictSlugRelatedField(
         many=True, slug_field="username", queryset=User.objects.all(), required=False
     )
+    lead = StrictSlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Takes over an app whose owner leaves when the app has no active co-owner. "
+        "An active person; usually a member of the team. Null: no lead.",
+    )
 
     class Meta:
         model = Team
-        fields = ["slug", "name", "cost_center", "contact_email", "chat_channel", "members"]
+        fields = [
+            "slug",
+            "name",
+            "cost_center",
+            "contact_email",
+            "chat_channel",
+            "members",
+            "lead",
+        ]
+
+    def validate_lead(self, lead):
+        if lead is not None:
+            refuse_deactivated([lead])
+        return lead
 
 
 class DependencyListSerializer(serializers.ListSerializer):
@@ -152,6 +182,19 @@ class MicroAppSerializer(StrictModelSerializer):
     owner = StrictSlugRelatedField(
         slug_field="username", queryset=User.objects.filter(is_active=True), required=False
     )
+    co_owners = StrictSlugRelatedField(
+        many=True,
+        slug_field="username",
+        queryset=User.objects.all(),
+        required=False,
+        help_text="People who share the owner's rights and duties (usernames); the first "
+        "active one takes the app over when the owner leaves. Each must be active; the "
+        "owner named here is dropped, being the owner already.",
+    )
+    orphaned = serializers.SerializerMethodField(
+        help_text="The owner left and nobody could take the app over: the platform team "
+        "assigns a new owner."
+    )
     regions = StrictSlugRelatedField(
         many=True, slug_field="code", queryset=Region.objects.all(), required=False
     )
@@ -189,6 +232,9 @@ class MicroAppSerializer(StrictModelSerializer):
             "kind",
             "team",
             "owner",
+            "co_owners",
+            "orphaned",
+            "orphaned_at",
             "contact",
             "runtime",
             "environment",
@@ -220,6 +266,7 @@ class MicroAppSerializer(StrictModelSerializer):
             "policy_findings",
         ]
         read_only_fields = [
+            "orphaned_at",
             "state",
             "expires_at",
             "last_seen_at",
@@ -234,6 +281,7 @@ class MicroAppSerializer(StrictModelSerializer):
         extra_kwargs = {
             name: {"default_timezone": UTC}
             for name in (
+                "orphaned_at",
                 "expires_at",
                 "last_seen_at",
                 "went_live_at",
@@ -246,6 +294,12 @@ class MicroAppSerializer(StrictModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=Risk.choices))
     def get_risk(self, app: MicroApp) -> str:
         return app.risk
+
+    def get_orphaned(self, app: MicroApp) -> bool:
+        return app.orphaned_at is not None
+
+    def validate_co_owners(self, people: list) -> list:
+        return refuse_deactivated(people)
 
     @extend_schema_field(PolicyFindingSerializer(many=True, allow_null=True))
     def get_policy_findings(self, app: MicroApp) -> list[dict] | None:
@@ -351,6 +405,15 @@ class MicroAppReadSerializer(SparseFieldsMixin, MicroAppSerializer):
         queryset=MicroApp.objects.all(),
         source="dependency_link_list",
         help_text="The apps it calls. Writing it keeps the details of the links that stay.",
+    )
+    co_owners = StrictSlugRelatedField(
+        many=True,
+        slug_field="username",
+        queryset=User.objects.all(),
+        source="co_owner_list",
+        help_text="People who share the owner's rights and duties (usernames); the first "
+        "active one takes the app over when the owner leaves. Each must be active; the "
+        "owner named here is dropped, being the owner already.",
     )
 
     class Meta(MicroAppSerializer.Meta):

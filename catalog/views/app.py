@@ -50,7 +50,9 @@ def app_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     visible = MicroApp.objects.visible_to(user)
     app = get_object_or_404(
-        visible.select_related("team", "owner").prefetch_related(
+        visible.with_co_owner_usernames()
+        .select_related("team__lead", "owner")
+        .prefetch_related(
             "regions",
             Prefetch("depends_on", queryset=visible.select_related("team").order_by("name")),
             Prefetch("dependents", queryset=visible.select_related("team").order_by("name")),

@@ -39,6 +39,20 @@ class JSONTextList(models.Aggregate):
         return f"CAST({sql} AS TEXT)", params
 
 
+def co_owner_ids_subquery(outer: str = "pk") -> Subquery:
+    """The active co-owners' ids of the app ``OuterRef(outer)`` as JSON text (NULL: none)."""
+    from catalog.models import MicroApp
+
+    ids = (
+        MicroApp.co_owners.through.objects.filter(microapp_id=OuterRef(outer), user__is_active=True)
+        .order_by()
+        .values("microapp_id")
+        .annotate(ids=JSONTextList("user_id"))
+        .values("ids")
+    )
+    return Subquery(ids)
+
+
 class MicroAppQuerySet(models.QuerySet):
     def with_risk(self) -> MicroAppQuerySet:
         """Annotate ``risk_level`` so the database can filter and sort by the derived risk."""

@@ -28,7 +28,18 @@ class NoDeleteMixin:
 class TeamAdminForm(forms.ModelForm):
     class Meta:
         model = Team
-        fields = "__all__"
+        fields = [
+            "name",
+            "slug",
+            "cost_center",
+            "contact_email",
+            "chat_channel",
+            "webhook_url",
+            "webhook_secret",
+            "members",
+            "lead",
+            "external_id",
+        ]
         help_texts = {
             "lead": "Takes over an app whose owner leaves when the app has no active "
             "co-owner. Usually a member of the team.",

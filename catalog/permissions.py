@@ -270,18 +270,19 @@ APP_ACTIONS: dict[str, Callable[..., bool]] = {
     "decide_sunset": can_decide_sunset,
 }
 
+# Who may act on an app, as the refusals name them.
+_OWNERS = "Only the app's owner, co-owners, team or the platform team"
+
 DENIED: dict[str, str] = {
     "view": "You cannot see this app.",
-    "view_reviews": "Only the app's owner, its team or the platform team see its reviews.",
-    "edit": "Only the app's owner, its team or the platform team may edit it.",
-    "submit": "Only the app's owner, its team or the platform team may submit it.",
-    "renew": "Only the app's owner, its team or the platform team may renew it.",
-    "rotate_secret": "Only the app's owner, its team or the platform team may rotate its secret.",
-    "retire": "Only the app's owner, its team or the platform team may retire it.",
-    "upload_contract": (
-        "Only the app's owner, its team or the platform team may add a contract version."
-    ),
-    "respond_sunset": "Only the app's owner, its team or the platform team may answer this case.",
+    "view_reviews": f"{_OWNERS} see its reviews.",
+    "edit": f"{_OWNERS} may edit it.",
+    "submit": f"{_OWNERS} may submit it.",
+    "renew": f"{_OWNERS} may renew it.",
+    "rotate_secret": f"{_OWNERS} may rotate its secret.",
+    "retire": f"{_OWNERS} may retire it.",
+    "upload_contract": f"{_OWNERS} may add a contract version.",
+    "respond_sunset": f"{_OWNERS} may answer this case.",
     "decide_review": "Only the platform team decides reviews, and never on an app they answer for.",
     "decide_sunset": (
         "Only the platform team decides contests, and never on an app they answer for."

@@ -138,3 +138,15 @@ def test_the_app_page_does_not_grow_with_co_owners(
 
     with django_assert_max_num_queries(APP_PAGE_BUDGET):
         assert client.get(app.get_absolute_url()).status_code == 200
+
+
+def test_leaving_the_co_owners_field_checks_it_inline(client, alice, app):
+    gone = UserFactory(username="gone", is_active=False)
+    client.force_login(alice)
+    data = _form_data(client, app) | {"co_owners": [str(gone.pk)], "_field": "co_owners"}
+
+    response = client.post(reverse("app-edit-validate", args=[app.slug]), data)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="id_co_owners_errors"' in body and "gone is deactivated." in body

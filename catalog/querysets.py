@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Case, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -135,10 +134,8 @@ class MicroAppQuerySet(models.QuerySet):
         if {"regions", "policy_findings"} & set(fields):
             apps = apps.prefetch_related(models.Prefetch("regions", to_attr="region_list"))
         if "co_owners" in fields:
-            people = get_user_model().objects.only("username").order_by("username")
-            apps = apps.prefetch_related(
-                models.Prefetch("co_owners", queryset=people, to_attr="co_owner_list")
-            )
+            # In the page's own query: a prefetch would be one query more for every list.
+            apps = apps.with_co_owner_usernames()
         if {"depends_on", "dependencies"} & set(fields):
             # One query serves both: the slugs are the links' providers.
             links = dependency_links().only(

@@ -161,6 +161,13 @@ class DependencySerializer(serializers.Serializer):
             raise serializers.ValidationError(exc.messages) from None
 
 
+CO_OWNERS_HELP = (
+    "People who share the owner's rights and duties (usernames, sorted); the first active "
+    "one takes the app over when the owner leaves. Each must be active; the owner named "
+    "here is dropped, being the owner already."
+)
+
+
 class PolicyFindingSerializer(serializers.Serializer):
     rule = StrictCharField()
     severity = serializers.ChoiceField(choices=policies.Severity.choices)
@@ -187,9 +194,7 @@ class MicroAppSerializer(StrictModelSerializer):
         slug_field="username",
         queryset=User.objects.all(),
         required=False,
-        help_text="People who share the owner's rights and duties (usernames); the first "
-        "active one takes the app over when the owner leaves. Each must be active; the "
-        "owner named here is dropped, being the owner already.",
+        help_text=CO_OWNERS_HELP,
     )
     orphaned = serializers.SerializerMethodField(
         help_text="The owner left and nobody could take the app over: the platform team "
@@ -406,14 +411,9 @@ class MicroAppReadSerializer(SparseFieldsMixin, MicroAppSerializer):
         source="dependency_link_list",
         help_text="The apps it calls. Writing it keeps the details of the links that stay.",
     )
-    co_owners = StrictSlugRelatedField(
-        many=True,
-        slug_field="username",
-        queryset=User.objects.all(),
-        source="co_owner_list",
-        help_text="People who share the owner's rights and duties (usernames); the first "
-        "active one takes the app over when the owner leaves. Each must be active; the "
-        "owner named here is dropped, being the owner already.",
+    # The usernames come with the app's own query (``with_co_owner_usernames``).
+    co_owners = serializers.ListField(
+        child=StrictCharField(), source="co_owner_usernames", help_text=CO_OWNERS_HELP
     )
 
     class Meta(MicroAppSerializer.Meta):

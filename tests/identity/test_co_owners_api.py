@@ -109,7 +109,7 @@ def test_the_detail_stays_flat_with_many_co_owners(
     client.get(f"{URL}router/")  # the caller's groups, cached for the rest of the test
     app.co_owners.add(*UserFactory.create_batch(40))
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         assert len(client.get(f"{URL}router/").json()["co_owners"]) == 40
 
 

@@ -187,7 +187,10 @@ class MicroAppSerializer(StrictModelSerializer):
     )
     team = StrictSlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     owner = StrictSlugRelatedField(
-        slug_field="username", queryset=User.objects.filter(is_active=True), required=False
+        slug_field="username",
+        queryset=User.objects.all(),
+        required=False,
+        help_text="The person accountable for the app (a username); must be active.",
     )
     co_owners = StrictSlugRelatedField(
         many=True,
@@ -302,6 +305,11 @@ class MicroAppSerializer(StrictModelSerializer):
 
     def get_orphaned(self, app: MicroApp) -> bool:
         return app.orphaned_at is not None
+
+    def validate_owner(self, owner):
+        # Named as deactivated rather than "does not exist": an orphaned app's answer,
+        # sent back whole, names its old owner, who must be replaced.
+        return refuse_deactivated([owner])[0]
 
     def validate_co_owners(self, people: list) -> list:
         return refuse_deactivated(people)

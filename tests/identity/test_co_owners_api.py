@@ -151,3 +151,12 @@ def test_the_team_list_stays_flat_with_leads(
 
     assert response.status_code == 200
     assert sum(1 for t in response.json()["results"] if t["lead"]) == 10
+
+
+def test_a_deactivated_owner_is_named_as_such(api_as, pat, app):
+    UserFactory(username="gone", is_active=False)
+
+    response = api_as(pat).patch(f"{URL}router/", {"owner": "gone"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["owner"] == ["gone is deactivated."]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 
 from catalog import retirement, services, token_services
@@ -24,12 +25,42 @@ class NoDeleteMixin:
         return False
 
 
+class TeamAdminForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = [
+            "name",
+            "slug",
+            "cost_center",
+            "contact_email",
+            "chat_channel",
+            "webhook_url",
+            "webhook_secret",
+            "members",
+            "lead",
+            "external_id",
+        ]
+        help_texts = {
+            "lead": "Takes over an app whose owner leaves when the app has no active "
+            "co-owner. Usually a member of the team.",
+        }
+
+    def clean_lead(self):
+        lead = self.cleaned_data.get("lead")
+        if lead is not None and not lead.is_active:
+            raise forms.ValidationError(f"{lead.get_username()} is deactivated.")
+        return lead
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "cost_center", "contact_email", "chat_channel"]
+    form = TeamAdminForm
+    list_display = ["name", "slug", "lead", "cost_center", "contact_email", "chat_channel"]
+    list_select_related = ["lead"]
     search_fields = ["name", "slug", "cost_center", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["members"]
+    autocomplete_fields = ["lead"]
 
 
 @admin.register(Region)
@@ -79,9 +110,10 @@ class MicroAppAdmin(NoDeleteMixin, admin.ModelAdmin):
     ]
     search_fields = ["name", "slug", "description", "owner__username", "team__name"]
     list_select_related = ["team", "owner"]
-    autocomplete_fields = ["owner", "team", "depends_on"]
+    autocomplete_fields = ["owner", "co_owners", "team", "depends_on"]
     filter_horizontal = ["regions"]
     readonly_fields = [
+        "orphaned_at",
         "state",
         "went_live_at",
         "expires_at",
@@ -103,6 +135,8 @@ class MicroAppAdmin(NoDeleteMixin, admin.ModelAdmin):
         # The admin's change view already runs in one transaction; the audit event is
         # written in save_related, once the many-to-many fields are saved too.
         obj._audit_before = MicroApp.objects.get(pk=obj.pk).audit_snapshot() if change else None
+        if obj.orphaned_at is not None and "owner" in form.changed_data:
+            obj.orphaned_at = None  # given an owner: not orphaned any more
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):

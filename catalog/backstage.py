@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from catalog import permissions
@@ -53,6 +54,7 @@ ANNOTATED_FIELDS = {
     "sla-p95-ms": "sla_p95_ms",
     "sla-support-hours": "sla_support_hours",
     "owner": "owner",
+    "co-owners": "co_owners",
 }
 BOOLEAN_FIELDS = {"handles_pii", "handles_payment_data", "externally_exposed"}
 TYPE_TO_KIND = {"service": "service", "website": "ui", "library": "integration"}
@@ -275,7 +277,27 @@ def _annotation_value(field_name: str, raw: str) -> Any:
         return str(raw).strip().lower() in {"true", "yes", "1"}
     if field_name == "regions":
         return [code.strip() for code in str(raw).split(",") if code.strip()]
+    if field_name == "owner":  # ``user:alice``, or a bare username as older exports wrote
+        return ref_name(raw, "user")[1]
+    if field_name == "co_owners":
+        return [ref_name(ref, "user")[1] for ref in str(raw).split(",") if ref.strip()]
     return raw
+
+
+def _co_owners_here(names: list[str], result: EntityResult) -> list[str]:
+    """The co-owners who are active people here; the others are left out with a warning
+    (an export from another installation names people this one may not know)."""
+    active = set(
+        get_user_model()
+        .objects.filter(username__in=names, is_active=True)
+        .values_list("username", flat=True)
+    )
+    missing = [name for name in names if name not in active]
+    if missing:
+        result.warnings.append(
+            f"{ANNOTATION}co-owners: {', '.join(missing)} not active people here; left out."
+        )
+    return [name for name in names if name in active]
 
 
 def component_payload(
@@ -298,6 +320,8 @@ def component_payload(
         if key.startswith(ANNOTATION) and key[len(ANNOTATION) :] in ANNOTATED_FIELDS:
             name = ANNOTATED_FIELDS[key[len(ANNOTATION) :]]
             payload[name] = _annotation_value(name, value)
+    if "co_owners" in payload:
+        payload["co_owners"] = _co_owners_here(payload["co_owners"], result)
     has_sla = all(payload.get(f) for f in ("sla_availability", "sla_p95_ms", "sla_support_hours"))
     if payload["environment"] == "production" and not has_sla:
         # Production apps need an SLA (policy production-needs-sla), which Backstage does not

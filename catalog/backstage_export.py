@@ -17,6 +17,13 @@ from catalog.selectors import latest_contract
 ENVIRONMENT_TO_LIFECYCLE = {"production": "production", "sandbox": "experimental"}
 
 
+def _co_owner_names(app: MicroApp) -> list[str]:
+    names = app.co_owner_usernames
+    if names is None:
+        names = sorted(person.get_username() for person in app.co_owners.all())
+    return names
+
+
 def _export_annotations(app: MicroApp) -> dict[str, str]:
     values = {
         "kind": app.kind,
@@ -24,7 +31,10 @@ def _export_annotations(app: MicroApp) -> dict[str, str]:
         "criticality": app.criticality,
         "runtime": app.runtime,
         "contact": app.contact,
-        "owner": app.owner.get_username(),
+        # Backstage has no co-owner field: spec.owner stays the team's group, and the people
+        # travel as user references.
+        "owner": f"user:{app.owner.get_username()}",
+        "co-owners": ",".join(f"user:{name}" for name in _co_owner_names(app)),
         "handles-pii": str(app.handles_pii).lower(),
         "handles-payment-data": str(app.handles_payment_data).lower(),
         "externally-exposed": str(app.externally_exposed).lower(),

@@ -39,7 +39,9 @@ logger = logging.getLogger(__name__)
 
 def notify(
     *,
-    recipient,
+    recipient=None,
+    recipient_id: int | None = None,
+    team=None,
     kind: str,
     subject: str,
     body: str,
@@ -48,11 +50,13 @@ def notify(
     link: str = "",
     channel: str = NotificationChannel.EMAIL,
 ) -> Notification | None:
-    """Queue one message; returns None when the same dedupe key was queued before."""
+    """Queue one message to ``recipient`` (a user, or their id) or to ``team`` (its contact
+    address or webhook); returns None when the dedupe key was queued before."""
     try:
         with transaction.atomic():
             return Notification.objects.create(
-                recipient=recipient,
+                recipient_id=recipient.pk if recipient is not None else recipient_id,
+                team=team,
                 app=app,
                 kind=kind,
                 subject=subject,
@@ -65,15 +69,38 @@ def notify(
         return None
 
 
+def co_owner_ids(app: MicroApp) -> list[int]:
+    """The active co-owners of ``app`` to tell, by id: from the ``co_owner_ids_json``
+    annotation the jobs read with their apps (``catalog.querysets.co_owner_ids_subquery``), else
+    from prefetched co-owners, else asked for (one query: single-app paths only)."""
+    raw = getattr(app, "co_owner_ids_json", _NOT_READ)
+    if raw is not _NOT_READ:
+        return sorted(json.loads(raw or "[]"))
+    prefetched = getattr(app, "_prefetched_objects_cache", {}).get("co_owners")
+    if prefetched is not None:
+        return sorted(person.pk for person in prefetched if person.is_active)
+    return sorted(app.co_owners.filter(is_active=True).values_list("pk", flat=True))
+
+
+_NOT_READ = object()
+
+
 def notify_owners(
     *, app: MicroApp, kind: str, subject: str, body: str, dedupe_key: str, link: str = ""
 ) -> list[Notification]:
-    """Tell the app's owner, and its team contact through the team webhook if configured."""
+    """Tell the app's owner and co-owners, and its team through the team webhook if
+    configured. A deactivated owner's copy is delivered to the team contact (see
+    :func:`email_address`), so it is never lost."""
     message = {"app": app, "kind": kind, "subject": subject, "body": body, "link": link}
     sent = []
     note = notify(recipient=app.owner, dedupe_key=f"{dedupe_key}:owner", **message)
     if note:
         sent.append(note)
+    for pk in co_owner_ids(app):
+        if pk != app.owner_id:
+            note = notify(recipient_id=pk, dedupe_key=f"{dedupe_key}:co:{pk}", **message)
+            if note:
+                sent.append(note)
     if app.team.webhook_url:
         hook = notify(
             recipient=None,
@@ -120,13 +147,25 @@ def owner_notifications(
     link: str = "",
     team_contact: bool = True,
 ) -> list[Notification]:
-    """Unsaved outbox rows for the app's owner, its team's contact address and its team
-    webhook, for jobs that queue many at once with :func:`queue` (``app.owner`` and
-    ``app.team`` should be select_related)."""
+    """Unsaved outbox rows for the app's owner, its active co-owners, its team's contact
+    address and its team webhook, for jobs that queue many at once with :func:`queue`
+    (``app.owner`` and ``app.team`` should be select_related, the co-owners read with the
+    apps: ``co_owner_ids_subquery``). A deactivated owner's row is left out when the team
+    contact gets its own copy, and delivered to the team contact otherwise."""
     common = {"app": app, "kind": kind, "subject": subject, "body": body, "link": link}
-    notes = [Notification(recipient=app.owner, dedupe_key=f"{dedupe_key}:owner"[:200], **common)]
     team = app.team
-    if team_contact and team.contact_email:
+    to_team = team_contact and bool(team.contact_email)
+    notes = []
+    if app.owner.is_active or not to_team:
+        notes.append(
+            Notification(recipient=app.owner, dedupe_key=f"{dedupe_key}:owner"[:200], **common)
+        )
+    notes += [
+        Notification(recipient_id=pk, dedupe_key=f"{dedupe_key}:co:{pk}"[:200], **common)
+        for pk in co_owner_ids(app)
+        if pk != app.owner_id
+    ]
+    if to_team:
         notes.append(Notification(team=team, dedupe_key=f"{dedupe_key}:team"[:200], **common))
     if team.webhook_url:
         notes.append(
@@ -203,7 +242,7 @@ def claim(*, limit: int = BATCH_SIZE) -> list[Notification]:
         rows = list(
             Notification.objects.pending(max_attempts=MAX_ATTEMPTS)
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient", "team", "app")
+            .select_related("recipient", "team", "app__team")
             .order_by("created_at", "pk")[:limit]
         )
         if rows:
@@ -270,12 +309,35 @@ def absolute(link: str) -> str:
 
 def email_address(note: Notification) -> str:
     if note.recipient_id:
-        return note.recipient.email if note.recipient.is_active else ""
+        if note.recipient.is_active:
+            return note.recipient.email
+        return stand_in_address(note)
     return note.team.contact_email if note.team_id else ""
+
+
+def stand_in_address(note: Notification) -> str:
+    """Where a deactivated person's message goes instead: the contact address of the app's
+    team, or, about no app, of their own first team that has one ("" when none does). The
+    matter still needs someone, and the team is who answers for it now."""
+    if note.app_id:
+        return note.app.team.contact_email
+    team = note.recipient.appkeeper_teams.exclude(contact_email="").order_by("name").first()
+    return team.contact_email if team else ""
+
+
+UNDELIVERABLE_DEACTIVATED = (
+    "The recipient is deactivated and no team contact address could stand in for them."
+)
 
 
 def email_message(note: Notification, address: str) -> EmailMessage:
     body = note.body
+    if note.recipient_id and not note.recipient.is_active:
+        who = note.recipient.get_full_name() or note.recipient.get_username()
+        body = (
+            f"This message was meant for {who}, whose account is deactivated; it comes to "
+            f"the team contact instead.\n\n{body}"
+        )
     if note.link:
         body = f"{body}\n\n{absolute(note.link)}"
     body += "\n\n-- \nAppkeeper, the micro-app catalog"
@@ -327,6 +389,8 @@ def outbox_message(note: Notification) -> Message:
         return Message(key=note.pk, webhook=WebhookPost(*webhook_request(note)))
     address = email_address(note)
     if not address:
+        if note.recipient_id and not note.recipient.is_active:
+            return Message(key=note.pk, undeliverable=UNDELIVERABLE_DEACTIVATED)
         return Message(key=note.pk, undeliverable="No email address for this recipient.")
     return Message(key=note.pk, email=email_message(note, address))
 

@@ -17,15 +17,17 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.choices import AppState
+from catalog.choices import AppState, NotificationChannel
 from catalog.models import AuditEvent, MicroApp
-from catalog.notifications import notify, notify_owners, notify_platform_team
+from catalog.notifications import notify, notify_platform_team
 from core.types import Actor, SignedInUser
 
 # The audit actions of this module, for the app's history and the scorecard.
 HANDED_OVER = "owner_handed_over"
 ORPHANED = "orphaned"
 TRANSFERRED = "owner_transferred"
+# The notice kind that tells the platform team and the app's team about an orphaned app.
+ORPHANED_NOTICE = "app_orphaned"
 
 
 @dataclass
@@ -80,19 +82,45 @@ def reassign(
     )
 
 
+def _tell_the_team(app: MicroApp, *, kind: str, subject: str, body: str, key: str) -> None:
+    """The team hears of every handover: its contact address and its webhook, if set."""
+    team = app.team
+    message = {"app": app, "kind": kind, "subject": subject, "body": body}
+    link = reverse("app-detail", args=[app.slug])
+    if team.contact_email:
+        notify(team=team, dedupe_key=f"{key}:team", link=link, **message)
+    if team.webhook_url:
+        notify(
+            team=team,
+            dedupe_key=f"{key}:webhook",
+            channel=NotificationChannel.WEBHOOK,
+            link=link,
+            **message,
+        )
+
+
 def _tell_new_owner(app: MicroApp, *, leaver: SignedInUser, to: SignedInUser) -> None:
     link = reverse("app-detail", args=[app.slug])
-    body = (
-        f"{leaver.get_full_name() or leaver.get_username()} has left, and you are now the owner "
-        f"of {app.name}. Reminders, reviews and renewals for it come to you from now on."
-    )
-    notify_owners(
+    who = leaver.get_full_name() or leaver.get_username()
+    key = f"handover:{app.pk}:{leaver.pk}:{to.pk}"
+    notify(
+        recipient=to,
         app=app,
-        kind="owner_handed_over",
+        kind=HANDED_OVER,
         subject=f"You now own {app.name}",
-        body=body,
-        dedupe_key=f"handover:{app.pk}:{leaver.pk}:{to.pk}",
+        body=(
+            f"{who} has left, and you are now the owner of {app.name}. Reminders, reviews "
+            "and renewals for it come to you from now on."
+        ),
+        dedupe_key=f"{key}:owner",
         link=link,
+    )
+    _tell_the_team(
+        app,
+        kind=HANDED_OVER,
+        subject=f"{app.name} has a new owner",
+        body=(f"{who} has left; {to.get_full_name() or to.get_username()} now owns {app.name}."),
+        key=key,
     )
 
 
@@ -108,33 +136,22 @@ def _flag_orphaned(app: MicroApp, *, leaver: SignedInUser, actor: Actor, via: st
         comment="The owner left and the app has no active co-owner or team lead.",
         data={"owner": before_owner, "via": via},
     )
-    link = reverse("app-detail", args=[app.slug])
     body = (
         f"{app.name} ({app.team.name}) lost its owner {before_owner}, and nobody could take it "
         "over: it has no active co-owner and its team has no active lead. Assign a new owner."
     )
+    key = f"orphaned:{app.pk}:{app.orphaned_at.isoformat()}"
     notify_platform_team(
-        kind="app_orphaned",
+        kind=ORPHANED_NOTICE,
         subject=f"{app.name} has no owner",
         body=body,
-        dedupe_key=f"orphaned:{app.pk}:{app.orphaned_at.isoformat()}",
+        dedupe_key=key,
         app=app,
-        link=link,
+        link=reverse("app-detail", args=[app.slug]),
     )
-    if app.team.contact_email:
-        # Queued for the team; the owner's own copy would go nowhere.
-        note = notify(
-            recipient=None,
-            app=app,
-            kind="app_orphaned",
-            subject=f"{app.name} has no owner",
-            body=body,
-            dedupe_key=f"orphaned:{app.pk}:{app.orphaned_at.isoformat()}:team",
-            link=link,
-        )
-        if note:
-            note.team = app.team
-            note.save(update_fields=["team"])
+    _tell_the_team(
+        app, kind=ORPHANED_NOTICE, subject=f"{app.name} has no owner", body=body, key=key
+    )
 
 
 def live_apps_owned_by(user: SignedInUser) -> Iterable[MicroApp]:
@@ -179,5 +196,6 @@ def hand_over(leaver: SignedInUser, *, actor: Actor, via: str) -> Handover:
             changes={"co_owners": [before["co_owners"], app.audit_snapshot()["co_owners"]]},
             comment=f"{leaver.get_username()} was deactivated ({via}).",
         )
-    leaver.led_teams.update(lead=None)
+    # update() skips auto_now: the teams changed, and SCIM's ETag must say so.
+    leaver.led_teams.update(lead=None, updated_at=timezone.now())
     return result

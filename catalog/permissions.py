@@ -8,7 +8,7 @@ admin goes by the groups' model permissions instead (migration ``0004_role_group
 
 Roles add up: the platform team's and finance's rights come from the Django groups
 ``platform-team`` and ``finance`` (superusers count as platform team); an app's owners
-are its owner and the members of its team. A finance member who also sits in a team
+are its owner, its co-owners and the members of its team. A finance member who also sits in a team
 answers for that team's apps like any other member.
 """
 
@@ -59,11 +59,36 @@ def team_ids(user) -> frozenset[int]:
     return cached
 
 
+def co_owned_app_ids(user) -> frozenset[int]:
+    """Ids of the apps the user co-owns, fetched once per user object (so once per
+    request), and only when the owner and team checks did not already answer."""
+    if not is_signed_in(user):
+        return frozenset()
+    cached = getattr(user, "_appkeeper_co_owned_app_ids", None)
+    if cached is None:
+        cached = frozenset(user.co_owned_apps.values_list("pk", flat=True))
+        user._appkeeper_co_owned_app_ids = cached
+    return cached
+
+
+def co_owned_apps_subquery(user):
+    """The ids of the apps ``user`` co-owns, as a subquery: ``OR``-ing a join on the
+    co-owners would repeat an app once per co-owner in a list."""
+    from catalog.models import MicroApp
+
+    return MicroApp.co_owners.through.objects.filter(user_id=user.pk).values("microapp_id")
+
+
 def is_owner(user, app) -> bool:
-    """The app's owner and the members of its team answer for it."""
+    """The app's owner, its co-owners and the members of its team answer for it."""
     if not is_signed_in(user):
         return False
-    return app.owner_id == user.pk or app.team_id in team_ids(user)
+    if app.owner_id == user.pk or app.team_id in team_ids(user):
+        return True
+    co_owners = app.co_owner_usernames  # read with the app, where a page shows them
+    if co_owners is not None:
+        return user.get_username() in co_owners
+    return app.pk in co_owned_app_ids(user)
 
 
 # --- seeing ----------------------------------------------------------------------------------
@@ -89,6 +114,7 @@ def visible_apps_filter(user, prefix: str = "") -> Q | None:
         ~Q(**{f"{prefix}state": AppState.DRAFT})
         | Q(**{f"{prefix}owner": user})
         | Q(**{f"{prefix}team__in": user.appkeeper_teams.values("pk")})
+        | Q(**{f"{prefix}pk__in": co_owned_apps_subquery(user)})
     )
 
 
@@ -107,7 +133,11 @@ def visible_reviews_filter(user) -> Q | None:
         return Q(pk__in=[])
     if is_platform(user):
         return None
-    return Q(app__owner=user) | Q(app__team_id__in=team_ids(user))
+    return (
+        Q(app__owner=user)
+        | Q(app__team_id__in=team_ids(user))
+        | Q(app_id__in=co_owned_apps_subquery(user))
+    )
 
 
 # --- registering and changing apps -----------------------------------------------------------
@@ -255,18 +285,19 @@ APP_ACTIONS: dict[str, Callable[..., bool]] = {
     "decide_sunset": can_decide_sunset,
 }
 
+# Who may act on an app, as the refusals name them.
+_OWNERS = "Only the app's owner, co-owners, team or the platform team"
+
 DENIED: dict[str, str] = {
     "view": "You cannot see this app.",
-    "view_reviews": "Only the app's owner, its team or the platform team see its reviews.",
-    "edit": "Only the app's owner, its team or the platform team may edit it.",
-    "submit": "Only the app's owner, its team or the platform team may submit it.",
-    "renew": "Only the app's owner, its team or the platform team may renew it.",
-    "rotate_secret": "Only the app's owner, its team or the platform team may rotate its secret.",
-    "retire": "Only the app's owner, its team or the platform team may retire it.",
-    "upload_contract": (
-        "Only the app's owner, its team or the platform team may add a contract version."
-    ),
-    "respond_sunset": "Only the app's owner, its team or the platform team may answer this case.",
+    "view_reviews": f"{_OWNERS} see its reviews.",
+    "edit": f"{_OWNERS} may edit it.",
+    "submit": f"{_OWNERS} may submit it.",
+    "renew": f"{_OWNERS} may renew it.",
+    "rotate_secret": f"{_OWNERS} may rotate its secret.",
+    "retire": f"{_OWNERS} may retire it.",
+    "upload_contract": f"{_OWNERS} may add a contract version.",
+    "respond_sunset": f"{_OWNERS} may answer this case.",
     "decide_review": "Only the platform team decides reviews, and never on an app they answer for.",
     "decide_sunset": (
         "Only the platform team decides contests, and never on an app they answer for."

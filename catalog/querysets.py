@@ -26,6 +26,32 @@ class TeamQuerySet(models.QuerySet):
         return self.filter(members=user)
 
 
+class JSONTextList(models.Aggregate):
+    """The aggregated values as a JSON array in text, on SQLite and PostgreSQL alike (read
+    it with ``json.loads``); NULL when there are none."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = models.TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = self.as_sql(compiler, connection, function="JSON_AGG", **extra_context)
+        return f"CAST({sql} AS TEXT)", params
+
+
+def co_owner_ids_subquery(outer: str = "pk") -> Subquery:
+    """The active co-owners' ids of the app ``OuterRef(outer)`` as JSON text (NULL: none)."""
+    from catalog.models import MicroApp
+
+    ids = (
+        MicroApp.co_owners.through.objects.filter(microapp_id=OuterRef(outer), user__is_active=True)
+        .order_by()
+        .values("microapp_id")
+        .annotate(ids=JSONTextList("user_id"))
+        .values("ids")
+    )
+    return Subquery(ids)
+
+
 class MicroAppQuerySet(models.QuerySet):
     def with_risk(self) -> MicroAppQuerySet:
         """Annotate ``risk_level`` so the database can filter and sort by the derived risk."""
@@ -47,10 +73,30 @@ class MicroAppQuerySet(models.QuerySet):
         return self.filter(state__in=states)
 
     def owned_by(self, user) -> MicroAppQuerySet:
-        """Apps the user is accountable for: owned by them or by one of their teams."""
+        """Apps the user is accountable for: owned or co-owned by them, or by one of their
+        teams."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(Q(owner=user) | Q(team__members=user)).distinct()
+        return self.filter(
+            Q(owner=user)
+            | Q(team__members=user)
+            | Q(pk__in=permissions.co_owned_apps_subquery(user))
+        ).distinct()
+
+    def with_co_owner_usernames(self) -> MicroAppQuerySet:
+        """Annotate ``co_owners_json``, the co-owners' usernames as a JSON array, in the
+        app's own query: a page about one app shows and checks them without a query of
+        their own (read them through ``MicroApp.co_owner_usernames``)."""
+        from catalog.models import MicroApp
+
+        names = (
+            MicroApp.co_owners.through.objects.filter(microapp_id=OuterRef("pk"))
+            .order_by()
+            .values("microapp_id")
+            .annotate(names=JSONTextList("user__username"))
+            .values("names")
+        )
+        return self.annotate(co_owners_json=Subquery(names))
 
     def visible_to(self, user) -> MicroAppQuerySet:
         """Apps the user may see: ``catalog.permissions.can_view_app`` as a filter."""
@@ -87,6 +133,9 @@ class MicroAppQuerySet(models.QuerySet):
             apps = apps.select_related(*sorted(joined))
         if {"regions", "policy_findings"} & set(fields):
             apps = apps.prefetch_related(models.Prefetch("regions", to_attr="region_list"))
+        if "co_owners" in fields:
+            # In the page's own query: a prefetch would be one query more for every list.
+            apps = apps.with_co_owner_usernames()
         if {"depends_on", "dependencies"} & set(fields):
             # One query serves both: the slugs are the links' providers.
             links = dependency_links().only(
@@ -109,6 +158,7 @@ def _api_field_reads() -> dict[str, tuple[str, ...]]:
     return {
         "team": ("team__slug",),
         "owner": ("owner__username",),
+        "orphaned": ("orphaned_at",),
         "risk": ("handles_pii", "handles_payment_data", "externally_exposed"),
         # The policies read these besides the regions (and the latest contract).
         "policy_findings": (

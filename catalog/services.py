@@ -33,9 +33,9 @@ from catalog.notifications import (
 from core.types import Actor, AnyUser
 from core.webhooks import new_secret
 
-# Written after the app row: the regions, and its dependencies either as bare apps
-# (``depends_on``) or with how each is used (``dependencies``).
-M2M_FIELDS = ("regions", "depends_on", "dependencies")
+# Written after the app row: the regions, the co-owners, and its dependencies either as
+# bare apps (``depends_on``) or with how each is used (``dependencies``).
+M2M_FIELDS = ("regions", "co_owners", "depends_on", "dependencies")
 
 
 def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -47,6 +47,9 @@ def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 def _set_relations(app: MicroApp, relations: dict[str, Any]) -> None:
     if "regions" in relations:
         app.regions.set(relations["regions"])
+    if "co_owners" in relations:
+        # The owner is never also listed as a co-owner: one person, one entry.
+        app.co_owners.set([p for p in relations["co_owners"] if p.pk != app.owner_id])
     if "dependencies" in relations:
         _set_dependencies(app, relations["dependencies"])
     elif "depends_on" in relations:
@@ -106,7 +109,7 @@ def app_register(*, actor: Actor, data: dict[str, Any]) -> MicroApp:
     """
     plain, relations = _split(data)
     app = MicroApp(**plain)
-    app.full_clean(exclude=["regions", "depends_on"])
+    app.full_clean(exclude=["regions", "depends_on", "co_owners"])
     _enforce_policies(
         app,
         regions=relations.get("regions", ()),
@@ -140,9 +143,14 @@ def app_update(*, app: MicroApp, actor: Actor, data: dict[str, Any]) -> MicroApp
         app, regions=regions_before, has_valid_contract=contract_ok
     )
     plain, relations = _split(data)
+    owner_before = app.owner_id
     for field, value in plain.items():
         setattr(app, field, value)
-    app.full_clean(exclude=["regions", "depends_on"])
+    adopted = app.orphaned_at is not None and app.owner_id != owner_before
+    if adopted:
+        # Someone was given the orphaned app: it has an owner again.
+        app.orphaned_at = None
+    app.full_clean(exclude=["regions", "depends_on", "co_owners"])
     _enforce_policies(
         app,
         regions=relations.get("regions", regions_before),
@@ -152,7 +160,10 @@ def app_update(*, app: MicroApp, actor: Actor, data: dict[str, Any]) -> MicroApp
     )
     app.save()
     _set_relations(app, relations)
-    app_record_change(app=app, actor=actor, before=before)
+    if app.owner_id != owner_before:
+        app.co_owners.remove(app.owner_id)
+    extra = {"orphaned": [True, False]} if adopted else None
+    app_record_change(app=app, actor=actor, before=before, extra=extra)
     return app
 
 
@@ -177,14 +188,19 @@ def _enforce_policies(
 
 
 def app_record_change(
-    *, app: MicroApp, actor: Actor, before: dict[str, Any] | None
+    *,
+    app: MicroApp,
+    actor: Actor,
+    before: dict[str, Any] | None,
+    extra: dict[str, list[Any]] | None = None,
 ) -> AuditEvent | None:
-    """Record a creation (``before`` is None) or the fields an update really changed."""
+    """Record a creation (``before`` is None) or the fields an update really changed
+    (with ``extra`` changes that are no field of the snapshot, e.g. the orphaned flag)."""
     after = app.audit_snapshot()
     if before is None:
         changes = {k: [None, v] for k, v in after.items()}
         return AuditEvent.record(app=app, actor=actor, action="created", changes=changes)
-    changes = _diff(before, after)
+    changes = {**_diff(before, after), **(extra or {})}
     if not changes:
         return None
     return AuditEvent.record(app=app, actor=actor, action="updated", changes=changes)

@@ -39,7 +39,9 @@ def hand_over_on_deactivation(sender, instance, created=False, raw=False, **kwar
         person.deactivated_via = ""
         person.save(update_fields=["deactivated_at", "deactivated_via", "updated_at"])
         return
-    actor, via = getattr(instance, "_appkeeper_deactivation", (None, DeactivatedVia.ADMIN))
+    # Popped: a later save of the same object (reactivated, then switched off in the
+    # admin) must not be credited to this deactivation's actor and channel.
+    actor, via = instance.__dict__.pop("_appkeeper_deactivation", (None, DeactivatedVia.ADMIN))
     person.deactivated_at = timezone.now()
     person.deactivated_via = via
     person.save(update_fields=["deactivated_at", "deactivated_via", "updated_at"])

@@ -37,6 +37,7 @@ OWNER_TEAMS = {
     "bob": "support-tools",
     "carol": "field-ops",
     "pat": "platform",
+    "dave": "platform",
 }
 RENEWED_BEFORE_EXPIRY = timedelta(days=10)  # inside the renewal window, after two reminders
 
@@ -149,9 +150,11 @@ FLEET = [
     Spec("Onboarding Flow", "pat", A, criticality=CRIT, left=10),
     Spec("Slack Digest", "pat", A, left=20, quiet_days=6),
     Spec("Knowledge Sync", "pat", AppState.DRAFT, criticality=CRIT, missing=("contract",)),
-    Spec("Meeting Notes", "pat", A, criticality=PROTO, environment="sandbox", left=40),
+    # dave left the company (``scorecards.demo_people``): pat took Language Detector over as
+    # its co-owner; Meeting Notes had nobody, so it is orphaned.
+    Spec("Meeting Notes", "dave", A, criticality=PROTO, environment="sandbox", left=40),
     Spec("Survey Mailer", "pat", AppState.EXPIRED, environment="sandbox", left=-20),
-    Spec("Language Detector", "pat", A, left=85),
+    Spec("Language Detector", "dave", A, left=85),
     Spec("Chat Widget", "pat", A, environment=P, left=0.6),
 ]
 

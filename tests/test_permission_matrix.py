@@ -40,14 +40,15 @@ ANONYMOUS = "anonymous"
 OWNER = "owner"  # alice: owns the apps, and is in their team
 MEMBER = "member"  # bob: in the apps' team, owns none of them
 OTHER_TEAM = "other_team"  # carol: field-ops
+CO_OWNER = "co_owner"  # dana: field-ops, co-owns every app of the apps' team
 PLATFORM = "platform"  # pat: platform team, in the "platform" team, answers for none of them
 PLATFORM_OWNER = "platform_owner"  # pam: platform team and in the apps' team
 FINANCE = "finance"  # fin: finance, in no team
 NO_TEAM = "no_team"  # nobody: signed in, in no team and no group
-SIGNED_IN = (OWNER, MEMBER, OTHER_TEAM, PLATFORM, PLATFORM_OWNER, FINANCE, NO_TEAM)
+SIGNED_IN = (OWNER, MEMBER, CO_OWNER, OTHER_TEAM, PLATFORM, PLATFORM_OWNER, FINANCE, NO_TEAM)
 ACTORS = (ANONYMOUS, *SIGNED_IN)
 
-ANSWER_FOR_THE_APPS = (OWNER, MEMBER, PLATFORM_OWNER)
+ANSWER_FOR_THE_APPS = (OWNER, MEMBER, CO_OWNER, PLATFORM_OWNER)
 OWNERS_OR_PLATFORM = (*ANSWER_FOR_THE_APPS, PLATFORM)
 PLATFORM_TEAM = (PLATFORM, PLATFORM_OWNER)
 OUTSIDERS = (OTHER_TEAM, FINANCE, NO_TEAM)
@@ -78,7 +79,11 @@ DECIDE_CONTEST = cells(allowed=(PLATFORM,))
 CHARGEBACK = cells(allowed=tuple(a for a in SIGNED_IN if a != NO_TEAM))
 SIGNED = dict.fromkeys(ACTORS, SIGNATURE)
 # Another user's API token is invisible, except to the platform team.
-TOKEN_OWNER = cells(allowed=(OWNER, *PLATFORM_TEAM), hidden=(MEMBER, *OUTSIDERS))
+TOKEN_OWNER = cells(allowed=(OWNER, *PLATFORM_TEAM), hidden=(MEMBER, CO_OWNER, *OUTSIDERS))
+# Background imports belong to whoever sent them and their team, not to the apps' co-owners.
+IMPORT_JOB = cells(
+    allowed=tuple(a for a in OWNERS_OR_PLATFORM if a != CO_OWNER), hidden=(CO_OWNER, *OUTSIDERS)
+)
 # Moving apps between owners in bulk, and the orphaned apps' new owners: the platform team.
 MOVE_APPS = cells(allowed=PLATFORM_TEAM)
 
@@ -112,7 +117,7 @@ API = {
     "apps_import": (None, EVERYONE),
     "apps_transfer": (None, MOVE_APPS),  # an existing app of another team: the body decides
     "backstage_imports_list": (None, EVERYONE),  # each sees their own and their teams' jobs
-    "backstage_imports_retrieve": ("import_job", DRAFT_OWNERS),
+    "backstage_imports_retrieve": ("import_job", IMPORT_JOB),
     "chargeback": (None, CHARGEBACK),
     "contracts_check": (None, EVERYONE),
     "policies_list": (None, EVERYONE),
@@ -194,7 +199,11 @@ PAGES = {
     "group-mappings": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "api-token-revoke": (
         "token",
-        cells(allowed=(OWNER, *PLATFORM_TEAM), hidden=(MEMBER, *OUTSIDERS), anonymous=LOGIN),
+        cells(
+            allowed=(OWNER, *PLATFORM_TEAM),
+            hidden=(MEMBER, CO_OWNER, *OUTSIDERS),
+            anonymous=LOGIN,
+        ),
     ),
     "provisioning-tokens": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "provisioning-token-revoke": (
@@ -270,13 +279,16 @@ VERSION = "1.0.0"
 
 
 @pytest.fixture
-def actors(alice, bob, carol, pat, fin, support_tools) -> dict:
+def actors(alice, bob, carol, pat, fin, support_tools, field_ops) -> dict:
     pam = add_to_group(UserFactory(username="pam"), PLATFORM_GROUP)
     support_tools.members.add(pam)
+    dana = UserFactory(username="dana")
+    field_ops.members.add(dana)
     return {
         ANONYMOUS: None,
         OWNER: alice,
         MEMBER: bob,
+        CO_OWNER: dana,
         OTHER_TEAM: carol,
         PLATFORM: pat,
         PLATFORM_OWNER: pam,
@@ -290,7 +302,9 @@ def make_app(team, owner, state: str, **fields):
     if state != AppState.DRAFT:
         fields.setdefault("went_live_at", now - timedelta(days=80))
         fields.setdefault("expires_at", now + timedelta(days=10))  # the renewal window is open
-    return MicroAppFactory(team=team, owner=owner, state=state, **fields)
+    app = MicroAppFactory(team=team, owner=owner, state=state, **fields)
+    app.co_owners.add(*UserFactory._meta.model.objects.filter(username="dana"))
+    return app
 
 
 def build(target: str | None, actors: dict, team):

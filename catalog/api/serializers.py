@@ -52,14 +52,44 @@ class RegionSerializer(StrictModelSerializer):
         fields = ["code", "name", "jurisdiction", "sovereign", "pci"]
 
 
+def refuse_deactivated(people: list) -> list:
+    """People named to answer for something must be able to: a deactivated account is a
+    400 naming it, not a silent no-op."""
+    gone = [person.get_username() for person in people if not person.is_active]
+    if gone:
+        raise serializers.ValidationError([f"{name} is deactivated." for name in gone])
+    return people
+
+
 class TeamSerializer(StrictModelSerializer):
     members = StrictSlugRelatedField(
         many=True, slug_field="username", queryset=User.objects.all(), required=False
     )
+    lead = StrictSlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Takes over an app whose owner leaves when the app has no active co-owner. "
+        "An active person; usually a member of the team. Null: no lead.",
+    )
 
     class Meta:
         model = Team
-        fields = ["slug", "name", "cost_center", "contact_email", "chat_channel", "members"]
+        fields = [
+            "slug",
+            "name",
+            "cost_center",
+            "contact_email",
+            "chat_channel",
+            "members",
+            "lead",
+        ]
+
+    def validate_lead(self, lead):
+        if lead is not None:
+            refuse_deactivated([lead])
+        return lead
 
 
 class DependencyListSerializer(serializers.ListSerializer):
@@ -131,6 +161,13 @@ class DependencySerializer(serializers.Serializer):
             raise serializers.ValidationError(exc.messages) from None
 
 
+CO_OWNERS_HELP = (
+    "People who share the owner's rights and duties (usernames, sorted); the first active "
+    "one takes the app over when the owner leaves. Each must be active; the owner named "
+    "here is dropped, being the owner already."
+)
+
+
 class PolicyFindingSerializer(serializers.Serializer):
     rule = StrictCharField()
     severity = serializers.ChoiceField(choices=policies.Severity.choices)
@@ -150,7 +187,21 @@ class MicroAppSerializer(StrictModelSerializer):
     )
     team = StrictSlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     owner = StrictSlugRelatedField(
-        slug_field="username", queryset=User.objects.filter(is_active=True), required=False
+        slug_field="username",
+        queryset=User.objects.all(),
+        required=False,
+        help_text="The person accountable for the app (a username); must be active.",
+    )
+    co_owners = StrictSlugRelatedField(
+        many=True,
+        slug_field="username",
+        queryset=User.objects.all(),
+        required=False,
+        help_text=CO_OWNERS_HELP,
+    )
+    orphaned = serializers.SerializerMethodField(
+        help_text="The owner left and nobody could take the app over: the platform team "
+        "assigns a new owner."
     )
     regions = StrictSlugRelatedField(
         many=True, slug_field="code", queryset=Region.objects.all(), required=False
@@ -189,6 +240,9 @@ class MicroAppSerializer(StrictModelSerializer):
             "kind",
             "team",
             "owner",
+            "co_owners",
+            "orphaned",
+            "orphaned_at",
             "contact",
             "runtime",
             "environment",
@@ -220,6 +274,7 @@ class MicroAppSerializer(StrictModelSerializer):
             "policy_findings",
         ]
         read_only_fields = [
+            "orphaned_at",
             "state",
             "expires_at",
             "last_seen_at",
@@ -234,6 +289,7 @@ class MicroAppSerializer(StrictModelSerializer):
         extra_kwargs = {
             name: {"default_timezone": UTC}
             for name in (
+                "orphaned_at",
                 "expires_at",
                 "last_seen_at",
                 "went_live_at",
@@ -246,6 +302,17 @@ class MicroAppSerializer(StrictModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=Risk.choices))
     def get_risk(self, app: MicroApp) -> str:
         return app.risk
+
+    def get_orphaned(self, app: MicroApp) -> bool:
+        return app.orphaned_at is not None
+
+    def validate_owner(self, owner):
+        # Named as deactivated rather than "does not exist": an orphaned app's answer,
+        # sent back whole, names its old owner, who must be replaced.
+        return refuse_deactivated([owner])[0]
+
+    def validate_co_owners(self, people: list) -> list:
+        return refuse_deactivated(people)
 
     @extend_schema_field(PolicyFindingSerializer(many=True, allow_null=True))
     def get_policy_findings(self, app: MicroApp) -> list[dict] | None:
@@ -351,6 +418,10 @@ class MicroAppReadSerializer(SparseFieldsMixin, MicroAppSerializer):
         queryset=MicroApp.objects.all(),
         source="dependency_link_list",
         help_text="The apps it calls. Writing it keeps the details of the links that stay.",
+    )
+    # The usernames come with the app's own query (``with_co_owner_usernames``).
+    co_owners = serializers.ListField(
+        child=StrictCharField(), source="co_owner_usernames", help_text=CO_OWNERS_HELP
     )
 
     class Meta(MicroAppSerializer.Meta):

@@ -46,7 +46,7 @@ class TeamViewSet(
 ):
     """Teams own and pay for apps. The platform team curates them; everyone reads them."""
 
-    queryset = Team.objects.prefetch_related("members")
+    queryset = Team.objects.select_related("lead").prefetch_related("members")
     serializer_class = TeamSerializer
     permission_classes = [IsPlatformOrReadOnly]
     lookup_field = "slug"

@@ -85,6 +85,25 @@ class UserChoiceField(WellFormedIdsMixin, forms.ModelChoiceField):
         return f"{full} ({user.get_username()})" if full else user.get_username()
 
 
+class PeopleChoiceField(WellFormedIdsMixin, forms.ModelMultipleChoiceField):
+    """Active people, several at once. Someone deactivated since the form was shown is
+    named in the error rather than called "not one of the available choices"."""
+
+    def label_from_instance(self, user) -> str:
+        full = user.get_full_name()
+        return f"{full} ({user.get_username()})" if full else user.get_username()
+
+    def clean(self, value):
+        ids = [pk for pk in map(_well_formed_id, value or []) if pk is not None]
+        gone = get_user_model().objects.filter(pk__in=ids, is_active=False).order_by("username")
+        if gone:
+            raise forms.ValidationError(
+                [f"{person.get_username()} is deactivated." for person in gone],
+                code="deactivated",
+            )
+        return super().clean(value)
+
+
 class AppChoiceField(WellFormedIdsMixin, forms.ModelMultipleChoiceField):
     def label_from_instance(self, app: MicroApp) -> str:
         return f"{app.name} ({app.slug})"
@@ -190,7 +209,7 @@ class MicroAppForm(forms.ModelForm):
             "ownership",
             "Ownership",
             "Who answers for the app when something happens.",
-            ("team", "owner", "contact"),
+            ("team", "owner", "co_owners", "contact"),
         ),
         Section(
             "sla",
@@ -228,6 +247,14 @@ class MicroAppForm(forms.ModelForm):
     owner = UserChoiceField(
         queryset=get_user_model().objects.none(),
         help_text="The person accountable for the app. Usually you.",
+    )
+    co_owners = PeopleChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        label="Co-owners",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text="People who share the owner's rights and duties; the first of them takes "
+        "the app over if the owner leaves. Hold Ctrl (⌘ on a Mac) to choose several.",
     )
     regions = RegionChoiceField(
         queryset=Region.objects.all(),
@@ -284,6 +311,7 @@ class MicroAppForm(forms.ModelForm):
             "tags",
             "team",
             "owner",
+            "co_owners",
             "contact",
             "sla_availability",
             "sla_p95_ms",
@@ -351,7 +379,9 @@ class MicroAppForm(forms.ModelForm):
             teams = teams.filter(allowed)
         self.fields["team"].queryset = teams
         self.fields["criticality"].help_text = criticality_help()
-        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True)
+        people = get_user_model().objects.filter(is_active=True)
+        self.fields["owner"].queryset = people
+        self.fields["co_owners"].queryset = people.order_by("username")
         if not editing:
             self.initial.setdefault("owner", user.pk)
             mine = permissions.team_ids(user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -193,6 +194,18 @@ class MicroApp(models.Model):
         if self.externally_exposed:
             reasons.append("is exposed outside the company")
         return reasons
+
+    @property
+    def co_owner_usernames(self) -> list[str] | None:
+        """The co-owners' usernames, sorted, when the app was read
+        ``with_co_owner_usernames()``; None when it was not (ask ``co_owners`` then)."""
+        if not hasattr(self, "co_owners_json"):
+            return None
+        return sorted(json.loads(self.co_owners_json or "[]"))
+
+    @property
+    def is_orphaned(self) -> bool:
+        return self.orphaned_at is not None
 
     @property
     def has_sla(self) -> bool:

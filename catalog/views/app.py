@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from catalog import impact, permissions, policies, services
+from catalog import impact, ownership, permissions, policies, services
 from catalog.contract_services import contract_upload
 from catalog.forms.apps import MicroAppForm
 from catalog.models import MicroApp
@@ -36,6 +36,9 @@ TIMELINE_LABELS = {
     "sunset_started": "Sunset started",
     "retired": "Retired",
     "renewed": "Renewed",
+    ownership.HANDED_OVER: "Handed over: the owner left",
+    ownership.ORPHANED: "Orphaned: the owner left, nobody could take over",
+    ownership.TRANSFERRED: "Owner changed",
 }
 
 
@@ -50,7 +53,9 @@ def app_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     visible = MicroApp.objects.visible_to(user)
     app = get_object_or_404(
-        visible.select_related("team", "owner").prefetch_related(
+        visible.with_co_owner_usernames()
+        .select_related("team__lead", "owner")
+        .prefetch_related(
             "regions",
             Prefetch("depends_on", queryset=visible.select_related("team").order_by("name")),
             Prefetch("dependents", queryset=visible.select_related("team").order_by("name")),

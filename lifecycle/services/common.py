@@ -12,6 +12,7 @@ from django.db import (
 from django.db.models import Model, QuerySet
 
 from catalog.models import TransitionError
+from catalog.querysets import co_owner_ids_subquery
 from core.resilience import enqueue_quietly
 
 _M = TypeVar("_M", bound=Model)
@@ -60,9 +61,11 @@ def when(moment: datetime) -> str:
 
 def lock_rows(queryset: QuerySet[_M]) -> list[_M]:
     """Lock the rows of ``queryset`` for this transaction, skipping rows another worker
-    holds (it is handling them); on SQLite the IMMEDIATE transaction is the lock."""
+    holds (it is handling them); on SQLite the IMMEDIATE transaction is the lock. The
+    co-owners to tell come in the same query (``co_owner_ids_subquery``)."""
     return list(
         queryset.select_for_update(skip_locked=True, of=("self",))
+        .annotate(co_owner_ids_json=co_owner_ids_subquery())
         .select_related("owner", "team")
         .order_by("pk")
     )

@@ -25,6 +25,7 @@ from catalog.notifications import (
     platform_team_notifications,
     queue,
 )
+from catalog.querysets import co_owner_ids_subquery
 from catalog.retirement import (
     confirmed_data,
     live_dependents_by_provider,
@@ -220,10 +221,13 @@ def sunset_cases_close(*, now: datetime | None = None) -> int:
             # renewal; skipped now, the case is closed by the renewal or by the next run.
             .select_for_update(skip_locked=True, of=("self", "app"))
             .select_related("app", "app__owner", "app__team")
+            .annotate(app_co_owner_ids=co_owner_ids_subquery("app_id"))
             .order_by("pk")
         )
         if not cases:
             return 0
+        for case in cases:  # the co-owners to tell, read with the cases
+            case.app.co_owner_ids_json = case.app_co_owner_ids
         sunsetting = [c for c in cases if c.app.state == AppState.SUNSETTING]
         called = _still_called(
             {c.app_id for c in sunsetting},

@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalog.models import AuditEvent, MicroApp
-from tests.factories import MicroAppFactory
+from tests.factories import MicroAppFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -421,9 +421,13 @@ def test_list_query_count_does_not_grow_with_apps(
     )
     for first, second in zip(apps, apps[1:], strict=False):
         first.depends_on.add(second)
+    people = UserFactory.create_batch(3)
+    for app in apps:
+        app.co_owners.add(*people)
     client = api_as(alice)
 
-    # The caller's groups, COUNT, the page, its regions, its dependencies.
+    # The caller's groups, COUNT, the page (with its co-owners), its regions, its
+    # dependencies.
     with django_assert_max_num_queries(5):
         response = client.get(URL, {"page_size": 500})
 

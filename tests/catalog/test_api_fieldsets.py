@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from catalog.api.serializers import MicroAppReadSerializer
-from tests.factories import MicroAppFactory
+from tests.factories import MicroAppFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,7 @@ def apps(alice, support_tools, regions):
         for slug, name in (("alpha", "Alpha"), ("beta", "Beta"))
     )
     first.depends_on.add(second)
+    first.co_owners.add(*UserFactory.create_batch(4))
     return first, second
 
 
@@ -139,6 +140,7 @@ def test_writes_and_actions_answer_the_full_representation(api_as, alice, apps):
 
 TEAM, OWNER = '"catalog_team"."slug"', '"auth_user"."username"'
 REGIONS, DEPENDENCIES = "catalog_microapp_regions", "catalog_microapp_depends_on"
+CO_OWNERS = '"co_owners_json"'  # read in the page's query when asked for
 
 
 @pytest.mark.parametrize("size", [3, 60])
@@ -146,11 +148,11 @@ REGIONS, DEPENDENCIES = "catalog_microapp_regions", "catalog_microapp_depends_on
     ("query", "budget", "absent"),
     [
         # The caller's groups, COUNT and the page: no join, no prefetch.
-        ({"fields": "slug,name,state"}, 3, [TEAM, OWNER, REGIONS, DEPENDENCIES]),
-        ({"brief": "true"}, 3, [OWNER, REGIONS, DEPENDENCIES]),
+        ({"fields": "slug,name,state"}, 3, [TEAM, OWNER, REGIONS, DEPENDENCIES, CO_OWNERS]),
+        ({"brief": "true"}, 3, [OWNER, REGIONS, DEPENDENCIES, CO_OWNERS]),
         # ... plus one query for the regions.
-        ({"fields": "slug,regions"}, 4, [TEAM, OWNER, DEPENDENCIES]),
-        # ... plus one for the dependencies.
+        ({"fields": "slug,regions"}, 4, [TEAM, OWNER, DEPENDENCIES, CO_OWNERS]),
+        # ... plus one for the dependencies (the co-owners come with the page).
         ({}, 5, []),
     ],
 )
@@ -170,6 +172,9 @@ def test_a_fieldset_reads_only_what_it_shows(
     )
     for first, second in zip(batch, batch[1:], strict=False):
         first.depends_on.add(second)
+    people = UserFactory.create_batch(3)
+    for app in batch:
+        app.co_owners.add(*people)
     client = api_as(alice)
 
     with django_assert_max_num_queries(budget) as captured:
@@ -191,8 +196,8 @@ def test_the_detail_reads_a_fixed_number_of_queries(
     client = api_as(alice)
     client.get(f"{URL}alpha/")  # the caller's groups, cached for the rest of the test
 
-    # The app, its regions, its dependencies, its latest contract and its observed calls
-    # (policy findings).
+    # The app (with its co-owners, however many), its regions, its dependencies, its
+    # latest contract and its observed calls (policy findings).
     with django_assert_max_num_queries(5):
         assert client.get(f"{URL}alpha/").status_code == 200
     with django_assert_max_num_queries(1):

@@ -238,3 +238,47 @@ def test_import_works_with_the_pure_python_yaml_parser(api_as, pat, sre, monkeyp
     assert loaders == [yaml.SafeLoader]
     refused = post_yaml(client, "a: &x [1]\nb: *x\n")
     assert refused.status_code == 400 and "anchors and aliases" in str(refused.json())
+
+
+def test_owner_and_co_owners_travel_as_annotations_and_come_back(api_as, alice, support_tools):
+    from tests.factories import UserFactory
+
+    dana, eve = UserFactory(username="dana"), UserFactory(username="eve")
+    app = MicroAppFactory(slug="router", name="Router", team=support_tools, owner=alice)
+    app.co_owners.add(dana, eve)
+    client = api_as(alice)
+
+    exported = client.get("/api/v1/apps/router/catalog-info.yaml").content.decode()
+    component = next(yaml.safe_load_all(exported))
+    annotations = component["metadata"]["annotations"]
+    assert component["spec"]["owner"] == "group:support-tools"
+    assert annotations["appkeeper.io/owner"] == "user:alice"
+    assert annotations["appkeeper.io/co-owners"] == "user:dana,user:eve"
+
+    MicroApp.objects.filter(slug="router").update(slug="router-old")
+    eve.is_active = False
+    eve.save()  # a co-owner who left since the export is left out, with a warning
+    response = post_yaml(client, exported)
+
+    assert response.status_code == 201, response.json()
+    again = MicroApp.objects.get(slug="router")
+    assert again.owner == alice
+    assert [p.username for p in again.co_owners.all()] == ["dana"]
+    warnings = [w for e in response.json()["entities"] for w in e["warnings"]]
+    assert any("eve" in w and "left out" in w for w in warnings)
+
+
+def test_a_bare_owner_annotation_from_older_exports_still_imports(api_as, alice, support_tools):
+    text = yaml.safe_dump(
+        {
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "Component",
+            "metadata": {"name": "older", "annotations": {"appkeeper.io/owner": "alice"}},
+            "spec": {"type": "service", "lifecycle": "experimental", "owner": "support-tools"},
+        }
+    )
+
+    response = post_yaml(api_as(alice), text)
+
+    assert response.status_code == 201, response.json()
+    assert MicroApp.objects.get(slug="older").owner == alice

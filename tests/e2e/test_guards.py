@@ -40,14 +40,18 @@ ROLES = ["alice", "carol", "pat", "fin"]
 # Pages of the demo's dependency story, visited even when the crawl has already seen
 # their route, because each shows what another page of the same route does not: a
 # provider on a new major and the dependent left pinned behind it, a scheduled breaking
-# version with its acknowledgements, and an unanswered sunset case escalated because live
-# apps call the app (``load_demo``).
+# version with its acknowledgements, an unanswered sunset case escalated because live
+# apps call the app, and the apps of a person who left (``load_demo``).
 STORY_PAGES = [
     "/apps/parts-lookup/",
     "/apps/quote-builder/",
     "/apps/crm-sync/contracts/2.0.0/?dependent=refund-helper",
     "/apps/escalation-pager/",
     "/sunset-cases/?status=awaiting_decision",
+    # An app whose owner left with nobody to take over (the orphaned banner), and one
+    # handed over to its co-owner (the handover in its history).
+    "/apps/meeting-notes/",
+    "/apps/language-detector/",
 ]
 # The dependencies edit page, for an app each role may edit (fin edits none).
 EDITS = {"alice": REPRESENTATIVE_APP, "carol": "refund-helper", "pat": "slack-digest"}

@@ -60,6 +60,7 @@ AUDITED = {
     "lifecycle.renewal": "app_id",
     "lifecycle.sunsetcase": "app_id",
     "catalog.microapp_regions": "microapp_id",
+    "catalog.microapp_co_owners": "microapp_id",
     "catalog.dependency": "from_microapp_id",  # the links and how each is used
     "catalog.contractacknowledgement": "dependent_id",
 }

@@ -93,3 +93,26 @@ def test_the_admin_shows_where_an_account_came_from_and_why_it_was_switched_off(
     assert "Provisioning (SCIM)" in page.content.decode()
     listing = client.get("/admin/auth/user/?person__source__exact=local")
     assert listing.status_code == 200
+
+
+def test_the_team_hears_who_took_over(leaver):
+    lead = UserFactory(username="lead")
+    team = TeamFactory(lead=lead)
+    app = MicroAppFactory(owner=leaver, team=team, state=AppState.ACTIVE)
+
+    people.deactivate(leaver, actor=None, via=DeactivatedVia.OIDC)
+
+    told = Notification.objects.get(app=app, team=team, kind=HANDED_OVER)
+    assert told.subject == f"{app.name} has a new owner" and "lead now owns" in told.body
+    team.refresh_from_db()
+    assert team.lead == lead  # someone else's lead role is untouched
+
+
+def test_leading_teams_ends_with_the_account_and_touches_the_team(leaver):
+    team = TeamFactory(lead=leaver)
+    stamp = team.updated_at
+
+    people.deactivate(leaver, actor=None, via=DeactivatedVia.SCIM)
+
+    team.refresh_from_db()
+    assert team.lead is None and team.updated_at > stamp

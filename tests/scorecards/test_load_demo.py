@@ -189,6 +189,9 @@ def test_load_demo_obeys_every_product_rule(on_day):
         if note.kind == "contract_breaking":
             assert not note.app.contract_acknowledgements.exists(), note.subject
             continue
+        if note.kind == "app_orphaned":  # the platform team still has to assign an owner
+            assert note.app.orphaned_at is not None, note.subject
+            continue
         expected = AppState.ACTIVE if note.kind == "expiry_reminder" else AppState.EXPIRED
         assert note.app.state == expected, (note.subject, note.app.state)
     expired = {a.slug for a in apps if a.state == AppState.EXPIRED}
@@ -308,3 +311,24 @@ def test_the_demo_shows_dependencies_pinned_versions_breaking_changes_and_escala
     # When the case opened, the callers' owners were told.
     callers = Notification.objects.filter(kind="dependency_sunset", recipient__isnull=False)
     assert {"alice", "pat"} <= set(callers.values_list("recipient__username", flat=True))
+
+
+def test_the_demo_shows_co_owners_team_leads_and_a_leaver_handed_over(on_day):
+    from catalog.ownership import HANDED_OVER, ORPHANED
+
+    load()
+
+    dave = user("dave")
+    assert not dave.is_active and dave.person.deactivated_via == "scim"
+    detector = MicroApp.objects.get(slug="language-detector")
+    assert detector.owner == user("pat") and detector.orphaned_at is None
+    handed = AuditEvent.objects.get(app=detector, action=HANDED_OVER)
+    assert handed.changes["owner"] == ["dave", "pat"]
+    notes = MicroApp.objects.get(slug="meeting-notes")
+    assert notes.owner == dave and notes.orphaned_at is not None
+    assert AuditEvent.objects.filter(app=notes, action=ORPHANED).exists()
+    assert MicroApp.objects.filter(orphaned_at__isnull=False).count() == 1
+    assert MicroApp.objects.get(slug="ticket-router").co_owners.get() == user("bob")
+    route = MicroApp.objects.get(slug="route-optimizer")
+    assert permissions.can_edit(user("alice"), route)  # a co-owner from another team
+    assert route.team.lead == user("carol")

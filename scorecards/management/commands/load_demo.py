@@ -38,6 +38,7 @@ from scorecards.demo_dependencies import (
     observed_calls,
 )
 from scorecards.demo_fleet import FLEET, OWNER_TEAMS, Spec, Timeline, timeline, usage_start
+from scorecards.demo_people import leaver_leaves, set_up_people
 from scorecards.periods import previous_quarter
 from scorecards.services import scorecards_compute
 
@@ -60,6 +61,8 @@ USERS = [
     ("carol", "Carol", "Costa", ["field-ops"], []),
     ("pat", "Pat", "Park", ["platform"], [PLATFORM_GROUP]),
     ("fin", "Fin", "Fischer", [], [FINANCE_GROUP]),
+    # Left the company: his apps were handed over (``scorecards.demo_people``).
+    ("dave", "Dave", "Dekker", ["platform"], []),
 ]
 RETIRED_REASON = "No answer to the sunset notice by the end of its grace period."
 
@@ -85,10 +88,12 @@ class Command(BaseCommand):
             teams = self._teams()
             users = self._users(teams)
             created = self._apps(teams, users, regions, now)
+            set_up_people(teams, users)
             start = usage_start(now.date(), usage_days)
             usage = self._usage(start, now)
             observed_calls(start)
             history = self._history(created, users, now)
+            leaver_leaves(now)
             # Last quarter's scorecards, so the scorecards pages have a quarter to show
             # (recomputing a quarter replaces its rows: idempotent).
             scored = scorecards_compute(quarter=previous_quarter()).scored
@@ -102,7 +107,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             "Demo users (password 'appkeeper'): alice, bob (support-tools), carol (field-ops), "
-            "pat (platform-team), fin (finance)"
+            "pat (platform-team), fin (finance); dave has left"
         )
 
     def _regions(self) -> dict[str, Region]:

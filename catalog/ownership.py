@@ -85,17 +85,22 @@ def reassign(
 def _tell_the_team(app: MicroApp, *, kind: str, subject: str, body: str, key: str) -> None:
     """The team hears of every handover: its contact address and its webhook, if set."""
     team = app.team
-    message = {"app": app, "kind": kind, "subject": subject, "body": body}
     link = reverse("app-detail", args=[app.slug])
+    channels = []
     if team.contact_email:
-        notify(team=team, dedupe_key=f"{key}:team", link=link, **message)
+        channels.append((f"{key}:team", NotificationChannel.EMAIL))
     if team.webhook_url:
+        channels.append((f"{key}:webhook", NotificationChannel.WEBHOOK))
+    for dedupe_key, channel in channels:
         notify(
             team=team,
-            dedupe_key=f"{key}:webhook",
-            channel=NotificationChannel.WEBHOOK,
+            app=app,
+            kind=kind,
+            subject=subject,
+            body=body,
+            dedupe_key=dedupe_key,
+            channel=channel,
             link=link,
-            **message,
         )
 
 
@@ -155,8 +160,12 @@ def _flag_orphaned(app: MicroApp, *, leaver: SignedInUser, actor: Actor, via: st
 
 
 def live_apps_owned_by(user: SignedInUser) -> Iterable[MicroApp]:
+    """The leaver's live apps, locked: a bulk transfer running at the same moment either
+    moves an app first (and the lock's re-read no longer finds it here) or waits for the
+    handover, so neither overwrites the other's new owner."""
     return (
-        MicroApp.objects.filter(owner=user)
+        MicroApp.objects.select_for_update(of=("self",))
+        .filter(owner=user)
         .exclude(state=AppState.RETIRED)
         .select_related("team__lead", "owner")
         .prefetch_related("co_owners")

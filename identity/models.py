@@ -99,7 +99,7 @@ class GroupMapping(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = self.team.name if self.team_id else self.get_role_display()
+        target = self.team.name if self.team is not None else self.get_role_display()
         return f"{self.group} → {target}"
 
 

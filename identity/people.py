@@ -21,7 +21,8 @@ def deactivate(user: SignedInUser, *, actor: Actor, via: str) -> None:
     if not user.is_active:
         return
     user.is_active = False
-    user._appkeeper_deactivation = (actor, via)
+    # Read by the post_save receiver, which has only the instance to go on.
+    setattr(user, "_appkeeper_deactivation", (actor, via))  # noqa: B010
     user.save(update_fields=["is_active"])
 
 

@@ -91,7 +91,7 @@ def load_mappings() -> Mappings:
     """Both sources in two queries, however many mappings there are."""
     mappings = Mappings()
     for row in GroupMapping.objects.all():
-        if row.role == GroupMapping.Role.TEAM:
+        if row.role == GroupMapping.Role.TEAM and row.team_id is not None:
             mappings.add_team(row.group, row.team_id)
         else:
             mappings.add_role(row.group, row.role)

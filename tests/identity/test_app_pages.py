@@ -93,7 +93,8 @@ def test_an_orphaned_app_shows_the_banner_and_its_history(client, alice, pat, ap
     body = client.get(app.get_absolute_url()).content.decode()
 
     assert 'id="orphaned-banner"' in body and "Assign an owner" in body
-    assert reverse("app-edit", args=[app.slug]) + "#field-owner" in body
+    # The platform team assigns through the transfer page, which records a reason.
+    assert reverse("app-transfer") + f"?apps={app.slug}" in body
     assert "Orphaned: the owner left, nobody could take over" in body
     assert "Owner who left: alice" in body
     assert "Deactivated" in body
@@ -150,3 +151,15 @@ def test_leaving_the_co_owners_field_checks_it_inline(client, alice, app):
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="id_co_owners_errors"' in body and "gone is deactivated." in body
+
+
+def test_the_team_may_assign_an_owner_to_its_orphaned_app_from_the_edit_form(client, app):
+    member = UserFactory(username="member")
+    app.team.members.add(member)
+    people.deactivate(app.owner, actor=None, via=DeactivatedVia.SCIM)
+    client.force_login(member)
+
+    body = client.get(app.get_absolute_url()).content.decode()
+
+    assert reverse("app-edit", args=[app.slug]) + "#field-owner" in body
+    assert reverse("app-transfer") not in body

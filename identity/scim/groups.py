@@ -12,10 +12,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group as Role
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.models import AuditEvent, Team
-from identity.models import GroupMapping
+from identity.models import GroupMapping, Person
 from identity.scim import patch
 from identity.scim.errors import invalid_path, invalid_value, mutability, uniqueness
 from identity.scim.filters import Field
@@ -212,6 +213,7 @@ def _save(team, before: dict, after: dict, token, *, created: bool) -> None:
     if removed:
         team.members.remove(*removed)
     _grant_mapped_roles(team.name, added, removed)
+    _touch_people(added | removed)
     if hasattr(team, "_prefetched_objects_cache"):
         team._prefetched_objects_cache.pop("members", None)
     if added or removed:
@@ -223,6 +225,15 @@ def _save(team, before: dict, after: dict, token, *, created: bool) -> None:
         changes=differences,
         data={"team": team.slug, "team_id": team.pk, "via": "scim", "token": token.name},
     )
+
+
+def _touch_people(user_ids: set[int]) -> None:
+    """A user's resource lists their groups, so joining or leaving one is a new version of
+    the user too: a directory holding the old ETag must not overwrite the new state."""
+    if not user_ids:
+        return
+    Person.objects.bulk_create([Person(user_id=pk) for pk in user_ids], ignore_conflicts=True)
+    Person.objects.filter(user_id__in=user_ids).update(updated_at=timezone.now())
 
 
 @transaction.atomic

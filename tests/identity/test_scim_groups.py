@@ -147,6 +147,22 @@ def test_membership_changes_touch_the_version(scim, people):
     )
 
 
+def test_joining_or_leaving_a_group_is_a_new_version_of_the_user_too(scim, people):
+    ann = people[0]
+    with time_machine.travel("2026-11-02 10:00:00Z", tick=False):
+        team = TeamFactory(name="Versions")
+        before = scim.get(f"Users/{ann.pk}")["ETag"]
+    add = patch_op({"op": "add", "path": "members", "value": [{"value": str(ann.pk)}]})
+    with time_machine.travel("2026-11-02 10:01:00Z", tick=False):
+        assert scim.patch(f"Groups/{team.pk}", add).status_code == 200
+    joined = scim.get(f"Users/{ann.pk}")
+    assert joined["ETag"] != before and [g["display"] for g in joined.json()["groups"]] == [
+        "Versions"
+    ]
+    stale = patch_op({"op": "replace", "path": "displayName", "value": "Ann"})
+    assert scim.patch(f"Users/{ann.pk}", stale, headers={"If-Match": before}).status_code == 412
+
+
 def test_put_replaces_members(scim, people):
     ann, ben, _ = people
     team = TeamFactory(name="Put team", external_id="old")
@@ -261,5 +277,6 @@ def test_reading_and_patching_a_big_group_costs_a_fixed_number_of_queries(
     add = patch_op(
         {"op": "add", "path": "members", "value": [{"value": str(u.pk)} for u in newcomers]}
     )
-    with django_assert_max_num_queries(16):
+    # Two of them move the newcomers' own versions (their groups changed), in bulk.
+    with django_assert_max_num_queries(18):
         assert len(scim.patch(f"Groups/{team.pk}", add).json()["members"]) == 80

@@ -9,6 +9,7 @@ Appkeeper, and kept for the life of the process.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 import requests
@@ -35,6 +36,11 @@ class ProviderMetadata:
 
 _cache: dict[tuple[str, str], ProviderMetadata] = {}
 _lock = threading.Lock()
+# The provider's signing keys: kept an hour, and read again at once when a token names a
+# key that is not among them (the provider rotated its keys), so a sign-in costs no request
+# to the provider beyond the code exchange.
+KEYS_MAX_AGE_SECONDS = 3600
+_keys: dict[str, tuple[float, list[dict]]] = {}
 
 
 def discovery_url() -> str:
@@ -54,9 +60,25 @@ def provider() -> ProviderMetadata:
 
 
 def reset() -> None:
-    """Forget the cached metadata (tests, or a provider that moved its endpoints)."""
+    """Forget the cached metadata and keys (tests, or a provider that moved its endpoints)."""
     with _lock:
         _cache.clear()
+        _keys.clear()
+
+
+def signing_keys(jwks_uri: str, *, fresh: bool = False) -> list[dict]:
+    """The JSON Web Keys published at ``jwks_uri``, from the cache unless ``fresh`` or older
+    than ``KEYS_MAX_AGE_SECONDS``."""
+    cached = _keys.get(jwks_uri)
+    if cached is not None and not fresh and time.monotonic() - cached[0] < KEYS_MAX_AGE_SECONDS:
+        return cached[1]
+    response = requests.get(jwks_uri, timeout=settings.OIDC_TIMEOUT)
+    response.raise_for_status()
+    keys = response.json().get("keys", [])
+    keys = [key for key in keys if isinstance(key, dict)] if isinstance(keys, list) else []
+    with _lock:
+        _keys[jwks_uri] = (time.monotonic(), keys)
+    return keys
 
 
 def _fetch() -> ProviderMetadata:

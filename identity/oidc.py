@@ -33,7 +33,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from requests.auth import HTTPBasicAuth
 
 from identity import people
-from identity.discovery import ProviderMetadata, ProviderUnavailable, provider
+from identity.discovery import ProviderMetadata, ProviderUnavailable, provider, signing_keys
 from identity.models import DeactivatedVia, Person, Source
 from identity.roles import sync_roles
 
@@ -145,17 +145,12 @@ class ProviderBackend(OIDCAuthenticationBackend):
         return payload
 
     def _signing_key(self, header: dict, algorithm: str) -> jwt.PyJWK:
-        response = requests.get(self.OIDC_OP_JWKS_ENDPOINT, timeout=settings.OIDC_TIMEOUT)
-        response.raise_for_status()
-        family = {"R": "RSA", "P": "RSA", "E": "EC"}[algorithm[0]]
-        for jwk in response.json().get("keys", []):
-            if header.get("kid") and jwk.get("kid") != header["kid"]:
-                continue
-            if jwk.get("kty") != family or jwk.get("alg", algorithm) != algorithm:
-                continue
-            if jwk.get("use", "sig") != "sig":
-                continue
-            return jwt.PyJWK(jwk, algorithm=algorithm)
+        # The cached keys first; a key they lack may be new, so the provider is asked once.
+        for fresh in (False, True):
+            keys = signing_keys(self.OIDC_OP_JWKS_ENDPOINT, fresh=fresh)
+            key = _matching_key(keys, header, algorithm)
+            if key is not None:
+                return key
         raise SuspiciousOperation(f"no {algorithm} key {header.get('kid')!r} in the JWKS")
 
     def get_userinfo(self, access_token, id_token, payload) -> dict:
@@ -281,6 +276,19 @@ class ProviderBackend(OIDCAuthenticationBackend):
             setattr(user, name, wanted[name][:150])
         if changed:
             user.save(update_fields=changed)
+
+
+def _matching_key(keys: list[dict], header: dict, algorithm: str) -> jwt.PyJWK | None:
+    family = {"R": "RSA", "P": "RSA", "E": "EC"}[algorithm[0]]
+    for jwk in keys:
+        if header.get("kid") and jwk.get("kid") != header["kid"]:
+            continue
+        if jwk.get("kty") != family or jwk.get("alg", algorithm) != algorithm:
+            continue
+        if jwk.get("use", "sig") != "sig":
+            continue
+        return jwt.PyJWK(jwk, algorithm=algorithm)
+    return None
 
 
 def end_session_url(metadata: ProviderMetadata, *, id_token: str, return_to: str) -> str:

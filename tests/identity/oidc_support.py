@@ -50,6 +50,7 @@ class FakeProvider:
     claims: dict = field(default_factory=dict)
     userinfo: dict | None = None
     token_requests: list[dict] = field(default_factory=list)
+    jwks_requests: int = 0
     # Overrides for the next ID token (a wrong audience, an expired one, another key...).
     sign_with: object = None
     override: dict = field(default_factory=dict)
@@ -103,6 +104,7 @@ def serve(state: FakeProvider) -> ThreadingHTTPServer:
             if path == "/.well-known/openid-configuration":
                 self._json(state.discovery())
             elif path == "/jwks":
+                state.jwks_requests += 1
                 self._json({"keys": [public_jwk(state.key, state.kid, state.algorithm)]})
             elif path == "/userinfo":
                 self._json(state.userinfo or {"sub": state.claims.get("sub")})

@@ -135,6 +135,22 @@ def test_an_es256_provider_signs_people_in(client, oidc):
     assert signed_in_user(client).username == "alice.smith"
 
 
+def test_the_signing_keys_are_read_once_and_again_when_the_provider_rotates_them(client, oidc):
+    oidc.claims = ALICE
+    sign_in(client, oidc)
+    client.logout()
+    sign_in(client, oidc)
+    assert oidc.jwks_requests == 1
+
+    client.logout()
+    oidc.key, oidc.kid = ec.generate_private_key(ec.SECP256R1()), "key-2"
+    oidc.algorithm = "ES256"
+    sign_in(client, oidc)
+
+    assert signed_in_user(client).username == "alice.smith"
+    assert oidc.jwks_requests == 2
+
+
 def test_the_subject_wins_over_a_changed_email(client, oidc):
     sign_in_as = {"sub": "s-1", "email": "old@example.com", "email_verified": True}
     oidc.claims = sign_in_as

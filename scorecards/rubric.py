@@ -18,7 +18,7 @@ from scorecards.choices import Dimension, Grade
 
 # Notification kinds (catalog.models.Notification.kind) that ask an owner to act. Owner
 # responsiveness is the time from one of these, sent to the app's owner, to the next audit
-# event on the app by the owner or a member of its team. The first name of each pair is the
+# event on the app by the owner, a co-owner or a member of its team. The first name of each pair is the
 # agreed one; the second is accepted so a differently named kind is not silently ignored.
 RESPONSIVENESS_NOTICE_KINDS: tuple[str, ...] = (
     "expiry_reminder",  # lifecycle: 30/14/7/1 days before expiry
@@ -101,8 +101,9 @@ class Rubric:
 DEFAULT_RUBRIC = Rubric(
     # 2: documentation loses points for each retired app the app still calls.
     # 3: an app orphaned at the period's end (owner gone, nobody took it over) scores 0 for
-    # responsiveness. Orphaned apps did not exist before it, so earlier quarters recompute
-    # to the same scores.
+    # responsiveness, and a co-owner's action answers a notice as the owner's does. Neither
+    # orphaned apps nor co-owners existed before it, so earlier quarters recompute to the
+    # same scores.
     version=3,
     dimensions=(
         DimensionRule(
@@ -154,7 +155,8 @@ DEFAULT_RUBRIC = Rubric(
             weight=25,
             description=(
                 "Median hours from an expiry reminder, a review asking for changes or a sunset "
-                "notice sent in the quarter to the next action on the app by its owner or team "
+                "notice sent in the quarter to the next action on the app by its owner, a "
+                "co-owner or its team "
                 "within the quarter (unanswered notices count until the quarter's end, or now "
                 "while it runs). No such notices scores 100. An app orphaned at the quarter's "
                 "end (its owner left and nobody took it over) scores 0: nobody answers it."

@@ -147,11 +147,13 @@ def cached_fleet_cost_curve(period: Period, today: date) -> list[Decimal]:
 
 @dataclass
 class Responses:
-    """Notices per app, owner actions per app and team members: what responsiveness needs."""
+    """Notices per app, owner actions per app, team members and each app's co-owners: what
+    responsiveness needs."""
 
     notices: dict[int, list[datetime]]
     actions: dict[int, list[tuple[datetime, int]]]
     members: dict[int, set[int]]
+    co_owners: dict[int, set[int]] = field(default_factory=dict)
 
 
 def as_of(period: Period, now: datetime) -> datetime:
@@ -185,7 +187,7 @@ def gather_responses(
         if app_id in owners and owners[app_id] == recipient_id:
             notices[app_id].append(created_at)
     if not notices:
-        return Responses({}, {}, {})
+        return Responses({}, {}, {}, {})
     actions: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
     # Only actions inside the period answer its notices: a renewal a month after the
     # quarter ended does not make the quarter's owner any quicker.
@@ -203,7 +205,13 @@ def gather_responses(
     through = Team.members.through.objects.filter(team_id__in=teams)
     for team_id, user_id in through.values_list("team_id", "user_id"):
         members[team_id].add(user_id)
-    return Responses(dict(notices), dict(actions), dict(members))
+    # Today's co-owners: who co-owned an app when is not kept beyond the audit trail, and
+    # a co-owner answering a notice is the app answering it.
+    co_owners: dict[int, set[int]] = defaultdict(set)
+    links = MicroApp.co_owners.through.objects.filter(microapp_id__in=list(notices))
+    for app_id, user_id in links.values_list("microapp_id", "user_id"):
+        co_owners[app_id].add(user_id)
+    return Responses(dict(notices), dict(actions), dict(members), dict(co_owners))
 
 
 # --- scoring: pure functions of the gathered inputs ------------------------------------------
@@ -341,7 +349,11 @@ def score_responsiveness(
         return 0, [reason], metrics
     if not notices:
         return 100, [], {"notices": 0, "median_hours": None, "unanswered": 0}
-    people = responses.members.get(app.team_id, set()) | {app.owner_id}
+    people = (
+        responses.members.get(app.team_id, set())
+        | responses.co_owners.get(app.pk, set())
+        | {app.owner_id}
+    )
     actions = [at for at, actor in responses.actions.get(app.pk, []) if actor in people]
     hours, unanswered = [], 0
     for sent in notices:
@@ -423,7 +435,8 @@ def score_fleet(
        owners and teams changed since).
     2. Find each app's last heartbeat before the end (two grouped queries).
     3. Aggregate usage per app in the period (one grouped query).
-    4. Read notices to owners, the period's audit events and team members (at most three).
+    4. Read notices to owners, the period's audit events, team members and co-owners (at
+       most four).
     5. Score each app in Python; cost percentiles come from the fleet's own usage.
 
     ``recorded_heartbeats`` are heartbeats a previous run of this period stored, which

@@ -185,6 +185,17 @@ def test_strangers_other_kinds_and_other_recipients_do_not_count(frozen, alice, 
     ]
 
 
+def test_a_co_owner_from_another_team_answers_for_the_app(frozen, alice, carol):
+    app = documented_app(slug="shared", owner=alice, team=alice.appkeeper_teams.get())
+    app.co_owners.add(carol)
+    sent = NOW - timedelta(days=20)
+    add_notice(app, sent, kind="expiry_reminder")
+    add_action(app, carol, sent + timedelta(hours=10))
+    result = scored()["shared"]
+    assert result.metrics["responsiveness"] == {"notices": 1, "median_hours": 10.0, "unanswered": 0}
+    assert result.scores["responsiveness"] == 100
+
+
 def test_slow_owners_score_zero_after_two_weeks(frozen):
     app = documented_app(slug="slow")
     sent = NOW - timedelta(days=60)

@@ -18,8 +18,9 @@ from scorecards.choices import Dimension, Grade
 
 # Notification kinds (catalog.models.Notification.kind) that ask an owner to act. Owner
 # responsiveness is the time from one of these, sent to the app's owner, to the next audit
-# event on the app by the owner, a co-owner or a member of its team. The first name of each pair is the
-# agreed one; the second is accepted so a differently named kind is not silently ignored.
+# event on the app by the owner, a co-owner or a member of its team. The first name of each
+# pair is the agreed one; the second is accepted so a differently named kind is not
+# silently ignored.
 RESPONSIVENESS_NOTICE_KINDS: tuple[str, ...] = (
     "expiry_reminder",  # lifecycle: 30/14/7/1 days before expiry
     "reminder",

@@ -20,7 +20,22 @@ def _lifetime_label(days: int) -> str:
     return f"{label} (default)" if days == settings.APPKEEPER_API_TOKEN_DAYS else label
 
 
-class ApiTokenForm(forms.Form):
+class TokenNameForm(forms.Form):
+    """A token's name: what will use it. Checked by ``core.tokens.clean_name`` (printable,
+    not blank) for every kind of token, and never autocompleted or spell-checked."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+    def clean_name(self) -> str:
+        try:
+            return tokens.clean_name(self.cleaned_data["name"])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["name"]) from None
+
+
+class ApiTokenForm(TokenNameForm):
     name = forms.CharField(
         max_length=ApiToken.NAME_MAX,
         help_text="What will use it, e.g. “deploy pipeline” or “laptop scripts”.",
@@ -40,10 +55,3 @@ class ApiTokenForm(forms.Form):
         assert isinstance(field, forms.TypedChoiceField)
         field.choices = [(d, _lifetime_label(d)) for d in sorted(days)]
         field.initial = settings.APPKEEPER_API_TOKEN_DAYS
-        self.fields["name"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
-
-    def clean_name(self) -> str:
-        try:
-            return tokens.clean_name(self.cleaned_data["name"])
-        except ValidationError as exc:
-            raise ValidationError(exc.message_dict["name"]) from None

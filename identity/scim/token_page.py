@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog import permissions
+from catalog.forms.tokens import TokenNameForm
 from core.panels import NavEntry, register_nav
 from identity.models import ProvisioningToken
 from identity.scim import tokens
@@ -30,21 +31,11 @@ def register() -> None:
     )
 
 
-class ProvisioningTokenForm(forms.Form):
+class ProvisioningTokenForm(TokenNameForm):
     name = forms.CharField(
         max_length=ProvisioningToken.NAME_MAX,
         help_text="The identity provider that will use it, e.g. “Okta” or “Entra ID”.",
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["name"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
-
-    def clean_name(self) -> str:
-        try:
-            return tokens.clean_name(self.cleaned_data["name"])
-        except ValidationError as exc:
-            raise ValidationError(exc.message_dict["name"]) from None
 
 
 def _require_platform(user) -> None:

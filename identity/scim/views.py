@@ -228,47 +228,51 @@ class ServiceProviderConfigView(ScimView):
         return scim_response(discovery.service_provider_config(request))
 
 
+def _one_or_all(found: list[dict], wanted: str, what: str) -> HttpResponse:
+    """A discovery listing, or the one entry whose id is ``wanted`` (ids compare without
+    case, as clients spell schema URNs variously)."""
+    if not wanted:
+        return scim_response(list_response(found, total=len(found), start=1))
+    match = next((item for item in found if item["id"].lower() == wanted.lower()), None)
+    if match is None:
+        raise not_found(what, wanted)
+    return scim_response(match)
+
+
 class ResourceTypesView(ScimView):
     def get(self, request, name: str = ""):
-        found = discovery.resource_types(request)
-        if not name:
-            return scim_response(list_response(found, total=len(found), start=1))
-        match = next((item for item in found if item["id"].lower() == name.lower()), None)
-        if match is None:
-            raise not_found("resource type", name)
-        return scim_response(match)
+        return _one_or_all(discovery.resource_types(request), name, "resource type")
 
 
 class SchemasView(ScimView):
     def get(self, request, uri: str = ""):
-        found = discovery.schemas(request)
-        if not uri:
-            return scim_response(list_response(found, total=len(found), start=1))
-        match = next((item for item in found if item["id"].lower() == uri.lower()), None)
-        if match is None:
-            raise not_found("schema", uri)
-        return scim_response(match)
+        return _one_or_all(discovery.schemas(request), uri, "schema")
 
 
-class NotImplementedView(ScimView):
+class _Refusal(ScimView):
+    """Any method, answered with an error once the token is good: a stranger learns
+    nothing of what exists."""
+
+    methods = ("get", "post", "put", "patch", "delete")
+
+    def refusal(self, request) -> ScimError:
+        raise NotImplementedError
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            tokens.authenticate(request.headers.get("Authorization", ""))
+        except ScimError as refusal:
+            return refusal.response()
+        return self.refusal(request).response()
+
+
+class NotImplementedView(_Refusal):
     """/Bulk and /Me: declared unsupported in ServiceProviderConfig."""
 
-    methods = ("get", "post", "put", "patch", "delete")
-
-    def dispatch(self, request, *args, **kwargs):
-        try:
-            tokens.authenticate(request.headers.get("Authorization", ""))
-        except ScimError as refusal:
-            return refusal.response()
-        return ScimError(501, f"{request.path} is not supported by Appkeeper.").response()
+    def refusal(self, request) -> ScimError:
+        return ScimError(501, f"{request.path} is not supported by Appkeeper.")
 
 
-class UnknownView(ScimView):
-    methods = ("get", "post", "put", "patch", "delete")
-
-    def dispatch(self, request, *args, **kwargs):
-        try:
-            tokens.authenticate(request.headers.get("Authorization", ""))
-        except ScimError as refusal:
-            return refusal.response()
-        return ScimError(404, f"Nothing at {request.path}.").response()
+class UnknownView(_Refusal):
+    def refusal(self, request) -> ScimError:
+        return ScimError(404, f"Nothing at {request.path}.")

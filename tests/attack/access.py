@@ -26,6 +26,7 @@ DRAFTS = "invisible drafts"
 # operationId -> (the object it is called on, the catalog.permissions predicate)
 API_RULES: dict[str, tuple[str | None, str]] = {
     "apps_list": (None, "is_signed_in"),
+    "apps_transfer": (None, "can_transfer_apps"),
     "apps_create": (None, "is_signed_in"),
     "apps_import": (None, "is_signed_in"),
     "apps_retrieve": ("app", "can_view_app"),

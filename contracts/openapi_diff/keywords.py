@@ -319,11 +319,11 @@ class KeywordChecks:
                 pp,
             )
         ma, mb = da.get("mapping") or {}, db.get("mapping") or {}
-        for k in ma.keys() - mb.keys():
+        for k in [k for k in ma if k not in mb]:
             self._emit(ctx, root, "discriminator-mapping-deleted", INFO, f"mapping {k!r}", pp)
-        for k in mb.keys() - ma.keys():
+        for k in [k for k in mb if k not in ma]:
             self._emit(ctx, root, "discriminator-mapping-added", INFO, f"mapping {k!r}", pp)
-        for k in ma.keys() & mb.keys():
+        for k in [k for k in ma if k in mb]:
             if ma[k] != mb[k]:
                 self._emit(ctx, root, "discriminator-mapping-changed", INFO, f"mapping {k!r}", pp)
 
@@ -366,11 +366,11 @@ class KeywordChecks:
             if not isinstance(ma, dict) and not isinstance(mb, dict):
                 continue
             ma, mb = ma if isinstance(ma, dict) else {}, mb if isinstance(mb, dict) else {}
-            for k in ma.keys() - mb.keys():
+            for k in [k for k in ma if k not in mb]:
                 self._emit(ctx, root, f"{frag}-removed", "widen", f"{kw} {k!r} removed", pp)
-            for k in mb.keys() - ma.keys():
+            for k in [k for k in mb if k not in ma]:
                 self._emit(ctx, root, f"{frag}-added", "narrow", f"{kw} {k!r} added", pp)
-            for k in ma.keys() & mb.keys():
+            for k in [k for k in ma if k in mb]:
                 if recurse:
                     self._kids.append((ma[k], mb[k], (*pp, k), False))
                 elif ma[k] != mb[k]:

@@ -193,7 +193,7 @@ class SchemaDiffer(KeywordChecks):
         ra = set(a.get("required") or []) if isinstance(a.get("required"), list) else set()
         rb = set(b.get("required") or []) if isinstance(b.get("required"), list) else set()
         request = ctx.direction == "request"
-        for name in pa.keys() - pb.keys():
+        for name in [n for n in pa if n not in pb]:
             prop = self.base.deref(pa[name]) or {}
             sub = (*pp, name)
             if request:
@@ -204,7 +204,7 @@ class SchemaDiffer(KeywordChecks):
                     self._raw(ctx, "response-required-property-removed", ERR, "removed", sub)
                 else:
                     self._raw(ctx, "response-optional-property-removed", WARN, "removed", sub)
-        for name in pb.keys() - pa.keys():
+        for name in [n for n in pb if n not in pa]:
             prop = self.rev.deref(pb[name]) or {}
             sub = (*pp, name)
             if request:
@@ -224,7 +224,7 @@ class SchemaDiffer(KeywordChecks):
                     else "response-optional-property-added"
                 )
                 self._raw(ctx, rule, INFO, "property added", sub)
-        for name in pa.keys() & pb.keys():
+        for name in [n for n in pa if n in pb]:
             sub = (*pp, name)
             was, now = name in ra, name in rb
             if was != now:

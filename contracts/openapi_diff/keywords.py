@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import Resolver
+from .nullable import ANNOTATIONS
 from .report import ERR, INFO, STABILITY, WARN, SchemaCtx, level_for
 
 __all__ = ["KeywordChecks", "is_json"]
@@ -53,44 +54,6 @@ _COMPOSITION = {
     "anyOf": ("any-of", {"request": (INFO, ERR), "response": (INFO, INFO)}),
     "oneOf": ("one-of", {"request": (INFO, ERR), "response": (ERR, INFO)}),
 }
-
-_ANNOTATIONS = {
-    "title",
-    "description",
-    "example",
-    "examples",
-    "deprecated",
-    "readOnly",
-    "writeOnly",
-    "default",
-    "externalDocs",
-    "$comment",
-    "xml",
-}
-
-
-def _types(schema: dict[str, Any]) -> tuple[frozenset[str], bool]:
-    """Declared types without "null", and whether null is allowed (3.0 or 3.1 style)."""
-    raw = schema.get("type")
-    if isinstance(raw, list):
-        types = {str(t) for t in raw}
-    elif isinstance(raw, str):
-        types = {raw}
-    else:
-        types = set()
-    nullable = "null" in types or schema.get("nullable") is True
-    types.discard("null")
-    return frozenset(types), nullable
-
-
-def _widened(old: frozenset[str], new: frozenset[str]) -> bool:
-    """Does ``new`` accept every value ``old`` accepts? (empty means any type)."""
-    if not new:
-        return True
-    if not old:
-        return False
-    closure = set(new) | ({"integer"} if "number" in new else set())
-    return old <= closure
 
 
 def _number(value: Any) -> float | None:
@@ -136,73 +99,6 @@ class KeywordChecks:
         self._recs.append((rule_id, level, message, prop_path))
 
     # -- keyword families ----------------------------------------------------------
-    def _types(
-        self, a: dict[str, Any], b: dict[str, Any], ctx: SchemaCtx, pp: tuple[str, ...], root: bool
-    ) -> None:
-        ta, na = _types(a)
-        tb, nb = _types(b)
-        if not na and nb:
-            self._emit(ctx, root, "became-nullable", "widen", "became nullable", pp)
-        elif na and not nb:
-            self._emit(ctx, root, "became-not-nullable", "narrow", "became not nullable", pp)
-        if ta == tb:
-            return
-        # Wrapping an object into oneOf with no type of its own is reported separately.
-        if not tb and "oneOf" in b and "oneOf" not in a:
-            self._emit(ctx, root, "wrapped-in-one-of", ERR, "was wrapped in oneOf", pp)
-        msg = f"type changed from {sorted(ta) or 'any'} to {sorted(tb) or 'any'}"
-        if ctx.param_in:
-            self._param_type(ta, tb, b, ctx, pp, root, msg)
-            return
-        if root and not is_json(ctx.media_type) and {"object", "string"} >= (ta | tb):
-            # Non-JSON bodies (XML) are strings on the wire either way.
-            self._emit(ctx, root, "type-compatible", INFO, msg, pp)
-            return
-        if ctx.direction == "request":
-            if _widened(ta, tb):
-                self._emit(ctx, root, "type-generalized", INFO, msg, pp)
-            else:
-                self._emit(ctx, root, "type-changed", ERR, msg, pp)
-        elif not _widened(tb, ta):
-            self._emit(ctx, root, "type-changed", ERR, msg, pp)
-
-    def _param_type(
-        self,
-        ta: frozenset[str],
-        tb: frozenset[str],
-        b: dict[str, Any],
-        ctx: SchemaCtx,
-        pp: tuple[str, ...],
-        root: bool,
-        msg: str,
-    ) -> None:
-        if _widened(ta, tb):
-            self._emit(ctx, root, "type-generalized", INFO, msg, pp)
-            return
-        if root:
-            items = self.rev.deref(b.get("items"))
-            constraint_free = isinstance(items, dict) and not (
-                set(items) & {"pattern", "enum", "const", "format", "maxLength", "minLength"}
-            )
-            if (
-                tb == {"array"}
-                and ctx.param_in in ("query", "header", "cookie")
-                and constraint_free
-                and "string" in _types(items)[0]
-            ):
-                # A single value is a one-element form-exploded array of strings.
-                self._emit(ctx, root, "type-generalized", INFO, msg, pp)
-            else:
-                self._emit(ctx, root, "type-changed", ERR, msg, pp)
-            return
-        # Properties of a serialised (deepObject) parameter travel as strings.
-        if tb == {"string"}:
-            self._emit(ctx, root, "type-changed", WARN, msg, pp)
-        elif ta == {"string"}:
-            self._emit(ctx, root, "type-specialized", ERR, msg, pp)
-        else:
-            self._emit(ctx, root, "type-changed", ERR, msg, pp)
-
     def _bounds(
         self, a: dict[str, Any], b: dict[str, Any], ctx: SchemaCtx, pp: tuple[str, ...], root: bool
     ) -> None:
@@ -399,7 +295,7 @@ class KeywordChecks:
             for sub in added:
                 self._emit(ctx, root, f"{frag}-added", on_add, f"{kw} {_name(sub)} added", pp)
                 resolved = self.rev.deref(sub)
-                if kw == "allOf" and isinstance(resolved, dict) and set(resolved) <= _ANNOTATIONS:
+                if kw == "allOf" and isinstance(resolved, dict) and set(resolved) <= ANNOTATIONS:
                     self._emit(
                         ctx,
                         root,

@@ -389,6 +389,15 @@ class _Differ:
                     f"header {name!r} became optional",
                     **where,
                 )
+            header_ctx = SchemaCtx(
+                "response",
+                "response-header",
+                "response-header",
+                method,
+                path,
+                f"response {status} header {name}",
+            )
+            self.schemas.compare_header(ha[name].get("schema"), hb[name].get("schema"), header_ctx)
 
 
 def diff_documents(base: dict[str, Any], revision: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,0 +1,157 @@
+"""Format and type changes, judged per direction as oasdiff's check_types.go does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from contracts.openapi_diff import diff_documents
+
+
+def _doc(
+    *,
+    request: Any = None,
+    response: Any = None,
+    param: Any = None,
+    header: Any = None,
+    media_type: str = "application/json",
+) -> dict[str, Any]:
+    """One operation; each given schema sits where its name says."""
+    op: dict[str, Any] = {"responses": {"200": {"description": "ok"}}}
+    if request is not None:
+        op["requestBody"] = {"content": {media_type: {"schema": request}}}
+    if response is not None:
+        op["responses"]["200"]["content"] = {media_type: {"schema": response}}
+    if param is not None:
+        op["parameters"] = [{"name": "since", "in": "query", "schema": param}]
+    if header is not None:
+        op["responses"]["200"]["headers"] = {"Retry-After": {"schema": header}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/things": {"post": op}},
+    }
+
+
+def _prop(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": {"at": schema}}
+
+
+def _ids(base: dict[str, Any], rev: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["level"] for c in diff_documents(base, rev)}
+
+
+STRING = {"type": "string"}
+DATE = {"type": "string", "format": "date"}
+DATE_TIME = {"type": "string", "format": "date-time"}
+INT32 = {"type": "integer", "format": "int32"}
+INT64 = {"type": "integer", "format": "int64"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "request_rule", "response_rule"),
+    [
+        # date-time -> date: requests lose the time part, responses can no longer be read.
+        (DATE_TIME, DATE, ("request-property-type-changed", "ERR"), None),
+        (DATE, DATE_TIME, ("request-property-type-generalized", "INFO"), None),
+        (DATE, DATE_TIME, None, ("response-property-type-changed", "ERR")),
+        (DATE_TIME, DATE, None, ("response-property-type-specialized", "INFO")),
+        # A client holding 32 bits breaks on 64-bit responses; a server taking 64 takes 32.
+        (INT32, INT64, ("request-property-type-generalized", "INFO"), None),
+        (INT32, INT64, None, ("response-property-type-changed", "ERR")),
+        (INT64, INT32, ("request-property-type-changed", "ERR"), None),
+        (INT64, INT32, None, ("response-property-type-specialized", "INFO")),
+        # A format added constrains requests; a format dropped unconstrains responses.
+        (STRING, DATE_TIME, ("request-property-type-changed", "ERR"), None),
+        (DATE_TIME, STRING, ("request-property-type-generalized", "INFO"), None),
+        (DATE_TIME, STRING, None, ("response-property-type-changed", "ERR")),
+        (STRING, DATE_TIME, None, ("response-property-type-specialized", "INFO")),
+        (
+            {"type": "string", "format": "uri"},
+            {"type": "string", "format": "uri-template"},
+            ("request-property-type-changed", "ERR"),
+            ("response-property-type-changed", "ERR"),
+        ),
+        (
+            {"type": "number", "format": "float"},
+            {"type": "number", "format": "double"},
+            ("request-property-type-generalized", "INFO"),
+            ("response-property-type-changed", "ERR"),
+        ),
+    ],
+)
+def test_property_format_changes(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    request_rule: tuple[str, str] | None,
+    response_rule: tuple[str, str] | None,
+) -> None:
+    got = _ids(
+        _doc(request=_prop(old), response=_prop(old)), _doc(request=_prop(new), response=_prop(new))
+    )
+    for rule in (request_rule, response_rule):
+        if rule is not None:
+            assert got.get(rule[0]) == rule[1], got
+
+
+def test_body_format_change_uses_the_body_ids() -> None:
+    got = _ids(_doc(request=DATE_TIME, response=DATE), _doc(request=DATE, response=DATE_TIME))
+    assert got["request-body-type-changed"] == "ERR"
+    assert got["response-body-type-changed"] == "ERR"
+
+
+def test_a_format_change_on_a_3_1_nullable_type_is_judged_on_its_non_null_type() -> None:
+    old = {"type": ["integer", "null"], "format": "int32"}
+    new = {"type": ["integer", "null"], "format": "int64"}
+    got = _ids(_doc(request=_prop(old)), _doc(request=_prop(new)))
+    assert got == {"request-property-type-generalized": "INFO"}
+
+
+def test_type_and_format_changed_together_say_so() -> None:
+    (change,) = diff_documents(_doc(response=_prop(INT32)), _doc(response=_prop(DATE_TIME)))
+    assert change["id"] == "response-property-type-changed"
+    assert "type/format changed from integer/int32 to string/date-time" in change["message"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "rule"),
+    [
+        (DATE, DATE_TIME, "request-parameter-type-generalized"),
+        (DATE_TIME, DATE, "request-parameter-type-changed"),
+        (STRING, DATE_TIME, "request-parameter-type-changed"),
+        (DATE_TIME, STRING, "request-parameter-type-generalized"),
+        (INT32, INT64, "request-parameter-type-generalized"),
+        # A query value is text: anything the old type took still parses as a string.
+        (INT32, STRING, "request-parameter-type-generalized"),
+    ],
+)
+def test_parameter_format_changes(old: dict[str, Any], new: dict[str, Any], rule: str) -> None:
+    assert set(_ids(_doc(param=old), _doc(param=new))) == {rule}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "rule", "level"),
+    [
+        # The motivating case in oasdiff: Retry-After from an HTTP date to seconds.
+        (DATE_TIME, {"type": "integer"}, "response-header-type-changed", "ERR"),
+        ({"type": "integer"}, {"type": "number"}, "response-header-type-generalized", "ERR"),
+        ({"type": "number"}, {"type": "integer"}, "response-header-type-specialized", "INFO"),
+        ({"type": "string"}, {"type": "integer"}, "response-header-type-compatible", "INFO"),
+        (INT64, INT32, "response-header-type-specialized", "INFO"),
+        (STRING, {"type": ["string", "null"]}, "response-header-became-nullable", "ERR"),
+        ({"type": ["string", "null"]}, STRING, "response-header-became-not-nullable", "INFO"),
+    ],
+)
+def test_response_header_schema_changes(
+    old: dict[str, Any], new: dict[str, Any], rule: str, level: str
+) -> None:
+    assert _ids(_doc(header=old), _doc(header=new)) == {rule: level}
+
+
+def test_a_type_swap_in_a_text_body_is_compatible() -> None:
+    old = _doc(request={"type": "object"}, response={"type": "string"}, media_type="text/plain")
+    new = _doc(request={"type": "string"}, response={"type": "object"}, media_type="text/plain")
+    got = _ids(old, new)
+    assert got["request-body-type-compatible"] == "INFO"
+    assert got["response-body-type-compatible"] == "INFO"

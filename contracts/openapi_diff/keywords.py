@@ -32,6 +32,9 @@ _BOUNDS = {
     "maxProperties": ("max-properties", "max"),
 }
 
+# Bounds whose removal oasdiff reports in responses (ERR): keyword -> id fragment.
+_UNSET_IN_RESPONSES = {"maxLength": "max-length-unset", "minItems": "min-items-unset"}
+
 # Sub-schema keywords whose mere presence constrains instances: adding one narrows.
 # keyword -> (id fragment, effect when added, effect when removed)
 _PRESENCE = {
@@ -111,8 +114,11 @@ class KeywordChecks:
             if va is None and vb is not None:
                 self._emit(ctx, root, f"{frag}-set", "set", f"{kw} set to {b[kw]}", pp)
                 continue
+            if vb is None and va is not None:
+                self._bound_unset(kw, a[kw], b, ctx, pp, root)
+                continue
             if vb is None or va is None:
-                continue  # a removed bound widens; oasdiff does not report it
+                continue
             increased = vb > va
             narrows = increased if kind == "min" else not increased
             verb = "increased" if increased else "decreased"
@@ -124,6 +130,21 @@ class KeywordChecks:
                 f"{kw} {verb} from {a[kw]} to {b[kw]}",
                 pp,
             )
+
+    def _bound_unset(
+        self,
+        kw: str,
+        old: Any,
+        b: dict[str, Any],
+        ctx: SchemaCtx,
+        pp: tuple[str, ...],
+        root: bool,
+    ) -> None:
+        # A dropped bound widens: only a response reader can break, and oasdiff names
+        # just these two (a buffer sized for maxLength, code indexing the first items).
+        frag = _UNSET_IN_RESPONSES.get(kw)
+        if frag and ctx.direction == "response" and (root or not b.get("writeOnly")):
+            self._emit(ctx, root, frag, ERR, f"{kw} {old} removed", pp)
 
     def _values(
         self, a: dict[str, Any], b: dict[str, Any], ctx: SchemaCtx, pp: tuple[str, ...], root: bool

@@ -155,3 +155,27 @@ def test_a_type_swap_in_a_text_body_is_compatible() -> None:
     got = _ids(old, new)
     assert got["request-body-type-compatible"] == "INFO"
     assert got["response-body-type-compatible"] == "INFO"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "rule"),
+    [
+        ({"type": "string", "maxLength": 10}, STRING, "response-property-max-length-unset"),
+        ({"type": "array", "minItems": 1}, {"type": "array"}, "response-property-min-items-unset"),
+    ],
+)
+def test_a_dropped_bound_breaks_response_readers_only(
+    old: dict[str, Any], new: dict[str, Any], rule: str
+) -> None:
+    got = _ids(
+        _doc(request=_prop(old), response=_prop(old)), _doc(request=_prop(new), response=_prop(new))
+    )
+    assert got == {rule: "ERR"}
+    body = _ids(_doc(response=old), _doc(response=new))
+    assert body == {rule.replace("property", "body"): "ERR"}
+
+
+def test_a_dropped_bound_on_a_write_only_property_is_not_reported() -> None:
+    old = _prop({"type": "string", "maxLength": 10, "writeOnly": True})
+    new = _prop({"type": "string", "writeOnly": True})
+    assert _ids(_doc(response=old), _doc(response=new)) == {}

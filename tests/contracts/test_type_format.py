@@ -179,3 +179,43 @@ def test_a_dropped_bound_on_a_write_only_property_is_not_reported() -> None:
     old = _prop({"type": "string", "maxLength": 10, "writeOnly": True})
     new = _prop({"type": "string", "writeOnly": True})
     assert _ids(_doc(response=old), _doc(response=new)) == {}
+
+
+def test_discords_flags_moved_to_int53_break_response_readers() -> None:
+    # discord/discord-api-spec (MIT) specs/openapi.json, 25fa356 (2023-08-03) -> 9898385
+    # (2023-09-12): UserPIIResponse.flags, read by GET /users/@me, became a $ref to Int53Type.
+    def doc(flags: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+        user = {"type": "object", "properties": {"flags": flags}}
+        out = _doc(response={"$ref": "#/components/schemas/UserPIIResponse"})
+        out["components"] = {"schemas": {"UserPIIResponse": user, **extra}}
+        return out
+
+    int32 = {"type": "integer", "minimum": -2147483648, "maximum": 2147483647, "format": "int32"}
+    int53 = {
+        "type": "integer",
+        "minimum": -9007199254740991,
+        "maximum": 9007199254740991,
+        "format": "int64",
+    }
+    got = diff_documents(
+        doc(int32, {}), doc({"$ref": "#/components/schemas/Int53Type"}, {"Int53Type": int53})
+    )
+    assert [(c["id"], c["level"], c["message"]) for c in got] == [
+        (
+            "response-property-type-changed",
+            "ERR",
+            "response 200 application/json property 'flags': format changed from int32 to int64",
+        ),
+        (
+            "response-property-min-decreased",
+            "ERR",
+            "response 200 application/json property 'flags': "
+            "minimum decreased from -2147483648 to -9007199254740991",
+        ),
+        (
+            "response-property-max-increased",
+            "ERR",
+            "response 200 application/json property 'flags': "
+            "maximum increased from 2147483647 to 9007199254740991",
+        ),
+    ]

@@ -28,7 +28,7 @@ Walk = tuple[list[WalkRecord], frozenset[tuple[int, int]]]
 
 
 def _merge_all_of(schema: dict[str, Any], res: Resolver, depth: int = 0) -> dict[str, Any]:
-    """Type, nullability, properties and required of ``schema`` with its allOf folded in."""
+    """Type, format, nullability, properties and required with its allOf folded in."""
     merged: dict[str, Any] = {"properties": {}, "required": []}
     parts = [res.deref(m) for m in schema.get("allOf") or []] if depth < 8 else []
     for part in [*parts, schema]:
@@ -36,8 +36,9 @@ def _merge_all_of(schema: dict[str, Any], res: Resolver, depth: int = 0) -> dict
             continue
         if part is not schema and part.get("allOf"):
             part = {**part, **_merge_all_of(part, res, depth + 1)}
-        if "type" in part:
-            merged["type"] = part["type"]
+        for kw in ("type", "format"):
+            if kw in part:
+                merged[kw] = part[kw]
         if part.get("nullable") is True:
             merged["nullable"] = True
         if isinstance(part.get("properties"), dict):

@@ -219,3 +219,13 @@ def test_discords_flags_moved_to_int53_break_response_readers() -> None:
             "maximum increased from 2147483647 to 9007199254740991",
         ),
     ]
+
+
+def test_a_format_moved_into_an_all_of_reference_is_not_a_format_change() -> None:
+    # Discord's shape: {type: [integer, null], allOf: [{$ref: Int64Type}], format: int64}.
+    int64 = {"type": "integer", "format": "int64"}
+    wrapped = {"type": ["integer", "null"], "allOf": [{"$ref": "#/components/schemas/Int64"}]}
+    old = _doc(response=_prop({"type": ["integer", "null"], "format": "int64"}))
+    new = _doc(response=_prop(wrapped))
+    new["components"] = {"schemas": {"Int64": int64}}
+    assert [i for i in _ids(old, new) if "type" in i] == []

@@ -94,23 +94,19 @@ class _Change:
         self, strongly_typed: bool, reverse: bool = False, any_type_safe: bool = True
     ) -> bool:
         """oasdiff's ``typeFormatBreaking`` toward the revision (or the base, ``reverse``)."""
+        if reverse:
+            to_types, to_fmt, old_fmt = self.ta, self.fa, self.fb
+            added, removed = self.removed, self.added
+            safe_types = _covered(self.tb, self.ta)
+        else:
+            to_types, to_fmt, old_fmt = self.tb, self.fb, self.fa
+            added, removed = self.added, self.removed
+            safe_types = _covered(self.ta, self.tb)
         type_changed = self.type_changed
-        to_types, to_fmt, old_fmt = (
-            (self.ta, self.fa, self.fb)
-            if reverse
-            else (
-                self.tb,
-                self.fb,
-                self.fa,
-            )
-        )
-        added, removed = (self.removed, self.added) if reverse else (self.added, self.removed)
         if any_type_safe:
             # A request that now takes more types, a response that sends fewer: that axis
             # is safe and only the format is left to judge.
-            if type_changed and (
-                _covered(self.tb, self.ta) if reverse else _covered(self.ta, self.tb)
-            ):
+            if safe_types:
                 type_changed = False
             if type_changed and not to_types:
                 return False

@@ -143,3 +143,16 @@ def test_a_real_union_is_not_a_nullable_wrapper() -> None:
             "response 200 application/json property 'recipient_id'",
         ),
     ]
+
+
+def test_a_wrapper_reached_through_a_ref_and_a_wrapped_parameter() -> None:
+    old = _doc(INLINE_31)
+    new = _doc({"$ref": "#/components/schemas/NullableSnowflake"})
+    new["components"]["schemas"]["NullableSnowflake"] = WRAPPED
+    for doc, schema in ((old, INLINE_31), (new, WRAPPED)):
+        op = doc["paths"]["/users/@me/channels"]["post"]
+        op["parameters"] = [{"name": "after", "in": "query", "schema": schema}]
+    assert [c[0] for c in _changes(old, new)] == [
+        "request-parameter-pattern-added",
+        "request-property-pattern-added",
+    ]

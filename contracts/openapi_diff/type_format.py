@@ -163,7 +163,7 @@ class TypeFormatChecks(KeywordChecks):
             else:
                 self._emit(ctx, root, "type-generalized", INFO, msg, pp)
         else:
-            verdict = response_verdict(change, is_json(ctx.media_type))
+            verdict = _response_verdict(change, is_json(ctx.media_type))
             self._emit(ctx, root, f"type-{verdict}", _RESPONSE_LEVELS[verdict], msg, pp)
 
     def _param_type(
@@ -217,12 +217,12 @@ class TypeFormatChecks(KeywordChecks):
         elif change.na and not change.nb:
             self._raw(ctx, "response-header-became-not-nullable", INFO, "became not nullable", ())
         if change.type_changed or change.format_changed:
-            verdict = response_verdict(change, strongly_typed=False)
+            verdict = _response_verdict(change, strongly_typed=False)
             rule = f"response-header-type-{verdict}"
             self._raw(ctx, rule, _RESPONSE_LEVELS[verdict], change.message(), ())
 
 
-def response_verdict(change: _Change, strongly_typed: bool) -> str:
+def _response_verdict(change: _Change, strongly_typed: bool) -> str:
     """``changed`` / ``generalized`` (ERR) or ``specialized`` / ``compatible`` (INFO)."""
     if change.breaking(strongly_typed, reverse=True):
         widened = change.type_changed and _covered(change.ta, change.tb)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import Resolver
+from .nullable import ANNOTATIONS
 from .report import ERR, INFO, STABILITY, WARN, SchemaCtx, level_for
 
 __all__ = ["KeywordChecks", "is_json"]
@@ -30,6 +31,9 @@ _BOUNDS = {
     "minProperties": ("min-properties", "min"),
     "maxProperties": ("max-properties", "max"),
 }
+
+# Bounds whose removal oasdiff reports in responses (ERR): keyword -> id fragment.
+_UNSET_IN_RESPONSES = {"maxLength": "max-length-unset", "minItems": "min-items-unset"}
 
 # Sub-schema keywords whose mere presence constrains instances: adding one narrows.
 # keyword -> (id fragment, effect when added, effect when removed)
@@ -53,44 +57,6 @@ _COMPOSITION = {
     "anyOf": ("any-of", {"request": (INFO, ERR), "response": (INFO, INFO)}),
     "oneOf": ("one-of", {"request": (INFO, ERR), "response": (ERR, INFO)}),
 }
-
-_ANNOTATIONS = {
-    "title",
-    "description",
-    "example",
-    "examples",
-    "deprecated",
-    "readOnly",
-    "writeOnly",
-    "default",
-    "externalDocs",
-    "$comment",
-    "xml",
-}
-
-
-def _types(schema: dict[str, Any]) -> tuple[frozenset[str], bool]:
-    """Declared types without "null", and whether null is allowed (3.0 or 3.1 style)."""
-    raw = schema.get("type")
-    if isinstance(raw, list):
-        types = {str(t) for t in raw}
-    elif isinstance(raw, str):
-        types = {raw}
-    else:
-        types = set()
-    nullable = "null" in types or schema.get("nullable") is True
-    types.discard("null")
-    return frozenset(types), nullable
-
-
-def _widened(old: frozenset[str], new: frozenset[str]) -> bool:
-    """Does ``new`` accept every value ``old`` accepts? (empty means any type)."""
-    if not new:
-        return True
-    if not old:
-        return False
-    closure = set(new) | ({"integer"} if "number" in new else set())
-    return old <= closure
 
 
 def _number(value: Any) -> float | None:
@@ -136,73 +102,6 @@ class KeywordChecks:
         self._recs.append((rule_id, level, message, prop_path))
 
     # -- keyword families ----------------------------------------------------------
-    def _types(
-        self, a: dict[str, Any], b: dict[str, Any], ctx: SchemaCtx, pp: tuple[str, ...], root: bool
-    ) -> None:
-        ta, na = _types(a)
-        tb, nb = _types(b)
-        if not na and nb:
-            self._emit(ctx, root, "became-nullable", "widen", "became nullable", pp)
-        elif na and not nb:
-            self._emit(ctx, root, "became-not-nullable", "narrow", "became not nullable", pp)
-        if ta == tb:
-            return
-        # Wrapping an object into oneOf with no type of its own is reported separately.
-        if not tb and "oneOf" in b and "oneOf" not in a:
-            self._emit(ctx, root, "wrapped-in-one-of", ERR, "was wrapped in oneOf", pp)
-        msg = f"type changed from {sorted(ta) or 'any'} to {sorted(tb) or 'any'}"
-        if ctx.param_in:
-            self._param_type(ta, tb, b, ctx, pp, root, msg)
-            return
-        if root and not is_json(ctx.media_type) and {"object", "string"} >= (ta | tb):
-            # Non-JSON bodies (XML) are strings on the wire either way.
-            self._emit(ctx, root, "type-compatible", INFO, msg, pp)
-            return
-        if ctx.direction == "request":
-            if _widened(ta, tb):
-                self._emit(ctx, root, "type-generalized", INFO, msg, pp)
-            else:
-                self._emit(ctx, root, "type-changed", ERR, msg, pp)
-        elif not _widened(tb, ta):
-            self._emit(ctx, root, "type-changed", ERR, msg, pp)
-
-    def _param_type(
-        self,
-        ta: frozenset[str],
-        tb: frozenset[str],
-        b: dict[str, Any],
-        ctx: SchemaCtx,
-        pp: tuple[str, ...],
-        root: bool,
-        msg: str,
-    ) -> None:
-        if _widened(ta, tb):
-            self._emit(ctx, root, "type-generalized", INFO, msg, pp)
-            return
-        if root:
-            items = self.rev.deref(b.get("items"))
-            constraint_free = isinstance(items, dict) and not (
-                set(items) & {"pattern", "enum", "const", "format", "maxLength", "minLength"}
-            )
-            if (
-                tb == {"array"}
-                and ctx.param_in in ("query", "header", "cookie")
-                and constraint_free
-                and "string" in _types(items)[0]
-            ):
-                # A single value is a one-element form-exploded array of strings.
-                self._emit(ctx, root, "type-generalized", INFO, msg, pp)
-            else:
-                self._emit(ctx, root, "type-changed", ERR, msg, pp)
-            return
-        # Properties of a serialised (deepObject) parameter travel as strings.
-        if tb == {"string"}:
-            self._emit(ctx, root, "type-changed", WARN, msg, pp)
-        elif ta == {"string"}:
-            self._emit(ctx, root, "type-specialized", ERR, msg, pp)
-        else:
-            self._emit(ctx, root, "type-changed", ERR, msg, pp)
-
     def _bounds(
         self, a: dict[str, Any], b: dict[str, Any], ctx: SchemaCtx, pp: tuple[str, ...], root: bool
     ) -> None:
@@ -215,8 +114,11 @@ class KeywordChecks:
             if va is None and vb is not None:
                 self._emit(ctx, root, f"{frag}-set", "set", f"{kw} set to {b[kw]}", pp)
                 continue
+            if vb is None and va is not None:
+                self._bound_unset(kw, a[kw], b, ctx, pp, root)
+                continue
             if vb is None or va is None:
-                continue  # a removed bound widens; oasdiff does not report it
+                continue
             increased = vb > va
             narrows = increased if kind == "min" else not increased
             verb = "increased" if increased else "decreased"
@@ -228,6 +130,21 @@ class KeywordChecks:
                 f"{kw} {verb} from {a[kw]} to {b[kw]}",
                 pp,
             )
+
+    def _bound_unset(
+        self,
+        kw: str,
+        old: Any,
+        b: dict[str, Any],
+        ctx: SchemaCtx,
+        pp: tuple[str, ...],
+        root: bool,
+    ) -> None:
+        # A dropped bound widens: only a response reader can break, and oasdiff names
+        # just these two (a buffer sized for maxLength, code indexing the first items).
+        frag = _UNSET_IN_RESPONSES.get(kw)
+        if frag and ctx.direction == "response" and (root or not b.get("writeOnly")):
+            self._emit(ctx, root, frag, ERR, f"{kw} {old} removed", pp)
 
     def _values(
         self, a: dict[str, Any], b: dict[str, Any], ctx: SchemaCtx, pp: tuple[str, ...], root: bool
@@ -319,11 +236,11 @@ class KeywordChecks:
                 pp,
             )
         ma, mb = da.get("mapping") or {}, db.get("mapping") or {}
-        for k in ma.keys() - mb.keys():
+        for k in [k for k in ma if k not in mb]:
             self._emit(ctx, root, "discriminator-mapping-deleted", INFO, f"mapping {k!r}", pp)
-        for k in mb.keys() - ma.keys():
+        for k in [k for k in mb if k not in ma]:
             self._emit(ctx, root, "discriminator-mapping-added", INFO, f"mapping {k!r}", pp)
-        for k in ma.keys() & mb.keys():
+        for k in [k for k in ma if k in mb]:
             if ma[k] != mb[k]:
                 self._emit(ctx, root, "discriminator-mapping-changed", INFO, f"mapping {k!r}", pp)
 
@@ -366,11 +283,11 @@ class KeywordChecks:
             if not isinstance(ma, dict) and not isinstance(mb, dict):
                 continue
             ma, mb = ma if isinstance(ma, dict) else {}, mb if isinstance(mb, dict) else {}
-            for k in ma.keys() - mb.keys():
+            for k in [k for k in ma if k not in mb]:
                 self._emit(ctx, root, f"{frag}-removed", "widen", f"{kw} {k!r} removed", pp)
-            for k in mb.keys() - ma.keys():
+            for k in [k for k in mb if k not in ma]:
                 self._emit(ctx, root, f"{frag}-added", "narrow", f"{kw} {k!r} added", pp)
-            for k in ma.keys() & mb.keys():
+            for k in [k for k in ma if k in mb]:
                 if recurse:
                     self._kids.append((ma[k], mb[k], (*pp, k), False))
                 elif ma[k] != mb[k]:
@@ -399,7 +316,7 @@ class KeywordChecks:
             for sub in added:
                 self._emit(ctx, root, f"{frag}-added", on_add, f"{kw} {_name(sub)} added", pp)
                 resolved = self.rev.deref(sub)
-                if kw == "allOf" and isinstance(resolved, dict) and set(resolved) <= _ANNOTATIONS:
+                if kw == "allOf" and isinstance(resolved, dict) and set(resolved) <= ANNOTATIONS:
                     self._emit(
                         ctx,
                         root,

@@ -49,12 +49,16 @@ def match_media_types(
     return pairs, rest_a, rest_b
 
 
-def _security_map(requirements: Any) -> dict[frozenset[str], dict[str, set[str]]]:
-    """Requirement alternatives keyed by the set of scheme names they combine."""
-    out: dict[frozenset[str], dict[str, set[str]]] = {}
+def _security_map(requirements: Any) -> dict[frozenset[str], dict[str, list[str]]]:
+    """Requirement alternatives keyed by the set of scheme names they combine.
+
+    Schemes and scopes stay lists in document order: iterating a set of strings would
+    change the order of the report with the interpreter's hash seed.
+    """
+    out: dict[frozenset[str], dict[str, list[str]]] = {}
     for req in requirements or []:
         if isinstance(req, dict):
-            out[frozenset(req)] = {k: set(v or []) for k, v in req.items()}
+            out[frozenset(req)] = {k: list(dict.fromkeys(v or [])) for k, v in req.items()}
     return out
 
 
@@ -79,13 +83,13 @@ class _Differ:
             return comps if isinstance(comps, dict) else (doc.get("securityDefinitions") or {})
 
         sa, sb = schemes(self.a), schemes(self.b)
-        for name in sa.keys() - sb.keys():
+        for name in [k for k in sa if k not in sb]:
             self.out.add(
                 "api-security-component-removed", INFO, f"security scheme {name!r} removed"
             )
-        for name in sb.keys() - sa.keys():
+        for name in [k for k in sb if k not in sa]:
             self.out.add("api-security-component-added", INFO, f"security scheme {name!r} added")
-        for name in sa.keys() & sb.keys():
+        for name in [k for k in sa if k in sb]:
             x, y = self.ra.deref(sa[name]) or {}, self.rb.deref(sb[name]) or {}
             if x.get("type") != y.get("type"):
                 self.out.add(
@@ -95,22 +99,23 @@ class _Differ:
     def _security(self, method: str, path: str, sec_a: Any, sec_b: Any, prefix: str) -> None:
         ma, mb = _security_map(sec_a), _security_map(sec_b)
         where = {"operation": method, "path": path, "location": "security"}
-        for key in ma.keys() - mb.keys():
+        for key in [k for k in ma if k not in mb]:
             self.out.add(
                 f"{prefix}-security-removed", INFO, f"security {sorted(key)} removed", **where
             )
-        for key in mb.keys() - ma.keys():
+        for key in [k for k in mb if k not in ma]:
             self.out.add(f"{prefix}-security-added", INFO, f"security {sorted(key)} added", **where)
-        for key in ma.keys() & mb.keys():
-            for scheme in key:
-                for scope in ma[key][scheme] - mb[key][scheme]:
+        for key in [k for k in ma if k in mb]:
+            for scheme, scopes_a in ma[key].items():
+                scopes_b = mb[key][scheme]
+                for scope in [s for s in scopes_a if s not in scopes_b]:
                     self.out.add(
                         f"{prefix}-security-scope-removed",
                         INFO,
                         f"scope {scope!r} of {scheme!r} removed",
                         **where,
                     )
-                for scope in mb[key][scheme] - ma[key][scheme]:
+                for scope in [s for s in scopes_b if s not in scopes_a]:
                     self.out.add(
                         f"{prefix}-security-scope-added",
                         INFO,
@@ -203,9 +208,10 @@ class _Differ:
                 self.out.add("api-stability-decreased", ERR, f"stability {la} -> {lb}", **where)
             else:
                 self.out.add("api-stability-increased", INFO, f"stability {la} -> {lb}", **where)
-        for tag in set(a.raw.get("tags") or []) - set(b.raw.get("tags") or []):
+        tags_a, tags_b = list(a.raw.get("tags") or []), list(b.raw.get("tags") or [])
+        for tag in dict.fromkeys(t for t in tags_a if t not in tags_b):
             self.out.add("api-tag-removed", INFO, f"tag {tag!r} removed", **where)
-        for tag in set(b.raw.get("tags") or []) - set(a.raw.get("tags") or []):
+        for tag in dict.fromkeys(t for t in tags_b if t not in tags_a):
             self.out.add("api-tag-added", INFO, f"tag {tag!r} added", **where)
         if "security" in a.raw or "security" in b.raw:
             self._security(method, path, a.raw.get("security"), b.raw.get("security"), "api")
@@ -267,7 +273,8 @@ class _Differ:
             )
             if pa.get("schema") is not None and pb.get("schema") is not None:
                 self.schemas.compare(pa["schema"], pb["schema"], ctx)
-            for mt in (pa.get("content") or {}).keys() & (pb.get("content") or {}).keys():
+            content_a, content_b = pa.get("content") or {}, pb.get("content") or {}
+            for mt in [mt for mt in content_a if mt in content_b]:
                 ma = self.ra.deref(pa["content"][mt]) or {}
                 mb = self.rb.deref(pb["content"][mt]) or {}
                 self.schemas.compare(ma.get("schema"), mb.get("schema"), ctx)
@@ -348,7 +355,7 @@ class _Differ:
                     )
                 continue
             self._response(status, ra, rb, method, path)
-        for status in b.responses.keys() - a.responses.keys():
+        for status in [s for s in b.responses if s not in a.responses]:
             where = {"operation": method, "path": path, "location": f"response {status}"}
             rule = (
                 "response-success-status-added"
@@ -365,7 +372,7 @@ class _Differ:
             "response", ra["content"], rb["content"], method, path, f"response {status}", where
         )
         ha, hb = ra["headers"], rb["headers"]
-        for name in ha.keys() - hb.keys():
+        for name in [k for k in ha if k not in hb]:
             if ha[name].get("required"):
                 self.out.add(
                     "required-response-header-removed", ERR, f"header {name!r} removed", **where
@@ -374,7 +381,7 @@ class _Differ:
                 self.out.add(
                     "optional-response-header-removed", WARN, f"header {name!r} removed", **where
                 )
-        for name in ha.keys() & hb.keys():
+        for name in [k for k in ha if k in hb]:
             if ha[name].get("required") and not hb[name].get("required"):
                 self.out.add(
                     "response-header-became-optional",
@@ -382,6 +389,15 @@ class _Differ:
                     f"header {name!r} became optional",
                     **where,
                 )
+            header_ctx = SchemaCtx(
+                "response",
+                "response-header",
+                "response-header",
+                method,
+                path,
+                f"response {status} header {name}",
+            )
+            self.schemas.compare_header(ha[name].get("schema"), hb[name].get("schema"), header_ctx)
 
 
 def diff_documents(base: dict[str, Any], revision: dict[str, Any]) -> list[dict[str, Any]]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .keywords import Child, KeywordChecks, Record, is_json
+from .keywords import Child, Record, is_json
 from .model import Resolver
+from .nullable import NullableViews
 from .report import ERR, INFO, WARN, Collector, SchemaCtx
+from .type_format import TypeFormatChecks
 
 __all__ = ["SchemaDiffer"]
 
@@ -26,7 +28,7 @@ Walk = tuple[list[WalkRecord], frozenset[tuple[int, int]]]
 
 
 def _merge_all_of(schema: dict[str, Any], res: Resolver, depth: int = 0) -> dict[str, Any]:
-    """Type, nullability, properties and required of ``schema`` with its allOf folded in."""
+    """Type, format, nullability, properties and required with its allOf folded in."""
     merged: dict[str, Any] = {"properties": {}, "required": []}
     parts = [res.deref(m) for m in schema.get("allOf") or []] if depth < 8 else []
     for part in [*parts, schema]:
@@ -34,8 +36,9 @@ def _merge_all_of(schema: dict[str, Any], res: Resolver, depth: int = 0) -> dict
             continue
         if part is not schema and part.get("allOf"):
             part = {**part, **_merge_all_of(part, res, depth + 1)}
-        if "type" in part:
-            merged["type"] = part["type"]
+        for kw in ("type", "format"):
+            if kw in part:
+                merged[kw] = part[kw]
         if part.get("nullable") is True:
             merged["nullable"] = True
         if isinstance(part.get("properties"), dict):
@@ -50,13 +53,14 @@ def _ctx_key(ctx: SchemaCtx) -> tuple[str, str, bool]:
     return (ctx.direction, ctx.param_in, is_json(ctx.media_type))
 
 
-class SchemaDiffer(KeywordChecks):
+class SchemaDiffer(TypeFormatChecks):
     """Compares schemas of the two documents; one instance per diff."""
 
     def __init__(self, base: Resolver, rev: Resolver, out: Collector) -> None:
         self.base = base
         self.rev = rev
         self.out = out
+        self.views_a, self.views_b = NullableViews(base), NullableViews(rev)
         # Memo tables keyed by object ids: both documents outlive the differ.
         self._walks: dict[tuple[Any, ...], Walk] = {}
         self._pairs: dict[tuple[Any, ...], tuple[list[Record], list[Child]]] = {}
@@ -70,6 +74,7 @@ class SchemaDiffer(KeywordChecks):
         a, b = self.base.deref(base), self.rev.deref(rev)
         if not isinstance(a, dict) or not isinstance(b, dict):
             return
+        a, b = self.views_a.view(a), self.views_b.view(b)
         # Many operations share a root schema (a component, the common error object):
         # walk each root pair once per kind of context and replay the result.
         key = (id(a), id(b), True, *_ctx_key(ctx))
@@ -92,6 +97,24 @@ class SchemaDiffer(KeywordChecks):
                     "path": api_path,
                     "location": where,
                 }
+            )
+
+    def compare_header(self, base: Any, rev: Any, ctx: SchemaCtx) -> None:
+        """Type, format and nullability of a response header's schema, nothing else:
+        oasdiff has no other rule for a header's value."""
+        a, b = self.base.deref(base), self.rev.deref(rev)
+        if not isinstance(a, dict) or not isinstance(b, dict):
+            return
+        self._recs = []
+        self._header_types(self.views_a.view(a), self.views_b.view(b), ctx)
+        for rule_id, level, message, _path in self._recs:
+            self.out.add(
+                rule_id,
+                level,
+                f"{ctx.location}: {message}",
+                operation=ctx.operation,
+                path=ctx.path,
+                location=ctx.location,
             )
 
     def _component_walk(self, a: dict[str, Any], b: dict[str, Any], ctx: SchemaCtx) -> Walk:
@@ -119,6 +142,7 @@ class SchemaDiffer(KeywordChecks):
         visited: set[tuple[int, int]] = set()
         ctx_key = _ctx_key(ctx)
         deref_a, deref_b = self.base.deref, self.rev.deref
+        view_a, view_b = self.views_a.view, self.views_b.view
         pairs_memo = self._pairs
         stack: list[tuple[Any, Any, tuple[str, ...], bool, int]] = [(a, b, (), at_root, 0)]
         while stack:
@@ -130,10 +154,12 @@ class SchemaDiffer(KeywordChecks):
             y = deref_b(raw_y) if "$ref" in raw_y else raw_y
             if type(x) is not dict or type(y) is not dict:
                 continue
+            via_refs = x is not raw_x and y is not raw_y
+            x, y = view_a(x), view_b(y)
             pair = (id(x), id(y))
             if pair in visited:
                 continue
-            if use_memo and depth and not root and x is not raw_x and y is not raw_y:
+            if use_memo and depth and not root and via_refs:
                 records, seen = self._component_walk(x, y, ctx)
                 for rule_id, level, message, rel, rec_pair in records:
                     if rec_pair not in visited:
@@ -193,7 +219,7 @@ class SchemaDiffer(KeywordChecks):
         ra = set(a.get("required") or []) if isinstance(a.get("required"), list) else set()
         rb = set(b.get("required") or []) if isinstance(b.get("required"), list) else set()
         request = ctx.direction == "request"
-        for name in pa.keys() - pb.keys():
+        for name in [n for n in pa if n not in pb]:
             prop = self.base.deref(pa[name]) or {}
             sub = (*pp, name)
             if request:
@@ -204,7 +230,7 @@ class SchemaDiffer(KeywordChecks):
                     self._raw(ctx, "response-required-property-removed", ERR, "removed", sub)
                 else:
                     self._raw(ctx, "response-optional-property-removed", WARN, "removed", sub)
-        for name in pb.keys() - pa.keys():
+        for name in [n for n in pb if n not in pa]:
             prop = self.rev.deref(pb[name]) or {}
             sub = (*pp, name)
             if request:
@@ -224,7 +250,7 @@ class SchemaDiffer(KeywordChecks):
                     else "response-optional-property-added"
                 )
                 self._raw(ctx, rule, INFO, "property added", sub)
-        for name in pa.keys() & pb.keys():
+        for name in [n for n in pa if n in pb]:
             sub = (*pp, name)
             was, now = name in ra, name in rb
             if was != now:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .model import Resolver
 from .report import ERR, INFO, STABILITY, WARN, SchemaCtx, level_for
+from .rules import checked
 
 __all__ = ["KeywordChecks", "is_json"]
 
@@ -133,7 +134,7 @@ class KeywordChecks:
     def _raw(
         self, ctx: SchemaCtx, rule_id: str, level: str, message: str, prop_path: tuple[str, ...]
     ) -> None:
-        self._recs.append((rule_id, level, message, prop_path))
+        self._recs.append((checked(rule_id), level, message, prop_path))
 
     # -- keyword families ----------------------------------------------------------
     def _types(
@@ -148,7 +149,7 @@ class KeywordChecks:
         if ta == tb:
             return
         # Wrapping an object into oneOf with no type of its own is reported separately.
-        if not tb and "oneOf" in b and "oneOf" not in a:
+        if root and not ctx.param_in and not tb and "oneOf" in b and "oneOf" not in a:
             self._emit(ctx, root, "wrapped-in-one-of", ERR, "was wrapped in oneOf", pp)
         msg = f"type changed from {sorted(ta) or 'any'} to {sorted(tb) or 'any'}"
         if ctx.param_in:
@@ -163,7 +164,13 @@ class KeywordChecks:
                 self._emit(ctx, root, "type-generalized", INFO, msg, pp)
             else:
                 self._emit(ctx, root, "type-changed", ERR, msg, pp)
-        elif not _widened(tb, ta):
+        elif tb and _widened(ta, tb):
+            # A response that may now send more types (integer -> number) is oasdiff's
+            # "generalized"; losing the type altogether stays "changed".
+            self._emit(ctx, root, "type-generalized", ERR, msg, pp)
+        elif _widened(tb, ta):
+            self._emit(ctx, root, "type-specialized", INFO, msg, pp)
+        else:
             self._emit(ctx, root, "type-changed", ERR, msg, pp)
 
     def _param_type(
@@ -198,10 +205,9 @@ class KeywordChecks:
         # Properties of a serialised (deepObject) parameter travel as strings.
         if tb == {"string"}:
             self._emit(ctx, root, "type-changed", WARN, msg, pp)
-        elif ta == {"string"}:
-            self._emit(ctx, root, "type-specialized", ERR, msg, pp)
         else:
-            self._emit(ctx, root, "type-changed", ERR, msg, pp)
+            # Breaking however the object is serialised: oasdiff's "specialized".
+            self._emit(ctx, root, "type-specialized", ERR, msg, pp)
 
     def _bounds(
         self, a: dict[str, Any], b: dict[str, Any], ctx: SchemaCtx, pp: tuple[str, ...], root: bool

@@ -8,12 +8,17 @@ from typing import Any
 from .model import Operation, Resolver, collect_operations
 from .report import ERR, INFO, STABILITY, WARN, Collector, SchemaCtx
 from .schema import SchemaDiffer
+from .security import diff_requirements, diff_schemes
 
 __all__ = ["diff_documents"]
 
 
 def _sunset(op: Operation) -> dt.date | None:
-    raw = op.raw.get("x-sunset")
+    return _sunset_date(op.raw)
+
+
+def _sunset_date(node: dict[str, Any]) -> dt.date | None:
+    raw = node.get("x-sunset")
     if raw is None:
         return None
     try:
@@ -49,15 +54,6 @@ def match_media_types(
     return pairs, rest_a, rest_b
 
 
-def _security_map(requirements: Any) -> dict[frozenset[str], dict[str, set[str]]]:
-    """Requirement alternatives keyed by the set of scheme names they combine."""
-    out: dict[frozenset[str], dict[str, set[str]]] = {}
-    for req in requirements or []:
-        if isinstance(req, dict):
-            out[frozenset(req)] = {k: set(v or []) for k, v in req.items()}
-    return out
-
-
 class _Differ:
     def __init__(self, base: dict[str, Any], rev: dict[str, Any]) -> None:
         self.a, self.b = base, rev
@@ -67,56 +63,13 @@ class _Differ:
 
     # -- document level ------------------------------------------------------------
     def run(self) -> list[dict[str, Any]]:
-        self._security_components()
-        self._security("", "", self.a.get("security"), self.b.get("security"), "api-global")
+        diff_schemes(self.a, self.b, self.ra, self.rb, self.out)
+        diff_requirements(
+            "", "", self.a.get("security"), self.b.get("security"), "api-global", self.out
+        )
         self._paths("paths", self._path_removed)
         self._paths("webhooks", self._webhook_removed)
         return self.out.changes
-
-    def _security_components(self) -> None:
-        def schemes(doc: dict[str, Any]) -> dict[str, Any]:
-            comps = (doc.get("components") or {}).get("securitySchemes")
-            return comps if isinstance(comps, dict) else (doc.get("securityDefinitions") or {})
-
-        sa, sb = schemes(self.a), schemes(self.b)
-        for name in sa.keys() - sb.keys():
-            self.out.add(
-                "api-security-component-removed", INFO, f"security scheme {name!r} removed"
-            )
-        for name in sb.keys() - sa.keys():
-            self.out.add("api-security-component-added", INFO, f"security scheme {name!r} added")
-        for name in sa.keys() & sb.keys():
-            x, y = self.ra.deref(sa[name]) or {}, self.rb.deref(sb[name]) or {}
-            if x.get("type") != y.get("type"):
-                self.out.add(
-                    "api-security-component-type-changed", INFO, f"scheme {name!r} type changed"
-                )
-
-    def _security(self, method: str, path: str, sec_a: Any, sec_b: Any, prefix: str) -> None:
-        ma, mb = _security_map(sec_a), _security_map(sec_b)
-        where = {"operation": method, "path": path, "location": "security"}
-        for key in ma.keys() - mb.keys():
-            self.out.add(
-                f"{prefix}-security-removed", INFO, f"security {sorted(key)} removed", **where
-            )
-        for key in mb.keys() - ma.keys():
-            self.out.add(f"{prefix}-security-added", INFO, f"security {sorted(key)} added", **where)
-        for key in ma.keys() & mb.keys():
-            for scheme in key:
-                for scope in ma[key][scheme] - mb[key][scheme]:
-                    self.out.add(
-                        f"{prefix}-security-scope-removed",
-                        INFO,
-                        f"scope {scope!r} of {scheme!r} removed",
-                        **where,
-                    )
-                for scope in mb[key][scheme] - ma[key][scheme]:
-                    self.out.add(
-                        f"{prefix}-security-scope-added",
-                        INFO,
-                        f"scope {scope!r} of {scheme!r} added",
-                        **where,
-                    )
 
     def _paths(self, section: str, on_path_removed: Any) -> None:
         ops_a = collect_operations(self.ra, self.a, section)
@@ -194,7 +147,7 @@ class _Differ:
             self.out.add("endpoint-reactivated", INFO, "endpoint reactivated", **where)
         sa, sb = _sunset(a), _sunset(b)
         if dep_b and sa and not sb and "x-sunset" not in b.raw:
-            self.out.add("api-sunset-deleted", ERR, "sunset date removed", **where)
+            self.out.add("sunset-deleted", ERR, "sunset date removed", **where)
         elif dep_b and sa and sb and sb < sa:
             self.out.add("api-sunset-date-changed-too-small", ERR, f"sunset {sa} -> {sb}", **where)
         la, lb = a.raw.get("x-stability-level"), b.raw.get("x-stability-level")
@@ -203,12 +156,21 @@ class _Differ:
                 self.out.add("api-stability-decreased", ERR, f"stability {la} -> {lb}", **where)
             else:
                 self.out.add("api-stability-increased", INFO, f"stability {la} -> {lb}", **where)
+        ida, idb = a.raw.get("operationId") or "", b.raw.get("operationId") or ""
+        if ida and ida != idb:
+            # oasdiff calls a renamed operationId a removal: generated clients lose the name.
+            self.out.add(
+                "api-operation-id-removed", INFO, f"operationId {ida!r} -> {idb!r}", **where
+            )
+        elif idb and not ida:
+            self.out.add("api-operation-id-added", INFO, f"operationId {idb!r} added", **where)
         for tag in set(a.raw.get("tags") or []) - set(b.raw.get("tags") or []):
             self.out.add("api-tag-removed", INFO, f"tag {tag!r} removed", **where)
         for tag in set(b.raw.get("tags") or []) - set(a.raw.get("tags") or []):
             self.out.add("api-tag-added", INFO, f"tag {tag!r} added", **where)
         if "security" in a.raw or "security" in b.raw:
-            self._security(method, path, a.raw.get("security"), b.raw.get("security"), "api")
+            sec_a, sec_b = a.raw.get("security"), b.raw.get("security")
+            diff_requirements(method, path, sec_a, sec_b, "api", self.out)
         self._parameters(a, b)
         self._request_body(a, b)
         self._responses(a, b)
@@ -235,7 +197,7 @@ class _Differ:
             where = {"operation": method, "path": path, "location": location}
             pb = b.parameters.get(key)
             if pb is None:
-                self.out.add("request-parameter-removed", WARN, f"{location} removed", **where)
+                self._parameter_removed(pa, location, where)
                 continue
             if bool(pb.get("required")) and not pa.get("required"):
                 self.out.add(
@@ -272,6 +234,38 @@ class _Differ:
                 mb = self.rb.deref(pb["content"][mt]) or {}
                 self.schemas.compare(ma.get("schema"), mb.get("schema"), ctx)
 
+    def _parameter_removed(
+        self, param: dict[str, Any], location: str, where: dict[str, str]
+    ) -> None:
+        """oasdiff's reading: removing a parameter is fine only once its sunset has passed."""
+        if not param.get("deprecated"):
+            # Possibly breaking: some clients fail on an unexpected parameter.
+            self.out.add("request-parameter-removed", WARN, f"{location} removed", **where)
+            return
+        if "x-sunset" not in param:
+            self.out.add(
+                "request-parameter-removed-with-deprecation",
+                INFO,
+                f"{location} removed after deprecation",
+                **where,
+            )
+            return
+        sunset = _sunset_date(param)
+        if sunset is None:
+            self.out.add(
+                "request-parameter-sunset-parse",
+                ERR,
+                f"{location}: cannot read sunset {param['x-sunset']!r}",
+                **where,
+            )
+        elif sunset > dt.date.today():
+            self.out.add(
+                "request-parameter-removed-before-sunset",
+                ERR,
+                f"{location} removed before its sunset {sunset}",
+                **where,
+            )
+
     def _request_body(self, a: Operation, b: Operation) -> None:
         method, path = b.method.upper(), b.path
         where = {"operation": method, "path": path, "location": "request body"}
@@ -280,9 +274,9 @@ class _Differ:
             return
         if ba is None:
             if bb and bb["required"]:
-                self.out.add("added-required-request-body", ERR, "required body added", **where)
+                self.out.add("request-body-added-required", ERR, "required body added", **where)
             else:
-                self.out.add("added-optional-request-body", INFO, "optional body added", **where)
+                self.out.add("request-body-added-optional", INFO, "optional body added", **where)
             return
         if bb is None:
             self.out.add("request-body-removed", ERR, "request body removed", **where)

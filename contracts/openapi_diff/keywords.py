@@ -134,7 +134,7 @@ class KeywordChecks:
     def _raw(
         self, ctx: SchemaCtx, rule_id: str, level: str, message: str, prop_path: tuple[str, ...]
     ) -> None:
-        self._recs.append((checked(rule_id), level, message, prop_path))
+        self._recs.append((checked(rule_id, level), level, message, prop_path))
 
     # -- keyword families ----------------------------------------------------------
     def _types(

@@ -71,7 +71,7 @@ class Collector:
         path: str = "",
         location: str = "",
     ) -> None:
-        key = (checked(rule_id), operation, path, location, message)
+        key = (checked(rule_id, level), operation, path, location, message)
         if key in self._seen:
             return
         self._seen.add(key)

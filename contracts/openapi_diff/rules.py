@@ -14,6 +14,7 @@ from typing import Any
 
 __all__ = [
     "EMITTABLE",
+    "FIXED_LEVELS",
     "OASDIFF_COMMIT",
     "OUR_ADDITIONS",
     "RENAMED",
@@ -25,87 +26,86 @@ __all__ = [
 
 OASDIFF_COMMIT = "4553c69d3869ee555ee4f00831d8cca6e1c208ff"
 
-# Document- and operation-level ids, spelled out where they are emitted.
-DOCUMENT_IDS = frozenset(
-    {
-        "api-global-security-added",
-        "api-global-security-removed",
-        "api-global-security-scope-added",
-        "api-global-security-scope-removed",
-        "api-operation-id-added",
-        "api-operation-id-removed",
-        "api-path-removed-before-sunset",
-        "api-path-removed-with-deprecation",
-        "api-path-removed-without-deprecation",
-        "api-removed-before-sunset",
-        "api-removed-with-deprecation",
-        "api-removed-without-deprecation",
-        "api-security-added",
-        "api-security-component-added",
-        "api-security-component-oauth-scope-added",
-        "api-security-component-oauth-scope-changed",
-        "api-security-component-oauth-scope-removed",
-        "api-security-component-oauth-token-url-changed",
-        "api-security-component-oauth-url-changed",
-        "api-security-component-removed",
-        "api-security-component-type-changed",
-        "api-security-removed",
-        "api-security-scope-added",
-        "api-security-scope-removed",
-        "api-stability-decreased",
-        "api-stability-increased",
-        "api-sunset-date-changed-too-small",
-        "api-tag-added",
-        "api-tag-removed",
-        "endpoint-added",
-        "endpoint-deprecated",
-        "endpoint-deprecated-with-sunset",
-        "endpoint-reactivated",
-        "new-optional-request-parameter",
-        "new-optional-request-property",
-        "new-request-path-parameter",
-        "new-required-request-parameter",
-        "new-required-request-property",
-        "new-required-request-property-with-default",
-        "optional-response-header-removed",
-        "request-body-added-optional",
-        "request-body-added-required",
-        "request-body-became-optional",
-        "request-body-became-required",
-        "request-body-media-type-added",
-        "request-body-media-type-removed",
-        "request-body-removed",
-        "request-parameter-became-optional",
-        "request-parameter-became-required",
-        "request-parameter-deprecated",
-        "request-parameter-reactivated",
-        "request-parameter-removed",
-        "request-parameter-removed-before-sunset",
-        "request-parameter-removed-with-deprecation",
-        "request-parameter-sunset-parse",
-        "request-property-became-optional",
-        "request-property-became-required",
-        "request-property-became-required-with-default",
-        "request-property-removed",
-        "required-response-header-removed",
-        "response-header-became-optional",
-        "response-media-type-added",
-        "response-media-type-removed",
-        "response-non-success-status-added",
-        "response-non-success-status-removed",
-        "response-optional-property-added",
-        "response-optional-property-removed",
-        "response-property-became-optional",
-        "response-property-became-required",
-        "response-required-property-added",
-        "response-required-property-removed",
-        "response-success-status-added",
-        "response-success-status-removed",
-        "sunset-deleted",
-        "webhook-added",
-        "webhook-removed",
-    }
-)
+# Ids with one fixed level wherever they are emitted (document, operation, property
+# presence), spelled out at their emit sites; the level is checked there too.
+FIXED_LEVELS: dict[str, str] = {
+    "api-global-security-added": "INFO",
+    "api-global-security-removed": "INFO",
+    "api-global-security-scope-added": "INFO",
+    "api-global-security-scope-removed": "INFO",
+    "api-operation-id-added": "INFO",
+    "api-operation-id-removed": "INFO",
+    "api-path-removed-before-sunset": "ERR",
+    "api-path-removed-with-deprecation": "INFO",
+    "api-path-removed-without-deprecation": "ERR",
+    "api-removed-before-sunset": "ERR",
+    "api-removed-with-deprecation": "INFO",
+    "api-removed-without-deprecation": "ERR",
+    "api-security-added": "INFO",
+    "api-security-component-added": "INFO",
+    "api-security-component-oauth-scope-added": "INFO",
+    "api-security-component-oauth-scope-changed": "INFO",
+    "api-security-component-oauth-scope-removed": "INFO",
+    "api-security-component-oauth-token-url-changed": "INFO",
+    "api-security-component-oauth-url-changed": "INFO",
+    "api-security-component-removed": "INFO",
+    "api-security-component-type-changed": "INFO",
+    "api-security-removed": "INFO",
+    "api-security-scope-added": "INFO",
+    "api-security-scope-removed": "INFO",
+    "api-stability-decreased": "ERR",
+    "api-stability-increased": "INFO",
+    "api-sunset-date-changed-too-small": "ERR",
+    "api-tag-added": "INFO",
+    "api-tag-removed": "INFO",
+    "endpoint-added": "INFO",
+    "endpoint-deprecated": "INFO",
+    "endpoint-deprecated-with-sunset": "INFO",
+    "endpoint-reactivated": "INFO",
+    "new-optional-request-parameter": "INFO",
+    "new-optional-request-property": "INFO",
+    "new-request-path-parameter": "ERR",
+    "new-required-request-parameter": "ERR",
+    "new-required-request-property": "ERR",
+    "new-required-request-property-with-default": "ERR",
+    "optional-response-header-removed": "WARN",
+    "request-body-added-optional": "INFO",
+    "request-body-added-required": "ERR",
+    "request-body-became-optional": "INFO",
+    "request-body-became-required": "ERR",
+    "request-body-media-type-added": "INFO",
+    "request-body-media-type-removed": "ERR",
+    "request-body-removed": "ERR",
+    "request-parameter-became-optional": "INFO",
+    "request-parameter-became-required": "ERR",
+    "request-parameter-deprecated": "INFO",
+    "request-parameter-reactivated": "INFO",
+    "request-parameter-removed": "WARN",
+    "request-parameter-removed-before-sunset": "ERR",
+    "request-parameter-removed-with-deprecation": "INFO",
+    "request-parameter-sunset-parse": "ERR",
+    "request-property-became-optional": "INFO",
+    "request-property-became-required": "ERR",
+    "request-property-removed": "WARN",
+    "required-response-header-removed": "ERR",
+    "response-header-became-optional": "ERR",
+    "response-media-type-added": "INFO",
+    "response-media-type-removed": "ERR",
+    "response-non-success-status-added": "INFO",
+    "response-non-success-status-removed": "INFO",
+    "response-optional-property-added": "INFO",
+    "response-optional-property-removed": "WARN",
+    "response-property-became-optional": "ERR",
+    "response-property-became-required": "INFO",
+    "response-required-property-added": "INFO",
+    "response-required-property-removed": "ERR",
+    "response-success-status-added": "INFO",
+    "response-success-status-removed": "ERR",
+    "sunset-deleted": "ERR",
+    "webhook-added": "INFO",
+    "webhook-removed": "ERR",
+}
+DOCUMENT_IDS = frozenset(FIXED_LEVELS)
 
 # Schema ids are "<prefix>-<fragment>": the prefix says where the schema sits.
 _BODY = ("request-body", "request-property", "response-body", "response-property")
@@ -334,7 +334,7 @@ OUR_ADDITIONS: dict[str, str] = {
 
 
 class UnknownRuleId(ValueError):
-    """An emit site used an id the registry does not know: a programming error."""
+    """An emit site used an id (or a level) the registry does not know: a programming error."""
 
 
 EMITTABLE = DOCUMENT_IDS | SCHEMA_IDS
@@ -347,10 +347,13 @@ RENAMED: dict[str, str] = {
 }
 
 
-def checked(rule_id: str) -> str:
-    """``rule_id`` itself, or :class:`UnknownRuleId` if the registry does not list it."""
+def checked(rule_id: str, level: str) -> str:
+    """``rule_id`` itself; :class:`UnknownRuleId` if the registry does not list it, or
+    lists it with another level."""
     if rule_id not in EMITTABLE:
         raise UnknownRuleId(rule_id)
+    if FIXED_LEVELS.get(rule_id, level) != level:
+        raise UnknownRuleId(f"{rule_id} at {level}: the registry says {FIXED_LEVELS[rule_id]}")
     return rule_id
 
 

@@ -73,10 +73,22 @@ def test_renamed_ids_point_at_oasdiffs_current_names() -> None:
     assert rules.current_id("endpoint-added") == "endpoint-added"
 
 
-def test_an_unknown_id_cannot_be_emitted() -> None:
+def test_an_unknown_id_or_a_wrong_level_cannot_be_emitted() -> None:
     with pytest.raises(rules.UnknownRuleId):
-        rules.checked("added-required-request-body")
-    assert rules.checked("request-body-added-required") == "request-body-added-required"
+        rules.checked("added-required-request-body", "ERR")
+    with pytest.raises(rules.UnknownRuleId):
+        rules.checked("request-parameter-removed-before-sunset", "WARN")
+    assert rules.checked("request-body-added-required", "ERR") == "request-body-added-required"
+
+
+def test_fixed_levels_are_oasdiffs() -> None:
+    oasdiff = _levels()
+    wrong = sorted(
+        (i, level, oasdiff.get(i))
+        for i, level in rules.FIXED_LEVELS.items()
+        if oasdiff.get(i) != level
+    )
+    assert wrong == []
 
 
 def test_emitted_ids_are_known_and_shared_ones_carry_oasdiffs_level() -> None:

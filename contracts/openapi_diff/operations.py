@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
+from .lifecycle import (
+    operation_lifecycle,
+    operation_removed,
+    parameter_lifecycle,
+    parameter_removed,
+)
 from .model import Operation, Resolver, collect_operations
-from .report import ERR, INFO, STABILITY, WARN, Collector, SchemaCtx
+from .report import ERR, INFO, WARN, Collector, SchemaCtx
 from .schema import SchemaDiffer
 from .security import diff_requirements, diff_schemes
 
 __all__ = ["diff_documents"]
-
-
-def _sunset(op: Operation) -> dt.date | None:
-    return _sunset_date(op.raw)
-
-
-def _sunset_date(node: dict[str, Any]) -> dt.date | None:
-    raw = node.get("x-sunset")
-    if raw is None:
-        return None
-    try:
-        return dt.date.fromisoformat(str(raw)[:10])
-    except ValueError:
-        return None
 
 
 def _media_essence(mt: str) -> tuple[str, str]:
@@ -124,38 +115,13 @@ class _Differ:
 
     def _operation_removed(self, op: Operation, prefix: str) -> None:
         where = {"operation": op.method.upper(), "path": op.path, "location": ""}
-        if not op.raw.get("deprecated"):
-            self.out.add(
-                f"{prefix}-without-deprecation", ERR, "removed without deprecation", **where
-            )
-            return
-        sunset = _sunset(op)
-        if sunset is not None and sunset > dt.date.today():
-            self.out.add(f"{prefix}-before-sunset", ERR, f"removed before sunset {sunset}", **where)
-        else:
-            self.out.add(f"{prefix}-with-deprecation", INFO, "removed after deprecation", **where)
+        operation_removed(op.raw, prefix, where, self.out)
 
     # -- operation level -------------------------------------------------------------
     def _operation(self, a: Operation, b: Operation) -> None:
         method, path = b.method.upper(), b.path
         where = {"operation": method, "path": path}
-        dep_a, dep_b = bool(a.raw.get("deprecated")), bool(b.raw.get("deprecated"))
-        if dep_b and not dep_a:
-            rule = "endpoint-deprecated-with-sunset" if _sunset(b) else "endpoint-deprecated"
-            self.out.add(rule, INFO, "endpoint deprecated", **where)
-        elif dep_a and not dep_b:
-            self.out.add("endpoint-reactivated", INFO, "endpoint reactivated", **where)
-        sa, sb = _sunset(a), _sunset(b)
-        if dep_b and sa and not sb and "x-sunset" not in b.raw:
-            self.out.add("sunset-deleted", ERR, "sunset date removed", **where)
-        elif dep_b and sa and sb and sb < sa:
-            self.out.add("api-sunset-date-changed-too-small", ERR, f"sunset {sa} -> {sb}", **where)
-        la, lb = a.raw.get("x-stability-level"), b.raw.get("x-stability-level")
-        if la in STABILITY and lb in STABILITY and la != lb:
-            if STABILITY[lb] < STABILITY[la]:
-                self.out.add("api-stability-decreased", ERR, f"stability {la} -> {lb}", **where)
-            else:
-                self.out.add("api-stability-increased", INFO, f"stability {la} -> {lb}", **where)
+        operation_lifecycle(a.raw, b.raw, where, self.out)
         ida, idb = a.raw.get("operationId") or "", b.raw.get("operationId") or ""
         if ida and ida != idb:
             # oasdiff calls a renamed operationId a removal: generated clients lose the name.
@@ -197,7 +163,7 @@ class _Differ:
             where = {"operation": method, "path": path, "location": location}
             pb = b.parameters.get(key)
             if pb is None:
-                self._parameter_removed(pa, location, where)
+                parameter_removed(pa, location, where, self.out)
                 continue
             if bool(pb.get("required")) and not pa.get("required"):
                 self.out.add(
@@ -210,14 +176,7 @@ class _Differ:
                     f"{location} became optional",
                     **where,
                 )
-            if pb.get("deprecated") and not pa.get("deprecated"):
-                self.out.add(
-                    "request-parameter-deprecated", INFO, f"{location} deprecated", **where
-                )
-            elif pa.get("deprecated") and not pb.get("deprecated"):
-                self.out.add(
-                    "request-parameter-reactivated", INFO, f"{location} reactivated", **where
-                )
+            parameter_lifecycle(pa, pb, location, where, self.out)
             ctx = SchemaCtx(
                 "request",
                 "request-parameter",
@@ -233,38 +192,6 @@ class _Differ:
                 ma = self.ra.deref(pa["content"][mt]) or {}
                 mb = self.rb.deref(pb["content"][mt]) or {}
                 self.schemas.compare(ma.get("schema"), mb.get("schema"), ctx)
-
-    def _parameter_removed(
-        self, param: dict[str, Any], location: str, where: dict[str, str]
-    ) -> None:
-        """oasdiff's reading: removing a parameter is fine only once its sunset has passed."""
-        if not param.get("deprecated"):
-            # Possibly breaking: some clients fail on an unexpected parameter.
-            self.out.add("request-parameter-removed", WARN, f"{location} removed", **where)
-            return
-        if "x-sunset" not in param:
-            self.out.add(
-                "request-parameter-removed-with-deprecation",
-                INFO,
-                f"{location} removed after deprecation",
-                **where,
-            )
-            return
-        sunset = _sunset_date(param)
-        if sunset is None:
-            self.out.add(
-                "request-parameter-sunset-parse",
-                ERR,
-                f"{location}: cannot read sunset {param['x-sunset']!r}",
-                **where,
-            )
-        elif sunset > dt.date.today():
-            self.out.add(
-                "request-parameter-removed-before-sunset",
-                ERR,
-                f"{location} removed before its sunset {sunset}",
-                **where,
-            )
 
     def _request_body(self, a: Operation, b: Operation) -> None:
         method, path = b.method.upper(), b.path

@@ -83,6 +83,8 @@ FIXED_LEVELS: dict[str, str] = {
     "request-parameter-removed": "WARN",
     "request-parameter-removed-before-sunset": "ERR",
     "request-parameter-removed-with-deprecation": "INFO",
+    "request-parameter-sunset-date-changed-too-small": "ERR",
+    "request-parameter-sunset-deleted": "ERR",
     "request-parameter-sunset-parse": "ERR",
     "request-property-became-optional": "INFO",
     "request-property-became-required": "ERR",

@@ -58,6 +58,44 @@ def test_a_parameter_removed_before_its_sunset_names_the_date() -> None:
     assert "9999-08-10" in change["message"]
 
 
+# -- request-parameter-sunset-* (oasdiff: check_request_parameter_sunset_changed_test.go)
+
+_SUNSET_IDS = {
+    "request-parameter-sunset-deleted",
+    "request-parameter-sunset-date-changed-too-small",
+    "request-parameter-sunset-parse",
+}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        ("deprecated-with-sunset", "deprecated-no-sunset", ["request-parameter-sunset-deleted"]),
+        (
+            "deprecated-with-sunset-path",
+            "deprecated-no-sunset-path-renamed",
+            ["request-parameter-sunset-deleted"],
+        ),
+        (
+            "deprecated-future",
+            "deprecated-past",
+            ["request-parameter-sunset-date-changed-too-small"],
+        ),
+        ("deprecated-future", "deprecated-invalid", ["request-parameter-sunset-parse"]),
+        ("deprecated-invalid", "deprecated-future", ["request-parameter-sunset-parse"]),
+        ("deprecated-with-other-extension", "deprecated-no-sunset", []),
+        ("deprecated-future", "deprecated-future-2", []),
+    ],
+)
+def test_the_sunset_of_a_deprecated_parameter_may_not_go_or_come_earlier(
+    before: str, after: str, expected: list[str]
+) -> None:
+    base = _load(FIXTURES / f"param-deprecation-{before}.yaml")
+    rev = _load(FIXTURES / f"param-deprecation-{after}.yaml")
+    found = [(i, level) for i, level in _found(base, rev) if i in _SUNSET_IDS]
+    assert found == [(i, "ERR") for i in expected]
+
+
 # -- api-operation-id-* (oasdiff: check_api_operation_id_updated_test.go) ---------------
 
 

@@ -32,6 +32,30 @@ def sunset_date(node: dict[str, Any]) -> dt.date | None:
         return None
 
 
+def _newly_deprecated(
+    node: dict[str, Any],
+    deprecated_ids: tuple[str, str],
+    sunset_ids: tuple[str, str],
+    label: str,
+    where: dict[str, str],
+    out: Collector,
+) -> None:
+    """Deprecated now: fine with no sunset or a future one; an unreadable or past sunset
+    leaves clients no notice at all (oasdiff's default minimum notice is zero days)."""
+    without, with_sunset = deprecated_ids
+    unreadable, too_small = sunset_ids
+    if "x-sunset" not in node:
+        out.add(without, INFO, f"{label} deprecated", **where)
+        return
+    sunset = sunset_date(node)
+    if sunset is None:
+        out.add(unreadable, ERR, f"{label}: cannot read sunset {node['x-sunset']!r}", **where)
+    elif sunset < dt.date.today():
+        out.add(too_small, ERR, f"{label} deprecated with a past sunset {sunset}", **where)
+    else:
+        out.add(with_sunset, INFO, f"{label} deprecated, sunset {sunset}", **where)
+
+
 def operation_removed(
     raw: dict[str, Any], prefix: str, where: dict[str, str], out: Collector
 ) -> None:
@@ -40,7 +64,10 @@ def operation_removed(
         out.add(f"{prefix}-without-deprecation", ERR, "removed without deprecation", **where)
         return
     sunset = sunset_date(raw)
-    if sunset is not None and sunset > dt.date.today():
+    if "x-sunset" in raw and sunset is None:
+        # oasdiff names this one after paths for removed operations too.
+        out.add("api-path-sunset-parse", ERR, f"cannot read sunset {raw['x-sunset']!r}", **where)
+    elif sunset is not None and sunset > dt.date.today():
         out.add(f"{prefix}-before-sunset", ERR, f"removed before sunset {sunset}", **where)
     else:
         out.add(f"{prefix}-with-deprecation", INFO, "removed after deprecation", **where)
@@ -52,8 +79,14 @@ def operation_lifecycle(
     """Deprecation, sunset and ``x-stability-level`` changes of one endpoint."""
     dep_a, dep_b = bool(a.get("deprecated")), bool(b.get("deprecated"))
     if dep_b and not dep_a:
-        rule = "endpoint-deprecated-with-sunset" if sunset_date(b) else "endpoint-deprecated"
-        out.add(rule, INFO, "endpoint deprecated", **where)
+        _newly_deprecated(
+            b,
+            ("endpoint-deprecated", "endpoint-deprecated-with-sunset"),
+            ("api-deprecated-sunset-parse", "api-sunset-date-too-small"),
+            "endpoint",
+            where,
+            out,
+        )
     elif dep_a and not dep_b:
         out.add("endpoint-reactivated", INFO, "endpoint reactivated", **where)
     sa, sb = sunset_date(a), sunset_date(b)
@@ -117,7 +150,15 @@ def parameter_lifecycle(
     does so only inside a configurable minimum notice, which defaults to none.
     """
     if pb.get("deprecated") and not pa.get("deprecated"):
-        out.add("request-parameter-deprecated", INFO, f"{location} deprecated", **where)
+        # oasdiff has no "deprecated-with-sunset" for parameters.
+        _newly_deprecated(
+            pb,
+            ("request-parameter-deprecated", "request-parameter-deprecated"),
+            ("request-parameter-sunset-parse", "request-parameter-sunset-date-too-small"),
+            location,
+            where,
+            out,
+        )
     elif pa.get("deprecated") and not pb.get("deprecated"):
         out.add("request-parameter-reactivated", INFO, f"{location} reactivated", **where)
     if not pb.get("deprecated") or "x-sunset" not in pa:

@@ -29,6 +29,7 @@ OASDIFF_COMMIT = "4553c69d3869ee555ee4f00831d8cca6e1c208ff"
 # Ids with one fixed level wherever they are emitted (document, operation, property
 # presence), spelled out at their emit sites; the level is checked there too.
 FIXED_LEVELS: dict[str, str] = {
+    "api-deprecated-sunset-parse": "ERR",
     "api-global-security-added": "INFO",
     "api-global-security-removed": "INFO",
     "api-global-security-scope-added": "INFO",
@@ -38,6 +39,7 @@ FIXED_LEVELS: dict[str, str] = {
     "api-path-removed-before-sunset": "ERR",
     "api-path-removed-with-deprecation": "INFO",
     "api-path-removed-without-deprecation": "ERR",
+    "api-path-sunset-parse": "ERR",
     "api-removed-before-sunset": "ERR",
     "api-removed-with-deprecation": "INFO",
     "api-removed-without-deprecation": "ERR",
@@ -56,6 +58,7 @@ FIXED_LEVELS: dict[str, str] = {
     "api-stability-decreased": "ERR",
     "api-stability-increased": "INFO",
     "api-sunset-date-changed-too-small": "ERR",
+    "api-sunset-date-too-small": "ERR",
     "api-tag-added": "INFO",
     "api-tag-removed": "INFO",
     "endpoint-added": "INFO",
@@ -84,6 +87,7 @@ FIXED_LEVELS: dict[str, str] = {
     "request-parameter-removed-before-sunset": "ERR",
     "request-parameter-removed-with-deprecation": "INFO",
     "request-parameter-sunset-date-changed-too-small": "ERR",
+    "request-parameter-sunset-date-too-small": "ERR",
     "request-parameter-sunset-deleted": "ERR",
     "request-parameter-sunset-parse": "ERR",
     "request-property-became-optional": "INFO",

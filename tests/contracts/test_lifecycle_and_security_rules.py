@@ -96,6 +96,47 @@ def test_the_sunset_of_a_deprecated_parameter_may_not_go_or_come_earlier(
     assert found == [(i, "ERR") for i in expected]
 
 
+# -- deprecating an endpoint or a parameter (oasdiff: check_api_deprecation_test.go,
+# check_request_parameter_deprecation_test.go; oasdiff's default minimum notice: none)
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        ("deprecated-no-sunset", ("endpoint-deprecated", "INFO")),
+        ("deprecated-future", ("endpoint-deprecated-with-sunset", "INFO")),
+        ("deprecated-past", ("api-sunset-date-too-small", "ERR")),
+        ("deprecated-with-invalid-sunset", ("api-deprecated-sunset-parse", "ERR")),
+    ],
+)
+def test_deprecating_an_endpoint(after: str, expected: tuple[str, str]) -> None:
+    base = _load(FIXTURES / "deprecation-base.yaml")
+    rev = _load(FIXTURES / f"deprecation-{after}.yaml")
+    assert _found(base, rev) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        ("deprecated-no-sunset", ("request-parameter-deprecated", "INFO")),
+        ("deprecated-future", ("request-parameter-deprecated", "INFO")),
+        ("deprecated-past", ("request-parameter-sunset-date-too-small", "ERR")),
+        ("deprecated-invalid", ("request-parameter-sunset-parse", "ERR")),
+    ],
+)
+def test_deprecating_a_parameter(after: str, expected: tuple[str, str]) -> None:
+    base = _load(FIXTURES / "param-deprecation-base.yaml")
+    rev = _load(FIXTURES / f"param-deprecation-{after}.yaml")
+    assert _found(base, rev) == [expected]
+
+
+def test_removing_an_endpoint_with_an_unreadable_sunset() -> None:
+    base = _load(FIXTURES / "deprecation-deprecated-with-invalid-sunset.yaml")
+    rev = copy.deepcopy(base)
+    del rev["paths"]["/api/test"]["get"]
+    assert _found(base, rev) == [("api-path-sunset-parse", "ERR")]
+
+
 # -- api-operation-id-* (oasdiff: check_api_operation_id_updated_test.go) ---------------
 
 

@@ -130,9 +130,10 @@ class _Differ:
             )
         elif idb and not ida:
             self.out.add("api-operation-id-added", INFO, f"operationId {idb!r} added", **where)
-        for tag in set(a.raw.get("tags") or []) - set(b.raw.get("tags") or []):
+        tags_a, tags_b = list(a.raw.get("tags") or []), list(b.raw.get("tags") or [])
+        for tag in dict.fromkeys(t for t in tags_a if t not in tags_b):
             self.out.add("api-tag-removed", INFO, f"tag {tag!r} removed", **where)
-        for tag in set(b.raw.get("tags") or []) - set(a.raw.get("tags") or []):
+        for tag in dict.fromkeys(t for t in tags_b if t not in tags_a):
             self.out.add("api-tag-added", INFO, f"tag {tag!r} added", **where)
         if "security" in a.raw or "security" in b.raw:
             sec_a, sec_b = a.raw.get("security"), b.raw.get("security")

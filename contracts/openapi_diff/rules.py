@@ -27,7 +27,7 @@ __all__ = [
 OASDIFF_COMMIT = "4553c69d3869ee555ee4f00831d8cca6e1c208ff"
 
 # Ids with one fixed level wherever they are emitted (document, operation, property
-# presence), spelled out at their emit sites; the level is checked there too.
+# presence, response headers, dropped response bounds); the emit site checks the level.
 FIXED_LEVELS: dict[str, str] = {
     "api-deprecated-sunset-parse": "ERR",
     "api-global-security-added": "INFO",
@@ -94,7 +94,15 @@ FIXED_LEVELS: dict[str, str] = {
     "request-property-became-required": "ERR",
     "request-property-removed": "WARN",
     "required-response-header-removed": "ERR",
+    "response-body-max-length-unset": "ERR",
+    "response-body-min-items-unset": "ERR",
+    "response-header-became-not-nullable": "INFO",
+    "response-header-became-nullable": "ERR",
     "response-header-became-optional": "ERR",
+    "response-header-type-changed": "ERR",
+    "response-header-type-compatible": "INFO",
+    "response-header-type-generalized": "ERR",
+    "response-header-type-specialized": "INFO",
     "response-media-type-added": "INFO",
     "response-media-type-removed": "ERR",
     "response-non-success-status-added": "INFO",
@@ -103,6 +111,8 @@ FIXED_LEVELS: dict[str, str] = {
     "response-optional-property-removed": "WARN",
     "response-property-became-optional": "ERR",
     "response-property-became-required": "INFO",
+    "response-property-max-length-unset": "ERR",
+    "response-property-min-items-unset": "ERR",
     "response-required-property-added": "INFO",
     "response-required-property-removed": "ERR",
     "response-success-status-added": "INFO",

@@ -48,7 +48,7 @@ def _oauth(name: str, a: dict[str, Any], b: dict[str, Any], out: Collector) -> N
     client of them is affected the same way, so every shared flow is compared.
     """
     fa, fb = _flows(a), _flows(b)
-    for flow in sorted(fa.keys() & fb.keys()):
+    for flow in [f for f in fa if f in fb]:
         x, y = fa[flow], fb[flow]
         for field, rule_id in (
             ("authorizationUrl", "api-security-component-oauth-url-changed"),
@@ -63,21 +63,21 @@ def _oauth(name: str, a: dict[str, Any], b: dict[str, Any], out: Collector) -> N
                 )
         sa, sb = _scopes(x), _scopes(y)
         where = {"location": f"security scheme {name}"}
-        for scope in sorted(sa.keys() - sb.keys()):
+        for scope in [s for s in sa if s not in sb]:
             out.add(
                 "api-security-component-oauth-scope-removed",
                 INFO,
                 f"scheme {name!r} {flow} scope {scope!r} removed",
                 **where,
             )
-        for scope in sorted(sb.keys() - sa.keys()):
+        for scope in [s for s in sb if s not in sa]:
             out.add(
                 "api-security-component-oauth-scope-added",
                 INFO,
                 f"scheme {name!r} {flow} scope {scope!r} added",
                 **where,
             )
-        for scope in sorted(sa.keys() & sb.keys()):
+        for scope in [s for s in sa if s in sb]:
             if sa[scope] != sb[scope]:
                 out.add(
                     "api-security-component-oauth-scope-changed",
@@ -92,11 +92,11 @@ def diff_schemes(
 ) -> None:
     """Schemes added, removed, retyped, and their OAuth flows changed."""
     sa, sb = _schemes(base), _schemes(rev)
-    for name in sorted(sa.keys() - sb.keys()):
+    for name in [k for k in sa if k not in sb]:
         out.add("api-security-component-removed", INFO, f"security scheme {name!r} removed")
-    for name in sorted(sb.keys() - sa.keys()):
+    for name in [k for k in sb if k not in sa]:
         out.add("api-security-component-added", INFO, f"security scheme {name!r} added")
-    for name in sorted(sa.keys() & sb.keys()):
+    for name in [k for k in sa if k in sb]:
         x, y = ra.deref(sa[name]) or {}, rb.deref(sb[name]) or {}
         if x.get("type") != y.get("type"):
             out.add("api-security-component-type-changed", INFO, f"scheme {name!r} type changed")
@@ -104,12 +104,15 @@ def diff_schemes(
         _oauth(name, x, y, out)
 
 
-def _requirement_map(requirements: Any) -> dict[frozenset[str], dict[str, set[str]]]:
-    """Requirement alternatives keyed by the set of scheme names they combine."""
-    out: dict[frozenset[str], dict[str, set[str]]] = {}
+def _requirement_map(requirements: Any) -> dict[frozenset[str], dict[str, list[str]]]:
+    """Requirement alternatives keyed by the set of scheme names they combine.
+
+    Scopes stay lists in document order, so a report never depends on the hash seed.
+    """
+    out: dict[frozenset[str], dict[str, list[str]]] = {}
     for req in requirements or []:
         if isinstance(req, dict):
-            out[frozenset(req)] = {k: set(v or []) for k, v in req.items()}
+            out[frozenset(req)] = {k: list(dict.fromkeys(v or [])) for k, v in req.items()}
     return out
 
 
@@ -119,20 +122,21 @@ def diff_requirements(
     """Requirement alternatives and their scopes, globally (``api-global``) or per operation."""
     ma, mb = _requirement_map(sec_a), _requirement_map(sec_b)
     where = {"operation": method, "path": path, "location": "security"}
-    for key in ma.keys() - mb.keys():
+    for key in [k for k in ma if k not in mb]:
         out.add(f"{prefix}-security-removed", INFO, f"security {sorted(key)} removed", **where)
-    for key in mb.keys() - ma.keys():
+    for key in [k for k in mb if k not in ma]:
         out.add(f"{prefix}-security-added", INFO, f"security {sorted(key)} added", **where)
-    for key in ma.keys() & mb.keys():
-        for scheme in key:
-            for scope in ma[key][scheme] - mb[key][scheme]:
+    for key in [k for k in ma if k in mb]:
+        for scheme, scopes_a in ma[key].items():
+            scopes_b = mb[key][scheme]
+            for scope in [s for s in scopes_a if s not in scopes_b]:
                 out.add(
                     f"{prefix}-security-scope-removed",
                     INFO,
                     f"scope {scope!r} of {scheme!r} removed",
                     **where,
                 )
-            for scope in mb[key][scheme] - ma[key][scheme]:
+            for scope in [s for s in scopes_b if s not in scopes_a]:
                 out.add(
                     f"{prefix}-security-scope-added",
                     INFO,

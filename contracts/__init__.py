@@ -18,6 +18,7 @@ from .errors import (
     TooDeep,
     TooManyDocuments,
 )
+from .openapi_diff.rules import with_current_ids
 from .validation import ValidationResult, validate_contract
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "load_yaml",
     "scan_yaml",
     "validate_contract",
+    "with_current_ids",
 ]
 
 

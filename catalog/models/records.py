@@ -20,6 +20,7 @@ from catalog.querysets import (
     NotificationQuerySet,
     ReviewQuerySet,
 )
+from contracts import with_current_ids
 from core.context import current_request_id
 
 
@@ -158,6 +159,15 @@ class Contract(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app.slug} {self.version}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        contract = super().from_db(db, field_names, values)
+        # Versions stored before the rule ids followed oasdiff's current names read under
+        # today's names, so pages, notices and the API agree with a fresh diff.
+        if "changes" not in contract.get_deferred_fields() and isinstance(contract.changes, list):
+            contract.changes = with_current_ids(contract.changes)
+        return contract
 
     @staticmethod
     def digest(text: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from .model import Resolver
 from .nullable import ANNOTATIONS
 from .report import ERR, INFO, STABILITY, WARN, SchemaCtx, level_for
+from .rules import checked
 
 __all__ = ["KeywordChecks", "is_json"]
 
@@ -99,7 +100,7 @@ class KeywordChecks:
     def _raw(
         self, ctx: SchemaCtx, rule_id: str, level: str, message: str, prop_path: tuple[str, ...]
     ) -> None:
-        self._recs.append((rule_id, level, message, prop_path))
+        self._recs.append((checked(rule_id, level), level, message, prop_path))
 
     # -- keyword families ----------------------------------------------------------
     def _bounds(

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
+from .lifecycle import (
+    operation_lifecycle,
+    operation_removed,
+    parameter_lifecycle,
+    parameter_removed,
+)
 from .model import Operation, Resolver, collect_operations
-from .report import ERR, INFO, STABILITY, WARN, Collector, SchemaCtx
+from .report import ERR, INFO, WARN, Collector, SchemaCtx
 from .schema import SchemaDiffer
+from .security import diff_requirements, diff_schemes
 
 __all__ = ["diff_documents"]
-
-
-def _sunset(op: Operation) -> dt.date | None:
-    raw = op.raw.get("x-sunset")
-    if raw is None:
-        return None
-    try:
-        return dt.date.fromisoformat(str(raw)[:10])
-    except ValueError:
-        return None
 
 
 def _media_essence(mt: str) -> tuple[str, str]:
@@ -49,19 +45,6 @@ def match_media_types(
     return pairs, rest_a, rest_b
 
 
-def _security_map(requirements: Any) -> dict[frozenset[str], dict[str, list[str]]]:
-    """Requirement alternatives keyed by the set of scheme names they combine.
-
-    Schemes and scopes stay lists in document order: iterating a set of strings would
-    change the order of the report with the interpreter's hash seed.
-    """
-    out: dict[frozenset[str], dict[str, list[str]]] = {}
-    for req in requirements or []:
-        if isinstance(req, dict):
-            out[frozenset(req)] = {k: list(dict.fromkeys(v or [])) for k, v in req.items()}
-    return out
-
-
 class _Differ:
     def __init__(self, base: dict[str, Any], rev: dict[str, Any]) -> None:
         self.a, self.b = base, rev
@@ -71,57 +54,13 @@ class _Differ:
 
     # -- document level ------------------------------------------------------------
     def run(self) -> list[dict[str, Any]]:
-        self._security_components()
-        self._security("", "", self.a.get("security"), self.b.get("security"), "api-global")
+        diff_schemes(self.a, self.b, self.ra, self.rb, self.out)
+        diff_requirements(
+            "", "", self.a.get("security"), self.b.get("security"), "api-global", self.out
+        )
         self._paths("paths", self._path_removed)
         self._paths("webhooks", self._webhook_removed)
         return self.out.changes
-
-    def _security_components(self) -> None:
-        def schemes(doc: dict[str, Any]) -> dict[str, Any]:
-            comps = (doc.get("components") or {}).get("securitySchemes")
-            return comps if isinstance(comps, dict) else (doc.get("securityDefinitions") or {})
-
-        sa, sb = schemes(self.a), schemes(self.b)
-        for name in [k for k in sa if k not in sb]:
-            self.out.add(
-                "api-security-component-removed", INFO, f"security scheme {name!r} removed"
-            )
-        for name in [k for k in sb if k not in sa]:
-            self.out.add("api-security-component-added", INFO, f"security scheme {name!r} added")
-        for name in [k for k in sa if k in sb]:
-            x, y = self.ra.deref(sa[name]) or {}, self.rb.deref(sb[name]) or {}
-            if x.get("type") != y.get("type"):
-                self.out.add(
-                    "api-security-component-type-changed", INFO, f"scheme {name!r} type changed"
-                )
-
-    def _security(self, method: str, path: str, sec_a: Any, sec_b: Any, prefix: str) -> None:
-        ma, mb = _security_map(sec_a), _security_map(sec_b)
-        where = {"operation": method, "path": path, "location": "security"}
-        for key in [k for k in ma if k not in mb]:
-            self.out.add(
-                f"{prefix}-security-removed", INFO, f"security {sorted(key)} removed", **where
-            )
-        for key in [k for k in mb if k not in ma]:
-            self.out.add(f"{prefix}-security-added", INFO, f"security {sorted(key)} added", **where)
-        for key in [k for k in ma if k in mb]:
-            for scheme, scopes_a in ma[key].items():
-                scopes_b = mb[key][scheme]
-                for scope in [s for s in scopes_a if s not in scopes_b]:
-                    self.out.add(
-                        f"{prefix}-security-scope-removed",
-                        INFO,
-                        f"scope {scope!r} of {scheme!r} removed",
-                        **where,
-                    )
-                for scope in [s for s in scopes_b if s not in scopes_a]:
-                    self.out.add(
-                        f"{prefix}-security-scope-added",
-                        INFO,
-                        f"scope {scope!r} of {scheme!r} added",
-                        **where,
-                    )
 
     def _paths(self, section: str, on_path_removed: Any) -> None:
         ops_a = collect_operations(self.ra, self.a, section)
@@ -176,45 +115,29 @@ class _Differ:
 
     def _operation_removed(self, op: Operation, prefix: str) -> None:
         where = {"operation": op.method.upper(), "path": op.path, "location": ""}
-        if not op.raw.get("deprecated"):
-            self.out.add(
-                f"{prefix}-without-deprecation", ERR, "removed without deprecation", **where
-            )
-            return
-        sunset = _sunset(op)
-        if sunset is not None and sunset > dt.date.today():
-            self.out.add(f"{prefix}-before-sunset", ERR, f"removed before sunset {sunset}", **where)
-        else:
-            self.out.add(f"{prefix}-with-deprecation", INFO, "removed after deprecation", **where)
+        operation_removed(op.raw, prefix, where, self.out)
 
     # -- operation level -------------------------------------------------------------
     def _operation(self, a: Operation, b: Operation) -> None:
         method, path = b.method.upper(), b.path
         where = {"operation": method, "path": path}
-        dep_a, dep_b = bool(a.raw.get("deprecated")), bool(b.raw.get("deprecated"))
-        if dep_b and not dep_a:
-            rule = "endpoint-deprecated-with-sunset" if _sunset(b) else "endpoint-deprecated"
-            self.out.add(rule, INFO, "endpoint deprecated", **where)
-        elif dep_a and not dep_b:
-            self.out.add("endpoint-reactivated", INFO, "endpoint reactivated", **where)
-        sa, sb = _sunset(a), _sunset(b)
-        if dep_b and sa and not sb and "x-sunset" not in b.raw:
-            self.out.add("api-sunset-deleted", ERR, "sunset date removed", **where)
-        elif dep_b and sa and sb and sb < sa:
-            self.out.add("api-sunset-date-changed-too-small", ERR, f"sunset {sa} -> {sb}", **where)
-        la, lb = a.raw.get("x-stability-level"), b.raw.get("x-stability-level")
-        if la in STABILITY and lb in STABILITY and la != lb:
-            if STABILITY[lb] < STABILITY[la]:
-                self.out.add("api-stability-decreased", ERR, f"stability {la} -> {lb}", **where)
-            else:
-                self.out.add("api-stability-increased", INFO, f"stability {la} -> {lb}", **where)
+        operation_lifecycle(a.raw, b.raw, where, self.out)
+        ida, idb = a.raw.get("operationId") or "", b.raw.get("operationId") or ""
+        if ida and ida != idb:
+            # oasdiff calls a renamed operationId a removal: generated clients lose the name.
+            self.out.add(
+                "api-operation-id-removed", INFO, f"operationId {ida!r} -> {idb!r}", **where
+            )
+        elif idb and not ida:
+            self.out.add("api-operation-id-added", INFO, f"operationId {idb!r} added", **where)
         tags_a, tags_b = list(a.raw.get("tags") or []), list(b.raw.get("tags") or [])
         for tag in dict.fromkeys(t for t in tags_a if t not in tags_b):
             self.out.add("api-tag-removed", INFO, f"tag {tag!r} removed", **where)
         for tag in dict.fromkeys(t for t in tags_b if t not in tags_a):
             self.out.add("api-tag-added", INFO, f"tag {tag!r} added", **where)
         if "security" in a.raw or "security" in b.raw:
-            self._security(method, path, a.raw.get("security"), b.raw.get("security"), "api")
+            sec_a, sec_b = a.raw.get("security"), b.raw.get("security")
+            diff_requirements(method, path, sec_a, sec_b, "api", self.out)
         self._parameters(a, b)
         self._request_body(a, b)
         self._responses(a, b)
@@ -241,7 +164,7 @@ class _Differ:
             where = {"operation": method, "path": path, "location": location}
             pb = b.parameters.get(key)
             if pb is None:
-                self.out.add("request-parameter-removed", WARN, f"{location} removed", **where)
+                parameter_removed(pa, location, where, self.out)
                 continue
             if bool(pb.get("required")) and not pa.get("required"):
                 self.out.add(
@@ -254,14 +177,7 @@ class _Differ:
                     f"{location} became optional",
                     **where,
                 )
-            if pb.get("deprecated") and not pa.get("deprecated"):
-                self.out.add(
-                    "request-parameter-deprecated", INFO, f"{location} deprecated", **where
-                )
-            elif pa.get("deprecated") and not pb.get("deprecated"):
-                self.out.add(
-                    "request-parameter-reactivated", INFO, f"{location} reactivated", **where
-                )
+            parameter_lifecycle(pa, pb, location, where, self.out)
             ctx = SchemaCtx(
                 "request",
                 "request-parameter",
@@ -287,9 +203,9 @@ class _Differ:
             return
         if ba is None:
             if bb and bb["required"]:
-                self.out.add("added-required-request-body", ERR, "required body added", **where)
+                self.out.add("request-body-added-required", ERR, "required body added", **where)
             else:
-                self.out.add("added-optional-request-body", INFO, "optional body added", **where)
+                self.out.add("request-body-added-optional", INFO, "optional body added", **where)
             return
         if bb is None:
             self.out.add("request-body-removed", ERR, "request body removed", **where)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .rules import checked
+
 __all__ = ["ERR", "INFO", "STABILITY", "WARN", "Collector", "SchemaCtx", "level_for"]
 
 ERR, WARN, INFO = "ERR", "WARN", "INFO"
@@ -69,7 +71,7 @@ class Collector:
         path: str = "",
         location: str = "",
     ) -> None:
-        key = (rule_id, operation, path, location, message)
+        key = (checked(rule_id, level), operation, path, location, message)
         if key in self._seen:
             return
         self._seen.add(key)

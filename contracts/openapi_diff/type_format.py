@@ -147,7 +147,14 @@ class TypeFormatChecks(KeywordChecks):
         if not change.type_changed and not change.format_changed:
             return
         # Wrapping an object into oneOf with no type of its own is reported separately.
-        if change.type_changed and not change.tb and "oneOf" in b and "oneOf" not in a:
+        if (
+            root
+            and not ctx.param_in
+            and change.type_changed
+            and not change.tb
+            and "oneOf" in b
+            and "oneOf" not in a
+        ):
             self._emit(ctx, root, "wrapped-in-one-of", ERR, "was wrapped in oneOf", pp)
         msg = change.message()
         if ctx.param_in:

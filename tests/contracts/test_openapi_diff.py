@@ -356,7 +356,7 @@ def test_operation_lifecycle_rules() -> None:
     del rev_op["x-sunset"]
     rev_op["x-stability-level"] = "beta"
     ids = {c["id"]: c["level"] for c in diff_documents(base, rev)}
-    assert ids["api-sunset-deleted"] == "ERR"
+    assert ids["sunset-deleted"] == "ERR"
     assert ids["api-stability-decreased"] == "ERR"
 
     rev = copy.deepcopy(base)

@@ -9,6 +9,7 @@ that then changes it — or ``None`` when the spec offers no place for the edit.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .sites import Node, Place, Spec, is_nullable, plain, type_of
@@ -105,10 +106,6 @@ def setter(**values: Any) -> Change:
     return lambda node: node.update(values)
 
 
-def dropper(*keys: str) -> Change:
-    return lambda node: [node.pop(key, None) for key in keys] and None
-
-
 def retype(new: str) -> Change:
     """Change the one named type, keeping a 3.1 ``null`` alongside it."""
 
@@ -197,3 +194,52 @@ def unrequire(node: Node, name: str) -> None:
 def remove_property(node: Node, name: str) -> None:
     node["properties"] = {k: v for k, v in node["properties"].items() if k != name}
     unrequire(node, name)
+
+
+@dataclass(frozen=True)
+class Mutation:
+    rule: str | None
+    what: str
+    make: Make
+
+
+def has_enum(node: Node) -> bool:
+    return isinstance(node.get("enum"), list) and len(node["enum"]) >= 2
+
+
+def drop_last_enum(node: Node) -> None:
+    node["enum"] = node["enum"][:-1]
+
+
+def add_enum_value(node: Node) -> None:
+    node["enum"] = [*node["enum"], ADDED]
+
+
+def composed(key: str) -> PropertyFits:
+    return lambda prop, required: isinstance(prop.get(key), list) and len(prop[key]) >= 2
+
+
+def drop_last(key: str) -> Change:
+    return lambda node: node.update({key: node[key][:-1]})
+
+
+def append_variant(key: str) -> Change:
+    return lambda node: node.update({key: [*node[key], {"type": "boolean"}]})
+
+
+def plain_string(schema: Node) -> bool:
+    return plain(schema, "string") and "enum" not in schema
+
+
+def plain_integer(schema: Node) -> bool:
+    return plain(schema, "integer") and "enum" not in schema
+
+
+def query_param(param: Node) -> bool:
+    return param.get("in") == "query"
+
+
+STRING, INTEGER, ARRAY = string(), integer(), of_type("array")
+ENUM_STRING = lambda prop, required: plain(prop, "string") and has_enum(prop)  # noqa: E731
+NO_PATTERN = string(lambda s: "pattern" not in s)
+DATE_TIME = lambda prop, required: plain(prop, "string") and prop.get("format") == "date-time"  # noqa: E731

@@ -14,16 +14,30 @@ OpFits = Callable[[Spec, Place], bool]
 
 
 def first_op(spec: Spec, fits: OpFits | None = None) -> Place | None:
-    return spec.first_operation(lambda op: fits is None or fits(spec, op))
+    """The first operation that fits and is not deprecated: removing a deprecated one is
+    another rule (``...-with-deprecation``), and deprecating it again changes nothing."""
+    return spec.first_operation(
+        lambda op: not (spec.at(op) or {}).get("deprecated") and (fits is None or fits(spec, op))
+    )
+
+
+def _nothing_deprecated(spec: Spec, op: Place) -> bool:
+    item = spec.at(op[:2]) or {}
+    return not any((item[m] or {}).get("deprecated") for m in item if m in METHODS)
 
 
 def remove_path(spec: Spec) -> Pair | None:
-    op = first_op(spec)
+    op = first_op(spec, _nothing_deprecated)
     return None if op is None else pair(spec, ("paths",), lambda paths: paths.pop(op[1]))
 
 
 def remove_operation(spec: Spec) -> Pair | None:
-    op = first_op(spec, lambda s, o: len([m for m in s.at(o[:2]) if m in METHODS]) > 1)
+    op = first_op(
+        spec,
+        lambda s, o: (
+            _nothing_deprecated(s, o) and len([m for m in s.at(o[:2]) if m in METHODS]) > 1
+        ),
+    )
     return None if op is None else pair(spec, op[:2], lambda item: item.pop(op[2]))
 
 

@@ -21,7 +21,7 @@ SPECS = {
     "stripe": DATA / "openapi-real" / "stripe-2021-06-07.json",
     "openai": DATA / "real-pairs" / "openai-2026-08-21.json",
 }
-DEFAULT_SPECS = ("discord", "stripe")
+DEFAULT_SPECS = ("discord", "stripe", "openai")
 # A compatible edit without an oasdiff rule is reported on a row of its own.
 LEVEL_ROWS = ("ERR", "WARN", "INFO", "none")
 _SEVERITY = {"ERR": 0, "WARN": 1, "INFO": 2}

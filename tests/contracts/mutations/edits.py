@@ -41,8 +41,8 @@ def on_property(
 
 
 def on_object(side: str, change: Callable[[Node, str], None]) -> Make:
-    """Edit the first request or response schema that has properties; ``change`` is given
-    the name of its first property that is not required, if any ("" otherwise)."""
+    """Edit the first request or response schema with an optional property; ``change`` is
+    given the schema and that property's name."""
 
     def make(spec: Spec) -> Pair | None:
         found = spec.first_property(side, lambda prop, required: not required)
@@ -116,17 +116,6 @@ def retype(new: str) -> Change:
     return change
 
 
-def make_nullable(node: Node) -> None:
-    kind = node.get("type")
-    if isinstance(kind, list):
-        node["type"] = [*kind, "null"]
-    elif "nullable" in node or not isinstance(kind, str):
-        node["nullable"] = True
-    else:
-        # 3.0 spells it ``nullable``; both are read by a 3.x engine, 3.1 prefers the list.
-        node["type"] = [kind, "null"]
-
-
 def make_not_nullable(node: Node) -> None:
     kind = node.get("type")
     if isinstance(kind, list):
@@ -135,23 +124,18 @@ def make_not_nullable(node: Node) -> None:
     node.pop("nullable", None)
 
 
-def nullable_aware(spec_is_31: bool) -> Change:
-    """Nullability spelt as the spec's version spells it."""
+def nullable_as_spelt_in(spec: Spec) -> Change:
+    """Nullability as the spec's version spells it: a ``null`` in 3.1's type list, 3.0's
+    ``nullable`` keyword otherwise (3.1 dropped the keyword, 3.0 has no type lists)."""
+    spec_is_31 = str(spec.doc.get("openapi", "")).startswith("3.1")
 
     def change(node: Node) -> None:
-        kind = node.get("type")
-        if spec_is_31 and isinstance(kind, str):
-            node["type"] = [kind, "null"]
-        elif not spec_is_31:
-            node["nullable"] = True
+        if spec_is_31:
+            node["type"] = [type_of(node), "null"]
         else:
-            make_nullable(node)
+            node["nullable"] = True
 
     return change
-
-
-def is_31(spec: Spec) -> bool:
-    return str(spec.doc.get("openapi", "")).startswith("3.1")
 
 
 def nullable_property(side: str, to_nullable: bool) -> Make:
@@ -163,7 +147,7 @@ def nullable_property(side: str, to_nullable: bool) -> Make:
         )
         if found is None:
             return None
-        nullable = nullable_aware(is_31(spec))
+        nullable = nullable_as_spelt_in(spec)
         if to_nullable:
             return pair(spec, found[1], nullable)
         return pair(spec, found[1], make_not_nullable, nullable)

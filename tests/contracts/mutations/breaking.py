@@ -7,7 +7,6 @@ from . import operations as op
 from .edits import (
     ADDED,
     ARRAY,
-    DATE_TIME,
     ENUM_STRING,
     INTEGER,
     NO_PATTERN,
@@ -98,7 +97,7 @@ BREAKING: list[Mutation] = [
     Mutation(
         "request-property-type-changed",
         "request property format date-time → date",
-        on_property("request", DATE_TIME, setter(format="date")),
+        on_property("request", STRING, setter(format="date"), setter(format="date-time")),
     ),
     Mutation(
         "request-property-max-length-decreased",
@@ -308,7 +307,7 @@ BREAKING: list[Mutation] = [
     Mutation(
         "response-property-type-changed",
         "response property format date → date-time",
-        on_property("response", DATE_TIME, setter(format="date-time"), setter(format="date")),
+        on_property("response", STRING, setter(format="date-time"), setter(format="date")),
     ),
     Mutation(
         "response-property-became-nullable",

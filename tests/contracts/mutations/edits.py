@@ -226,4 +226,3 @@ def query_param(param: Node) -> bool:
 STRING, INTEGER, ARRAY = string(), integer(), of_type("array")
 ENUM_STRING = lambda prop, required: plain(prop, "string") and has_enum(prop)  # noqa: E731
 NO_PATTERN = string(lambda s: "pattern" not in s)
-DATE_TIME = lambda prop, required: plain(prop, "string") and prop.get("format") == "date-time"  # noqa: E731

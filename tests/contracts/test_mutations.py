@@ -17,22 +17,21 @@ from .mutations.sites import Spec
 
 NAMES = ("discord", "stripe", "openai")
 # (spec, level): (edits that found a place, edits the engine caught with the exact id at
-# oasdiff's level). Missed today: ids the engine still spells the old way
-# (request-body-added-required), rules it lacks (format changes, a removed maxLength in a
-# response, response header types, removal before a sunset, operationId removal) and a
-# response number narrowed to integer.
+# oasdiff's level). Missed: on Discord, removing the first oneOf variant of a request
+# property, which there is {"type": "null"}: the engine reports what it means,
+# request-property-became-not-nullable (ERR too), where oasdiff names the oneOf change.
 FLOORS = {
-    ("discord", "ERR"): (47, 41),
+    ("discord", "ERR"): (47, 46),
     ("discord", "WARN"): (11, 11),
-    ("discord", "INFO"): (27, 25),
+    ("discord", "INFO"): (27, 27),
     ("discord", "none"): (3, 3),
-    ("stripe", "ERR"): (47, 42),
+    ("stripe", "ERR"): (47, 47),
     ("stripe", "WARN"): (12, 12),
-    ("stripe", "INFO"): (30, 28),
+    ("stripe", "INFO"): (30, 30),
     ("stripe", "none"): (3, 3),
-    ("openai", "ERR"): (51, 45),
+    ("openai", "ERR"): (51, 51),
     ("openai", "WARN"): (12, 12),
-    ("openai", "INFO"): (30, 28),
+    ("openai", "INFO"): (30, 30),
     ("openai", "none"): (3, 3),
 }
 

@@ -361,7 +361,11 @@ BREAKING: list[Mutation] = [
     ),
     Mutation(
         "response-header-type-changed",
-        "response header string → integer",
-        op.on_success(op.header(required=True, kind="integer"), op.header(required=True)),
+        # A bare string -> integer is compatible for oasdiff (a header is text on the wire);
+        # a string parsed as a date that becomes an integer is not (Retry-After).
+        "response header date-time string → integer",
+        op.on_success(
+            op.header(required=True, kind="integer"), op.header(required=True, fmt="date-time")
+        ),
     ),
 ]

@@ -140,8 +140,9 @@ def add_media_type(node: Node) -> None:
     node["content"] = {**node.get("content", {}), "application/xml": {"schema": {"type": "string"}}}
 
 
-def header(required: bool, kind: str = "string") -> Callable[[Node], None]:
-    value = {"description": ADDED, "required": required, "schema": {"type": kind}}
+def header(required: bool, kind: str = "string", fmt: str = "") -> Callable[[Node], None]:
+    schema = {"type": kind, **({"format": fmt} if fmt else {})}
+    value = {"description": ADDED, "required": required, "schema": schema}
     return lambda response: response.update(headers={**response.get("headers", {}), ADDED: value})
 
 

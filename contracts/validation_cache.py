@@ -24,7 +24,8 @@ Errors = list[dict[str, str]]
 @cache
 def validator_versions() -> str:
     found = []
-    for package in ("openapi-spec-validator", "jsonschema", "graphql-core"):
+    # jsonschema-rs: openapi-spec-validator checks the whole document with it when present.
+    for package in ("openapi-spec-validator", "jsonschema", "jsonschema-rs", "graphql-core"):
         try:
             found.append(f"{package}=={version(package)}")
         except PackageNotFoundError:

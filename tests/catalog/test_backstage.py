@@ -223,6 +223,14 @@ spec:
 """
 
 
+def test_an_entity_reusing_a_block_through_an_alias_imports(api_as, pat, sre):
+    aliased = PLAIN_COMPONENT.replace("  tags: [routing]\n", "  tags: &tags [routing]\n")
+    aliased = aliased.replace("spec:\n", "  labels: {area: routing}\n  x-tags: *tags\nspec:\n")
+    response = post_yaml(api_as(pat), aliased)
+    assert response.status_code == 201, response.json()
+    assert MicroApp.objects.get(slug="pure-router").team == sre
+
+
 def test_import_works_with_the_pure_python_yaml_parser(api_as, pat, sre, monkeypatch):
     """PyYAML built without libyaml has no CSafeLoader: the import takes the same safe
     loader's pure-Python path, alias bombs still refused."""

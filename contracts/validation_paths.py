@@ -30,6 +30,8 @@ def _pointer_parts(ref: str) -> list[str]:
 def _child(node: Any, part: Any) -> tuple[bool, Any]:
     if isinstance(node, dict) and part in node:
         return True, node[part]
+    if isinstance(node, list) and isinstance(part, str) and part.isdigit():
+        part = int(part)  # a JSON pointer spells list indexes as text
     if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
         return True, node[part]
     return False, None
@@ -47,9 +49,10 @@ def _literal_path(tree: Any, parts: list[Any]) -> list[Any]:
             ref = node.get("$ref")
             if not isinstance(ref, str) or not ref.startswith("#"):
                 break
-            path = _pointer_parts(ref)
-            node = tree
-            for step in path:
+            path, node = [], tree
+            for raw in _pointer_parts(ref):
+                step: Any = int(raw) if isinstance(node, list) and raw.isdigit() else raw
+                path.append(step)
                 node = _child(node, step)[1]
             found, child = _child(node, part)
             hops += 1

@@ -112,3 +112,21 @@ def test_the_cache_key_names_the_validator_versions() -> None:
         cache.put((f"sha{n}", "3.1.0", "v"), [{"path": "$", "message": str(n)}])
     assert len(cache) == 2 and cache.get(("sha0", "3.1.0", "v")) is None
     assert cache.get(("sha2", "3.1.0", "v")) == [{"path": "$", "message": "2"}]
+
+
+def test_a_defect_behind_a_ref_into_a_list_is_located_with_its_index() -> None:
+    # Only the parameter validator reaches the shared list, and only through the $ref.
+    doc = """
+openapi: 3.0.3
+info: {title: t, version: '1'}
+x-shared-parameters:
+  - {name: q, in: query, schema: {type: integer, minimum: one}}
+paths:
+  /b:
+    get:
+      parameters:
+        - $ref: '#/x-shared-parameters/0'
+      responses: {'200': {description: ok}}
+"""
+    result = validate_contract(doc, "openapi")
+    assert [e["path"] for e in result.errors] == ["$.x-shared-parameters[0].schema.minimum"]

@@ -113,3 +113,11 @@ def test_the_contract_case_needs_no_database(monkeypatch):
     monkeypatch.delenv("BENCH_CASES", raising=False)
     assert "contracts" in bench.CASE_GROUPS
     assert bench.selected_cases(["contracts"]) - bench.DATABASE_FREE == set()
+
+
+def test_every_bomb_the_contract_benchmark_times_is_refused():
+    from benchmarks.contracts import BOMBS, _refusal_rows
+
+    rows = _refusal_rows()
+    assert len(rows) == len(BOMBS)
+    assert all(row.note.endswith(", refused") for row in rows), [r.note for r in rows]

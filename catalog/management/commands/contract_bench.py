@@ -29,6 +29,6 @@ class Command(BaseCommand):
         self.stdout.write("-" * 96)
         for row in rows:
             peak = f"{row.peak_mb:>8.1f}" if row.peak_mb is not None else f"{'':>8}"
-            self.stdout.write(f"{row.step:<38} {row.wall:>7.2f} {row.cpu:>7.2f} {peak}  {row.note}")
+            self.stdout.write(f"{row.step:<38} {row.wall:>7.2f} {row.cpu:>7.3f} {peak}  {row.note}")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self.stdout.write(f"process max RSS: {rss:.0f} MB")

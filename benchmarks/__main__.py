@@ -16,10 +16,13 @@
    back, by 30,000 edges with one provider 500 dependents and 5 levels deep; the walk
    (``catalog.impact.dependents``, median and p95 of 50 runs, target < 50 ms), the
    impact API and the blast radius page (see benchmarks/impact.py for its tunables).
-6. Print the table and write it, with the machine, to ``benchmarks/RESULTS.md``.
+6. The contract engine (no database): load, validate cold and cached, and diff the Stripe
+   pair, OpenAI's openapi.yaml as is and grown to 4 MB, and GitHub's GraphQL schema, in
+   CPU seconds against a 2 s target (see benchmarks/contracts.py).
+7. Print the table and write it, with the machine, to ``benchmarks/RESULTS.md``.
 
 ``python -m benchmarks telemetry`` (or any of ``pages``, ``lifecycle``, ``telemetry``,
-``impact``, as arguments or comma-separated in BENCH_CASES) runs only those steps and
+``impact``, ``contracts``, as arguments or comma-separated in BENCH_CASES) runs only those steps and
 prints their rows;
 RESULTS.md is written only by a full run, so a partial table never replaces the full one.
 
@@ -27,7 +30,8 @@ Tunables: BENCH_APPS (10000), BENCH_DAYS (180), BENCH_RUNS (7), BENCH_LOAD_SECON
 BENCH_LOAD_THREADS (8), BENCH_CLONES (9: the lifecycle case's second size is (1+9)×apps).
 
 BENCH_CASES picks groups of cases, comma-separated, out of ``lists`` (the two API lists),
-``pages`` (the HTML pages), ``chargeback``, ``lifecycle``, ``telemetry`` and ``impact``;
+``pages`` (the HTML pages), ``chargeback``, ``lifecycle``, ``telemetry``, ``impact`` and
+``contracts`` (the only one without a database: run alone, it needs no PostgreSQL);
 unset or ``all`` runs every one. A partial run prints its table but leaves RESULTS.md alone, so the
 published table always comes from one whole run::
 
@@ -39,13 +43,15 @@ from __future__ import annotations
 import os
 import sys
 
+from benchmarks.contracts import bench_contracts
 from benchmarks.harness import machine, prepare_database, say, table, write_results
 from benchmarks.impact import bench_impact
 from benchmarks.jobs import bench_lifecycle
 from benchmarks.telemetry import bench_telemetry
 from benchmarks.web import bench_chargeback, bench_html_pages, bench_lists
 
-CASE_GROUPS = ("lists", "pages", "chargeback", "lifecycle", "telemetry", "impact")
+CASE_GROUPS = ("lists", "pages", "chargeback", "lifecycle", "telemetry", "impact", "contracts")
+DATABASE_FREE = {"contracts"}
 
 
 def selected_cases(argv: list[str]) -> set[str]:
@@ -66,7 +72,7 @@ def main() -> None:
         print(__doc__)
         return
     cases = selected_cases(sys.argv[1:])
-    url = prepare_database()
+    url = prepare_database() if cases - DATABASE_FREE else ""
     if "lists" in cases:
         bench_lists(url)
     if "pages" in cases:
@@ -79,6 +85,8 @@ def main() -> None:
         bench_telemetry(url)
     if "impact" in cases:
         bench_impact()
+    if "contracts" in cases:
+        bench_contracts()
     text = table()
     print(text)
     if cases == set(CASE_GROUPS):

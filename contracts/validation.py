@@ -1,4 +1,9 @@
-"""Validation of contract documents, collecting every error with its JSON path."""
+"""Validation of contract documents, collecting every error with its absolute JSON path.
+
+Validation is a pure function of the normalised document, so results are kept in a
+small in-process cache keyed by its sha256, spec version and the validator's version:
+the dry-run check and the upload that follows it validate a multi-megabyte document once.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .documents import ContractDocument, json_path, load_document
+from .validation_cache import ValidationCache, validator_versions
+from .validation_paths import absolute_parts, locating_validators
 
-__all__ = ["ValidationResult", "validate_contract", "validate_openapi_tree"]
+__all__ = [
+    "ValidationResult",
+    "clear_validation_cache",
+    "validate_contract",
+    "validate_openapi_tree",
+]
 
 # Cap the list: a badly broken document can yield thousands of errors, and nobody reads
 # past the first screenful; the count still tells the user how bad it is.
@@ -27,6 +39,7 @@ class ValidationResult:
 
 
 _OFFLINE: dict[type, type] = {}
+_RESULTS = ValidationCache()
 
 
 def _clear_validator_cache(cls: type) -> None:
@@ -52,7 +65,7 @@ def _validator_class(spec_version: str) -> type:
     )
 
     if spec_version == "2.0":
-        base: type = OpenAPIV2SpecValidator
+        base: Any = OpenAPIV2SpecValidator
     elif spec_version.startswith("3.0"):
         base = OpenAPIV30SpecValidator
     else:
@@ -60,21 +73,46 @@ def _validator_class(spec_version: str) -> type:
 
     # No resolver handlers: even though documents.py refuses non-local $refs first, the
     # validator must never be able to open a URL or a file (defence in depth).
+    # The keyword validators are wrapped so each error says where in the document it is.
     if base not in _OFFLINE:
-        _OFFLINE[base] = type(f"Offline{base.__name__}", (base,), {"resolver_handlers": {}})
+        _OFFLINE[base] = type(
+            f"Offline{base.__name__}",
+            (base,),
+            {
+                "resolver_handlers": {},
+                "keyword_validators": locating_validators(base.keyword_validators),
+            },
+        )
     return _OFFLINE[base]
 
 
+def _message(error: Any) -> str:
+    """The error's first line; for oneOf/anyOf, the closest alternative's reason too."""
+    message = str(getattr(error, "message", error)).splitlines()[0]
+    context = getattr(error, "context", None)
+    if context:
+        from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+
+        closest = best_match(context)
+        if closest is not None:
+            # Its path is relative to the value the alternatives were tried on.
+            inside = json_path(list(closest.relative_path))[1:]
+            under = f" at {inside}" if inside else ""
+            message += f" (closest: {str(closest.message).splitlines()[0]}{under})"
+    return message
+
+
 def validate_openapi_tree(tree: dict[str, Any], spec_version: str) -> list[dict[str, str]]:
-    """Run openapi-spec-validator and return all errors as ``{"path", "message"}``."""
+    """Run openapi-spec-validator and return all errors as ``{"path", "message"}``, each
+    path from the document root; only exact duplicates (same path, same message) merge."""
     cls = _validator_class(spec_version)
     validator = cls(tree)
     errors: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
     try:
         for err in validator.iter_errors():
-            path = json_path(list(getattr(err, "absolute_path", None) or []))
-            message = str(getattr(err, "message", err)).splitlines()[0]
+            path = json_path(absolute_parts(tree, err))
+            message = _message(err)
             if (path, message) in seen:
                 continue
             seen.add((path, message))
@@ -110,15 +148,24 @@ def validate_contract(
     are returned in ``errors`` — all of them, not just the first.
     """
     document = data if isinstance(data, ContractDocument) else load_document(data, kind)
-    if document.kind == "graphql":
-        errors = _validate_graphql(document)
-    else:
-        errors = validate_openapi_tree(document.data or {}, document.spec_version)
+    key = (document.sha256, document.spec_version, validator_versions())
+    errors = _RESULTS.get(key)
+    if errors is None:
+        if document.kind == "graphql":
+            errors = _validate_graphql(document)
+        else:
+            errors = validate_openapi_tree(document.data or {}, document.spec_version)
+        _RESULTS.put(key, errors)
     return ValidationResult(
         valid=not errors,
-        errors=errors,
+        errors=[dict(e) for e in errors],
         spec_version=document.spec_version,
         normalised=document.normalised,
         sha256=document.sha256,
         document=document,
     )
+
+
+def clear_validation_cache() -> None:
+    """Forget every cached result (benchmarks time a cold validation with it)."""
+    _RESULTS.clear()

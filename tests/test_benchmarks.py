@@ -88,3 +88,36 @@ def test_the_impact_benchmark_stops_when_the_walk_misses_the_radius_it_built():
         check_walk(fleet, found)
     with pytest.raises(AssertionError, match="0 missing, 0 extra, 1 at the wrong depth"):
         check_walk(fleet, [*found, SimpleNamespace(app=SimpleNamespace(pk=4), depth=1)])
+
+
+# --- the contract engine's benchmark ------------------------------------------------------
+
+
+def test_the_grown_document_repeats_schemas_under_new_names_until_its_size():
+    import json
+
+    from benchmarks.contracts import grown_openai
+
+    tree = {"openapi": "3.1.0", "components": {"schemas": {"A": {"type": "string"}}}}
+    grown = json.loads(grown_openai(tree, size=300))
+    names = list(grown["components"]["schemas"])
+    assert len(json.dumps(grown, separators=(",", ":"))) >= 300
+    assert names[:3] == ["A", "ACopy1", "ACopy2"]
+    assert all(schema == {"type": "string"} for schema in grown["components"]["schemas"].values())
+    assert tree["components"]["schemas"] == {"A": {"type": "string"}}  # the input is untouched
+
+
+def test_the_contract_case_needs_no_database(monkeypatch):
+    from benchmarks import __main__ as bench
+
+    monkeypatch.delenv("BENCH_CASES", raising=False)
+    assert "contracts" in bench.CASE_GROUPS
+    assert bench.selected_cases(["contracts"]) - bench.DATABASE_FREE == set()
+
+
+def test_every_bomb_the_contract_benchmark_times_is_refused():
+    from benchmarks.contracts import BOMBS, _refusal_rows
+
+    rows = _refusal_rows()
+    assert len(rows) == len(BOMBS)
+    assert all(row.note.endswith(", refused") for row in rows), [r.note for r in rows]

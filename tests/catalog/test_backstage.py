@@ -7,6 +7,7 @@ import yaml
 
 from catalog.models import AuditEvent, Contract, MicroApp
 from tests.contracts.helpers import BACKSTAGE
+from tests.contracts.test_documents import BILLION_LAUGHS as DOCUMENT_BOMB
 from tests.factories import MicroAppFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +132,9 @@ def test_import_cannot_take_over_another_teams_app(api_as, alice, pat, sre, supp
 
 def test_aliases_and_garbage_are_400(api_as, pat):
     client = api_as(pat)
-    assert post_yaml(client, "a: &x [1]\nb: *x\n").status_code == 400
+    bomb = post_yaml(client, "kind: A\n" + DOCUMENT_BOMB)
+    assert bomb.status_code == 400 and "anchors and aliases expand" in str(bomb.json())
+    assert post_yaml(client, "a: &x [1]\nb: *x\n").status_code == 400  # no kind
     assert post_yaml(client, "kind: [unclosed\n").status_code == 400
     assert post_yaml(client, "").status_code == 400
 
@@ -220,9 +223,17 @@ spec:
 """
 
 
+def test_an_entity_reusing_a_block_through_an_alias_imports(api_as, pat, sre):
+    aliased = PLAIN_COMPONENT.replace("  tags: [routing]\n", "  tags: &tags [routing]\n")
+    aliased = aliased.replace("spec:\n", "  labels: {area: routing}\n  x-tags: *tags\nspec:\n")
+    response = post_yaml(api_as(pat), aliased)
+    assert response.status_code == 201, response.json()
+    assert MicroApp.objects.get(slug="pure-router").team == sre
+
+
 def test_import_works_with_the_pure_python_yaml_parser(api_as, pat, sre, monkeypatch):
     """PyYAML built without libyaml has no CSafeLoader: the import takes the same safe
-    loader's pure-Python path, anchors and aliases still refused."""
+    loader's pure-Python path, alias bombs still refused."""
     monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
     loaders = []
     parse = yaml.parse
@@ -236,8 +247,8 @@ def test_import_works_with_the_pure_python_yaml_parser(api_as, pat, sre, monkeyp
     assert response.status_code == 201, response.json()
     assert MicroApp.objects.get(slug="pure-router").team == sre
     assert loaders == [yaml.SafeLoader]
-    refused = post_yaml(client, "a: &x [1]\nb: *x\n")
-    assert refused.status_code == 400 and "anchors and aliases" in str(refused.json())
+    refused = post_yaml(client, "kind: A\n" + DOCUMENT_BOMB)
+    assert refused.status_code == 400 and "anchors and aliases expand" in str(refused.json())
 
 
 def test_owner_and_co_owners_travel_as_annotations_and_come_back(api_as, alice, support_tools):

@@ -67,3 +67,66 @@ def test_graphql_validation() -> None:
     )
     assert not bad.valid
     assert "I.x" in bad.errors[0]["message"]
+
+
+REFERENCED_DEFECTS = """
+openapi: 3.1.0
+info: {title: t, version: '1'}
+paths:
+  /pets:
+    get:
+      parameters:
+        - {name: kind, in: query, schema: {type: string, default: 3}}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Pet'}
+components:
+  schemas:
+    Pet:
+      type: object
+      properties:
+        name: {type: string, minLength: -1}
+        tag: {type: string, default: [a]}
+"""
+
+
+def test_errors_are_located_where_the_defect_is_written_not_where_it_was_reached() -> None:
+    result = validate_contract(REFERENCED_DEFECTS, "openapi")
+    paths = sorted(e["path"] for e in result.errors)
+    assert paths == [
+        "$.components.schemas.Pet.properties.name.minLength",
+        "$.components.schemas.Pet.properties.tag.default",
+        "$.paths./pets.get.parameters[0].schema.default",
+    ], result.errors
+
+
+def test_the_cache_key_names_the_validator_versions() -> None:
+    from contracts.validation_cache import ValidationCache, validator_versions
+
+    assert "openapi-spec-validator==" in validator_versions()
+    cache = ValidationCache(size=2)
+    for n in range(3):
+        cache.put((f"sha{n}", "3.1.0", "v"), [{"path": "$", "message": str(n)}])
+    assert len(cache) == 2 and cache.get(("sha0", "3.1.0", "v")) is None
+    assert cache.get(("sha2", "3.1.0", "v")) == [{"path": "$", "message": "2"}]
+
+
+def test_a_defect_behind_a_ref_into_a_list_is_located_with_its_index() -> None:
+    # Only the parameter validator reaches the shared list, and only through the $ref.
+    doc = """
+openapi: 3.0.3
+info: {title: t, version: '1'}
+x-shared-parameters:
+  - {name: q, in: query, schema: {type: integer, minimum: one}}
+paths:
+  /b:
+    get:
+      parameters:
+        - $ref: '#/x-shared-parameters/0'
+      responses: {'200': {description: ok}}
+"""
+    result = validate_contract(doc, "openapi")
+    assert [e["path"] for e in result.errors] == ["$.x-shared-parameters[0].schema.minimum"]

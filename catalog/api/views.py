@@ -16,6 +16,11 @@ from catalog.api.exceptions import transition_code
 from catalog.api.fieldsets import FieldsetViewMixin, fieldset_parameters
 from catalog.api.impact_serializers import ImpactQuerySerializer, ImpactSerializer
 from catalog.api.permissions import AppActionPermission, IsPlatformOrReadOnly
+from catalog.api.policy_serializers import (
+    PolicyEvaluateSerializer,
+    PolicyEvaluationSerializer,
+    PolicyRuleSerializer,
+)
 from catalog.api.retirement_serializers import RetireConflictSerializer
 from catalog.api.schema import accepting_empty
 from catalog.api.serializers import (
@@ -23,9 +28,6 @@ from catalog.api.serializers import (
     MicroAppCreatedSerializer,
     MicroAppReadSerializer,
     MicroAppSerializer,
-    PolicyEvaluateSerializer,
-    PolicyEvaluationSerializer,
-    PolicyRuleSerializer,
     RegionSerializer,
     RetireSerializer,
     ReviewDecisionSerializer,

@@ -232,3 +232,15 @@ def test_teams_is_in_the_nav(client, alice, support_tools):
     client.force_login(alice)
     body = client.get(reverse("dashboard")).content.decode()
     assert f'href="{reverse("team-list")}"' in body
+
+
+def test_the_api_lead_write_is_audited_by_the_same_service(api_as, pat, alice, support_tools):
+    response = api_as(pat).patch("/api/v1/teams/support-tools/", {"lead": "alice"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["lead"] == "alice"
+    event = AuditEvent.objects.get(action="team_lead_changed")
+    assert event.data == {"team": "support-tools", "before": None, "after": "alice"}
+    # Other fields alone leave the lead, and the audit trail, as they were.
+    api_as(pat).patch("/api/v1/teams/support-tools/", {"cost_center": "CC-9"}, format="json")
+    assert Team.objects.get(slug="support-tools").lead == alice
+    assert AuditEvent.objects.filter(action="team_lead_changed").count() == 1

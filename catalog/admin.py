@@ -62,6 +62,17 @@ class TeamAdmin(admin.ModelAdmin):
     filter_horizontal = ["members"]
     autocomplete_fields = ["lead"]
 
+    def save_model(self, request, obj, form, change) -> None:
+        """A changed lead goes through ``services.team_set_lead``, audited like the team
+        page's and the API's; the admin's change view already runs in a transaction."""
+        if not (change and "lead" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        lead = obj.lead
+        obj.lead_id = form.initial.get("lead")  # saved as it was; the service changes it
+        super().save_model(request, obj, form, change)
+        services.team_set_lead(team=obj, lead=lead, actor=request.user)
+
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):

@@ -14,10 +14,11 @@ class CatalogConfig(AppConfig):
         gauges.register()
 
         # The go-live checklist and API contract panels, the Reviews/Policies nav.
-        from catalog.views import contracts, imports, reviews, tokens, transfer
+        from catalog.views import contracts, imports, reviews, teams, tokens, transfer
 
         reviews.register()
         contracts.register()
         imports.register()
         tokens.register()
         transfer.register()
+        teams.register()

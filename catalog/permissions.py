@@ -235,6 +235,17 @@ def can_manage_reference_data(user) -> bool:
     return is_platform(user)
 
 
+def can_view_teams(user) -> bool:
+    """The team pages (``/teams/``): everyone signed in reads teams, as over the API."""
+    return is_signed_in(user)
+
+
+def can_set_team_lead(user) -> bool:
+    """Name or clear the lead who takes over a team's apps when their owner leaves: the
+    platform team, who curate teams."""
+    return is_platform(user)
+
+
 def can_see_ops(user) -> bool:
     return is_platform(user)
 

@@ -21,6 +21,7 @@ from catalog.models import (
     MicroApp,
     Region,
     Review,
+    Team,
     TransitionError,
 )
 from catalog.notifications import (
@@ -30,7 +31,7 @@ from catalog.notifications import (
     platform_team_notifications,
     queue,
 )
-from core.types import Actor, AnyUser
+from core.types import Actor, AnyUser, SignedInUser
 from core.webhooks import new_secret
 
 # Written after the app row: the regions, the co-owners, and its dependencies either as
@@ -414,3 +415,27 @@ def reviews_escalate_overdue(*, now: datetime | None = None) -> int:
             for review in reviews
         )
     return len(reviews)
+
+
+def team_set_lead(*, team: Team, lead: SignedInUser | None, actor: Actor) -> Team:
+    """Name ``lead`` (an active person) the lead of ``team``, or clear it with None: the team
+    page and the API write the lead through here. The change and its audit event (no app:
+    ``team_lead_changed`` with the team's slug and the usernames before and after) are
+    written together or not at all; naming the current lead again writes nothing."""
+    if lead is not None and not lead.is_active:
+        raise ValidationError({"lead": f"{lead.get_username()} is deactivated."})
+    with transaction.atomic():
+        locked = Team.objects.select_for_update().select_related("lead").get(pk=team.pk)
+        before = locked.lead.get_username() if locked.lead is not None else None
+        after = lead.get_username() if lead is not None else None
+        if before != after:
+            locked.lead = lead
+            locked.save(update_fields=["lead", "updated_at"])
+            AuditEvent.record(
+                app=None,
+                actor=actor,
+                action="team_lead_changed",
+                data={"team": locked.slug, "before": before, "after": after},
+            )
+    team.lead = lead
+    return team

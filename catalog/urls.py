@@ -13,6 +13,7 @@ from catalog.views import (
     imports,
     retire,
     reviews,
+    teams,
     tokens,
     transfer,
 )
@@ -28,6 +29,9 @@ urlpatterns = [
     path("apps/picker/", browse.app_picker, name="app-picker"),
     # Before apps/<slug>/: "transfer" is a reserved slug, never an app's.
     path("apps/transfer/", transfer.app_transfer, name="app-transfer"),
+    path("teams/", teams.team_list, name="team-list"),
+    path("teams/<slug:slug>/", teams.team_detail, name="team-detail"),
+    path("teams/<slug:slug>/lead/", teams.team_set_lead, name="team-lead"),
     path("me/apps/", browse.my_apps, name="my-apps"),
     path("me/tokens/", tokens.api_tokens, name="api-tokens"),
     path("me/tokens/<int:pk>/revoke/", tokens.api_token_revoke, name="api-token-revoke"),

@@ -196,6 +196,7 @@ PAGES = {
     "backstage-imports": (None, cells(allowed=(*OWNERS_OR_PLATFORM, OTHER_TEAM), anonymous=LOGIN)),
     "api-tokens": (None, PAGES_LOGIN),
     "app-transfer": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
+    "team-lead": ("team", cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "group-mappings": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "api-token-revoke": (
         "token",
@@ -232,6 +233,8 @@ PAGES = {
 READ_ONLY_PAGES = {
     "dashboard",
     "app-list",
+    "team-list",
+    "team-detail",
     "app-picker",
     "my-apps",
     "review-queue",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -55,6 +56,15 @@ class TeamViewSet(
     ordering_fields = ["name", "slug", "cost_center"]
     ordering = ["name"]
     filterset_fields = ["cost_center"]
+
+    def perform_update(self, serializer) -> None:
+        """A ``lead`` write goes through the service the team page uses, audited there."""
+        with transaction.atomic():
+            given = "lead" in serializer.validated_data
+            lead = serializer.validated_data.pop("lead", None)
+            team = serializer.save()
+            if given:
+                services.team_set_lead(team=team, lead=lead, actor=self.request.user)
 
 
 class RegionViewSet(

@@ -254,6 +254,8 @@ def page_jobs(world: World, objects) -> list[tuple[str, str, Callable]]:
         ("/chargeback/", "can_see_chargeback", None, None),
         ("/ops/", "can_see_ops", None, None),
         ("/settings/provisioning/", "can_manage_provisioning", None, None),
+        ("/teams/", "can_view_teams", None, None),
+        (f"/teams/{own[2].team.slug}/", "can_view_teams", None, None),
     ]
     for _, params, app, _ in (own, other, draft):
         slug, version = params["slug"], params["version"]

@@ -141,5 +141,8 @@ def test_every_page_works_at_desk_and_phone_width(role, guard_page, live_server)
         "/me/apps/",
         f"/apps/{REPRESENTATIVE_APP}/",
         f"/apps/{REPRESENTATIVE_APP}/impact/",
+        "/teams/",
     } <= visited, visited
+    # A team's page (the platform team's has the lead form), reached from the team list.
+    assert any(path.startswith("/teams/") and path != "/teams/" for path in visited), visited
     assert not crawl.findings, crawl.report()

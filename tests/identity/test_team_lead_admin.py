@@ -46,3 +46,20 @@ def test_the_admin_refuses_a_deactivated_lead(client, admin_user):
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["lead"] == ["gone is deactivated."]
+
+
+def test_the_admin_lead_change_is_audited_like_the_team_page(client, admin_user):
+    from catalog.models import AuditEvent
+
+    team = TeamFactory()
+    old, new = UserFactory(username="olga"), UserFactory(username="nils")
+    team.lead = old
+    team.save()
+    client.force_login(admin_user)
+
+    assert _post(client, team, new).status_code == 302
+    team.refresh_from_db()
+    assert team.lead == new
+    event = AuditEvent.objects.get(action="team_lead_changed")
+    assert event.data == {"team": team.slug, "before": "olga", "after": "nils"}
+    assert event.actor == admin_user

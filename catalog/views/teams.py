@@ -1,0 +1,121 @@
+"""The team pages: every team with its lead and how many apps it answers for, one team's
+people and apps, and for the platform team the form naming its lead. The API's
+``/api/v1/teams/`` reads and writes the same facts."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from catalog import permissions, services
+from catalog.choices import AppState
+from catalog.forms.teams import TeamLeadForm
+from catalog.models import MicroApp, Team
+from core.panels import NavEntry, register_nav
+
+
+def register() -> None:
+    """Called from ``CatalogConfig.ready()``: "Teams" in the nav, after the catalog."""
+    register_nav(
+        NavEntry(label="Teams", url_name="team-list", visible=permissions.can_view_teams, order=5)
+    )
+
+
+def _visible_live_apps(user, prefix: str = "") -> Q:
+    """Live apps ``user`` may see (other teams' drafts are not counted), as a filter."""
+    live = ~Q(**{f"{prefix}state": AppState.RETIRED})
+    visible = permissions.visible_apps_filter(user, prefix)
+    return live if visible is None else live & visible
+
+
+@login_required
+@require_safe
+def team_list(request: HttpRequest) -> HttpResponse:
+    """Every team, its lead and counts: two queries (the session's user aside) however
+    many teams."""
+    if not permissions.can_view_teams(request.user):
+        raise PermissionDenied("Sign in to see teams.")
+    live = _visible_live_apps(request.user, "apps__")
+    teams = (
+        Team.objects.select_related("lead")
+        .annotate(
+            member_count=Count("members", distinct=True),
+            app_count=Count("apps", filter=live, distinct=True),
+            orphaned_count=Count(
+                "apps", filter=live & Q(apps__orphaned_at__isnull=False), distinct=True
+            ),
+        )
+        .order_by("name")
+    )
+    return render(request, "catalog/team_list.html", {"teams": teams})
+
+
+def _detail_context(request: HttpRequest, team: Team, form: TeamLeadForm | None) -> dict:
+    user = request.user
+    members = list(team.members.order_by("username"))
+    apps_filter = _visible_live_apps(user)
+    apps = list(
+        MicroApp.objects.filter(apps_filter, team=team)
+        .select_related("owner")
+        .annotate(co_owner_count=Count("co_owners", distinct=True))
+        .order_by("name")
+    )
+    may_set_lead = permissions.can_set_team_lead(user)
+    if may_set_lead and form is None:
+        form = TeamLeadForm(
+            team=team, initial={"lead": team.lead.get_username() if team.lead else ""}
+        )
+    return {
+        "team": team,
+        "members": members,
+        "apps": apps,
+        "orphaned_count": sum(1 for app in apps if app.orphaned_at),
+        "may_set_lead": may_set_lead,
+        "form": form if may_set_lead else None,
+    }
+
+
+def _team(slug: str) -> Team:
+    return get_object_or_404(Team.objects.select_related("lead"), slug=slug)
+
+
+@login_required
+@require_safe
+def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """One team: its facts, members, live apps (drafts for those who may see them) and,
+    for the platform team, the lead form. A fixed number of queries."""
+    if not permissions.can_view_teams(request.user):
+        raise PermissionDenied("Sign in to see teams.")
+    team = _team(slug)
+    return render(request, "catalog/team_detail.html", _detail_context(request, team, None))
+
+
+@login_required
+@require_POST
+def team_set_lead(request: HttpRequest, slug: str) -> HttpResponse:
+    """Set or clear the team's lead (platform team). A refused choice re-renders the page
+    with the error on the field, status 400, and nothing written."""
+    if not permissions.can_set_team_lead(request.user):
+        raise PermissionDenied("Only the platform team names a team's lead.")
+    team = _team(slug)
+    form = TeamLeadForm(request.POST, team=team)
+    if form.is_valid():
+        lead = form.cleaned_data["lead"]
+        try:
+            services.team_set_lead(team=team, lead=lead, actor=request.user)
+        except ValidationError as exc:
+            form.add_error("lead", exc.message_dict.get("lead", exc.messages))
+        else:
+            if lead is None:
+                messages.success(request, f"{team.name} has no lead now.")
+            else:
+                who = lead.get_full_name() or lead.get_username()
+                messages.success(request, f"{who} leads {team.name} now.")
+            return redirect("team-detail", slug=team.slug)
+    context = _detail_context(request, team, form)
+    return render(request, "catalog/team_detail.html", context, status=400)

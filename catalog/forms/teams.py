@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 
 from catalog.models import Team
 
 
 def lead_choices(team: Team):
-    """Active people, the team's members first, then by username: one query."""
+    """The team's active members, and its current lead if they are not one: a list that
+    stays short however large the directory is (a lead from outside the team is named over
+    the API or in the admin). One query."""
     User = get_user_model()
     members = Team.members.through.objects.filter(team_id=team.pk, user_id=OuterRef("pk"))
     return (
@@ -20,6 +22,7 @@ def lead_choices(team: Team):
                 When(Exists(members), then=Value(0)), default=Value(1), output_field=IntegerField()
             )
         )
+        .filter(Q(in_team=0) | Q(pk=team.lead_id))
         .order_by("in_team", "username")
     )
 
@@ -51,7 +54,8 @@ class TeamLeadForm(forms.Form):
         empty_label="No lead",
         label="Team lead",
         help_text="Takes over an app whose owner leaves when the app has no active co-owner. "
-        "Active people only; the team's members are listed first.",
+        "One of the team's active members (someone from outside the team is named over the "
+        "API or in the admin).",
         error_messages={
             "invalid_choice": "Choose an active person: this one is unknown or deactivated."
         },

@@ -246,16 +246,17 @@ def test_the_api_lead_write_is_audited_by_the_same_service(api_as, pat, alice, s
     assert AuditEvent.objects.filter(action="team_lead_changed").count() == 1
 
 
-def test_the_lead_form_lists_active_people_members_first(client, pat, alice, carol, support_tools):
-    support_tools.lead = alice
+def test_the_lead_form_offers_the_teams_active_members_and_the_current_lead(
+    client, pat, alice, carol, support_tools
+):
+    support_tools.lead = carol  # named from outside the team, over the API
     support_tools.save()
-    UserFactory(username="gone", is_active=False)
+    support_tools.members.add(UserFactory(username="gone", is_active=False))
     client.force_login(pat)
 
     form = client.get(reverse("team-detail", args=["support-tools"])).context["form"]
 
     choices = [str(value) for value, _ in form.fields["lead"].choices if value]
-    assert choices[:1] == ["alice"]  # the only member of support-tools
-    assert {"carol", "pat"} <= set(choices[1:])
-    assert "gone" not in choices
-    assert form["lead"].value() == "alice"
+    # Members first; the outside lead stays selectable; nobody else of the directory.
+    assert choices == ["alice", "carol"]
+    assert form["lead"].value() == "carol"

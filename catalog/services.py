@@ -425,7 +425,8 @@ def team_set_lead(*, team: Team, lead: SignedInUser | None, actor: Actor) -> Tea
     if lead is not None and not lead.is_active:
         raise ValidationError({"lead": f"{lead.get_username()} is deactivated."})
     with transaction.atomic():
-        locked = Team.objects.select_for_update().select_related("lead").get(pk=team.pk)
+        # of=self: PostgreSQL cannot lock the nullable side of the join to the lead.
+        locked = Team.objects.select_for_update(of=("self",)).select_related("lead").get(pk=team.pk)
         before = locked.lead.get_username() if locked.lead is not None else None
         after = lead.get_username() if lead is not None else None
         if before != after:

@@ -71,14 +71,11 @@ def notify(
 
 def co_owner_ids(app: MicroApp) -> list[int]:
     """The active co-owners of ``app`` to tell, by id: from the ``co_owner_ids_json``
-    annotation the jobs read with their apps (``catalog.querysets.co_owner_ids_subquery``), else
-    from prefetched co-owners, else asked for (one query: single-app paths only)."""
+    annotation the jobs read with their apps (``catalog.querysets.co_owner_ids_subquery``),
+    else asked for (one query: single-app paths only)."""
     raw = getattr(app, "co_owner_ids_json", _NOT_READ)
     if raw is not _NOT_READ:
         return sorted(json.loads(raw or "[]"))
-    prefetched = getattr(app, "_prefetched_objects_cache", {}).get("co_owners")
-    if prefetched is not None:
-        return sorted(person.pk for person in prefetched if person.is_active)
     return sorted(app.co_owners.filter(is_active=True).values_list("pk", flat=True))
 
 

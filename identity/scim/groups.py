@@ -214,8 +214,6 @@ def _save(team, before: dict, after: dict, token, *, created: bool) -> None:
         team.members.remove(*removed)
     _grant_mapped_roles(team.name, added, removed)
     _touch_people(added | removed)
-    if hasattr(team, "_prefetched_objects_cache"):
-        team._prefetched_objects_cache.pop("members", None)
     if added or removed:
         differences["members"] = {"added": sorted(added), "removed": sorted(removed)}
     AuditEvent.record(

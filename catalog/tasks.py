@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from catalog import backstage_jobs, breaking_services, notifications, services
+from catalog import breaking_services, notifications, services
+from catalog.backstage import jobs as backstage_jobs
 
 
 @shared_task(name="catalog.escalate_overdue_reviews")

@@ -228,6 +228,25 @@ APPKEEPER_BACKSTAGE_MAX_ENTITIES_BACKGROUND = env_int(
 APPKEEPER_BACKSTAGE_MAX_BYTES = env_int(
     "APPKEEPER_BACKSTAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024
 )
+# A job's report lists each entity with its outcome up to this many (then counts only).
+APPKEEPER_BACKSTAGE_REPORT_ENTITIES = env_int(
+    "APPKEEPER_BACKSTAGE_REPORT_ENTITIES", 5000, minimum=0
+)
+# Backstage sync sources: hosts Appkeeper may fetch catalog files and $text/$json/$yaml
+# placeholders from (exact names, or ".example.com" for its subdomains); private and
+# loopback addresses are refused unless APPKEEPER_BACKSTAGE_ALLOW_PRIVATE is on.
+APPKEEPER_BACKSTAGE_ALLOWED_HOSTS = env_list("APPKEEPER_BACKSTAGE_ALLOWED_HOSTS", [])
+APPKEEPER_BACKSTAGE_ALLOW_PRIVATE = env_bool("APPKEEPER_BACKSTAGE_ALLOW_PRIVATE", False)
+# One fetched file (catalog or placeholder) at most, and the files one sync may read.
+APPKEEPER_BACKSTAGE_FETCH_MAX_BYTES = env_int(
+    "APPKEEPER_BACKSTAGE_FETCH_MAX_BYTES", 5 * 1024 * 1024, minimum=1024
+)
+APPKEEPER_BACKSTAGE_FETCH_MAX_FILES = env_int("APPKEEPER_BACKSTAGE_FETCH_MAX_FILES", 500, minimum=1)
+# An entity its source stopped listing is flagged at once, and after this many days a
+# sunset case proposes retiring its app.
+APPKEEPER_BACKSTAGE_MISSING_GRACE_DAYS = env_int(
+    "APPKEEPER_BACKSTAGE_MISSING_GRACE_DAYS", 14, minimum=0
+)
 # How far impact analysis follows dependents of dependents (a cycle stops here too).
 APPKEEPER_IMPACT_MAX_DEPTH = env_int("APPKEEPER_IMPACT_MAX_DEPTH", 10, minimum=1)
 # A contract version that breaks what live dependents call takes effect at least this many

@@ -13,6 +13,7 @@ class Source(models.TextChoices):
     LOCAL = "local", "Local (password)"
     OIDC = "oidc", "Single sign-on"
     SCIM = "scim", "Provisioned (SCIM)"
+    BACKSTAGE = "backstage", "Imported from Backstage"
 
 
 class DeactivatedVia(models.TextChoices):

@@ -13,13 +13,15 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import backstage, backstage_jobs, permissions
+from catalog import permissions
 from catalog.api.contract_serializers import (
     BackstageImportSerializer,
     ImportJobSerializer,
     ImportReportSerializer,
 )
 from catalog.api.parsers import BoundedJSONParser, PlainTextParser
+from catalog.backstage import importer as backstage
+from catalog.backstage import jobs as backstage_jobs
 from catalog.models import ImportJob, Team
 
 TRUE = ("1", "true", "yes")

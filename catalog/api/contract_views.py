@@ -16,7 +16,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import backstage_export, permissions
+from catalog import permissions
 from catalog.api.contract_serializers import (
     AcknowledgeAnswerSerializer,
     AcknowledgeRequestSerializer,
@@ -32,6 +32,7 @@ from catalog.api.contract_serializers import (
     WithdrawRequestSerializer,
 )
 from catalog.api.parsers import BoundedJSONParser
+from catalog.backstage import export as backstage_export
 from catalog.breaking_services import (
     contract_acknowledge,
     contract_reschedule,

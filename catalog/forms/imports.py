@@ -7,7 +7,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from catalog import permissions
-from catalog.backstage import upload_text
+from catalog.backstage.importer import upload_text
 from catalog.models import Team
 from contracts import DocumentTooLarge
 

@@ -1,6 +1,14 @@
 """The registry's data, its invariants and its state transitions, one module per topic."""
 
 from catalog.models.apps import MicroApp
+from catalog.models.backstage import (
+    BackstageEntity,
+    BackstageRelation,
+    BackstageSource,
+    EntityKind,
+    RelationType,
+    SyncStatus,
+)
 from catalog.models.common import (
     FREE_TEXT_MAX,
     RESERVED_SLUGS,
@@ -22,6 +30,12 @@ from catalog.models.records import (
 from catalog.models.teams import Region, Team
 
 __all__ = [
+    "BackstageEntity",
+    "BackstageRelation",
+    "BackstageSource",
+    "EntityKind",
+    "RelationType",
+    "SyncStatus",
     "FREE_TEXT_MAX",
     "ImportJob",
     "ImportJobState",

@@ -53,8 +53,14 @@ class MicroApp(models.Model):
     description = free_text(blank=True)
     kind = models.CharField(max_length=20, choices=AppKind.choices)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="apps")
+    # Empty for an app its team owns as a whole (a Backstage Component owned by a group
+    # whose team has no lead): the team's lead, members and contact answer for it.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_apps"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_apps",
+        null=True,
+        blank=True,
     )
     # Share the owner's rights and duties; the first active one takes the app over when
     # the owner leaves (``catalog.ownership``).
@@ -64,6 +70,9 @@ class MicroApp(models.Model):
     # Set when the owner left and nobody could take the app over: the platform team
     # assigns a new owner, which clears it.
     orphaned_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Its maintainers said it should no longer be used (Backstage ``lifecycle: deprecated``):
+    # pages warn, and new dependencies on it are discouraged.
+    deprecated = models.BooleanField(default=False)
     contact = models.CharField(max_length=200, blank=True)
     runtime = models.CharField(max_length=50, blank=True)
     environment = models.CharField(

@@ -34,6 +34,13 @@ class Dependency(models.Model):
     # The contract versions the dependent is built against, e.g. "^1" or ">=2,<3";
     # blank means it follows the current version.
     version_range = models.CharField(max_length=50, blank=True)
+    # Where the link was declared: a Backstage sync removes the links it made when the
+    # file no longer lists them, and never touches the ones declared in Appkeeper.
+    origin = models.CharField(
+        max_length=10,
+        choices=[("appkeeper", "Appkeeper"), ("backstage", "Backstage")],
+        default="appkeeper",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

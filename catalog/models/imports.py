@@ -10,7 +10,16 @@ from django.utils import timezone
 
 def empty_report() -> dict:
     """The report of a job that has not taken any entity yet."""
-    return {"errors": [], "warnings": [], "warnings_total": 0, "apps": [], "skipped_kinds": {}}
+    return {
+        "errors": [],
+        "warnings": [],
+        "warnings_total": 0,
+        "apps": [],
+        "skipped_kinds": {},
+        # One line per entity taken, up to APPKEEPER_BACKSTAGE_REPORT_ENTITIES: {"kind",
+        # "ref", "action" (created/updated/unchanged/skipped/error), "warnings", "errors"}.
+        "entities": [],
+    }
 
 
 class ImportJobState(models.TextChoices):
@@ -55,6 +64,15 @@ class ImportJob(models.Model):
     team = models.ForeignKey(
         "catalog.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Set for a scheduled sync: entities of the source that the run no longer lists are
+    # flagged missing when the job finishes.
+    source = models.ForeignKey(
+        "catalog.BackstageSource",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="jobs",
+    )
     dry_run = models.BooleanField(default=False)
     state = models.CharField(
         max_length=10, choices=ImportJobState.choices, default=ImportJobState.QUEUED
@@ -74,6 +92,11 @@ class ImportJob(models.Model):
     # Between chunks: dependencies on Components later in the file, and which API-providing
     # Components this job wrote. Emptied when the job finishes.
     resume = models.JSONField(default=dict, blank=True)
+    # What was read beside each entity, by its index in ``document`` (as a string): the
+    # file it came from (``location``), and an API's definition once its ``$text``/``$json``
+    # /``$yaml`` placeholder was fetched (``definition``) or why not (``error``). Filled
+    # before the first chunk, outside any transaction: fetching never holds a lock.
+    resolved = models.JSONField(default=dict, blank=True)
     failure = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Moves with every committed chunk: a job that stops moving has lost its worker.

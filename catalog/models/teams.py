@@ -19,6 +19,11 @@ class Team(models.Model):
 
     name = models.CharField(max_length=100, unique=True, validators=[no_control_characters])
     slug = models.SlugField(max_length=100, unique=True, validators=[slug_validator])
+    description = models.TextField(blank=True, max_length=2000)
+    # Teams nest (Backstage ``spec.parent``); a team's page lists its sub-teams.
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+    )
     cost_center = models.CharField(max_length=50, blank=True)
     contact_email = models.EmailField(blank=True)
     chat_channel = models.CharField(max_length=100, blank=True)

@@ -7,7 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from catalog import backstage, backstage_jobs, permissions
+from catalog import permissions
+from catalog.backstage import importer as backstage
+from catalog.backstage import jobs as backstage_jobs
 from catalog.forms.imports import BackstageImportForm
 from catalog.models import ImportJob
 from core.htmx import vary_on_htmx, wants_fragment

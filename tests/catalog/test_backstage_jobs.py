@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from catalog import backstage, backstage_jobs
+from catalog.backstage import importer as backstage
+from catalog.backstage import jobs as backstage_jobs
 from catalog.models import ImportJob, MicroApp
 from tests.catalog.backstage_support import (
     JOBS,

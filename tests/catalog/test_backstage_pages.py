@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from catalog import backstage_jobs
+from catalog.backstage import jobs as backstage_jobs
 from catalog.models import ImportJob, MicroApp
 from tests.catalog.backstage_support import components, resources
 

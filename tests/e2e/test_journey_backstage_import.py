@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from catalog import backstage_jobs
+from catalog.backstage import jobs as backstage_jobs
 from catalog.models import ImportJob, MicroApp
 from tests.catalog.backstage_support import components, resources
 from tests.e2e.conftest import follow_nav

@@ -1,7 +1,7 @@
 """Apps as code, outwards: an app and its latest contract as a Backstage ``catalog-info.yaml``.
 
 Appkeeper's own fields travel as ``appkeeper.io/*`` annotations, so an export re-imports
-(``catalog.backstage``) to the same app.
+(``catalog.backstage.importer``) to the same app.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from catalog.backstage import ANNOTATION, TYPE_TO_KIND
+from catalog.backstage.importer import ANNOTATION, TYPE_TO_KIND
 from catalog.models import MicroApp
 from catalog.selectors import latest_contract
 

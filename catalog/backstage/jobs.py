@@ -32,7 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import permissions
-from catalog.backstage import (
+from catalog.backstage.importer import (
     EntityResult,
     ImportRejected,
     ImportReport,

@@ -47,6 +47,7 @@ from catalog.backstage.importer import (
     scan_documents,
     slugify,
 )
+from catalog.backstage.sources import sync_finished
 from catalog.models import ImportJob, ImportJobState, MicroApp, Team
 from catalog.models.imports import empty_report
 from contracts import ContractError, load_document, validate_contract
@@ -229,6 +230,7 @@ def import_chunk(job_id: int, plan: Plan | None = None) -> tuple[str, Plan | Non
         if job.processed >= job.total:
             job.state, job.finished_at = ImportJobState.SUCCEEDED, job.updated_at
             job.document, job.resume = "", {}
+            sync_finished(job)
         job.save()
     return ("done" if job.finished else "more"), plan
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog import gate, permissions, policies, retirement
+from catalog.backstage import relations as backstage_relations
 from catalog.choices import AppState, ReviewDecision
 from catalog.models import (
     FREE_TEXT_MAX,
@@ -130,6 +131,7 @@ def app_register(*, actor: Actor, data: dict[str, Any]) -> MicroApp:
         raise
     _set_relations(app, relations)
     app_record_change(app=app, actor=actor, before=None)
+    backstage_relations.app_registered(app)
     return app
 
 

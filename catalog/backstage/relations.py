@@ -204,10 +204,10 @@ def _providers(api_keys: set[str]) -> dict[str, set[int]]:
         ref = EntityRef.parse(key)
         namesakes[EntityRef("component", ref.namespace, ref.name).key] = key
     if namesakes:
-        rows = BackstageEntity.objects.filter(ref__in=namesakes, app__isnull=False).values_list(
-            "ref", "app_id"
-        )
-        for component, app_id in rows:
+        same_name = BackstageEntity.objects.filter(
+            ref__in=namesakes, app__isnull=False
+        ).values_list("ref", "app_id")
+        for component, app_id in same_name:
             providers[namesakes[component]].add(app_id)
     return dict(providers)
 

@@ -314,6 +314,14 @@ def test_an_import_for_one_team_refuses_groups_and_users(pat, support_tools):
 
 # --- cost -----------------------------------------------------------------------------------
 
+# The session's groups (is_platform), the relations, the team and its parent, the members
+# wanted and present, the waiting children, the writes of the team, its members and the
+# entity: none of it per member or per team.
+GROUP_BUDGET = 13
+# The relations, the account to adopt, the address check, the groups wanting and holding
+# the person, the account, its person, its memberships and the groups' records.
+USER_BUDGET = 12
+
 
 @pytest.mark.parametrize("count", [2, 20])
 def test_a_group_import_costs_the_same_for_2_or_20_members(
@@ -325,7 +333,7 @@ def test_a_group_import_costs_the_same_for_2_or_20_members(
     run([person(name) for name in names], pat)
     doc = group("ops", members=names, parent="root")
     entity, _ = store_entity(doc)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(GROUP_BUDGET):
         import_group(doc, entity, EntityResult("Group", "ops"), user=pat)
     assert len(usernames(team_of("group:default/ops"))) == count
 
@@ -336,6 +344,52 @@ def test_a_user_import_costs_the_same_for_2_or_20_groups(count, pat, django_asse
     run([group(name) for name in names], pat)
     doc = person("ann", memberOf=names, profile={"email": "ann@example.com"})
     entity, _ = store_entity(doc)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(USER_BUDGET):
         import_user(doc, entity, EntityResult("User", "ann"), user=pat)
     assert user_of("user:default/ann").appkeeper_teams.count() == count
+
+
+# --- the team pages -------------------------------------------------------------------------
+
+
+def test_the_team_page_shows_where_a_backstage_team_came_from(client, pat, alice):
+    run(docs_of(TEAM_A), pat, location="https://git.example.com/org/team-a-group.yaml")
+    run([group("backstage", title="Backstage"), group("child", parent="team-a")], pat)
+    client.force_login(alice)
+
+    body = client.get("/teams/team-a/").content.decode()
+
+    assert "Team A" in body  # the description
+    assert "<code>group:default/team-a</code>" in body
+    assert 'href="https://git.example.com/org/team-a-group.yaml"' in body
+    assert '<a href="/teams/backstage/">Backstage</a>' in body
+    assert '<a href="/teams/child/">child</a>' in body
+    assert '<img class="avatar" src="https://api.dicebear.com/7.x/identicon/svg?seed=Fluffy' in body
+    assert 'alt=""' in body
+
+
+def test_the_team_page_shows_no_picture_over_http_and_no_link_for_an_odd_location(
+    client, pat, alice
+):
+    run([group("ops", profile={"picture": "http://img.example.com/ops.png"})], pat,
+        location="javascript:alert(1)")  # fmt: skip
+    client.force_login(alice)
+
+    body = client.get("/teams/ops/").content.decode()
+
+    assert "img.example.com" not in body
+    assert 'href="javascript' not in body
+    assert "<code>group:default/ops</code>" in body
+
+
+def test_a_team_made_in_appkeeper_shows_no_backstage_facts(client, alice, support_tools):
+    client.force_login(alice)
+    body = client.get("/teams/support-tools/").content.decode()
+    assert "Read from" not in body and "group:default" not in body
+
+
+def test_the_team_list_shows_each_parent(client, pat, alice):
+    run([group("root", title="Root"), group("ops", parent="root")], pat)
+    client.force_login(alice)
+    body = client.get("/teams/").content.decode()
+    assert '<a href="/teams/root/">Root</a>' in body

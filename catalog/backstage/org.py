@@ -87,6 +87,33 @@ def _valid_email(value: str, result: EntityResult) -> str:
     return value
 
 
+TEAM_FIELDS = {
+    "name": "spec.profile.displayName",
+    "description": "metadata.description",
+    "contact_email": "spec.profile.email",
+}
+USER_FIELDS = {
+    "username": "metadata.name",
+    "email": "spec.profile.email",
+    "first_name": "spec.profile.displayName",
+    "last_name": "spec.profile.displayName",
+}
+
+
+def _valid(instance, result: EntityResult, fields: dict[str, str]) -> bool:
+    """Check with the model's own validators before anything is written; what fails is
+    reported on the entity's field."""
+    try:
+        instance.full_clean(exclude=["password"], validate_unique=False)
+    except ValidationError as error:
+        result.action = "error"
+        for name, messages in error.message_dict.items():
+            for message in messages:
+                result.errors.append({"field": fields.get(name, name), "message": message})
+        return False
+    return True
+
+
 def _ref_of(entity: BackstageEntity) -> EntityRef:
     return EntityRef(entity.kind, entity.namespace, entity.name)
 
@@ -243,12 +270,15 @@ def import_group(
 
     if current is None:
         current = Team(slug=_free_slug(ref), **values)
-        current.full_clean(validate_unique=False)
+        if not _valid(current, result, TEAM_FIELDS):
+            return None
         current.save()
         result.action = "created"
     elif values:
         for field, value in values.items():
             setattr(current, field, value)
+        if not _valid(current, result, TEAM_FIELDS):
+            return None
         current.save(update_fields=[*values, "updated_at"])
     if joining:
         current.members.add(*joining)
@@ -402,12 +432,16 @@ def import_user(
     if current is None:
         current = get_user_model()(username=_free_username(ref), **values)
         current.set_unusable_password()
+        if not _valid(current, result, USER_FIELDS):
+            return None
         current.save()
         Person.objects.create(user=current, source=Source.BACKSTAGE)
         result.action = "created"
     elif values:
         for field, value in values.items():
             setattr(current, field, value)
+        if not _valid(current, result, USER_FIELDS):
+            return None
         current.save(update_fields=list(values))
     joining = [group.team_id for group in joins if group.team_id is not None]
     leaving = [group.team_id for group in leaves if group.team_id is not None]

@@ -393,3 +393,13 @@ def test_the_team_list_shows_each_parent(client, pat, alice):
     client.force_login(alice)
     body = client.get("/teams/").content.decode()
     assert '<a href="/teams/root/">Root</a>' in body
+
+
+def test_a_name_the_models_refuse_is_an_error_on_the_entitys_field(pat):
+    results = run([group("ops", title="Ops\x00"), person("bad name")], pat)
+
+    assert [r.action for r in results] == ["error", "error"]
+    assert results[0].errors[0]["field"] == "spec.profile.displayName"
+    assert results[1].errors[0]["field"] == "metadata.name"
+    assert not Team.objects.filter(slug="ops").exists()
+    assert not User.objects.filter(username="bad name").exists()

@@ -396,7 +396,7 @@ def test_the_team_list_shows_each_parent(client, pat, alice):
 
 
 def test_a_name_the_models_refuse_is_an_error_on_the_entitys_field(pat):
-    results = run([group("ops", title="Ops\x00"), person("bad name")], pat)
+    results = run([group("ops", title="Ops\x07"), person("bad name")], pat)
 
     assert [r.action for r in results] == ["error", "error"]
     assert results[0].errors[0]["field"] == "spec.profile.displayName"

@@ -8,8 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from catalog import permissions, services
@@ -42,7 +42,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Sign in to see teams.")
     live = _visible_live_apps(request.user, "apps__")
     teams = (
-        Team.objects.select_related("lead")
+        Team.objects.select_related("lead", "parent")
         .annotate(
             member_count=Count("members", distinct=True),
             app_count=Count("apps", filter=live, distinct=True),
@@ -55,7 +55,29 @@ def team_list(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/team_list.html", {"teams": teams})
 
 
-def _detail_context(request: HttpRequest, team: Team, form: TeamLeadForm | None) -> dict:
+def _backstage(team: Team) -> dict | None:
+    """Where a team read from Backstage came from, and its picture when that is served over
+    https (an http image on an https page would be mixed content)."""
+    entity = getattr(team, "backstage_entity", None)
+    if entity is None:
+        return None
+    spec = entity.document.get("spec") if isinstance(entity.document, dict) else None
+    profile = spec.get("profile") if isinstance(spec, dict) else None
+    picture = profile.get("picture") if isinstance(profile, dict) else None
+    return {
+        "ref": f"{entity.kind}:{entity.namespace}/{entity.name}",
+        # Only a web address becomes a link: the location is whatever the file was read as.
+        "location": entity.location,
+        "location_link": entity.location.startswith(("https://", "http://")),
+        "source": entity.source,
+        "missing_since": entity.missing_since,
+        "picture": picture if isinstance(picture, str) and picture.startswith("https://") else "",
+    }
+
+
+def _detail_context(
+    request: HttpRequest, team: Team, children: list[Team], form: TeamLeadForm | None
+) -> dict:
     user = request.user
     members = list(team.members.order_by("username"))
     apps_filter = _visible_live_apps(user)
@@ -72,6 +94,8 @@ def _detail_context(request: HttpRequest, team: Team, form: TeamLeadForm | None)
         )
     return {
         "team": team,
+        "children": children,
+        "backstage": _backstage(team),
         "members": members,
         "apps": apps,
         "orphaned_count": sum(1 for app in apps if app.orphaned_at),
@@ -80,8 +104,17 @@ def _detail_context(request: HttpRequest, team: Team, form: TeamLeadForm | None)
     }
 
 
-def _team(slug: str) -> Team:
-    return get_object_or_404(Team.objects.select_related("lead"), slug=slug)
+def _team(slug: str) -> tuple[Team, list[Team]]:
+    """The team and its sub-teams, read in the one query."""
+    rows = list(
+        Team.objects.select_related("lead", "parent", "backstage_entity__source")
+        .filter(Q(slug=slug) | Q(parent__slug=slug))
+        .order_by("name")
+    )
+    team = next((row for row in rows if row.slug == slug), None)
+    if team is None:
+        raise Http404("No such team.")
+    return team, [row for row in rows if row.parent_id == team.pk]
 
 
 @login_required
@@ -91,8 +124,9 @@ def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
     for the platform team, the lead form. A fixed number of queries."""
     if not permissions.can_view_teams(request.user):
         raise PermissionDenied("Sign in to see teams.")
-    team = _team(slug)
-    return render(request, "catalog/team_detail.html", _detail_context(request, team, None))
+    team, children = _team(slug)
+    context = _detail_context(request, team, children, None)
+    return render(request, "catalog/team_detail.html", context)
 
 
 @login_required
@@ -102,7 +136,7 @@ def team_set_lead(request: HttpRequest, slug: str) -> HttpResponse:
     with the error on the field, status 400, and nothing written."""
     if not permissions.can_set_team_lead(request.user):
         raise PermissionDenied("Only the platform team names a team's lead.")
-    team = _team(slug)
+    team, children = _team(slug)
     form = TeamLeadForm(request.POST, team=team)
     if form.is_valid():
         lead = form.cleaned_data["lead"]
@@ -117,5 +151,5 @@ def team_set_lead(request: HttpRequest, slug: str) -> HttpResponse:
                 who = lead.get_full_name() or lead.get_username()
                 messages.success(request, f"{who} leads {team.name} now.")
             return redirect("team-detail", slug=team.slug)
-    context = _detail_context(request, team, form)
+    context = _detail_context(request, team, children, form)
     return render(request, "catalog/team_detail.html", context, status=400)

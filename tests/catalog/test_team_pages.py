@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import AppState
-from catalog.models import AuditEvent, Team
+from catalog.models import AuditEvent, BackstageEntity, Team
 from tests.factories import MicroAppFactory, TeamFactory, UserFactory
 
 # Session, user, their groups and team ids (the layout), then the page: the teams (list);
@@ -22,12 +22,15 @@ def _fast_passwords(settings):
 
 
 def _fill_teams(count: int) -> None:
+    parent = None
     for n in range(count):
         team = TeamFactory(slug=f"crew-{n}", name=f"Crew {n}")
         lead = UserFactory(username=f"lead-{n}")
         team.members.add(lead, UserFactory(username=f"member-{n}"))
         team.lead = lead
+        team.parent = parent  # the list shows each team's parent
         team.save()
+        parent = team
         MicroAppFactory(team=team, owner=lead, state=AppState.ACTIVE)
         MicroAppFactory(team=team, owner=lead, state=AppState.ACTIVE, orphaned_at=timezone.now())
 
@@ -90,12 +93,25 @@ def test_detail_costs_the_same_for_2_or_30_members_and_apps(
         app.co_owners.add(owners[(n + 1) % count])
     owners[1].is_active = False
     owners[1].save()
+    for n in range(count):
+        TeamFactory(slug=f"sub-{n}", name=f"Sub {n}", parent=support_tools)
+    support_tools.parent = TeamFactory(slug="all-support", name="All Support")
+    support_tools.save()
+    BackstageEntity.objects.create(
+        ref="group:default/support-tools",
+        kind="group",
+        name="support-tools",
+        team=support_tools,
+        document={"spec": {"profile": {"picture": "https://img.example.com/s.png"}}},
+    )
     client.force_login(pat)  # the platform team's view has the lead form too
     with django_assert_max_num_queries(DETAIL_BUDGET):
         response = client.get(reverse("team-detail", args=["support-tools"]))
     assert response.status_code == 200
     assert len(response.context["apps"]) == count
     assert len(response.context["members"]) == count
+    assert len(response.context["children"]) == count
+    assert response.context["backstage"]["ref"] == "group:default/support-tools"
 
 
 def test_detail_shows_facts_members_and_apps(client, alice, bob, support_tools):

@@ -216,10 +216,9 @@ def orphaned_apps() -> dict:
     }
 
 
-# --- the page -------------------------------------------------------------------------
+# --- 6. Backstage sources ---------------------------------------------------------------
 
 
-@login_required
 def backstage_sources() -> list[BackstageSource]:
     """Each Backstage sync source in use, with how its last run went (one query)."""
     return list(
@@ -229,6 +228,10 @@ def backstage_sources() -> list[BackstageSource]:
     )
 
 
+# --- the page -------------------------------------------------------------------------
+
+
+@login_required
 def ops_page(request: HttpRequest) -> HttpResponse:
     if not permissions.can_see_ops(request.user):
         raise PermissionDenied("The operations page is for the platform team.")

@@ -31,7 +31,9 @@ class BackstageSourceSerializer(serializers.ModelSerializer):
     # Write-only: read back only as whether one is set.
     token = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=500)
     token_set = serializers.SerializerMethodField()
-    interval_minutes = serializers.IntegerField(min_value=MIN_INTERVAL, max_value=7 * 24 * 60)
+    interval_minutes = serializers.IntegerField(
+        min_value=MIN_INTERVAL, max_value=7 * 24 * 60, required=False
+    )
     retired = serializers.BooleanField(required=False, write_only=True)
 
     class Meta:

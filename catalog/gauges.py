@@ -16,8 +16,8 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from catalog.choices import AppState
-from catalog.models import MicroApp, Review
-from core.metrics import gauge_family, register_families
+from catalog.models import BackstageSource, MicroApp, Review, SyncStatus
+from core.metrics import GaugeSource, gauge_family, register_families, register_gauge
 
 
 def fleet_families() -> Iterable[Metric]:
@@ -116,5 +116,22 @@ def _active_families(now) -> Iterable[Metric]:
     yield stale
 
 
+def backstage_sources_failing() -> Iterable[tuple[tuple[str, ...], float]]:
+    """1 for each source whose last run failed, 0 for the others (one query): a series
+    per source, so an alert sees it recover rather than vanish."""
+    rows = BackstageSource.objects.filter(enabled=True, retired_at__isnull=True).values_list(
+        "name", "last_status"
+    )
+    return [((name,), float(status == SyncStatus.FAILED)) for name, status in rows]
+
+
 def register() -> None:
     register_families("catalog", fleet_families)
+    register_gauge(
+        GaugeSource(
+            name="appkeeper_backstage_source_failing",
+            documentation="1 when the last sync of an enabled Backstage source failed.",
+            labels=("source",),
+            collect=backstage_sources_failing,
+        )
+    )

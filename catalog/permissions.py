@@ -230,6 +230,11 @@ def can_compute_scorecards(user) -> bool:
     return is_platform(user)
 
 
+def can_manage_backstage_sources(user) -> bool:
+    """The catalogs Appkeeper pulls from Backstage, and their tokens: the platform team."""
+    return is_platform(user)
+
+
 def can_manage_reference_data(user) -> bool:
     """Teams and regions: read by everyone signed in, curated by the platform team."""
     return is_platform(user)

@@ -53,3 +53,29 @@ def activate_scheduled_contracts() -> int:
     """Every five minutes: record the scheduled contract versions whose migration window
     has ended and tell the dependents they touch that they are live, each once."""
     return breaking_services.contracts_take_effect()
+
+
+@shared_task(name="catalog.sync_backstage_sources")
+def sync_backstage_sources() -> dict:
+    """Every five minutes: pull each enabled Backstage source whose interval has passed
+    and queue its import; a source another run holds is left to it."""
+    from catalog.backstage.sources import sync_due
+
+    return sync_due()
+
+
+@shared_task(name="catalog.sync_backstage_source")
+def sync_backstage_source(source_id: int) -> str:
+    """ "Sync now": one source, whether or not it is due."""
+    from catalog.backstage.sources import sync_source
+
+    return sync_source(source_id, force=True)
+
+
+@shared_task(name="catalog.propose_backstage_retirements")
+def propose_backstage_retirements() -> int:
+    """Daily: open a sunset case for each live app whose Backstage entity has stayed
+    missing from its source past the grace period, once per disappearance."""
+    from catalog.backstage.sources import propose_missing_retirements
+
+    return propose_missing_retirements()

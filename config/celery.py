@@ -60,6 +60,15 @@ app.conf.beat_schedule = {
         "task": "catalog.resume_import_jobs",
         "schedule": 60.0,
     },
+    # Each source has its own interval; this only looks for the ones that are due.
+    "sync-backstage-sources": {
+        "task": "catalog.sync_backstage_sources",
+        "schedule": 300.0,
+    },
+    "propose-backstage-retirements": {
+        "task": "catalog.propose_backstage_retirements",
+        "schedule": crontab(hour=6, minute=40),
+    },
     "send-expiry-reminders": {
         "task": "lifecycle.send_expiry_reminders",
         "schedule": crontab(minute=0),

@@ -6,6 +6,7 @@ from django.db import models
 class SunsetReason(models.TextChoices):
     LOW_USAGE = "low_usage", "Low usage"
     EXPIRED = "expired", "Expired and not renewed"
+    BACKSTAGE_REMOVED = "backstage_removed", "Removed from its Backstage source"
 
 
 class SunsetResponse(models.TextChoices):

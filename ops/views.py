@@ -14,6 +14,7 @@ whatever the size of the fleet:
    edges dashed.
 5. Orphaned apps: how many live apps lost their owner with nobody to take over, and the
    longest waiting (two queries).
+6. Backstage sources: each one's last run and its errors (one query).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from django.utils import timezone
 
 from catalog import permissions
 from catalog.choices import AppState
-from catalog.models import MicroApp
+from catalog.models import BackstageSource, MicroApp
 from core import charts
 from core.charts import GraphNode as Node
 from core.charts import layered_layout
@@ -215,6 +216,18 @@ def orphaned_apps() -> dict:
     }
 
 
+# --- 6. Backstage sources ---------------------------------------------------------------
+
+
+def backstage_sources() -> list[BackstageSource]:
+    """Each Backstage sync source in use, with how its last run went (one query)."""
+    return list(
+        BackstageSource.objects.filter(retired_at__isnull=True).only(
+            "name", "enabled", "last_status", "last_checked_at", "last_error"
+        )
+    )
+
+
 # --- the page -------------------------------------------------------------------------
 
 
@@ -230,6 +243,7 @@ def ops_page(request: HttpRequest) -> HttpResponse:
         "heartbeat_hours": settings.APPKEEPER_HEARTBEAT_HOURS,
         "topology": topology(),
         "orphaned": orphaned_apps(),
+        "backstage_sources": backstage_sources(),
         "now": timezone.now(),
     }
     return render(request, "ops/ops.html", context)

@@ -25,7 +25,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from catalog.choices import PLATFORM_GROUP, AppState
-from catalog.models import Contract, ImportJob, Review
+from catalog.models import BackstageSource, Contract, ImportJob, Review
 from core import tokens
 from identity.scim import tokens as provisioning_tokens
 from lifecycle.choices import SunsetReason, SunsetResponse
@@ -118,6 +118,12 @@ API = {
     "apps_transfer": (None, MOVE_APPS),  # an existing app of another team: the body decides
     "backstage_imports_list": (None, EVERYONE),  # each sees their own and their teams' jobs
     "backstage_imports_retrieve": ("import_job", IMPORT_JOB),
+    # Sync sources and their tokens: the platform team only.
+    "backstage_sources_list": (None, REFERENCE_DATA),
+    "backstage_sources_create": (None, REFERENCE_DATA),
+    "backstage_sources_retrieve": ("backstage_source", REFERENCE_DATA),
+    "backstage_sources_partial_update": ("backstage_source", REFERENCE_DATA),
+    "backstage_sources_sync_create": ("backstage_source", REFERENCE_DATA),
     "chargeback": (None, CHARGEBACK),
     "contracts_check": (None, EVERYONE),
     "policies_list": (None, EVERYONE),
@@ -198,6 +204,7 @@ PAGES = {
     "app-transfer": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "team-lead": ("team", cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "group-mappings": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
+    "backstage-sources": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "api-token-revoke": (
         "token",
         cells(
@@ -362,6 +369,11 @@ def build(target: str | None, actors: dict, team):
         return {"pk": token.pk}
     if target == "scim":  # one of each path parameter the SCIM routes take
         return {"pk": owner.pk, "name": "User", "uri": "urn:ietf:params:scim:schemas:core:2.0:User"}
+    if target == "backstage_source":
+        source = BackstageSource.objects.create(
+            name="Main catalog", url="https://backstage.example.com/catalog.yaml", created_by=owner
+        )
+        return {"id": source.pk, "pk": source.pk}
     if target == "region":
         return {"code": RegionFactory(code="eu-central").code}
     raise AssertionError(f"no builder for {target!r}")

@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from catalog import converters  # noqa: F401  (registers the <version:...> converter)
-from catalog.api import backstage_views, contract_views, tokens, transfers, views
+from catalog.api import backstage_views, contract_views, source_views, tokens, transfers, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("apps", views.MicroAppViewSet, basename="app")
@@ -11,6 +11,9 @@ router.register("regions", views.RegionViewSet, basename="region")
 router.register("reviews", views.ReviewViewSet, basename="review")
 router.register("policies", views.PolicyViewSet, basename="policy")
 router.register("tokens", tokens.ApiTokenViewSet, basename="token")
+router.register(
+    "backstage/sources", source_views.BackstageSourceViewSet, basename="backstage-source"
+)
 
 # Explicit contract and Backstage routes come first: `apps/import/` must not be taken for
 # an app called "import".

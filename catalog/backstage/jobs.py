@@ -74,13 +74,23 @@ class TooManyJobs(Exception):
         )
 
 
-def import_start(*, user: Any, text: str, dry_run: bool, team: Team | None = None) -> ImportJob:
+def import_start(
+    *,
+    user: Any,
+    text: str,
+    dry_run: bool,
+    team: Team | None = None,
+    source: Any = None,
+    resolved: dict | None = None,
+) -> ImportJob:
     """Queue a background import; raises ``TooManyEntities``, ``ValueError`` (unreadable
     YAML) or :class:`TooManyJobs`. Only the stream is scanned here, which is several times
     cheaper than building it: the worker builds the entities and checks their shapes
     before the first write."""
     total = scan_documents(text, limit=settings.APPKEEPER_BACKSTAGE_MAX_ENTITIES_BACKGROUND)
-    if ImportJob.objects.unfinished().filter(created_by=user).count() >= MAX_UNFINISHED:
+    # A sync source runs one job at a time on its own (see sources.sync_source).
+    unfinished = ImportJob.objects.unfinished().filter(created_by=user)
+    if source is None and unfinished.count() >= MAX_UNFINISHED:
         raise TooManyJobs
     with transaction.atomic():
         job = ImportJob.objects.create(
@@ -90,6 +100,8 @@ def import_start(*, user: Any, text: str, dry_run: bool, team: Team | None = Non
             document=text,
             size_bytes=len(text.encode("utf-8")),
             total=total,
+            source=source,
+            resolved=resolved or {},
         )
         transaction.on_commit(lambda: enqueue(job.pk))
     return job

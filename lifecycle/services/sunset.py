@@ -104,6 +104,8 @@ def open_cases_for(
                 f"{facts['days']} days ({facts['errors']:,} errors, cost {facts['cost']} "
                 f"{settings.APPKEEPER_CURRENCY}); the threshold is {facts['threshold']:,}."
             )
+        elif reason == SunsetReason.BACKSTAGE_REMOVED:
+            why = facts["why"]
         else:
             # The expiry job selects these apps by their expiry date, so they have one.
             assert app.expires_at is not None

@@ -80,6 +80,13 @@ API_RULES: dict[str, tuple[str | None, str]] = {
     # are called until _objects builds one.
     "backstage_imports_list": (None, "is_signed_in"),
     "backstage_imports_retrieve": ("import_job", "is_signed_in"),
+    # Sync sources: the platform team's; the demo fleet holds none, so only the list and
+    # create are called.
+    "backstage_sources_list": (None, "can_manage_backstage_sources"),
+    "backstage_sources_create": (None, "can_manage_backstage_sources"),
+    "backstage_sources_retrieve": ("backstage_source", "can_manage_backstage_sources"),
+    "backstage_sources_partial_update": ("backstage_source", "can_manage_backstage_sources"),
+    "backstage_sources_sync_create": ("backstage_source", "can_manage_backstage_sources"),
     "tokens_list": (None, "is_signed_in"),
     "tokens_create": (None, "is_signed_in"),
     "tokens_revoke_create": ("token", "is_signed_in"),

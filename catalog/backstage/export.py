@@ -226,21 +226,35 @@ def _overlay_links(app: MicroApp, entity: BackstageEntity, metadata: dict) -> No
             links.append({"url": url, "title": title})
 
 
-def _owner(app: MicroApp, spec: dict, namespace: str, ctx: ExportContext) -> str:
+def _team_unchanged(app: MicroApp, entity: BackstageEntity) -> bool:
+    """Whether the app is still with the team the import gave it: as recorded, or, without
+    a record, while its team has no group of its own that the export would name instead."""
+    imported = entity.imported or {}
+    if "team" in imported:
+        return imported["team"] == app.team.slug
+    return linked_entity(app.team) is None
+
+
+def _owner(app: MicroApp, entity: BackstageEntity, spec: dict, ctx: ExportContext) -> str:
     """The entity's owner while it still names the app's team (or owner), else the team."""
+    namespace = str((entity.document.get("metadata") or {}).get("namespace") or DEFAULT_NAMESPACE)
     written = spec.get("owner")
     if written:
         try:
             ref = EntityRef.parse(written, default_kind="group", default_namespace=namespace)
         except RefError:
             ref = None
-        if ref is not None and (
-            (ref.kind == "group" and ctx.group_teams.get(ref.key) == app.team_id)
-            or (
-                ref.kind == "user" and app.owner_id and ctx.user_people.get(ref.key) == app.owner_id
-            )
-        ):
-            return written
+        if ref is not None:
+            team_id, person_id = ctx.group_teams.get(ref.key), ctx.user_people.get(ref.key)
+            if team_id is not None:
+                if team_id == app.team_id:
+                    return written
+            elif person_id is not None:
+                if person_id == app.owner_id:
+                    return written
+            elif _team_unchanged(app, entity):
+                # A group (or person) Appkeeper never mapped: nothing says it changed.
+                return written
     return names.ref_text(team_ref(app.team), default_kind="group", namespace=namespace)
 
 
@@ -282,9 +296,14 @@ def _from_document(app: MicroApp, entity: BackstageEntity, ctx: ExportContext) -
     if _changed(app, entity, "tags", written_tags, names.tags(written_tags)):
         metadata["tags"] = names.tags(app.tags)
     _overlay_links(app, entity, metadata)
-    if not _lifecycle_means_app(spec.get("lifecycle"), app):
+    # Kept while it says what the app is, or while neither was changed here since the
+    # import (which may have registered a production entity without an SLA as staging).
+    unchanged = "environment" in (entity.imported or {}) and not (
+        _changed(app, entity, "environment") or _changed(app, entity, "deprecated", False)
+    )
+    if not (unchanged or _lifecycle_means_app(spec.get("lifecycle"), app)):
         spec["lifecycle"] = lifecycle(app)
-    spec["owner"] = _owner(app, spec, namespace, ctx)
+    spec["owner"] = _owner(app, entity, spec, ctx)
     written_deps = spec.get("dependsOn") if isinstance(spec.get("dependsOn"), list) else []
     depends_on = _depends_on(app, namespace, written_deps, everything=False)
     if depends_on != written_deps:

@@ -1,6 +1,7 @@
 """The whole fleet as Backstage entities, for a Backstage URL location to read.
 
-Groups for teams, Users for the people who own, co-own or belong to them, a Component (and
+Groups for teams, Users for the people who own, co-own or belong to them (or were read
+from Backstage), a Component (and
 its API) for every app that is neither a draft nor retired, and every other entity
 Appkeeper keeps (System, Domain, Resource, API, and entities it read but did not map), so a
 catalog imported from Backstage goes back whole. Entities imported from Backstage are
@@ -95,6 +96,7 @@ def fleet_entities(user) -> list[dict]:
         .objects.filter(is_active=True)
         .filter(
             Q(appkeeper_teams__isnull=False)
+            | Q(backstage_entity__isnull=False)
             | Q(pk__in=listed.values("owner_id"))
             | Q(pk__in=co_owners)
         )

@@ -22,13 +22,26 @@ const kindValidators = [
   model.userEntityV1alpha1Validator,
 ];
 
+// Backstage's placeholder processor replaces $text/$json/$yaml with the content it reads
+// before any validator runs; nothing is fetched here, so each stands for content of its type.
+function resolvePlaceholders(node) {
+  if (Array.isArray(node)) return node.map(resolvePlaceholders);
+  if (node === null || typeof node !== 'object') return node;
+  const keys = Object.keys(node);
+  if (keys.length === 1 && typeof node[keys[0]] === 'string') {
+    if (keys[0] === '$text') return `content of ${node.$text}`;
+    if (keys[0] === '$json' || keys[0] === '$yaml') return {};
+  }
+  return Object.fromEntries(keys.map((key) => [key, resolvePlaceholders(node[key])]));
+}
+
 function refOf(entity) {
   const metadata = (entity && entity.metadata) || {};
   return `${entity && entity.kind}:${metadata.namespace || 'default'}/${metadata.name}`;
 }
 
 async function validate(entity) {
-  const checked = await policy.enforce(entity);
+  const checked = await policy.enforce(resolvePlaceholders(entity));
   if (!checked) return 'rejected by the entity policies';
   let known = false;
   for (const validator of kindValidators) {

@@ -27,6 +27,7 @@ from catalog.backstage import names
 from catalog.backstage.placeholders import placeholder
 from catalog.backstage.refs import DEFAULT_NAMESPACE, EntityRef, RefError
 from catalog.models import BackstageEntity, Contract, Dependency, MicroApp
+from catalog.querysets import MicroAppQuerySet
 
 ANNOTATION = "appkeeper.io/"
 API_VERSION = "backstage.io/v1alpha1"
@@ -66,14 +67,14 @@ class ExportContext:
                 ctx.group_teams[ref] = team_id
             elif kind == "user" and user_id:
                 ctx.user_people[ref] = user_id
-        ids = [app.export_contract_id for app in apps if app.export_contract_id]
+        ids = [pk for pk in (getattr(app, "export_contract_id", None) for app in apps) if pk]
         if ids:
             contracts = Contract.objects.only("app_id", "kind", "version", "document", "sdl")
             ctx.contracts = {c.app_id: c for c in contracts.filter(pk__in=ids)}
         return ctx
 
 
-def export_queryset(apps: QuerySet[MicroApp]) -> QuerySet[MicroApp]:
+def export_queryset(apps: MicroAppQuerySet) -> MicroAppQuerySet:
     """``apps`` with everything their export reads, in a fixed number of queries."""
     current = (
         Contract.objects.filter(app=OuterRef("pk"))

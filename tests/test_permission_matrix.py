@@ -116,6 +116,8 @@ API = {
     "apps_submit_create": ("draft", DRAFT_OWNERS),
     "apps_import": (None, EVERYONE),
     "apps_transfer": (None, MOVE_APPS),  # an existing app of another team: the body decides
+    # The fleet as a catalog file: what the app list shows, to anyone signed in.
+    "backstage_entities": (None, EVERYONE),
     "backstage_imports_list": (None, EVERYONE),  # each sees their own and their teams' jobs
     "backstage_imports_retrieve": ("import_job", IMPORT_JOB),
     # Sync sources and their tokens: the platform team only.

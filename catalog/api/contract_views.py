@@ -372,9 +372,7 @@ class BackstageExportView(APIView):
     )
     def get(self, request, slug: str):
         app = get_object_or_404(
-            MicroApp.objects.visible_to(request.user)
-            .select_related("team", "owner")
-            .prefetch_related("regions", "depends_on"),
+            backstage_export.export_queryset(MicroApp.objects.visible_to(request.user)),
             slug=slug,
         )
         response = HttpResponse(backstage_export.export_app(app), content_type="application/yaml")

@@ -2,7 +2,15 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from catalog import converters  # noqa: F401  (registers the <version:...> converter)
-from catalog.api import backstage_views, contract_views, source_views, tokens, transfers, views
+from catalog.api import (
+    backstage_export_views,
+    backstage_views,
+    contract_views,
+    source_views,
+    tokens,
+    transfers,
+    views,
+)
 
 router = DefaultRouter(trailing_slash=True)
 router.register("apps", views.MicroAppViewSet, basename="app")
@@ -18,6 +26,11 @@ router.register(
 # Explicit contract and Backstage routes come first: `apps/import/` must not be taken for
 # an app called "import".
 contract_urls = [
+    path(
+        "backstage/entities",
+        backstage_export_views.BackstageEntitiesView.as_view(),
+        name="backstage-entities",
+    ),
     path("apps/import/", backstage_views.BackstageImportView.as_view(), name="apps-import"),
     path(
         "backstage/imports/",

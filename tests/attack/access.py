@@ -78,6 +78,7 @@ API_RULES: dict[str, tuple[str | None, str]] = {
     "teams_partial_update": ("team", "can_manage_reference_data"),
     # Background imports and API tokens: the demo fleet holds none, so only their lists
     # are called until _objects builds one.
+    "backstage_entities": (None, "is_signed_in"),
     "backstage_imports_list": (None, "is_signed_in"),
     "backstage_imports_retrieve": ("import_job", "is_signed_in"),
     # Sync sources: the platform team's; the demo fleet holds none, so only the list and

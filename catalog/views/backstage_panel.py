@@ -49,9 +49,7 @@ def backstage_facts(entity: BackstageEntity | None) -> dict | None:
     for link in metadata.get("links") or []:
         link = _mapping(link)
         url = str(link.get("url") or "")
-        links.append(
-            {"title": str(link.get("title") or url), "url": url, "href": _safe_url(url)}
-        )
+        links.append({"title": str(link.get("title") or url), "url": url, "href": _safe_url(url)})
     annotations = {
         str(key): str(value)
         for key, value in sorted(_mapping(metadata.get("annotations")).items())

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET
 from catalog import permissions
 from catalog.backstage import importer as backstage
 from catalog.backstage import jobs as backstage_jobs
-from catalog.forms.imports import BackstageImportForm
 from catalog.backstage.refs import EntityRef
+from catalog.forms.imports import BackstageImportForm
 from catalog.models import BackstageEntity, ImportJob
 from core.htmx import vary_on_htmx, wants_fragment
 from core.panels import NavEntry, register_nav

@@ -82,6 +82,16 @@ class MicroAppFilterSet(EmptyMeansAnyFilterSet):
         method="filter_orphaned",
         label="Orphaned: the owner left and nobody could take the app over",
     )
+    deprecated = django_filters.BooleanFilter(
+        field_name="deprecated", label="Deprecated by its maintainers"
+    )
+    namespace = django_filters.CharFilter(
+        method="filter_namespace", label="Backstage namespace of the entity it was imported from"
+    )
+    missing_from_backstage = django_filters.BooleanFilter(
+        method="filter_missing_from_backstage",
+        label="No longer listed by the Backstage source it was synced from",
+    )
     include_retired = django_filters.BooleanFilter(
         method="filter_include_retired",
         label="Include retired apps (hidden unless a state filter asks for them)",
@@ -129,6 +139,16 @@ class MicroAppFilterSet(EmptyMeansAnyFilterSet):
         if value is None:
             return queryset
         return queryset.filter(orphaned_at__isnull=not value)
+
+    def filter_namespace(self, queryset, name, value):
+        # Namespaces are stored lower-case, as Backstage compares them.
+        return queryset.filter(backstage_entity__namespace=value.strip().lower())
+
+    def filter_missing_from_backstage(self, queryset, name, value):
+        if value is None:
+            return queryset
+        missing = Q(backstage_entity__missing_since__isnull=False)
+        return queryset.filter(missing) if value else queryset.exclude(missing)
 
     def filter_include_retired(self, queryset, name, value):
         return queryset

@@ -111,7 +111,9 @@ class MicroAppQuerySet(models.QuerySet):
 
     def for_list(self) -> MicroAppQuerySet:
         """What a list row shows, fetched in a fixed number of queries."""
-        return self.select_related("team", "owner").prefetch_related("regions", _dependencies())
+        return self.select_related("team", "owner", "backstage_entity").prefetch_related(
+            "regions", _dependencies()
+        )
 
     def for_api(self, fields: Collection[str]) -> MicroAppQuerySet:
         """Apps for API answers showing ``fields`` (names of the API's app fields), in a
@@ -159,6 +161,7 @@ def _api_field_reads() -> dict[str, tuple[str, ...]]:
         "team": ("team__slug",),
         "owner": ("owner__username",),
         "orphaned": ("orphaned_at",),
+        "backstage_ref": ("backstage_entity__ref",),
         "risk": ("handles_pii", "handles_payment_data", "externally_exposed"),
         # The policies read these besides the regions (and the latest contract).
         "policy_findings": (

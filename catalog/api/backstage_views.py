@@ -22,6 +22,7 @@ from catalog.api.contract_serializers import (
 from catalog.api.parsers import BoundedJSONParser, PlainTextParser
 from catalog.backstage import importer as backstage
 from catalog.backstage import jobs as backstage_jobs
+from catalog.forms.imports import UnreadableFile, read_uploads
 from catalog.models import ImportJob, Team
 
 TRUE = ("1", "true", "yes")
@@ -57,7 +58,8 @@ def scope_team(user, slug: str) -> Team | None:
 
 class BackstageImportView(APIView):
     """Import a Backstage ``catalog-info.yaml`` (multi-document): all or nothing, or queue
-    a background job with ``background``."""
+    a background job with ``background``. Several ``file`` parts are read as one stream
+    and always queued."""
 
     # JSON and forms first: the catch-all text parser (YAML) would also take a JSON body.
     parser_classes = [BoundedJSONParser, MultiPartParser, PlainTextParser]
@@ -121,12 +123,18 @@ class BackstageImportView(APIView):
         else:
             body = BackstageImportSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            upload = request.FILES.get("file")
-            if upload is not None:
-                backstage.check_size(upload.size)
-            raw = upload.read() if upload else body.validated_data.get("yaml", "")
+            uploads = request.FILES.getlist("file")
+            try:
+                raw, files = read_uploads(uploads) if uploads else ("", 0)
+            except backstage.TooManyEntities as exc:
+                return too_many(exc.limit, background=True)
+            except UnreadableFile as exc:
+                raise ValidationError({"file": [str(exc)]}) from None
+            raw = raw or body.validated_data.get("yaml", "")
             dry_run = dry_run or body.validated_data.get("dry_run", False)
-            background = background or body.validated_data.get("background", False)
+            # Several files are one batch, whose entities may refer to each other: always
+            # a background job, followed on its page.
+            background = background or files > 1 or body.validated_data.get("background", False)
             team_slug = team_slug or body.validated_data.get("team", "")
         try:
             text = backstage.upload_text(raw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -225,6 +226,10 @@ class MicroAppSerializer(StrictModelSerializer):
     risk = serializers.SerializerMethodField()
     url = serializers.HyperlinkedIdentityField(view_name="api:app-detail", lookup_field="slug")
     policy_findings = serializers.SerializerMethodField()
+    backstage_ref = serializers.SerializerMethodField(
+        help_text="The Backstage entity it was imported from (`component:namespace/name`, "
+        "lower case), or null for an app registered in Appkeeper."
+    )
 
     class Meta:
         model = MicroApp
@@ -267,9 +272,12 @@ class MicroAppSerializer(StrictModelSerializer):
             "updated_at",
             "url",
             "policy_findings",
+            "deprecated",
+            "backstage_ref",
         ]
         read_only_fields = [
             "orphaned_at",
+            "deprecated",
             "state",
             "expires_at",
             "last_seen_at",
@@ -297,6 +305,13 @@ class MicroAppSerializer(StrictModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=Risk.choices))
     def get_risk(self, app: MicroApp) -> str:
         return app.risk
+
+    def get_backstage_ref(self, app: MicroApp) -> str | None:
+        # Joined in by the app's own query (``for_api``/``for_list``): no query per row.
+        try:
+            return app.backstage_entity.ref
+        except ObjectDoesNotExist:
+            return None
 
     def get_orphaned(self, app: MicroApp) -> bool:
         return app.orphaned_at is not None

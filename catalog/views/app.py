@@ -20,6 +20,7 @@ from catalog import impact, ownership, permissions, policies, services
 from catalog.contract_services import contract_upload
 from catalog.forms.apps import MicroAppForm
 from catalog.models import MicroApp
+from catalog.views.backstage_panel import backstage_facts, entity_of
 from catalog.views.dependencies import dependency_details
 from contracts import ContractError
 from core.panels import APP_PANELS, render_panels
@@ -54,7 +55,7 @@ def app_detail(request: HttpRequest, slug: str) -> HttpResponse:
     visible = MicroApp.objects.visible_to(user)
     app = get_object_or_404(
         visible.with_co_owner_usernames()
-        .select_related("team__lead", "owner")
+        .select_related("team__lead", "owner", "backstage_entity__source")
         .prefetch_related(
             "regions",
             Prefetch("depends_on", queryset=visible.select_related("team").order_by("name")),
@@ -84,6 +85,7 @@ def app_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "just_registered": request.GET.get("registered") == "1",
             "panels": render_panels(APP_PANELS, request, app),
             "blast_radius": _blast_radius_count(app),
+            "backstage": backstage_facts(entity_of(app)),
             **dependency_details(app),
         },
     )

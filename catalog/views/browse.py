@@ -19,7 +19,7 @@ from django_htmx.http import push_url
 from catalog import permissions
 from catalog.choices import AppState, Risk
 from catalog.filters import MicroAppFilterSet
-from catalog.models import MicroApp, Region, Team
+from catalog.models import BackstageEntity, MicroApp, Region, Team
 from core.htmx import vary_on_htmx, wants_fragment
 
 PAGE_SIZE = 25
@@ -57,12 +57,23 @@ FILTER_KEYS = (
     "environment",
     "pinned_behind",
     "orphaned",
+    "deprecated",
+    "namespace",
+    "missing_from_backstage",
 )
 # ``pinned_behind`` is a BooleanFilter: its select offers the values the API accepts, so a
 # filtered page's URL is the API's query string too.
 PINNED_CHOICES = (
     ("true", "Yes: on an older contract version"),
     ("false", "No"),
+)
+DEPRECATED_CHOICES = (
+    ("true", "Deprecated"),
+    ("false", "Not deprecated"),
+)
+MISSING_CHOICES = (
+    ("true", "No longer listed by Backstage"),
+    ("false", "Still listed, or not from Backstage"),
 )
 ORPHANED_CHOICES = (
     ("true", "Orphaned: needs an owner"),
@@ -164,6 +175,9 @@ def app_list(request: HttpRequest) -> HttpResponse:
         "environments": MicroApp._meta.get_field("environment").choices,
         "pinned_choices": PINNED_CHOICES,
         "orphaned_choices": ORPHANED_CHOICES,
+        "deprecated_choices": DEPRECATED_CHOICES,
+        "missing_choices": MISSING_CHOICES,
+        "namespaces": () if fragment else _namespaces(),
         "may_transfer": permissions.can_transfer_apps(request.user),
         "selected": {k: request.GET.get(k, "") for k in FILTER_KEYS},
     }
@@ -173,6 +187,16 @@ def app_list(request: HttpRequest) -> HttpResponse:
     clean = _clean_query(request.GET)
     push_url(response, reverse("app-list") + (f"?{clean}" if clean else ""))
     return response
+
+
+def _namespaces() -> list[str]:
+    """The Backstage namespaces apps were imported from, for the filter's choices."""
+    return list(
+        BackstageEntity.objects.filter(app__isnull=False)
+        .order_by("namespace")
+        .values_list("namespace", flat=True)
+        .distinct()
+    )
 
 
 PICKER_LIMIT = 20

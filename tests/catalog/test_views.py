@@ -12,7 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.choices import AppState
-from catalog.models import AuditEvent, Contract, Dependency, MicroApp, Review
+from catalog.models import (
+    AuditEvent,
+    BackstageEntity,
+    BackstageSource,
+    Contract,
+    Dependency,
+    MicroApp,
+    Review,
+)
 from tests.factories import PASSWORD, MicroAppFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -322,6 +330,19 @@ def test_app_page_query_budget_does_not_grow_with_the_fleet(
     target = apps[1]
     for other in apps[2:]:
         other.depends_on.add(target)
+    # The Backstage panel and the deprecated badges read what the page's query joined.
+    source = BackstageSource.objects.create(
+        name="main", url="https://x.test/c.yaml", created_by=alice
+    )
+    BackstageEntity.objects.create(
+        ref="component:default/t",
+        kind="component",
+        name="t",
+        app=target,
+        source=source,
+        document={"metadata": {"links": [{"url": "https://x.test"}]}, "spec": {"type": "service"}},
+    )
+    MicroApp.objects.filter(pk__in=[a.pk for a in apps[2:]]).update(deprecated=True)
     for _ in range(5):
         AuditEvent.record(app=target, actor=alice, action="updated", changes={"name": ["a", "b"]})
     client = signed_in(alice)

@@ -26,7 +26,8 @@ def post_yaml(client, text: str, **params):
 
 @pytest.fixture
 def sre(pat):
-    team = TeamFactory(slug="sre", name="SRE")
+    # The lead becomes the personal owner of the apps the team owns in Backstage.
+    team = TeamFactory(slug="sre", name="SRE", lead=pat)
     team.members.add(pat)
     return team
 
@@ -34,7 +35,7 @@ def sre(pat):
 def test_petstore_component_and_inline_api_become_an_app_and_a_contract(api_as, pat, sre):
     response = post_yaml(api_as(pat), corpus("backstage-petstore.yaml"))
 
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 201, response.json()["entities"][0]["errors"]
     app = MicroApp.objects.get(slug="petstore")
     assert app.team == sre
     # Production needs an SLA, which Backstage does not describe: staging, with a warning.
@@ -98,7 +99,7 @@ def test_sample_service_imports_once_its_teams_exist(api_as, pat):
     for slug in ("engineering", "marketing"):
         TeamFactory(slug=slug).members.add(pat)
     response = post_yaml(api_as(pat), corpus("roadie-sample-service.yaml"))
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 201, response.json()["entities"][0]["errors"]
     app = MicroApp.objects.get(slug="sample-service")
     assert set(app.tags) >= {"test", "js"}
 
@@ -182,7 +183,7 @@ def test_export_round_trip_keeps_the_fields(api_as, pat, alice, support_tools, r
     # Re-import into a fresh catalog: the same fields come back.
     MicroApp.objects.filter(slug="ticket-router").update(slug="ticket-router-old")
     response = post_yaml(client, exported.content.decode())
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 201, response.json()["entities"][0]["errors"]
     after = client.get("/api/v1/apps/ticket-router/").json()
     keep = [
         "name",
@@ -227,7 +228,7 @@ def test_an_entity_reusing_a_block_through_an_alias_imports(api_as, pat, sre):
     aliased = PLAIN_COMPONENT.replace("  tags: [routing]\n", "  tags: &tags [routing]\n")
     aliased = aliased.replace("spec:\n", "  labels: {area: routing}\n  x-tags: *tags\nspec:\n")
     response = post_yaml(api_as(pat), aliased)
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 201, response.json()["entities"][0]["errors"]
     assert MicroApp.objects.get(slug="pure-router").team == sre
 
 
@@ -244,7 +245,7 @@ def test_import_works_with_the_pure_python_yaml_parser(api_as, pat, sre, monkeyp
 
     response = post_yaml(client, "---\n" + PLAIN_COMPONENT + "---\n")
 
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 201, response.json()["entities"][0]["errors"]
     assert MicroApp.objects.get(slug="pure-router").team == sre
     assert loaders == [yaml.SafeLoader]
     refused = post_yaml(client, "kind: A\n" + DOCUMENT_BOMB)
@@ -271,7 +272,7 @@ def test_owner_and_co_owners_travel_as_annotations_and_come_back(api_as, alice, 
     eve.save()  # a co-owner who left since the export is left out, with a warning
     response = post_yaml(client, exported)
 
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 201, response.json()["entities"][0]["errors"]
     again = MicroApp.objects.get(slug="router")
     assert again.owner == alice
     assert [p.username for p in again.co_owners.all()] == ["dana"]
@@ -291,5 +292,5 @@ def test_a_bare_owner_annotation_from_older_exports_still_imports(api_as, alice,
 
     response = post_yaml(api_as(alice), text)
 
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 201, response.json()["entities"][0]["errors"]
     assert MicroApp.objects.get(slug="older").owner == alice

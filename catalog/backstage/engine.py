@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from catalog.backstage import components, org, relations
-from catalog.backstage.importer import EntityResult, entity_kind
+from catalog.backstage.importer import EntityResult, api_version, entity_kind
 from catalog.backstage.placeholders import placeholder
 from catalog.backstage.refs import EntityRef, RefError
 from catalog.backstage.store import store_entity
@@ -71,12 +71,7 @@ def take(batch: Batch, doc: dict, index: int, *, isolate: bool = False) -> Entit
         return result
     result.ref = str(ref)
     with transaction.atomic():
-        try:
-            _take(batch, doc, ref, batch.resolved.get(str(index)) or {}, result)
-        except Exception as exc:  # one entity's failure is its own, never the batch's
-            from catalog.backstage.importer import message
-
-            result.errors.append({"field": "spec", "message": message(exc)})
+        _take(batch, doc, ref, batch.resolved.get(str(index)) or {}, result)
         if result.errors:
             result.action = "error"
             transaction.set_rollback(True)
@@ -125,6 +120,8 @@ def import_api(
 ) -> None:
     value = (doc.get("spec") or {}).get("definition")
     found = placeholder(value)
+    if api_version(doc, result) is None:
+        return
     if extra.get("error"):
         result.action = "skipped"
         result.warnings.append(f"Definition not read: {extra['error']}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from catalog.models import AuditEvent, Contract, MicroApp
+from catalog.models import AuditEvent, BackstageEntity, Contract, MicroApp
 from tests.contracts.helpers import BACKSTAGE
 from tests.contracts.test_documents import BILLION_LAUGHS as DOCUMENT_BOMB
 from tests.factories import MicroAppFactory, TeamFactory
@@ -42,8 +42,8 @@ def test_petstore_component_and_inline_api_become_an_app_and_a_contract(api_as, 
     assert app.environment == "staging"
     assert app.repository_url == "https://github.com/swagger-api/swagger-petstore"
     assert app.state == "draft"
-    contract = Contract.objects.get(app=app)
-    assert contract.version == "1.0.0" and contract.spec_version == "3.0.0"
+    assert app.owner == pat  # the team's lead, as the group owns it
+    assert app.backstage_entity.ref == "component:default/petstore"
     actions = {(e["kind"], e["name"]): e["action"] for e in response.json()["entities"]}
     assert actions[("Component", "petstore")] == "created"
     assert actions[("API", "petstore")] == "created"
@@ -77,51 +77,44 @@ def test_broken_file_reports_owner_and_dangling_references(api_as, pat, sre):
     assert any("owner" in e["message"].lower() for e in entity["errors"])
 
 
-def test_unknown_owner_and_url_definitions_are_reported_not_fetched(api_as, pat):
-    TeamFactory(slug="marketing").members.add(pat)
-    response = post_yaml(api_as(pat), corpus("roadie-sample-service.yaml"))
+def test_unknown_owner_and_url_definitions_are_reported_not_fetched(api_as, alice):
+    # A team of the same name is not the group of another namespace.
+    TeamFactory(slug="marketing", lead=alice).members.add(alice)
+    response = post_yaml(api_as(alice), corpus("roadie-sample-service.yaml"))
 
     body = response.json()
-    assert response.status_code == 400  # group:roadiehq/engineering is not a team here
+    assert response.status_code == 400
     by_name = {(e["kind"], e["name"]): e for e in body["entities"]}
-    assert "Unknown owner" in by_name[("Component", "sample-service")]["errors"][0]["message"]
-    assert by_name[("Component", "sentry-js")]["action"] == "created"
+    assert by_name[("Component", "sample-service")]["errors"][0] == {
+        "field": "spec.owner",
+        "message": "Unknown owner group:roadiehq/engineering: import its Group entity first "
+        "or in the same batch.",
+    }
+    assert by_name[("Component", "sentry-js")]["action"] == "error"
     skipped = by_name[("API", "open-api-ref-sample")]
     assert skipped["action"] == "skipped"
-    assert "not fetched" in skipped["warnings"][0]
-    # Kinds that are not imported are counted by kind, never listed one by one.
-    assert ("Resource", "sample-s3-bucket") not in by_name
+    assert "placeholder ($text: " in skipped["warnings"][0]
+    assert "sync source" in skipped["warnings"][0]
+    # Kinds that are not mapped are kept, listed as skipped and counted by kind.
+    assert by_name[("Resource", "sample-s3-bucket")]["action"] == "skipped"
     assert body["skipped_kinds"] == {"Domain": 1, "Resource": 1, "System": 1}
-    assert not MicroApp.objects.exists()
+    assert not MicroApp.objects.exists() and not BackstageEntity.objects.exists()
 
 
-def test_sample_service_imports_once_its_teams_exist(api_as, pat):
+def test_sample_service_imports_once_its_groups_are_teams(api_as, pat):
     for slug in ("engineering", "marketing"):
-        TeamFactory(slug=slug).members.add(pat)
+        team = TeamFactory(slug=slug, lead=pat)
+        team.members.add(pat)
+        BackstageEntity.objects.create(
+            ref=f"group:roadiehq/{slug}", kind="group", namespace="roadiehq", name=slug, team=team
+        )
     response = post_yaml(api_as(pat), corpus("roadie-sample-service.yaml"))
     assert response.status_code == 201, response.json()["entities"][0]["errors"]
     app = MicroApp.objects.get(slug="sample-service")
+    assert app.team.slug == "engineering" and app.owner == pat
     assert set(app.tags) >= {"test", "js"}
-
-
-def test_a_dangling_dependency_is_reported_and_linked_by_a_later_import(api_as, pat, sre):
-    lonely = """
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: {name: lonely}
-spec: {type: service, lifecycle: experimental, owner: sre, dependsOn: [component:ghost]}
-"""
-    ghost = lonely.replace("lonely", "ghost").replace(", dependsOn: [component:ghost]", "")
-    client = api_as(pat)
-
-    first = post_yaml(client, lonely)
-    assert first.status_code == 201
-    assert "Dangling reference component:ghost" in first.json()["entities"][0]["warnings"][0]
-    assert not MicroApp.objects.get(slug="lonely").depends_on.exists()
-
-    assert post_yaml(client, ghost).status_code == 201
-    assert post_yaml(client, lonely).status_code == 201
-    assert [a.slug for a in MicroApp.objects.get(slug="lonely").depends_on.all()] == ["ghost"]
+    # Nothing Backstage knows is lost: every entity is kept by its full reference.
+    assert BackstageEntity.objects.filter(namespace="default").count() == 7
 
 
 def test_import_cannot_take_over_another_teams_app(api_as, alice, pat, sre, support_tools):
@@ -206,7 +199,6 @@ def test_export_round_trip_keeps_the_fields(api_as, pat, alice, support_tools, r
         "repository_url",
     ]
     assert {k: after[k] for k in keep} == {k: before[k] for k in keep}
-    assert Contract.objects.get(app__slug="ticket-router").version == "1.2.0"
 
 
 PLAIN_COMPONENT = """\

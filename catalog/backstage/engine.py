@@ -132,8 +132,10 @@ def import_api(
             "background import or a sync source, not by an upload."
         )
     elif not entity.definition.strip():
-        result.errors.append({"field": "spec.definition", "message": "No definition."})
-        return
+        # Backstage requires one, but some catalogs (and its own examples) omit it: the
+        # entity is kept all the same, with nothing to attach.
+        result.action = "skipped"
+        result.warnings.append("No spec.definition: kept, nothing to attach to its apps.")
     else:
         result.action = action
     relations.api_stored(entity, result, user=batch.user, dry_run=batch.dry_run)

@@ -7,7 +7,6 @@ from collections import Counter
 
 import pytest
 
-from catalog.backstage import jobs as backstage_jobs
 from catalog.models import BackstageEntity, ImportJob, MicroApp
 from tests.catalog.backstage_support import post_yaml
 from tests.contracts.helpers import BACKSTAGE

@@ -239,3 +239,39 @@ def test_a_job_chunk_costs_the_same_whatever_the_catalog_holds(
     with django_assert_max_num_queries(10 * 30 + 10):
         assert backstage_jobs.import_chunk(job.pk)[0] == "done"
     assert ImportJob.objects.get(pk=job.pk).created == 10
+
+
+def test_a_job_uses_what_was_fetched_beside_each_entity(alice, sre):
+    component = entity("router")
+    component["metadata"]["annotations"] = {"backstage.io/techdocs-ref": "dir:./docs"}
+    api = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "API",
+        "metadata": {"name": "router-api"},
+        "spec": {
+            "type": "openapi",
+            "lifecycle": "experimental",
+            "owner": "group:default/sre",
+            "definition": {"$text": "./openapi.yaml"},
+        },
+    }
+    broken = {**api, "metadata": {"name": "broken-api"}}
+    job = backstage_jobs.import_start(user=alice, text=text(component, api, broken), dry_run=False)
+    location = "https://git.example.com/acme/router/catalog-info.yaml"
+    job.resolved = {
+        "0": {"location": location},
+        "1": {"location": location, "definition": "openapi: 3.0.3\n"},
+        "2": {"location": location, "error": "404 from git.example.com"},
+    }
+    job.save(update_fields=["resolved"])
+
+    assert backstage_jobs.import_run(job.pk) == "done"
+
+    lines = {line["ref"]: line for line in ImportJob.objects.get(pk=job.pk).report["entities"]}
+    assert lines["api:default/router-api"]["action"] == "created"
+    assert lines["api:default/broken-api"]["action"] == "skipped"
+    assert "404 from git.example.com" in lines["api:default/broken-api"]["warnings"][0]
+    stored = BackstageEntity.objects.get(ref="api:default/router-api")
+    assert (stored.definition, stored.location) == ("openapi: 3.0.3\n", location)
+    app = MicroApp.objects.get(slug="router")
+    assert app.docs_url == "https://git.example.com/acme/router/docs"

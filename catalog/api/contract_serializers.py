@@ -291,8 +291,9 @@ class BackstageImportSerializer(serializers.Serializer):
 
 class EntityReportSerializer(serializers.Serializer):
     kind = serializers.CharField()
+    ref = serializers.CharField(help_text="The full entity reference, kind:namespace/name.")
     name = serializers.CharField()
-    action = serializers.CharField()
+    action = serializers.CharField(help_text="created, updated, unchanged, skipped or error.")
     errors = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
     warnings = serializers.ListField(child=serializers.CharField())
 
@@ -304,9 +305,18 @@ class ImportReportSerializer(serializers.Serializer):
     summary = serializers.DictField(child=serializers.IntegerField())
     skipped_kinds = serializers.DictField(
         child=serializers.IntegerField(),
-        help_text="Entities of kinds that are not imported (Resource, System...), counted.",
+        help_text="Entities of kinds that are kept but not mapped (Resource, System...), "
+        "counted; each is also listed as skipped.",
     )
     entities = EntityReportSerializer(many=True)
+
+
+class ImportJobEntitySerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    ref = serializers.CharField()
+    action = serializers.CharField(help_text="created, updated, unchanged, skipped or error.")
+    errors = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    warnings = serializers.ListField(child=serializers.CharField())
 
 
 class ImportJobEntityErrorsSerializer(serializers.Serializer):
@@ -333,6 +343,12 @@ class ImportJobReportSerializer(serializers.Serializer):
     warnings_total = serializers.IntegerField()
     apps = ImportJobAppSerializer(many=True, help_text="The first 100 created or updated.")
     skipped_kinds = serializers.DictField(child=serializers.IntegerField())
+    entities = ImportJobEntitySerializer(
+        many=True,
+        required=False,
+        default=list,
+        help_text="One line per entity taken, up to APPKEEPER_BACKSTAGE_REPORT_ENTITIES.",
+    )
 
 
 class ImportJobSerializer(serializers.Serializer):

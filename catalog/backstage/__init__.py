@@ -2,7 +2,9 @@
 fleet out as entities Backstage accepts.
 
 - ``refs``: entity references, ``kind:namespace/name``, as Backstage parses them.
-- ``importer``: one entity at a time into teams, people, apps and contracts.
+- ``importer``: parsing, shape checks, the per-entity result and the upload's report.
+- ``engine``: one entity at a time, in order Group, User, Component, API, other kinds.
+- ``components``: a Component into an app (identity, owners, what follows the file).
 - ``jobs``: imports and syncs in the background, in chunks, with progress.
 - ``export``: apps (and the whole fleet) as Backstage entities.
 """

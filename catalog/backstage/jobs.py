@@ -12,17 +12,20 @@
    every-minute sweep (:func:`import_resume_stalled`).
 3. Unlike a synchronous import, a background import is not all or nothing: every entity
    that passes is written and the others are reported (run a dry run first to see them
-   all). Components are taken first, then API entities, then the kinds that are skipped.
+   all; each of its entities is rolled back on its own). Entities are taken by the same
+   per-entity steps as the synchronous import (``engine``), in the same order: Groups,
+   Users, Components, APIs, then every other kind.
 
 The report stays small whatever the catalog's size: errors and warnings up to
-``REPORT_LIMIT`` entries, skipped kinds as counts, written apps up to ``REPORT_LIMIT``.
+``REPORT_LIMIT`` entries, skipped kinds as counts, written apps up to ``REPORT_LIMIT``,
+one line per entity up to ``APPKEEPER_BACKSTAGE_REPORT_ENTITIES``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -31,26 +34,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalog import permissions
+from catalog.backstage import engine
 from catalog.backstage.importer import (
     EntityResult,
     ImportRejected,
     ImportReport,
-    api_definition,
-    api_version,
     check_shapes,
-    entity_kind,
-    import_api,
-    import_component,
+    count_skipped_kind,
     parse_documents,
-    ref_name,
     scan_documents,
-    slugify,
 )
 from catalog.backstage.sources import sync_finished
-from catalog.models import ImportJob, ImportJobState, MicroApp, Team
+from catalog.models import ImportJob, ImportJobState, Team
 from catalog.models.imports import empty_report
-from contracts import ContractError, load_document, validate_contract
 
 logger = logging.getLogger(__name__)
 
@@ -123,38 +119,16 @@ class Plan:
 
     docs: list[dict]
     order: list[int]
-    supported: int  # the first ``supported`` of ``order`` are Components and APIs
-    component_slugs: set[str] = field(default_factory=set)
-    # API name -> the Components in this file that provide it.
-    providers: dict[str, list[str]] = field(default_factory=dict)
-    # Components some API entity of this file belongs to: the job remembers which it wrote.
-    api_owner_slugs: set[str] = field(default_factory=set)
+    # Every entity's reference: a dry run, which rolls each entity back, counts an owner
+    # or a target in the batch as present.
+    refs: frozenset[str]
 
     @classmethod
     def load(cls, text: str) -> Plan:
         """Raises ``ValueError`` or :class:`ImportRejected` (misshapen entities)."""
         docs = parse_documents(text)
         check_shapes(docs, ImportReport(dry_run=True))
-        kinds = [entity_kind(d).lower() for d in docs]
-        components = [i for i, k in enumerate(kinds) if k == "component"]
-        apis = [i for i, k in enumerate(kinds) if k == "api"]
-        others = [i for i, k in enumerate(kinds) if k not in ("component", "api")]
-        plan = cls(docs, components + apis + others, len(components) + len(apis))
-        for i in components:
-            slug = slugify(str((docs[i].get("metadata") or {}).get("name", "")))
-            plan.component_slugs.add(slug)
-            for ref in (docs[i].get("spec") or {}).get("providesApis") or []:
-                plan.providers.setdefault(ref_name(ref, "api")[1], []).append(slug)
-        for i in apis:
-            plan.api_owner_slugs.update(
-                plan.api_owners(str((docs[i].get("metadata") or {}).get("name")))
-            )
-        return plan
-
-    def api_owners(self, name: str) -> list[str]:
-        if name in self.providers:
-            return self.providers[name]
-        return [slugify(name)] if slugify(name) in self.component_slugs else []
+        return cls(docs, engine.ordered(docs), engine.refs(docs))
 
 
 def import_run(job_id: int, *, seconds: float = RUN_SECONDS) -> str:
@@ -234,9 +208,9 @@ def import_chunk(job_id: int, plan: Plan | None = None) -> tuple[str, Plan | Non
             job.total = len(plan.order)  # the scan's count, now from the entities themselves
         chunk = Chunk(job, plan)
         start = job.processed
-        end = min(start + CHUNK_SIZE, plan.supported) if start < plan.supported else len(plan.order)
+        end = min(start + CHUNK_SIZE, len(plan.order))
         for position in range(start, end):
-            chunk.take(plan.docs[plan.order[position]])
+            chunk.take(plan.order[position])
         job.processed = end
         job.updated_at = timezone.now()
         if job.processed >= job.total:
@@ -253,115 +227,41 @@ class Chunk:
 
     def __init__(self, job: ImportJob, plan: Plan) -> None:
         self.job, self.plan = job, plan
-        self.user = job.created_by
-        self.request = SimpleNamespace(user=self.user)  # the serializer asks for request.user
         self.report = job.report or empty_report()
+        self.report.setdefault("entities", [])
         job.report = self.report
-        self.resume = job.resume or {}
-        job.resume = self.resume
-
-    def take(self, doc: dict) -> None:
-        kind = entity_kind(doc)
-        name = str((doc.get("metadata") or {}).get("name", "")) or "?"
-        if kind.lower() == "component":
-            self.record(self.component(doc, EntityResult("Component", name)))
-        elif kind.lower() == "api":
-            self.record(self.api(doc, EntityResult("API", name)))
-        else:
-            skipped = self.report["skipped_kinds"]
-            skipped[kind] = skipped.get(kind, 0) + 1
-            self.job.skipped += 1
-
-    def component(self, doc: dict, result: EntityResult) -> EntityResult:
-        with transaction.atomic():
-            app = import_component(
-                doc, result, user=self.user, request=self.request, scope=self.job.team
-            )
-            if app is not None:
-                self.link(app, doc, result)
-            if self.job.dry_run:
-                transaction.set_rollback(True)
-        if app is not None:
-            if app.slug in self.plan.api_owner_slugs:
-                self.resume.setdefault("written", []).append(app.slug)
-            if len(self.report["apps"]) < REPORT_LIMIT:
-                self.report["apps"].append(
-                    {"slug": app.slug, "name": app.name, "action": result.action}
-                )
-        return result
-
-    def link(self, app: MicroApp, doc: dict, result: EntityResult) -> None:
-        """``dependsOn`` of ``app``: apps the importer may see now, or Components later in
-        this file (linked when they are written; a dry run counts them as found)."""
-        pending: dict[str, list[str]] = self.resume.setdefault("pending", {})
-        catalog = MicroApp.objects.visible_to(self.user)
-        targets = []
-        for ref in (doc.get("spec") or {}).get("dependsOn") or []:
-            kind, name = ref_name(ref, "component")
-            if kind != "component":
-                result.warnings.append(f"dependsOn {ref}: only apps (Components) are tracked.")
-                continue
-            slug = slugify(name)
-            target = catalog.filter(slug=slug).first()
-            if target is not None:
-                targets.append(target)
-            elif slug in self.plan.component_slugs:
-                pending.setdefault(slug, []).append(app.slug)
-            else:
-                result.warnings.append(f"Dangling reference {ref}: no such app, not linked.")
-        if targets:
-            app.depends_on.add(*targets)
-        waiting = pending.pop(app.slug, None)
-        if waiting and not self.job.dry_run:
-            through = MicroApp.depends_on.through
-            sources = MicroApp.objects.filter(slug__in=waiting).values_list("pk", flat=True)
-            through.objects.bulk_create(
-                [through(from_microapp_id=pk, to_microapp_id=app.pk) for pk in sources],
-                ignore_conflicts=True,
-            )
-
-    def api(self, doc: dict, result: EntityResult) -> EntityResult:
-        written = set(self.resume.get("written", []))
-        slugs = self.plan.api_owners(result.name)
-        missing = [s for s in slugs if s not in written]
-        if slugs and missing:
-            result.action = "skipped"
-            result.warnings.append(
-                f"Its Component {', '.join(missing)} was not imported; the API is not either."
-            )
-            return result
-        owners = list(
-            MicroApp.objects.filter(slug__in=slugs).select_related("team").order_by("slug")
+        self.batch = engine.Batch(
+            user=job.created_by,
+            request=SimpleNamespace(user=job.created_by),  # the serializer asks for request.user
+            dry_run=job.dry_run,
+            scope=job.team,
+            source=job.source,
+            resolved=job.resolved or {},
+            refs=plan.refs,
         )
-        owners = [app for app in owners if permissions.can_edit(self.user, app)]
-        if self.job.dry_run and slugs and not owners:
-            return self.check_definition(doc, result)  # the Components were not kept
-        with transaction.atomic():
-            import_api(doc, result, owners, user=self.user)
-            if self.job.dry_run:
-                transaction.set_rollback(True)
-        return result
 
-    def check_definition(self, doc: dict, result: EntityResult) -> EntityResult:
-        """A dry run's API of Components that would be created: validate the definition
-        alone, as the upload would."""
-        found = api_definition(doc, result)
-        if found is None or api_version(doc, result) is None:
-            return result
-        try:
-            validation = validate_contract(load_document(found[0], found[1]))
-        except ContractError as exc:
-            errors = exc.errors
-        else:
-            errors = validation.errors
-        if errors:
-            result.action = "error"
-            result.errors.extend({"field": e["path"], "message": e["message"]} for e in errors[:20])
-        else:
-            result.action = "created"
-        return result
+    def take(self, index: int) -> None:
+        doc = self.plan.docs[index]
+        result = engine.take(self.batch, doc, index, isolate=self.job.dry_run)
+        count_skipped_kind(doc, self.report["skipped_kinds"])
+        app = result.app
+        if app is not None and len(self.report["apps"]) < REPORT_LIMIT:
+            self.report["apps"].append(
+                {"slug": app.slug, "name": app.name, "action": result.action}
+            )
+        self.record(result)
 
     def record(self, result: EntityResult) -> None:
+        if len(self.report["entities"]) < settings.APPKEEPER_BACKSTAGE_REPORT_ENTITIES:
+            self.report["entities"].append(
+                {
+                    "kind": result.kind,
+                    "ref": result.ref,
+                    "action": result.action,
+                    "warnings": result.warnings[:20],
+                    "errors": result.errors[:20],
+                }
+            )
         counter = "errors" if result.errors or result.action in ("", "error") else result.action
         setattr(self.job, counter, getattr(self.job, counter) + 1)
         if result.errors and len(self.report["errors"]) < REPORT_LIMIT:

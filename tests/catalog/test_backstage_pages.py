@@ -17,6 +17,14 @@ from tests.factories import MicroAppFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def support_tools_lead(support_tools, alice):
+    # Apps a group owns go to its team's lead (never to whoever imports them).
+    support_tools.lead = alice
+    support_tools.save(update_fields=["lead"])
+
+
 PAGE = "/imports/"
 
 

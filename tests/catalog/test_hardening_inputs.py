@@ -61,7 +61,7 @@ def test_a_requested_version_label_is_checked_by_the_one_rule(api_as, alice, app
 
 
 def test_a_backstage_version_annotation_is_checked_by_the_one_rule(api_as, pat):
-    team = TeamFactory(slug="sre", name="SRE")
+    team = TeamFactory(slug="sre", name="SRE", lead=pat)
     team.members.add(pat)
     definition = json.dumps(PETSTORE_V1)
     text = f"""

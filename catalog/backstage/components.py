@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from catalog import permissions
@@ -255,9 +256,12 @@ def find_app(
     slug with an error in ``result`` when the name is taken."""
     if entity.app_id:
         return MicroApp.objects.select_related("team", "owner").get(pk=entity.app_id), ""
-    if ref.namespace != DEFAULT_NAMESPACE:
+    # Appkeeper's own export names the app's slug when the entity name had to be shortened
+    # to Backstage's 63 characters: the round trip lands on the same app.
+    slug = appkeeper_annotation(entity.document, "slug")
+    if not slug and ref.namespace != DEFAULT_NAMESPACE:
         return None, new_slug(ref)
-    slug = slugify(ref.name)[:SLUG_MAX].strip("-")
+    slug = slug or slugify(ref.name)[:SLUG_MAX].strip("-")
     existing = MicroApp.objects.select_related("team", "owner").filter(slug=slug).first()
     if existing is None:
         return None, slug
@@ -270,6 +274,18 @@ def find_app(
         result.errors.append({"field": "metadata.name", "message": SLUG_TAKEN})
         return None, ""
     return existing, ""
+
+
+def appkeeper_annotation(document: dict, key: str) -> str:
+    """The value of ``appkeeper.io/<key>`` when it is a valid slug, else ``""``."""
+    value = str(
+        ((document.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION + key) or ""
+    )
+    try:
+        slug_validator(value)
+    except ValidationError:
+        return ""
+    return value
 
 
 def sync_rules(payload: dict, explicit: set[str], app: MicroApp, imported: dict) -> None:

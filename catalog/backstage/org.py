@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog import permissions
-from catalog.backstage.importer import EntityResult
+from catalog.backstage.components import appkeeper_annotation
+from catalog.backstage.importer import ANNOTATION, EntityResult
 from catalog.backstage.refs import DEFAULT_NAMESPACE, EntityRef, RefError
 from catalog.backstage.store import set_relations
 from catalog.models import BackstageEntity, EntityKind, RelationType, Team
@@ -121,11 +122,13 @@ def _ref_of(entity: BackstageEntity) -> EntityRef:
 # --- Group → team -------------------------------------------------------------------------
 
 
-def _adoptable_team(ref: EntityRef) -> Team | None:
+def _adoptable_team(ref: EntityRef, entity_document: dict) -> Team | None:
     """A team made in Appkeeper before Backstage was followed, by the group's slug."""
-    if ref.namespace != DEFAULT_NAMESPACE:
+    # Appkeeper's own export names the team's slug (its Group name may have been shortened).
+    annotated = appkeeper_annotation(entity_document, "slug")
+    if not annotated and ref.namespace != DEFAULT_NAMESPACE:
         return None
-    slug = slugify(ref.name)[:NAME_MAX]
+    slug = annotated or slugify(ref.name)[:NAME_MAX]
     return Team.objects.filter(slug=slug, backstage_entity__isnull=True).first()
 
 
@@ -227,7 +230,7 @@ def import_group(
     set_relations(entity, RelationType.HAS_MEMBER, members)
 
     team = entity.team
-    adopting = _adoptable_team(ref) if team is None else None
+    adopting = _adoptable_team(ref, doc) if team is None else None
     current = team or adopting
     if current is not None:
         current = Team.objects.select_related("parent__backstage_entity").get(pk=current.pk)
@@ -305,7 +308,7 @@ def import_group(
 # --- User → person ------------------------------------------------------------------------
 
 
-def _adoptable_user(ref: EntityRef, email: str):
+def _adoptable_user(ref: EntityRef, email: str, entity_document: dict):
     """An account that exists already, by email (one only) or by username, and that no
     other User entity claims."""
     users = get_user_model().objects.filter(backstage_entity__isnull=True)
@@ -313,6 +316,10 @@ def _adoptable_user(ref: EntityRef, email: str):
         by_email = list(users.filter(email__iexact=email)[:2])
         if len(by_email) == 1:
             return by_email[0]
+    annotations = (entity_document.get("metadata") or {}).get("annotations") or {}
+    annotated = str(annotations.get(f"{ANNOTATION}username") or "").strip()
+    if annotated:
+        return users.filter(username=annotated).first()
     if ref.namespace == DEFAULT_NAMESPACE:
         return users.filter(username__iexact=ref.name).first()
     return None
@@ -416,7 +423,7 @@ def import_user(
 
     person = entity.user
     email = _valid_email(_text(_mapping(spec.get("profile")).get("email")), EntityResult("", ""))
-    adopting = _adoptable_user(ref, email) if person is None else None
+    adopting = _adoptable_user(ref, email, doc) if person is None else None
     current = person or adopting
     imported = dict(entity.imported or {})
     values = _user_values(doc, ref, current, imported, result)

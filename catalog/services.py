@@ -149,7 +149,7 @@ def app_update(*, app: MicroApp, actor: Actor, data: dict[str, Any]) -> MicroApp
         setattr(app, field, value)
     adopted = app.orphaned_at is not None and app.owner_id != owner_before
     if adopted:
-        # Someone was given the orphaned app: it has an owner again.
+        # Someone was given the orphaned app, or its team as a whole: it is answered for.
         app.orphaned_at = None
     app.full_clean(exclude=["regions", "depends_on", "co_owners"])
     _enforce_policies(
@@ -161,7 +161,7 @@ def app_update(*, app: MicroApp, actor: Actor, data: dict[str, Any]) -> MicroApp
     )
     app.save()
     _set_relations(app, relations)
-    if app.owner_id != owner_before:
+    if app.owner_id is not None and app.owner_id != owner_before:
         app.co_owners.remove(app.owner_id)
     extra = {"orphaned": [True, False]} if adopted else None
     app_record_change(app=app, actor=actor, before=before, extra=extra)

@@ -120,7 +120,7 @@ def _move_of(app: MicroApp, to: SignedInUser) -> Move:
         name=app.name,
         team=app.team.slug,
         team_name=app.team.name,
-        from_owner=app.owner.get_username() if app.owner_id else None,
+        from_owner=app.owner.get_username() if app.owner is not None else None,
         to=to.get_username(),
         orphaned=app.orphaned_at is not None,
     )
@@ -219,7 +219,7 @@ def _write(
     new_owner = to.get_username()
     events = []
     for app in moving:
-        previous = app.owner.get_username() if app.owner_id else None
+        previous = app.owner.get_username() if app.owner is not None else None
         changes: dict = {"owner": [previous, new_owner]}
         before = sorted(co_owners.get(app.pk, []))
         if new_owner in before:

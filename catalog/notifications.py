@@ -102,7 +102,7 @@ def notify_owners(
             if note:
                 sent.append(note)
     for stand_in in team_owned_stand_in(
-        app=app, co_owners=co_owners, team_copy=False, dedupe_key=dedupe_key, **message
+        message, co_owners=co_owners, team_copy=False, dedupe_key=dedupe_key
     ):
         note = notify(
             recipient_id=stand_in.recipient_id,
@@ -178,7 +178,7 @@ def owner_notifications(
         if pk != app.owner_id
     ]
     notes += team_owned_stand_in(
-        app=app, co_owners=co_owners, team_copy=to_team, dedupe_key=dedupe_key, **common
+        common, co_owners=co_owners, team_copy=to_team, dedupe_key=dedupe_key
     )
     if to_team:
         notes.append(Notification(team=team, dedupe_key=f"{dedupe_key}:team"[:200], **common))
@@ -201,13 +201,15 @@ def answering_person_id(app: MicroApp) -> int | None:
 
 
 def team_owned_stand_in(
-    *, app: MicroApp, co_owners: list[int], team_copy: bool, dedupe_key: str, **common
+    common: dict, *, co_owners: list[int], team_copy: bool, dedupe_key: str
 ) -> list[Notification]:
-    """Unsaved rows for who reads a team-owned app's (``owner`` None) owner notices: nobody
-    extra when co-owners are told anyway; else the team lead, by id so a job pays no query
-    for them (a deactivated lead's copy reaches the team contact, like any deactivated
-    recipient's: :func:`stand_in_address`); else the team contact address, unless
-    ``team_copy`` says the team gets its own copy already. An owned app needs none."""
+    """Unsaved rows (``common``: the message, with its ``app``) for who reads a team-owned
+    app's (``owner`` None) owner notices: nobody extra when co-owners are told anyway; else
+    the team lead, by id so a job pays no query for them (a deactivated lead's copy reaches
+    the team contact, like any deactivated recipient's: :func:`stand_in_address`); else the
+    team contact address, unless ``team_copy`` says the team gets its own copy already. An
+    owned app needs none."""
+    app = common["app"]
     if app.owner_id is not None or co_owners:
         return []
     team = app.team

@@ -17,6 +17,7 @@ from catalog.retirement import dependent_owner_notices
 from identity import people
 from identity.models import DeactivatedVia
 from lifecycle import services as lifecycle
+from lifecycle.models import UsageReport
 from scorecards.periods import parse_quarter
 from scorecards.scoring import score_one
 from tests.catalog.review_support import pii_app
@@ -295,3 +296,48 @@ def notify_kind(app, kind):
     return notifications.notify_owners(
         app=app, kind=kind, subject="s", body="b", dedupe_key=f"{kind}:{app.pk}"
     )
+
+
+def test_the_review_page_names_the_team(client, pat, support_tools, regions):
+    app = pii_app(team=support_tools, owner=None, regions=regions, name="Shared PII")
+    services.app_submit(app=app, actor=pat)
+    client.force_login(pat)
+    response = client.get(f"/reviews/{Review.objects.get(app=app).pk}/")
+    assert response.status_code == 200
+    assert SHOWN in response.content.decode()
+
+
+def test_the_cleanup_report_and_its_csv_cope_with_team_owned_apps(client, pat, support_tools):
+    # Never seen by telemetry and no contract: the report lists it.
+    MicroAppFactory(owner=None, team=support_tools, slug="idle", state=AppState.ACTIVE)
+    client.force_login(pat)
+    page = client.get("/scorecards/cleanup/")
+    assert page.status_code == 200
+    assert "idle" in page.content.decode() and "Team-owned" in page.content.decode()
+    csv = client.get("/scorecards/cleanup/", {"format": "csv"})
+    assert csv.status_code == 200
+    line = next(row for row in csv.content.decode().splitlines() if ",idle," in row)
+    assert line.startswith("support-tools,idle,App") and ",," in line and "None" not in line
+
+
+@pytest.mark.parametrize("size", [3, 25])
+def test_opening_sunset_cases_keeps_its_budget_with_team_owned_apps(
+    size, support_tools, alice, regions, django_assert_max_num_queries
+):
+    apps = [
+        live_app(
+            team=support_tools,
+            owner=None if index % 2 else alice,
+            went_live_days_ago=120,
+            days_left=50,
+        )
+        for index in range(size)
+    ]
+    UsageReport.objects.bulk_create(
+        UsageReport(app=a, region=regions["eu-central"], date=timezone.now().date(), requests=5)
+        for a in apps
+    )
+    with django_assert_max_num_queries(9):
+        assert lifecycle.sunset_cases_open() == size
+    told = {n.app_id for n in Notification.objects.filter(team=support_tools, recipient=None)}
+    assert told >= {a.pk for a in apps if a.owner_id is None}

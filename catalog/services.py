@@ -238,7 +238,11 @@ def app_submit(*, app: MicroApp, actor: Actor) -> MicroApp:
     4. High risk: ``in_review``, open a Review due in APPKEEPER_REVIEW_HOURS and tell the
        platform team through the outbox (so a rolled-back submit notifies nobody).
     """
-    app = MicroApp.objects.select_for_update().select_related("team", "owner").get(pk=app.pk)
+    app = (
+        MicroApp.objects.select_for_update(of=("self",))
+        .select_related("team", "owner")
+        .get(pk=app.pk)
+    )
     if app.state != AppState.DRAFT:
         raise TransitionError(
             f"Only draft apps can be submitted; this one is {app.get_state_display().lower()}.",
@@ -333,7 +337,11 @@ def review_decide(
     if not claimed:
         raise ReviewAlreadyDecided("This review has already been decided.", code="already_decided")
     review.refresh_from_db()
-    app = MicroApp.objects.select_for_update().select_related("team", "owner").get(pk=app.pk)
+    app = (
+        MicroApp.objects.select_for_update(of=("self",))
+        .select_related("team", "owner")
+        .get(pk=app.pk)
+    )
     if decision == ReviewDecision.APPROVED:
         override = (
             {"override_reason": override_reason, "failing_checks": [c.key for c in failing]}

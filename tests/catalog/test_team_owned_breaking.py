@@ -9,11 +9,16 @@ import pytest
 
 from catalog.models import Notification
 from catalog.tasks import activate_scheduled_contracts
-from tests.catalog.test_breaking_impact import NOW, UPLOAD, frozen, later, link, pets  # noqa: F401
+from tests.catalog import test_breaking_impact as breaking
 from tests.catalog.test_contracts_api import v2_breaking
 from tests.factories import MicroAppFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
+
+# The breaking-change tests' frozen clock (autouse) and provider with its version 1.0.0.
+frozen = breaking.frozen
+pets = breaking.pets
+NOW, UPLOAD, later, link = breaking.NOW, breaking.UPLOAD, breaking.later, breaking.link
 
 
 def addressees(kind):
@@ -24,7 +29,11 @@ def addressees(kind):
 
 
 def test_a_team_owned_dependent_hears_through_its_lead_or_its_contact(
-    api_as, alice, carol, pets, frozen  # noqa: F811
+    api_as,
+    alice,
+    carol,
+    pets,
+    frozen,
 ):
     led = TeamFactory(slug="led", lead=carol)
     unled = TeamFactory(slug="unled")
@@ -48,7 +57,7 @@ def test_a_team_owned_dependent_hears_through_its_lead_or_its_contact(
     assert Notification.objects.get(kind="contract_effective", app__slug="kiosk").team == unled
 
 
-def test_a_withdrawal_reaches_the_same_team_contact(api_as, alice, pets):  # noqa: F811
+def test_a_withdrawal_reaches_the_same_team_contact(api_as, alice, pets):
     unled = TeamFactory(slug="unled")
     app = MicroAppFactory(slug="kiosk", team=unled, owner=None, state="active")
     link(app, pets, uses=["GET /pets/{id}"])

@@ -26,7 +26,7 @@ from catalog.models import (
     Notification,
     TransitionError,
 )
-from catalog.notifications import queue
+from catalog.notifications import answering_person_id, queue
 from core.formats import moment
 from core.types import Actor
 
@@ -48,6 +48,13 @@ def _when(contract: Contract) -> str:
             f"({contract.override_reason})."
         )
     return "It took effect at once."
+
+
+def _addressee(app: MicroApp) -> dict:
+    """Who a notice for a dependent's owner goes to: the owner, a team-owned app's team
+    lead, or with no lead its team (the contact address)."""
+    person = answering_person_id(app)
+    return {"recipient_id": person} if person is not None else {"team_id": app.team_id}
 
 
 def _breaking_notice(
@@ -75,13 +82,13 @@ def _breaking_notice(
         ]
     )
     return Notification(
-        recipient=app.owner,
+        **_addressee(app),
         app=app,
         kind="contract_breaking",
         subject=f"{provider.name} {contract.version} breaks what {app.name} calls"[:200],
         body=body,
         link=version_link(contract, dependent=app),
-        dedupe_key=f"contract-breaking:{contract.pk}:{app.pk}:{app.owner_id}"[:200],
+        dedupe_key=f"contract-breaking:{contract.pk}:{app.pk}:{answering_person_id(app)}"[:200],
     )
 
 
@@ -157,7 +164,7 @@ def contract_acknowledge(
 def _took_effect_notice(contract: Contract, app: MicroApp, changes: list) -> Notification:
     provider = contract.app
     return Notification(
-        recipient=app.owner,
+        **_addressee(app),
         app=app,
         kind="contract_effective",
         subject=f"{provider.name} {contract.version} is now live"[:200],
@@ -167,7 +174,7 @@ def _took_effect_notice(contract: Contract, app: MicroApp, changes: list) -> Not
             f"{app.name} calls are now in production."
         ),
         link=version_link(contract, dependent=app),
-        dedupe_key=f"contract-effective:{contract.pk}:{app.pk}:{app.owner_id}"[:200],
+        dedupe_key=f"contract-effective:{contract.pk}:{app.pk}:{answering_person_id(app)}"[:200],
     )
 
 
@@ -210,7 +217,7 @@ def contracts_take_effect(*, now: datetime | None = None, limit: int = 500) -> i
     links = Dependency.objects.filter(
         to_microapp_id__in={c.app_id for c in breaking},
         from_microapp__state__in=impact.IMPACT_STATES,
-    ).select_related("from_microapp__owner")
+    ).select_related("from_microapp__owner", "from_microapp__team")
     for link in links:
         callers[link.to_microapp_id].append(link)
     notes = []
@@ -301,6 +308,7 @@ def _withdrawn_notice(contract: Contract, sent: Notification) -> Notification:
     assert app is not None  # breaking notices always name the dependent
     return Notification(
         recipient_id=sent.recipient_id,
+        team_id=sent.team_id,
         app=app,
         kind="contract_withdrawn",
         subject=f"{provider.name} {contract.version} is withdrawn"[:200],
@@ -361,6 +369,7 @@ def _rescheduled_notice(contract: Contract, sent: Notification, before: datetime
     direction = "later" if contract.effective_at > before else "earlier"
     return Notification(
         recipient_id=sent.recipient_id,
+        team_id=sent.team_id,
         app=app,
         kind="contract_rescheduled",
         subject=(

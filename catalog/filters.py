@@ -72,6 +72,11 @@ class MicroAppFilterSet(EmptyMeansAnyFilterSet):
     environment = django_filters.MultipleChoiceFilter(choices=Environment.choices, distinct=False)
     criticality = django_filters.MultipleChoiceFilter(choices=Criticality.choices, distinct=False)
     owner = django_filters.CharFilter(field_name="owner__username", label="Owner (username)")
+    team_owned = django_filters.BooleanFilter(
+        field_name="owner",
+        lookup_expr="isnull",
+        label="Team-owned: no personal owner, the team answers for the app",
+    )
     tag = django_filters.CharFilter(method="filter_tag", label="Tag")
     expires_before = django_filters.IsoDateTimeFilter(field_name="expires_at", lookup_expr="lt")
     pinned_behind = django_filters.BooleanFilter(

@@ -101,7 +101,7 @@ class Dependent:
             "state": app.state,
             "criticality": app.criticality,
             "team": {"slug": app.team.slug, "name": app.team.name},
-            "owner": app.owner.get_username(),
+            "owner": app.owner.get_username() if app.owner_id else None,
             "depth": self.depth,
             "via": self.via.slug if self.via else None,
             "uses": self.uses,
@@ -148,6 +148,9 @@ def dependents(app: MicroApp, *, depth: int | None = None) -> list[Dependent]:
             "criticality",
             "team__slug",
             "team__name",
+            # A team-owned app's notices go to its lead or its contact address.
+            "team__lead",
+            "team__contact_email",
             "owner__username",
             "owner__email",
             "owner__is_active",

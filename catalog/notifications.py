@@ -87,17 +87,31 @@ def notify_owners(
 ) -> list[Notification]:
     """Tell the app's owner and co-owners, and its team through the team webhook if
     configured. A deactivated owner's copy is delivered to the team contact (see
-    :func:`email_address`), so it is never lost."""
+    :func:`email_address`), so it is never lost; a team-owned app's goes to whoever
+    :func:`team_owned_stand_in` names."""
     message = {"app": app, "kind": kind, "subject": subject, "body": body, "link": link}
     sent = []
-    note = notify(recipient=app.owner, dedupe_key=f"{dedupe_key}:owner", **message)
-    if note:
-        sent.append(note)
-    for pk in co_owner_ids(app):
+    co_owners = co_owner_ids(app)
+    if app.owner_id is not None:
+        note = notify(recipient_id=app.owner_id, dedupe_key=f"{dedupe_key}:owner", **message)
+        if note:
+            sent.append(note)
+    for pk in co_owners:
         if pk != app.owner_id:
             note = notify(recipient_id=pk, dedupe_key=f"{dedupe_key}:co:{pk}", **message)
             if note:
                 sent.append(note)
+    for stand_in in team_owned_stand_in(
+        message, co_owners=co_owners, team_copy=False, dedupe_key=dedupe_key
+    ):
+        note = notify(
+            recipient_id=stand_in.recipient_id,
+            team=stand_in.team if stand_in.team_id else None,
+            dedupe_key=stand_in.dedupe_key,
+            **message,
+        )
+        if note:
+            sent.append(note)
     if app.team.webhook_url:
         hook = notify(
             recipient=None,
@@ -153,15 +167,19 @@ def owner_notifications(
     team = app.team
     to_team = team_contact and bool(team.contact_email)
     notes = []
-    if app.owner.is_active or not to_team:
+    co_owners = co_owner_ids(app)
+    if app.owner_id is not None and (app.owner.is_active or not to_team):
         notes.append(
             Notification(recipient=app.owner, dedupe_key=f"{dedupe_key}:owner"[:200], **common)
         )
     notes += [
         Notification(recipient_id=pk, dedupe_key=f"{dedupe_key}:co:{pk}"[:200], **common)
-        for pk in co_owner_ids(app)
+        for pk in co_owners
         if pk != app.owner_id
     ]
+    notes += team_owned_stand_in(
+        common, co_owners=co_owners, team_copy=to_team, dedupe_key=dedupe_key
+    )
     if to_team:
         notes.append(Notification(team=team, dedupe_key=f"{dedupe_key}:team"[:200], **common))
     if team.webhook_url:
@@ -174,6 +192,33 @@ def owner_notifications(
             )
         )
     return notes
+
+
+def answering_person_id(app: MicroApp) -> int | None:
+    """The one person a notice about ``app`` names: its owner, or for a team-owned app its
+    team's lead (None when the team has none; ``app.team`` must be loaded)."""
+    return app.owner_id if app.owner_id is not None else app.team.lead_id
+
+
+def team_owned_stand_in(
+    common: dict, *, co_owners: list[int], team_copy: bool, dedupe_key: str
+) -> list[Notification]:
+    """Unsaved rows (``common``: the message, with its ``app``) for who reads a team-owned
+    app's (``owner`` None) owner notices: nobody extra when co-owners are told anyway; else
+    the team lead, by id so a job pays no query for them (a deactivated lead's copy reaches
+    the team contact, like any deactivated recipient's: :func:`stand_in_address`); else the
+    team contact address, unless ``team_copy`` says the team gets its own copy already. An
+    owned app needs none."""
+    app = common["app"]
+    if app.owner_id is not None or co_owners:
+        return []
+    team = app.team
+    if team.lead_id is not None:
+        key = f"{dedupe_key}:lead:{team.lead_id}"[:200]
+        return [Notification(recipient_id=team.lead_id, dedupe_key=key, **common)]
+    if team.contact_email and not team_copy:
+        return [Notification(team=team, dedupe_key=f"{dedupe_key}:team"[:200], **common)]
+    return []
 
 
 def platform_team() -> list:

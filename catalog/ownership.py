@@ -1,11 +1,14 @@
 """Who answers for an app when people come and go: co-owners, the team lead, handing a
 leaver's apps over, and moving apps between owners.
 
-An app always has one owner (the person reminders and reviews go to) and any number of
-co-owners, who share the owner's rights. When the owner is deactivated, whichever way
+An app has at most one owner (the person reminders and reviews go to) and any number of
+co-owners, who share the owner's rights; an app without an owner is team-owned (its
+co-owners, else its team lead, else its team contact read the owner's notices) and never
+orphaned, since its team still answers for it. When the owner is deactivated, whichever way
 (provisioning, single sign-on, the admin), :func:`hand_over` gives each of their live apps
 to its first active co-owner, else to the team lead, else flags it orphaned for the
-platform team. Every move is one audit event and the people concerned are told.
+platform team; team-owned apps have no owner to leave and are not touched. Every move is
+one audit event and the people concerned are told.
 """
 
 from __future__ import annotations
@@ -76,7 +79,11 @@ def reassign(
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if was_orphaned:
         changes["orphaned"] = [True, False]
-    details = {"from": previous.get_username(), "to": to.get_username(), **(data or {})}
+    details = {
+        "from": previous.get_username() if previous is not None else None,
+        "to": to.get_username(),
+        **(data or {}),
+    }
     return AuditEvent.record(
         app=app, actor=actor, action=action, changes=changes, comment=comment, data=details
     )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Iterable
 from catalog.choices import AppState, NotificationChannel
 from catalog.impact import IMPACT_STATES
 from catalog.models import Dependency, MicroApp, Notification, TransitionError
-from catalog.notifications import queue
+from catalog.notifications import answering_person_id, queue
 
 DEPENDENTS_NOT_CONFIRMED = "dependents_not_confirmed"
 
@@ -45,7 +45,7 @@ def dependent_summary(app: MicroApp) -> dict:
         "name": app.name,
         "state": app.state,
         "team": app.team.slug,
-        "owner": app.owner.get_username(),
+        "owner": app.owner.get_username() if app.owner_id else None,
     }
 
 
@@ -119,11 +119,14 @@ def dependent_owner_notices(
     """Unsaved outbox rows about ``provider`` for the people behind the apps calling it:
     one per owner and one per team (its contact address, its webhook), each naming only
     their apps; ``message(apps)`` gives the subject and body. Dependents' owner and team
-    must be loaded."""
+    must be loaded. A team-owned dependent's person is its team lead; with no lead either,
+    the team's own copy is the one that reaches it."""
     by_owner: dict[int, list[MicroApp]] = defaultdict(list)
     by_team: dict[int, list[MicroApp]] = defaultdict(list)
     for app in dependents:
-        by_owner[app.owner_id].append(app)
+        person = answering_person_id(app)
+        if person is not None:
+            by_owner[person].append(app)
         by_team[app.team_id].append(app)
     link = provider.get_absolute_url()
 
@@ -133,7 +136,7 @@ def dependent_owner_notices(
 
     notes = [
         Notification(
-            recipient=apps[0].owner,
+            recipient_id=owner_id,
             dedupe_key=f"{dedupe_key}:owner:{owner_id}"[:200],
             **common(apps),
         )

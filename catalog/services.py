@@ -151,7 +151,7 @@ def app_update(*, app: MicroApp, actor: Actor, data: dict[str, Any]) -> MicroApp
         setattr(app, field, value)
     adopted = app.orphaned_at is not None and app.owner_id != owner_before
     if adopted:
-        # Someone was given the orphaned app: it has an owner again.
+        # Someone was given the orphaned app, or its team as a whole: it is answered for.
         app.orphaned_at = None
     app.full_clean(exclude=["regions", "depends_on", "co_owners"])
     _enforce_policies(
@@ -163,7 +163,7 @@ def app_update(*, app: MicroApp, actor: Actor, data: dict[str, Any]) -> MicroApp
     )
     app.save()
     _set_relations(app, relations)
-    if app.owner_id != owner_before:
+    if app.owner_id is not None and app.owner_id != owner_before:
         app.co_owners.remove(app.owner_id)
     extra = {"orphaned": [True, False]} if adopted else None
     app_record_change(app=app, actor=actor, before=before, extra=extra)
@@ -240,7 +240,11 @@ def app_submit(*, app: MicroApp, actor: Actor) -> MicroApp:
     4. High risk: ``in_review``, open a Review due in APPKEEPER_REVIEW_HOURS and tell the
        platform team through the outbox (so a rolled-back submit notifies nobody).
     """
-    app = MicroApp.objects.select_for_update().select_related("team", "owner").get(pk=app.pk)
+    app = (
+        MicroApp.objects.select_for_update(of=("self",))
+        .select_related("team", "owner")
+        .get(pk=app.pk)
+    )
     if app.state != AppState.DRAFT:
         raise TransitionError(
             f"Only draft apps can be submitted; this one is {app.get_state_display().lower()}.",
@@ -335,7 +339,11 @@ def review_decide(
     if not claimed:
         raise ReviewAlreadyDecided("This review has already been decided.", code="already_decided")
     review.refresh_from_db()
-    app = MicroApp.objects.select_for_update().select_related("team", "owner").get(pk=app.pk)
+    app = (
+        MicroApp.objects.select_for_update(of=("self",))
+        .select_related("team", "owner")
+        .get(pk=app.pk)
+    )
     if decision == ReviewDecision.APPROVED:
         override = (
             {"override_reason": override_reason, "failing_checks": [c.key for c in failing]}

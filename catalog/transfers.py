@@ -41,7 +41,7 @@ class Move:
     name: str
     team: str
     team_name: str
-    from_owner: str
+    from_owner: str | None  # None: the app was team-owned
     to: str
     orphaned: bool
 
@@ -120,7 +120,7 @@ def _move_of(app: MicroApp, to: SignedInUser) -> Move:
         name=app.name,
         team=app.team.slug,
         team_name=app.team.name,
-        from_owner=app.owner.get_username(),
+        from_owner=app.owner.get_username() if app.owner is not None else None,
         to=to.get_username(),
         orphaned=app.orphaned_at is not None,
     )
@@ -219,7 +219,7 @@ def _write(
     new_owner = to.get_username()
     events = []
     for app in moving:
-        previous = app.owner.get_username()
+        previous = app.owner.get_username() if app.owner is not None else None
         changes: dict = {"owner": [previous, new_owner]}
         before = sorted(co_owners.get(app.pk, []))
         if new_owner in before:
@@ -272,11 +272,13 @@ def _notify(
     by_owner: dict[int, list[MicroApp]] = defaultdict(list)
     by_team: dict[int, list[MicroApp]] = defaultdict(list)
     for app in moving:
-        by_owner[app.owner_id].append(app)
+        # A team-owned app had no person to tell: its team's copy below covers it.
+        if app.owner_id is not None:
+            by_owner[app.owner_id].append(app)
         by_team[app.team_id].append(app)
     for owned in by_owner.values():
         previous = owned[0].owner
-        if not previous.is_active:
+        if previous is None or not previous.is_active:
             continue
         notes.append(
             Notification(

@@ -103,8 +103,8 @@ def findings_for(
         out.append(
             Finding(
                 CleanupIssue.ORPHANED,
-                f"{app.owner.get_username()} left on {day(app.orphaned_at)} and nobody took "
-                "the app over",
+                f"{app.owner.get_username() if app.owner is not None else 'The owner'} left on "
+                f"{day(app.orphaned_at)} and nobody took the app over",
                 "The platform team assigns an owner (Move apps to another owner).",
             )
         )
@@ -179,7 +179,7 @@ def cleanup_report(*, user, quarter: Period, now: datetime | None = None) -> lis
             {
                 "app": app.slug,
                 "name": app.name,
-                "owner": app.owner.get_username(),
+                "owner": app.owner.get_username() if app.owner_id else None,
                 "state": app.state,
                 "grade": card.grade if card else None,
                 "overall": card.overall if card else None,
@@ -219,7 +219,7 @@ def cleanup_csv_rows(groups: list[dict]) -> list[list]:
                         team["team"],
                         app["app"],
                         app["name"],
-                        app["owner"],
+                        app["owner"] or "",
                         app["state"],
                         app["grade"] or "",
                         app["overall"] if app["overall"] is not None else "",

@@ -110,6 +110,8 @@ def wind_back(apps: list[MicroApp], apps_qs: QuerySet[MicroApp], cutoff: datetim
                 setattr(app, name, fields[name] or "")
         if fields.get("owner") in user_ids:
             app.owner_id = user_ids[fields["owner"]]
+        elif "owner" in fields and fields["owner"] is None:
+            app.owner_id = None  # team-owned then
         if fields.get("team") in team_ids:
             app.team_id = team_ids[fields["team"]]
 

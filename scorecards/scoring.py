@@ -12,6 +12,7 @@ writes; ``services.scorecards_compute`` stores the results.
 
 from __future__ import annotations
 
+import re
 import statistics
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
@@ -44,6 +45,9 @@ from scorecards.rubric import Rubric, get_rubric
 CPK_PLACES = Decimal("0.000001")
 COST_PLACES = Decimal("0.0001")
 FLEET_CACHE_SECONDS = 600
+# The addressee part of an outbox row's dedupe key (``catalog.notifications``): what is
+# left names the notice itself.
+ADDRESSEE = re.compile(r":(owner|team|webhook|(co|lead):\d+|\d+)$")
 
 
 @dataclass
@@ -182,10 +186,20 @@ def gather_responses(
         created_at__lt=until,
     )
     notices: dict[int, list[datetime]] = defaultdict(list)
-    rows = notices_qs.values_list("app_id", "recipient_id", "created_at").order_by()
-    for app_id, recipient_id, created_at in rows:
-        if app_id in owners and owners[app_id] == recipient_id:
+    team_owned: dict[int, dict[str, datetime]] = defaultdict(dict)
+    rows = notices_qs.values_list("app_id", "recipient_id", "created_at", "dedupe_key")
+    for app_id, recipient_id, created_at, key in rows.order_by():
+        if app_id not in owners:
+            continue
+        if owners[app_id] is None:
+            # A team-owned app's notice reaches several stand-ins at once (co-owners, the
+            # lead, the team contact, the webhook): each notice counts once, whoever read it.
+            notice = ADDRESSEE.sub("", key)
+            team_owned[app_id].setdefault(notice, created_at)
+        elif owners[app_id] == recipient_id:
             notices[app_id].append(created_at)
+    for app_id, sent in team_owned.items():
+        notices[app_id] = sorted(sent.values())
     if not notices:
         return Responses({}, {}, {}, {})
     actions: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
@@ -349,10 +363,12 @@ def score_responsiveness(
         return 0, [reason], metrics
     if not notices:
         return 100, [], {"notices": 0, "median_hours": None, "unanswered": 0}
+    # A team-owned app (owner None) is answered for by its team and co-owners: any of their
+    # actions answers a notice, as it does for an owned app.
     people = (
         responses.members.get(app.team_id, set())
         | responses.co_owners.get(app.pk, set())
-        | {app.owner_id}
+        | ({app.owner_id} if app.owner_id is not None else set())
     )
     actions = [at for at, actor in responses.actions.get(app.pk, []) if actor in people]
     hours, unanswered = [], 0

@@ -184,7 +184,9 @@ class PendingAcknowledgementSerializer(serializers.Serializer):
     app = serializers.CharField(source="app.slug")
     app_name = serializers.CharField(source="app.name")
     team = serializers.CharField(source="app.team.slug")
-    owner = serializers.CharField(source="app.owner.username")
+    owner = serializers.CharField(
+        source="app.owner.username", allow_null=True, help_text="Null for a team-owned app."
+    )
 
 
 class AcknowledgementsSerializer(serializers.Serializer):

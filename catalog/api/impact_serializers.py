@@ -16,7 +16,9 @@ class DependentSerializer(serializers.Serializer):
     state = serializers.CharField()
     criticality = serializers.CharField()
     team = ImpactTeamSerializer()
-    owner = serializers.CharField(help_text="The owner's username.")
+    owner = serializers.CharField(
+        allow_null=True, help_text="The owner's username; null for a team-owned app."
+    )
     depth = serializers.IntegerField(help_text="1: calls the app itself; 2: calls a depth-1 app…")
     via = serializers.CharField(
         allow_null=True, help_text="The app it calls on the way (null at depth 1)."

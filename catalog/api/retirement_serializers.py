@@ -27,7 +27,9 @@ class DependentSummarySerializer(serializers.Serializer):
     name = StrictCharField()
     state = serializers.ChoiceField(choices=AppState.choices)
     team = StrictCharField(help_text="The team's slug.")
-    owner = StrictCharField(help_text="The owner's username.")
+    owner = StrictCharField(
+        allow_null=True, help_text="The owner's username; null for a team-owned app."
+    )
 
 
 class RetireConflictSerializer(serializers.Serializer):

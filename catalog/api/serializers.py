@@ -186,7 +186,10 @@ class MicroAppSerializer(StrictModelSerializer):
         slug_field="username",
         queryset=User.objects.all(),
         required=False,
-        help_text="The person accountable for the app (a username); must be active.",
+        allow_null=True,
+        help_text="The person accountable for the app (a username); must be active. Null: "
+        "team-owned, no personal owner (its co-owners, else its team lead, else its team "
+        "contact get the owner's notices). Omitted on create: the requesting user.",
     )
     co_owners = StrictSlugRelatedField(
         many=True,
@@ -317,6 +320,8 @@ class MicroAppSerializer(StrictModelSerializer):
         return app.orphaned_at is not None
 
     def validate_owner(self, owner):
+        if owner is None:
+            return None
         # Named as deactivated rather than "does not exist": an orphaned app's answer,
         # sent back whole, names its old owner, who must be replaced.
         return refuse_deactivated([owner])[0]

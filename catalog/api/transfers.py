@@ -78,7 +78,10 @@ class TransferMoveSerializer(serializers.Serializer):
     team = StrictCharField(help_text="The team's slug.")
     team_name = StrictCharField()
     # ``from`` is a Python keyword: the field is renamed in the answer.
-    from_ = StrictCharField(help_text="The owner's username before the move.")
+    from_ = StrictCharField(
+        allow_null=True,
+        help_text="The owner's username before the move; null for a team-owned app.",
+    )
     to = StrictCharField(help_text="The owner's username after the move.")
     orphaned = serializers.BooleanField(help_text="The owner had left and nobody took it over.")
 

@@ -246,7 +246,11 @@ class MicroAppForm(forms.ModelForm):
     team = TeamChoiceField(queryset=Team.objects.none(), empty_label="Choose a team…")
     owner = UserChoiceField(
         queryset=get_user_model().objects.none(),
-        help_text="The person accountable for the app. Usually you.",
+        required=False,
+        empty_label="No personal owner (the team)",
+        help_text="The person accountable for the app. Usually you. With no personal owner "
+        "the team answers for it: its co-owners, else its lead, else its contact address "
+        "get the owner's reminders.",
     )
     co_owners = PeopleChoiceField(
         queryset=get_user_model().objects.none(),

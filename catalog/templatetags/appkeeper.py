@@ -78,3 +78,16 @@ def _audited_detail(detail) -> str:
     if detail.get("uses"):
         parts.append(", ".join(str(use) for use in detail["uses"]))
     return "; ".join(parts) or "—"
+
+
+@register.filter
+def owner_name(app, form: str = "full") -> str:
+    """Who owns ``app`` as a page names them: the owner's full name (``"username"``: their
+    username), or "Team-owned (<team>)" for an app without a personal owner, so no page
+    has to know an owner may be missing. ``app.owner`` and ``app.team`` must be loaded."""
+    owner = app.owner if app.owner_id else None
+    if owner is None:
+        return f"Team-owned ({app.team.name})"
+    if form == "username":
+        return owner.get_username()
+    return owner.get_full_name() or owner.get_username()

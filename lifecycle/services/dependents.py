@@ -37,8 +37,8 @@ def dependent_sunset_notices(
         verb = "calls" if len(apps) == 1 else "call"
         return (
             f"{provider.name}, which {mine} {verb}, may be retired",
-            f"{why}\n\n{mine} {verb} {provider.name} ({provider.team.name}, owner "
-            f"{provider.owner.get_username()}). Because live apps depend on it, it is not "
+            f"{why}\n\n{mine} {verb} {provider.name} ({provider.team.name}, "
+            f"{_owned_by(provider)}). Because live apps depend on it, it is not "
             f"retired without an answer: its owner can answer until {when(grace_end)}, "
             "and otherwise the platform team decides. Plan to remove or replace the "
             f"dependency, or tell its owner why {mine} still "
@@ -57,14 +57,17 @@ def dependent_sunset_notices(
     return notes
 
 
+def _owned_by(app: MicroApp) -> str:
+    return f"owner {app.owner.get_username()}" if app.owner is not None else "team-owned"
+
+
 def escalation_notices(
     *, members: list, case_pk: int, provider: MicroApp, dependents: list[MicroApp]
 ) -> list[Notification]:
     """The platform team's notice that an unanswered case waits for their decision because
     ``dependents`` call the app, listing each with its team, owner and state."""
     listed = "\n".join(
-        f"- {d.name} ({d.slug}): {d.team.name}, owner {d.owner.get_username()}, "
-        f"{d.get_state_display().lower()}"
+        f"- {d.name} ({d.slug}): {d.team.name}, {_owned_by(d)}, {d.get_state_display().lower()}"
         for d in dependents
     )
     count = len(dependents)

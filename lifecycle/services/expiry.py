@@ -131,13 +131,19 @@ def _recertification_overdue(now: datetime) -> int:
             return 0
         told = set(
             Notification.objects.filter(
-                kind=NoticeKind.RECERTIFICATION_OVERDUE,
-                recipient_id__isnull=False,
-                app__in=overdue_apps,
+                kind=NoticeKind.RECERTIFICATION_OVERDUE, app__in=overdue_apps
             ).values_list("dedupe_key", flat=True)
         )
         keys = {app.pk: f"recertify:{app.pk}:{app.expires_at:%Y%m%dT%H%M%S}" for app in apps}
-        apps = [app for app in apps if f"{keys[app.pk]}:owner" not in told]
+        # A team-owned app has no ":owner" row: any row of its period (all are queued at
+        # once) says it was told.
+        periods_told = {":".join(key.split(":")[:3]) for key in told}
+        apps = [
+            app
+            for app in apps
+            if f"{keys[app.pk]}:owner" not in told
+            and (app.owner_id is not None or keys[app.pk] not in periods_told)
+        ]
         if not apps:
             return 0
         missing = superseded_reminders(apps, recorded=recorded_buckets(apps), now=now)

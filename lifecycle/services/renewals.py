@@ -47,7 +47,11 @@ def app_renew(
     4. Write the Renewal row and the audit event, notify the owners.
     """
     now = now or timezone.now()
-    app = MicroApp.objects.select_for_update().select_related("owner", "team").get(pk=app.pk)
+    app = (
+        MicroApp.objects.select_for_update(of=("self",))
+        .select_related("owner", "team")
+        .get(pk=app.pk)
+    )
     justification = check_justification(justification)
     open_case = (
         SunsetCase.objects.select_for_update().open().filter(app=app).first()

@@ -336,7 +336,11 @@ def _escalate(
 
 def _locked_case(case: SunsetCase) -> tuple[SunsetCase, MicroApp]:
     """Lock the app first, then the case: the same order as renewals, so no deadlocks."""
-    app = MicroApp.objects.select_for_update().select_related("owner", "team").get(pk=case.app_id)
+    app = (
+        MicroApp.objects.select_for_update(of=("self",))
+        .select_related("owner", "team")
+        .get(pk=case.app_id)
+    )
     case = SunsetCase.objects.select_for_update().get(pk=case.pk)
     case.app = app
     return case, app

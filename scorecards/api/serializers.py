@@ -124,7 +124,7 @@ class CleanupFindingSerializer(serializers.Serializer):
 class CleanupAppSerializer(serializers.Serializer):
     app = serializers.CharField()
     name = serializers.CharField()
-    owner = serializers.CharField()
+    owner = serializers.CharField(allow_null=True, help_text="Null for a team-owned app.")
     state = serializers.CharField()
     grade = serializers.ChoiceField(choices=Grade.choices, allow_null=True)
     overall = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)

@@ -85,8 +85,10 @@ def test_production_needs_every_sla_field():
     assert not found(facts(environment="staging", sla_p95_ms=None))
 
 
-def test_owner_required_wants_an_active_owner():
-    assert ("owner-required", "block", "owner") in found(facts(owner=None))
+def test_owner_required_wants_an_active_owner_or_a_team():
+    assert ("owner-required", "block", "owner") in found(facts(owner=None, team=None))
+    # Team-owned: no personal owner, and the team answers for the app.
+    assert not {f for f in found(facts(owner=None)) if f[0] == "owner-required"}
     gone = policies.evaluate(facts(owner="dave", owner_active=False))
     assert gone[0].rule == "owner-required" and "dave has left" in gone[0].message
 

@@ -38,6 +38,8 @@ class Batch:
     resolved: dict[str, dict] = field(default_factory=dict)
     # The references of every entity in the batch: a dry run counts them as present.
     refs: frozenset[str] = frozenset()
+    # The APIs some Component of the batch provides (``providesApis``, or its own name).
+    provided: frozenset[str] = frozenset()
 
 
 def refs(docs: list[dict]) -> frozenset[str]:
@@ -47,6 +49,29 @@ def refs(docs: list[dict]) -> frozenset[str]:
             keys.add(EntityRef.of(doc).key)
         except RefError:
             continue
+    return frozenset(keys)
+
+
+def provided(docs: list[dict]) -> frozenset[str]:
+    """The API references the batch's Components provide: by ``providesApis``, and the API
+    of each Component's own name (the fallback attachment)."""
+    keys = set()
+    for doc in docs:
+        if entity_kind(doc).lower() != "component":
+            continue
+        try:
+            own = EntityRef.of(doc)
+        except RefError:
+            continue
+        keys.add(EntityRef("api", own.namespace, own.name).key)
+        spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+        for raw in spec.get("providesApis") or []:
+            try:
+                keys.add(
+                    EntityRef.parse(raw, default_kind="api", default_namespace=own.namespace).key
+                )
+            except RefError:
+                continue
     return frozenset(keys)
 
 
@@ -94,7 +119,9 @@ def _take(batch: Batch, doc: dict, ref: EntityRef, extra: dict, result: EntityRe
         app = components.import_component(doc, entity, result, batch)
         result.app = app
         if app is not None:
-            relations.component_written(app, entity, result, user=batch.user, dry_run=batch.dry_run)
+            relations.component_written(
+                app, entity, result, user=batch.user, dry_run=batch.dry_run, in_batch=batch.refs
+            )
     elif ref.kind == "api":
         action = ("updated" if changed else "unchanged") if existed else "created"
         import_api(batch, doc, entity, action, extra, result)
@@ -138,4 +165,6 @@ def import_api(
         result.warnings.append("No spec.definition: kept, nothing to attach to its apps.")
     else:
         result.action = action
-    relations.api_stored(entity, result, user=batch.user, dry_run=batch.dry_run)
+    relations.api_stored(
+        entity, result, user=batch.user, dry_run=batch.dry_run, in_batch=batch.provided
+    )

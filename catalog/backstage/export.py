@@ -202,10 +202,12 @@ def _overlay_links(app: MicroApp, entity: BackstageEntity, metadata: dict) -> No
     urls = {link.get("url") for link in links or [] if isinstance(link, dict)}
     for name, title, words in LINK_FIELDS:
         url = getattr(app, name)
-        if not url or url in urls:
+        previous = (entity.imported or {}).get(name)
+        # Unchanged since the import, the link is the document's own: a link it lists, or
+        # one the import read from an annotation (``github.com/project-slug``, TechDocs).
+        if not url or url in urls or url == previous:
             continue
         links = metadata.setdefault("links", [])
-        previous = (entity.imported or {}).get(name)
         match = next(
             (link for link in links if isinstance(link, dict) and link.get("url") == previous),
             None,

@@ -83,7 +83,9 @@ def _user(person) -> dict:
 
 def fleet_entities(user) -> list[dict]:
     """Every entity of the fleet ``user`` may see, in a fixed number of queries."""
-    listed = MicroApp.objects.visible_to(user).exclude(state__in=(AppState.DRAFT, AppState.RETIRED))
+    # Drafts the reader may see are listed: an app imported from Backstage is a draft until
+    # it goes through review, and Backstage still knows it. Retired apps are gone.
+    listed = MicroApp.objects.visible_to(user).exclude(state=AppState.RETIRED)
     apps = list(export_queryset(listed).order_by("slug"))
     ctx = ExportContext.load(apps)
     teams_with_ref = Team.objects.select_related("backstage_entity")

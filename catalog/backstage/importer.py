@@ -295,7 +295,13 @@ def import_catalog_info(
     # Shapes first, for every entity: the mapping reads fields as the schema has them.
     check_shapes(docs, report)
     with transaction.atomic():
-        batch = engine.Batch(user=user, request=request, dry_run=dry_run, refs=engine.refs(docs))
+        batch = engine.Batch(
+            user=user,
+            request=request,
+            dry_run=dry_run,
+            refs=engine.refs(docs),
+            provided=engine.provided(docs),
+        )
         for index in engine.ordered(docs):
             result = engine.take(batch, docs[index], index)
             report.entities.append(result)

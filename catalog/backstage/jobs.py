@@ -122,13 +122,14 @@ class Plan:
     # Every entity's reference: a dry run, which rolls each entity back, counts an owner
     # or a target in the batch as present.
     refs: frozenset[str]
+    provided: frozenset[str]
 
     @classmethod
     def load(cls, text: str) -> Plan:
         """Raises ``ValueError`` or :class:`ImportRejected` (misshapen entities)."""
         docs = parse_documents(text)
         check_shapes(docs, ImportReport(dry_run=True))
-        return cls(docs, engine.ordered(docs), engine.refs(docs))
+        return cls(docs, engine.ordered(docs), engine.refs(docs), engine.provided(docs))
 
 
 def import_run(job_id: int, *, seconds: float = RUN_SECONDS) -> str:
@@ -238,6 +239,7 @@ class Chunk:
             source=job.source,
             resolved=job.resolved or {},
             refs=plan.refs,
+            provided=plan.provided,
         )
 
     def take(self, index: int) -> None:

@@ -50,17 +50,25 @@ SPEC_REFERENCES = (
 
 
 def component_written(
-    app: MicroApp, entity: BackstageEntity, result: EntityResult, *, user, dry_run: bool
+    app: MicroApp,
+    entity: BackstageEntity,
+    result: EntityResult,
+    *,
+    user,
+    dry_run: bool,
+    in_batch: frozenset[str] = frozenset(),
 ) -> None:
     """After a Component's app was created or updated: record its references, link the
-    apps it names that exist, and link the apps that were waiting for it."""
+    apps it names that exist, and link the apps that were waiting for it. A target among
+    ``in_batch`` (the references of the same import) is linked when its turn comes, so it
+    is not reported as missing."""
     declared = _declared(entity, result)
     for _field, _kind, type_ in SPEC_REFERENCES:
         set_relations(entity, type_, declared[type_])
     components = [ref for ref in declared[RelationType.DEPENDS_ON] if ref.kind == "component"]
     found = _component_apps(components, user)
     for ref in components:
-        if ref.key not in found:
+        if ref.key not in found and ref.key not in in_batch:
             result.warnings.append(
                 f"dependsOn {ref}: not in the catalog yet; linked as soon as it arrives."
             )
@@ -82,7 +90,14 @@ def component_written(
     _attach_provided(app, provided, result, user=user, dry_run=dry_run)
 
 
-def api_stored(entity: BackstageEntity, result: EntityResult, *, user, dry_run: bool) -> None:
+def api_stored(
+    entity: BackstageEntity,
+    result: EntityResult,
+    *,
+    user,
+    dry_run: bool,
+    in_batch: frozenset[str] = frozenset(),
+) -> None:
     """After an API entity was stored: its definition becomes a contract version of each
     app that provides it, and the apps that consume it depend on those apps."""
     providers = _providers({entity.ref}).get(entity.ref, set())
@@ -111,7 +126,8 @@ def api_stored(entity: BackstageEntity, result: EntityResult, *, user, dry_run: 
             _fail(result, errors)
             return
         result.action = result.action or "created"
-        result.warnings.append("No Component provides it yet; attached when one does.")
+        if entity.ref not in in_batch:  # a dry run rolled its provider back
+            result.warnings.append("No Component provides it yet; attached when one does.")
         return
     created = False
     for app in MicroApp.objects.filter(pk__in=providers).order_by("slug"):

@@ -337,7 +337,7 @@ def test_the_app_page_shows_what_backstage_knows(client, alice, imported):
     assert "github.com/project-slug" in panel and "appkeeper.io/environment" not in panel
     assert '<a href="https://grafana.test/billing" rel="noopener noreferrer">Dashboard</a>' in panel
     assert 'href="javascript' not in page and "Sneaky" in panel
-    assert "No personal owner: the team owns it" in page
+    assert "Team-owned (" in page
     assert "backstage-missing-banner" not in page and "deprecated-banner" not in page
 
 

@@ -82,7 +82,10 @@ spec: {type: service, lifecycle: experimental, owner: support-tools, dependsOn: 
         )
 
     invisible, missing = dry_run(DRAFT), dry_run(MISSING)
-    assert "Dangling reference component:nothing-here" in missing.content.decode()
+    assert (
+        "dependsOn component:default/nothing-here: not in the catalog yet"
+        in missing.content.decode()
+    )
     same_answer(invisible, missing, (DRAFT, MISSING))
 
 

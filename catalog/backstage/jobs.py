@@ -23,6 +23,7 @@ one line per entity up to ``APPKEEPER_BACKSTAGE_REPORT_ENTITIES``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from catalog.backstage.importer import (
     parse_documents,
     scan_documents,
 )
-from catalog.backstage.sources import sync_finished
+from catalog.backstage.sources import prepare_upload, sync_finished
 from catalog.models import ImportJob, ImportJobState, Team
 from catalog.models.imports import empty_report
 
@@ -137,6 +138,7 @@ def import_run(job_id: int, *, seconds: float = RUN_SECONDS) -> str:
     fresh task). Returns what happened: done, continued, idle or failed."""
     deadline = time.monotonic() + seconds
     plan: Plan | None = None
+    prepare(job_id)
     while True:
         try:
             outcome, plan = import_chunk(job_id, plan)
@@ -151,6 +153,24 @@ def import_run(job_id: int, *, seconds: float = RUN_SECONDS) -> str:
         if time.monotonic() > deadline:
             enqueue(job_id)
             return "continued"
+
+
+def prepare(job_id: int) -> None:
+    """Before an uploaded job's first chunk, fetch the API definitions it names by absolute
+    URL on the allowed hosts (a sync source's job arrives with them). The network is read
+    here, outside any transaction, once per job."""
+    if not settings.APPKEEPER_BACKSTAGE_ALLOWED_HOSTS:
+        return
+    job = ImportJob.objects.filter(
+        pk=job_id, state=ImportJobState.QUEUED, processed=0, source__isnull=True
+    ).first()
+    if job is None or (job.resume or {}).get("prepared"):
+        return
+    # Unreadable: the first chunk fails the job and says why.
+    with contextlib.suppress(ValueError, ImportRejected):
+        prepare_upload(job)
+    job.resume = {**(job.resume or {}), "prepared": True}
+    job.save(update_fields=["resume"])
 
 
 def fail(job_id: int, reason: str) -> None:

@@ -163,9 +163,13 @@ def collect(
 def resolve_definitions(
     docs: list[dict], locations: list[str], reader: Reader
 ) -> dict[str, dict[str, str]]:
-    """``$text``/``$json``/``$yaml`` definitions of API entities, relative to each one's
-    file; a definition that cannot be read is an error of that entity alone."""
-    resolved: dict[str, dict[str, str]] = {}
+    """Each entity's file (``location``, what its relative references and TechDocs
+    ``dir:`` resolve against) and the ``$text``/``$json``/``$yaml`` definitions of API
+    entities, relative to that file; a definition that cannot be read is an error of that
+    entity alone."""
+    resolved: dict[str, dict[str, str]] = {
+        str(index): {"location": location} for index, location in enumerate(locations)
+    }
     for index, doc in enumerate(docs):
         if str(doc.get("kind", "")).lower() != "api":
             continue
@@ -178,9 +182,9 @@ def resolve_definitions(
         url = urljoin(base, target) if base else target
         try:
             definition = read_definition(key, url, reader)
-            resolved[str(index)] = {"location": url, "definition": definition}
+            resolved[str(index)] = {"location": base, "definition": definition}
         except FetchError as exc:
-            resolved[str(index)] = {"location": url, "error": str(exc)}
+            resolved[str(index)] = {"location": base, "error": str(exc)}
     return resolved
 
 

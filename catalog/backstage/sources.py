@@ -168,10 +168,11 @@ def prepare_upload(job: ImportJob) -> int:
         key, url = found
         try:
             definition = read_definition(key, url, reader)
-            resolved[str(index)] = {"location": url, "definition": definition}
+            # An upload has no file of its own: the entity's location stays empty.
+            resolved[str(index)] = {"definition": definition}
             read += 1
         except FetchError as exc:
-            resolved[str(index)] = {"location": url, "error": str(exc)}
+            resolved[str(index)] = {"error": str(exc)}
     job.resolved = resolved
     job.save(update_fields=["resolved", "updated_at"])
     return read

@@ -51,8 +51,11 @@ def test_locations_are_followed_breadth_first_once_each_and_definitions_resolved
     # root, components, the API file (named twice, read once), the definition.
     assert got.files == 4
     assert [p for p, _ in server.requests].count("/fixture/apis/petstore-api.yaml") == 1
-    assert got.resolved == {
-        "3": {"location": server.url("fixture/apis/openapi.yaml"), "definition": OPENAPI}
+    # Every entity's file; the API's definition read relative to its own file.
+    assert got.resolved["1"] == {"location": server.url("fixture/components.yaml")}
+    assert got.resolved["3"] == {
+        "location": server.url("fixture/apis/petstore-api.yaml"),
+        "definition": OPENAPI,
     }
     assert got.locations[3] == server.url("fixture/apis/petstore-api.yaml")
     # A glob cannot be listed over HTTP: reported, the other targets still read.
@@ -95,7 +98,7 @@ def test_json_and_yaml_placeholders_and_a_definition_that_cannot_be_read(server)
     )
     assert got.resolved["1"]["definition"] == OPENAPI
     assert got.resolved["2"] == {
-        "location": server.url("fixture/nope.yaml"),
+        "location": got.locations[2],
         "error": f"{server.url('fixture/nope.yaml')} answered HTTP 404.",
     }
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from django.db import transaction
 
-from catalog.backstage import components, org, relations
+from catalog.backstage import components, names, org, relations
 from catalog.backstage.importer import EntityResult, api_version, entity_kind
 from catalog.backstage.placeholders import placeholder
-from catalog.backstage.refs import EntityRef, RefError
+from catalog.backstage.refs import DEFAULT_NAMESPACE, EntityRef, RefError
 from catalog.backstage.store import store_entity
 from catalog.models import BackstageEntity, BackstageSource, Team
 
@@ -95,6 +95,11 @@ def take(batch: Batch, doc: dict, index: int, *, isolate: bool = False) -> Entit
         result.errors.append({"field": "metadata.name", "message": str(exc)})
         return result
     result.ref = str(ref)
+    invalid = _invalid_names(ref)
+    if invalid:
+        result.action = "error"
+        result.errors.extend(invalid)
+        return result
     with transaction.atomic():
         _take(batch, doc, ref, batch.resolved.get(str(index)) or {}, result)
         if result.errors:
@@ -103,6 +108,29 @@ def take(batch: Batch, doc: dict, index: int, *, isolate: bool = False) -> Entit
         elif isolate:
             transaction.set_rollback(True)
     return result
+
+
+def _invalid_names(ref: EntityRef) -> list[dict[str, str]]:
+    """What Backstage's own validation refuses in the name and namespace: an entity it
+    would not accept is not accepted here either (nor exported back)."""
+    errors = []
+    if not names.valid_name(ref.name):
+        errors.append(
+            {
+                "field": "metadata.name",
+                "message": f"{ref.name!r} is not a valid entity name: at most {names.NAME_MAX} "
+                "letters, digits and [-_.], starting and ending with a letter or digit.",
+            }
+        )
+    if ref.namespace != DEFAULT_NAMESPACE and not names.valid_name(ref.namespace):
+        errors.append(
+            {
+                "field": "metadata.namespace",
+                "message": f"{ref.namespace!r} is not a valid namespace: at most "
+                f"{names.NAME_MAX} letters, digits and [-_.].",
+            }
+        )
+    return errors
 
 
 def _take(batch: Batch, doc: dict, ref: EntityRef, extra: dict, result: EntityResult) -> None:

@@ -264,8 +264,9 @@ def _link_waiting(app: MicroApp, entity: BackstageEntity, provided: set[str]) ->
     if entity.namespace == DEFAULT_NAMESPACE:
         targets.add(_implied_ref(app))
     named = _referrers(RelationType.DEPENDS_ON, targets)
-    if provided:
-        named |= _referrers(RelationType.CONSUMES_API, provided)
+    # Catalogs also name the providing Component itself in consumesApis (Backstage's own
+    # examples do: ``consumesApis: ['component:artist-lookup']``).
+    named |= _referrers(RelationType.CONSUMES_API, targets | provided)
     named.discard(app.pk)
     Dependency.objects.filter(to_microapp=app, origin=ORIGIN).exclude(
         from_microapp_id__in=named

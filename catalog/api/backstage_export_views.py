@@ -1,5 +1,5 @@
 """The whole fleet as Backstage entities, for a Backstage URL location (read with an API
-token: ``Authorization: Bearer <token>``)."""
+token: ``Authorization: Token <token>``)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import json
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.backstage.export import dump
 from catalog.backstage.fleet import fleet_entities
+
+FORMATS = ("yaml", "json")
 
 
 class YAMLEntitiesRenderer(BaseRenderer):
@@ -37,12 +40,22 @@ class BackstageEntitiesView(APIView):
     # YAML first: a Backstage URL reader sends no Accept header it would match otherwise.
     renderer_classes = [YAMLEntitiesRenderer, JSONRenderer]
 
+    def perform_content_negotiation(self, request, force=False):
+        """An unknown ``?format=`` is a 400 naming the field, answered in JSON, rather
+        than the 404 content negotiation gives it."""
+        wanted = request.query_params.get("format")
+        if wanted and wanted not in FORMATS:
+            if force:  # rendering the error itself
+                return JSONRenderer(), JSONRenderer.media_type
+            raise ValidationError({"format": [f"Choose one of: {', '.join(FORMATS)}."]})
+        return super().perform_content_negotiation(request, force)
+
     @extend_schema(
         parameters=[
             OpenApiParameter(
                 "format",
                 str,
-                enum=["yaml", "json"],
+                enum=list(FORMATS),
                 description="yaml (default): a multi-document catalog file; json: "
                 '`{"items": [...]}`.',
             )
@@ -55,6 +68,9 @@ class BackstageEntitiesView(APIView):
             ),
             (200, "application/json"): OpenApiResponse(
                 OpenApiTypes.OBJECT, description='The same entities as `{"items": [...]}`.'
+            ),
+            (400, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="`format` is neither yaml nor json."
             ),
         },
         operation_id="backstage_entities",

@@ -263,3 +263,10 @@ def test_fleet_holds_teams_people_apps_and_kept_entities(support_tools, alice, f
 
 def test_fleet_needs_a_signed_in_caller(db):
     assert APIClient().get(FLEET).status_code in (401, 403)
+
+
+def test_an_unknown_format_is_a_400_in_json(api_as, alice):
+    response = api_as(alice).get("/api/v1/backstage/entities", {"format": "xml"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"format": ["Choose one of: yaml, json."]}

@@ -195,12 +195,22 @@ def _group_member_ids(entity: BackstageEntity, members: list[EntityRef]) -> set[
     """The people the group has, by its ``spec.members`` or by their ``spec.memberOf``."""
     listed = Q(ref__in=[member.key for member in members])
     joining = Q(relations__type=RelationType.MEMBER_OF, relations__target_ref=entity.ref)
-    return set(
+    ids = set(
         BackstageEntity.objects.filter(kind=EntityKind.USER, user__isnull=False)
         .filter(listed | joining)
         .values_list("user_id", flat=True)
         .distinct()
     )
+    # People Appkeeper already knows (signed in, provisioned) whom no User entity claims:
+    # ``members: [carol]`` means the account carol, as a ``user:`` owner does.
+    usernames = [m.name for m in members if m.namespace == DEFAULT_NAMESPACE]
+    if usernames:
+        ids |= set(
+            get_user_model()
+            .objects.filter(username__in=usernames, is_active=True, backstage_entity__isnull=True)
+            .values_list("pk", flat=True)
+        )
+    return ids
 
 
 def import_group(

@@ -317,7 +317,7 @@ def test_an_import_for_one_team_refuses_groups_and_users(pat, support_tools):
 # The session's groups (is_platform), the relations, the team and its parent, the members
 # wanted and present, the waiting children, the writes of the team, its members and the
 # entity: none of it per member or per team.
-GROUP_BUDGET = 13
+GROUP_BUDGET = 14
 # The relations, the account to adopt, the address check, the groups wanting and holding
 # the person, the account, its person, its memberships and the groups' records.
 USER_BUDGET = 12
@@ -403,3 +403,13 @@ def test_a_name_the_models_refuse_is_an_error_on_the_entitys_field(pat):
     assert results[1].errors[0]["field"] == "metadata.name"
     assert not Team.objects.filter(slug="ops").exists()
     assert not User.objects.filter(username="bad name").exists()
+
+
+def test_members_named_by_username_join_when_no_user_entity_claims_them(pat):
+    carol = UserFactory(username="carol")  # signed in through SSO, never in Backstage
+    left = UserFactory(username="gone", is_active=False)
+
+    run([group("mobile", members=["carol", "gone", "user:other/carol"])], pat)
+
+    members = set(team_of("group:default/mobile").members.all())
+    assert carol in members and left not in members

@@ -52,7 +52,14 @@ STORY_PAGES = [
     # handed over to its co-owner (the handover in its history).
     "/apps/meeting-notes/",
     "/apps/language-detector/",
+    "/teams/field-ops-mobile/",  # a sub-team imported from the demo's Backstage catalog
 ]
+# Drafts imported from the demo's Backstage catalog, for those who may see them: an app of
+# the mobile namespace owned by a team with no lead (the Backstage panel) and a deprecated
+# one.
+DRAFT_STORY = {
+    role: ["/apps/mobile-route-planner/", "/apps/dispatch-board/"] for role in ("carol", "pat")
+}
 # The dependencies edit page, for an app each role may edit (fin edits none).
 EDITS = {"alice": REPRESENTATIVE_APP, "carol": "refund-helper", "pat": "slack-digest"}
 
@@ -94,7 +101,8 @@ def sign_in_demo(page, base: str, username: str) -> None:
 
 def story_urls(base: str, role: str) -> list[str]:
     edits = [f"/apps/{EDITS[role]}/dependencies/"] if role in EDITS else []
-    return [f"{base}{path}" for path in [*STORY_PAGES, *edits]]
+    drafts = DRAFT_STORY.get(role, [])
+    return [f"{base}{path}" for path in [*STORY_PAGES, *drafts, *edits]]
 
 
 def start_urls(page, base: str) -> list[str]:

@@ -79,7 +79,12 @@ def test_load_demo_obeys_every_product_rule(on_day):
     load()
     now = timezone.now()
     apps = list(MicroApp.objects.prefetch_related("renewals", "sunset_cases", "reminders"))
-    assert len(apps) == 36
+    # The fleet's 36, and 2 drafts imported from the demo's Backstage catalog.
+    assert len(apps) == 38
+    assert sorted(a.slug for a in apps if hasattr(a, "backstage_entity")) == [
+        "dispatch-board",
+        "mobile-route-planner",
+    ]
 
     # Critical apps do not expire: none is expired, sunsetting or retired.
     assert not [a.slug for a in apps if a.criticality == Criticality.CRITICAL and a.state in GONE]

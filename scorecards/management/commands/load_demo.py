@@ -31,6 +31,7 @@ from lifecycle.selectors import USAGE_WINDOW_DAYS
 from lifecycle.services.common import when
 from lifecycle.services.reminders import reminder_body
 from scorecards.demo import app_profile, delivered, demo_spec
+from scorecards.demo_backstage import import_demo_catalog
 from scorecards.demo_dependencies import (
     DEPENDENCIES,
     contract_story,
@@ -89,6 +90,7 @@ class Command(BaseCommand):
             users = self._users(teams)
             created = self._apps(teams, users, regions, now)
             set_up_people(teams, users)
+            backstage = import_demo_catalog(users["pat"])
             start = usage_start(now.date(), usage_days)
             usage = self._usage(start, now)
             observed_calls(start)
@@ -102,7 +104,8 @@ class Command(BaseCommand):
                 f"Demo data ready: {len(regions)} regions, {len(teams)} teams, {len(users)} users, "
                 f"{MicroApp.objects.count()} apps ({len(created)} new), {usage} new usage rows "
                 f"from {start:%d %b %Y}, {history} new reviews, renewals, reminders, contracts "
-                f"and sunset cases, {scored} scorecards for last quarter."
+                f"and sunset cases, {scored} scorecards for last quarter, {backstage} Backstage "
+                "entities written."
             )
         )
         self.stdout.write(

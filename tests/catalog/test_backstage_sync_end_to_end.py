@@ -124,3 +124,35 @@ spec:
     assert backstage_jobs.import_run(response.json()["id"]) == "done"
     contract = MicroApp.objects.get(slug="store").contracts.get()
     assert contract.document["info"]["title"] == OPENAPI_TITLE
+
+
+def test_backstages_example_catalog_syncs_from_a_location(server, pat):
+    # A root Location naming every example file, as a Backstage app's own root catalog
+    # does (all.yaml names files the examples do not ship).
+    files = sorted(
+        path.name
+        for path in (DATA / "backstage-examples").glob("*.yaml")
+        if path.name != "all.yaml"
+    )
+    root = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Location",
+        "metadata": {"name": "examples-root"},
+        "spec": {"targets": [f"./examples/{name}" for name in files]},
+    }
+    server.files["/examples-root.yaml"] = yaml.safe_dump(root).encode()
+    source = BackstageSource.objects.create(
+        name="examples", url=server.url("examples-root.yaml"), created_by=pat
+    )
+
+    pull(source)
+
+    job = source.last_job
+    job.refresh_from_db()
+    failed = [line["ref"] for line in job.report["entities"] if line["action"] == "error"]
+    assert failed == ["component:default/invalid component"]  # Backstage refuses it too
+    assert MicroApp.objects.filter(backstage_entity__source=source).count() == 8
+    assert not BackstageEntity.objects.filter(source=source, missing_since__isnull=False)
+    # Every file's entities keep the file they came from.
+    lookup = BackstageEntity.objects.get(ref="component:default/artist-lookup")
+    assert lookup.location == server.url("examples/artist-lookup-component.yaml")

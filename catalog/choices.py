@@ -67,6 +67,8 @@ class NotificationChannel(models.TextChoices):
     EMAIL = "email", "Email"
     WEBHOOK = "webhook", "Webhook"
     IN_APP = "in_app", "In-app"
+    SLACK = "slack", "Slack"
+    TEAMS = "teams", "Microsoft Teams"
 
 
 PLATFORM_GROUP = "platform-team"

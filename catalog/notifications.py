@@ -425,6 +425,10 @@ def webhook_request(note: Notification) -> tuple[str, bytes, dict[str, str]]:
 
 def outbox_message(note: Notification) -> Message:
     """What core's sender delivers for one row."""
+    if note.channel in (NotificationChannel.SLACK, NotificationChannel.TEAMS):
+        from messaging.outbound import chat_message  # the chat services' own module
+
+        return chat_message(note)
     if note.channel == NotificationChannel.WEBHOOK:
         if not (note.team_id and note.team.webhook_url):
             return Message(key=note.pk, undeliverable="The team has no webhook URL.")

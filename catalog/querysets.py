@@ -240,8 +240,15 @@ class NotificationQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(
             sent_at__isnull=True,
-            channel__in=[NotificationChannel.EMAIL, NotificationChannel.WEBHOOK],
+            channel__in=[
+                NotificationChannel.EMAIL,
+                NotificationChannel.WEBHOOK,
+                NotificationChannel.SLACK,
+                NotificationChannel.TEAMS,
+            ],
             attempts__lt=max_attempts,
+            # Held for a digest: the digest delivers it (``messaging.digests``).
+            held_until__isnull=True,
         ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
 
 

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "scorecards",
     "ops",
     "identity",
+    "messaging",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,16 @@ APPKEEPER_BACKSTAGE_FETCH_MAX_FILES = env_int("APPKEEPER_BACKSTAGE_FETCH_MAX_FIL
 APPKEEPER_BACKSTAGE_MISSING_GRACE_DAYS = env_int(
     "APPKEEPER_BACKSTAGE_MISSING_GRACE_DAYS", 14, minimum=0
 )
+# Slack (messaging/): a bot token and signing secret of the installation's Slack app
+# (docs/slack-app-manifest.yaml); empty means Slack is off. The API base is configurable so
+# tests (and air-gapped proxies) stand in for slack.com.
+SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN", "")
+SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET", "")
+SLACK_API_BASE_URL = env_str("SLACK_API_BASE_URL", "https://slack.com/api/")
+# Digests go out at this hour in each person's time zone (weekly ones on Mondays).
+APPKEEPER_DIGEST_HOUR = env_int("APPKEEPER_DIGEST_HOUR", 8, minimum=0)
+# Reminders this close to expiry always go out at once, whatever the person chose.
+APPKEEPER_DIGEST_URGENT_DAYS = env_int("APPKEEPER_DIGEST_URGENT_DAYS", 7, minimum=0)
 # How far impact analysis follows dependents of dependents (a cycle stops here too).
 APPKEEPER_IMPACT_MAX_DEPTH = env_int("APPKEEPER_IMPACT_MAX_DEPTH", 10, minimum=1)
 # A contract version that breaks what live dependents call takes effect at least this many

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -66,14 +66,22 @@ class WebhookPost:
     headers: dict[str, str]
 
 
+class PermanentFailure(Exception):
+    """A delivery no retry can fix (a revoked token, a deleted channel): the row is given
+    up at once with this message."""
+
+
 @dataclass(frozen=True)
 class Message:
-    """What leaves the machine for one outbox row: an email, a webhook, or the reason it
-    never can (no address, no URL), which gives the row up at once."""
+    """What leaves the machine for one outbox row: an email, a webhook, a call to a chat
+    service (``call``: raises on failure, :class:`PermanentFailure` when retrying cannot
+    help), or the reason it never can (no address, no URL), which gives the row up at
+    once."""
 
     key: int
     email: EmailMessage | None = None
     webhook: WebhookPost | None = None
+    call: Callable[[], None] | None = None
     undeliverable: str = ""
 
 
@@ -110,13 +118,17 @@ class Sender:
         if message.undeliverable:
             return Result(delivered=False, error=message.undeliverable, retry=False)
         try:
-            if message.webhook is not None:
+            if message.call is not None:
+                message.call()
+            elif message.webhook is not None:
                 post_webhook(message.webhook.url, message.webhook.body, message.webhook.headers)
             elif message.email is not None:
                 if self._connection is None:
                     self._connection = get_connection(fail_silently=False)
                     self._connection.open()
                 self._connection.send_messages([message.email])
+        except PermanentFailure as exc:
+            return Result(delivered=False, error=str(exc), retry=False)
         except Exception as exc:  # any network, HTTP or SMTP failure is retried later
             if message.email is not None:
                 self.close()  # the next email starts on a fresh connection

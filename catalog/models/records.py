@@ -304,6 +304,12 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Held for the recipient's daily or weekly digest: not sent on its own before this
+    # moment; the digest that carried it is ``digest`` (and it is then marked sent).
+    held_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    digest = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="digested"
+    )
 
     objects = NotificationQuerySet.as_manager()
 

@@ -31,6 +31,10 @@ class Team(models.Model):
         blank=True, help_text="Optional: lifecycle notifications are also POSTed here, signed."
     )
     webhook_secret = models.CharField(max_length=100, blank=True)
+    # Where the team's notices go in Slack (a channel id such as C0123ABCD, or #name) and
+    # the Microsoft Teams Workflows webhook that posts its Adaptive Cards.
+    slack_channel = models.CharField(max_length=100, blank=True)
+    teams_webhook_url = models.URLField(max_length=1000, blank=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="appkeeper_teams", blank=True
     )

@@ -25,6 +25,8 @@ urlpatterns = [
     ),
     # SCIM 2.0 provisioning: its own standard, so outside /api/ and its OpenAPI schema.
     path("scim/v2/", include("identity.scim.urls")),
+    # Callbacks of chat services, authenticated by their signatures rather than a session.
+    path("integrations/", include("messaging.urls")),
     path("", include("identity.scim.page_urls")),
     path("", include("core.urls")),
     path("", include("lifecycle.urls")),

@@ -5,7 +5,7 @@ HTTP server on 127.0.0.1 (``slack_receiver``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
@@ -15,10 +15,13 @@ from django.utils import timezone
 from catalog import permissions
 from catalog import services as catalog_services
 from catalog.choices import AppState
-from catalog.models import AuditEvent, MicroApp, Review
+from catalog.models import AuditEvent, MicroApp, Notification, Review
+from catalog.notifications import absolute, send_pending
 from lifecycle.choices import SunsetReason, SunsetResponse
 from lifecycle.models import Renewal, SunsetCase
+from lifecycle.tasks import send_expiry_reminders
 from messaging.models import ChatProfile, SlackInteraction
+from messaging.slack.web import web_client
 from tests.catalog.review_support import pii_app
 from tests.factories import MicroAppFactory, UserFactory
 from tests.messaging.conftest import URL, form_body, post_signed, signed_headers
@@ -472,3 +475,66 @@ def test_a_renewal_from_slack_costs_the_same_whatever_the_fleet(
         answer = interact(submission(view, JUSTIFICATION)).json()
 
     assert answer["response_action"] == "update"
+
+
+# --- the whole path --------------------------------------------------------------------------
+
+
+def interim_slack_post(note) -> None:
+    """What the outbound side will post for the reminder row: until Slack delivery from the
+    outbox lands, the message is built here from the row and posted with the same client
+    (``chat.postMessage`` to the owner's Slack id, a Renew button and a link)."""
+    web_client().chat_postMessage(
+        channel=note.recipient.chat_profile.slack_user_id,
+        text=note.subject,
+        blocks=[
+            {"type": "section", "text": {"type": "mrkdwn", "text": note.body}},
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "renew",
+                        "text": {"type": "plain_text", "text": "Renew"},
+                        "value": note.app.slug,
+                        "style": "primary",
+                    },
+                    {
+                        "type": "button",
+                        "action_id": "open",
+                        "text": {"type": "plain_text", "text": "Open in Appkeeper"},
+                        "url": absolute(note.link),
+                    },
+                ],
+            },
+        ],
+    )
+
+
+def test_from_the_reminder_job_to_a_renewal_clicked_in_slack(slack, interact, alice, support_tools):
+    with time_machine.travel(datetime(2027, 2, 22, 9, 30, tzinfo=UTC), tick=False):
+        linked(alice, "UALICE")
+        app = live_app(support_tools, alice, days_left=6.5)
+        expiry = app.expires_at
+
+        assert send_expiry_reminders() == 1
+        assert send_pending().sent >= 1
+        note = Notification.objects.get(app=app, recipient=alice, kind="expiry_reminder")
+        assert note.sent_at is not None
+        interim_slack_post(note)
+
+        [posted] = slack.of("chat.postMessage")
+        assert posted.body["channel"] == "UALICE"
+        [actions] = [b for b in posted.body["blocks"] if b["type"] == "actions"]
+        renew = next(e for e in actions["elements"] if e["action_id"] == "renew")
+        click = button(slack, renew["action_id"], renew["value"])
+        assert interact(click).status_code == 200
+        [opened] = slack.of("views.open")
+        answer = interact(submission(opened.body["view"], JUSTIFICATION)).json()
+
+        app.refresh_from_db()
+        assert app.expires_at == app.next_expiry(expiry)
+        assert answer["response_action"] == "update"
+        assert "Ticket Router is renewed until" in str(answer["view"])
+        assert AuditEvent.objects.filter(app=app, action="renewed", actor=alice).exists()
+        assert Notification.objects.filter(app=app, kind="app_renewed", recipient=alice).exists()

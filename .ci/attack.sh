@@ -75,6 +75,8 @@ export APPKEEPER_LOGIN_MAX_ATTEMPTS_PER_IP=$LOGIN_PER_IP
 export APPKEEPER_THROTTLE_TELEMETRY="$TELEMETRY_PER_MIN/min"
 # The matrix calls rotate-secret and its kin for every role and app within a minute.
 export APPKEEPER_THROTTLE_SENSITIVE=1000/min
+# Slack on, so its signed callback endpoint is attacked too (the runner inherits it).
+export SLACK_SIGNING_SECRET="attack-slack-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
 export APPKEEPER_VAR_DIR="$WORK/var"
 export STATIC_ROOT="$WORK/static"
 export LOG_LEVEL=INFO

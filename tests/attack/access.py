@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from drf_spectacular.generators import SchemaGenerator
 
 from catalog.models import Contract, MicroApp
@@ -157,8 +159,36 @@ def _has_version(app: MicroApp | None, params: dict) -> bool:
     return Contract.objects.filter(app=app, version=params.get("version")).exists()
 
 
+SLACK_INTERACTIONS = "/integrations/slack/interactions/"
+
+
+def run_slack_interactions(world: World, report: Report) -> None:
+    """Slack's callbacks are signed by Slack, not by a user: a session, an API token, or a
+    made-up signature gets 401 (404 where the installation has Slack off)."""
+    expected = 401 if settings.SLACK_SIGNING_SECRET else 404
+    body = {"payload": json.dumps({"type": "block_actions", "actions": [{"action_id": "renew"}]})}
+    forged = {
+        "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=" + "0" * 64,
+    }
+    for role in ROLES:
+        for how, client, headers in (
+            ("session", world.session(role), {}),
+            ("token", world.api(role), {}),
+            ("forged signature", world.api(role), forged),
+        ):
+            answer = client.post(SLACK_INTERACTIONS, body, form=True, headers=headers)
+            report.check(
+                MATRIX,
+                f"{role} POST {SLACK_INTERACTIONS} ({how})",
+                answer.status == expected,
+                f"expected {expected}, answered {answer.status}",
+            )
+
+
 def run_matrix(world: World, report: Report) -> None:
     objects = _objects(world)
+    run_slack_interactions(world, report)
     jobs: list[tuple[str, str, Callable]] = []
     last: list[tuple[str, str, Callable]] = []
     for operation_id, method, path in operations():

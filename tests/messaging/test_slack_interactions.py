@@ -538,3 +538,25 @@ def test_from_the_reminder_job_to_a_renewal_clicked_in_slack(slack, interact, al
         assert "Ticket Router is renewed until" in str(answer["view"])
         assert AuditEvent.objects.filter(app=app, action="renewed", actor=alice).exists()
         assert Notification.objects.filter(app=app, kind="app_renewed", recipient=alice).exists()
+
+
+def test_approving_past_a_failing_checklist_points_to_the_review_page(slack, interact, review):
+    MicroApp.objects.filter(pk=review.app_id).update(sla_availability=None)
+
+    interact(button(slack, "review_approve", str(review.pk), user="UPAT"))
+
+    [text] = replies(slack)
+    assert "The go-live checklist is not met (SLA declared)." in text
+    page = absolute(f"/reviews/{review.pk}/")
+    assert text.endswith(f"Decide it on the review's page: <{page}>")
+    assert Review.objects.get(pk=review.pk).decision == ""
+
+
+def test_a_form_submitted_by_an_unknown_slack_user_is_refused_in_the_form(slack, interact, app):
+    interact(button(slack, "renew", app.slug))
+    view = slack.of("views.open")[0].body["view"]
+
+    answer = interact(submission(view, JUSTIFICATION, user="USTRANGER")).json()
+
+    assert answer["errors"]["justification"].startswith("Sign in to Appkeeper first")
+    assert not Renewal.objects.exists()

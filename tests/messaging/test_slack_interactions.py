@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 JUSTIFICATION = "Still the only way support routes tickets to the right team."
 
 
-def live_app(team, owner, *, days_left: float = 10, **fields) -> MicroApp:
+def live_app(team, owner, *, days_left: float = 10, **fields):
     now = timezone.now()
     fields.setdefault("slug", "ticket-router")
     fields.setdefault("name", "Ticket Router")

@@ -193,3 +193,20 @@ def test_a_batch_of_people_costs_the_same_queries(
         Notification.objects.filter(kind="digest_weekly", body__contains="C in 2026-Q1").count()
         == size
     )
+
+
+@pytest.mark.django_db
+def test_the_app_lists_each_notice_once_not_its_slack_copy_or_digest(client, alice, settings):
+    settings.SLACK_BOT_TOKEN = "xoxb-test"
+    prefer(alice, Topic.REVIEWS, Cadence.DAILY)
+    with time_machine.travel(SATURDAY, tick=False):
+        notify(
+            recipient=alice, kind="review_requested", subject="Review me", body="b", dedupe_key="r"
+        )
+    with time_machine.travel(datetime(2026, 3, 8, 8, tzinfo=UTC), tick=False):
+        assert send_digests() == 1
+    assert Notification.objects.filter(recipient=alice).count() == 3
+    assert [n.subject for n in Notification.objects.unread_for(alice)] == ["Review me"]
+    client.force_login(alice)
+    body = client.get("/me/notifications/").content.decode()
+    assert body.count("Review me") == 1 and "Appkeeper digest" not in body

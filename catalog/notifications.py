@@ -52,21 +52,38 @@ def notify(
 ) -> Notification | None:
     """Queue one message to ``recipient`` (a user, or their id) or to ``team`` (its contact
     address or webhook); returns None when the dedupe key was queued before."""
+    note = Notification(
+        recipient_id=recipient.pk if recipient is not None else recipient_id,
+        team=team,
+        app=app,
+        kind=kind,
+        subject=subject,
+        body=body,
+        dedupe_key=dedupe_key[:200],
+        link=link,
+        channel=channel,
+    )
+    first, *copies = personal_routing([note])
     try:
         with transaction.atomic():
-            return Notification.objects.create(
-                recipient_id=recipient.pk if recipient is not None else recipient_id,
-                team=team,
-                app=app,
-                kind=kind,
-                subject=subject,
-                body=body,
-                dedupe_key=dedupe_key[:200],
-                link=link,
-                channel=channel,
-            )
+            first.save(force_insert=True)
     except IntegrityError:
         return None
+    for copy in copies:
+        try:
+            with transaction.atomic():
+                copy.save(force_insert=True)
+        except IntegrityError:
+            pass
+    return first
+
+
+def personal_routing(notes: Iterable[Notification]) -> list[Notification]:
+    """A person's rows as their preferences want them (held for a digest, off, a Slack
+    copy added): ``messaging.routing``, which the chat services own."""
+    from messaging.routing import route
+
+    return route(notes)
 
 
 def co_owner_ids(app: MicroApp) -> list[int]:
@@ -254,7 +271,7 @@ def queue(notes: Iterable[Notification]) -> None:
     the daily jobs at a fixed number of queries however many apps are due (with
     500-row batches 100k apps took 125 queries). SQLite still splits the insert at its
     variable limit (Django's ``bulk_batch_size``), as it did before."""
-    Notification.objects.bulk_create(list(notes), ignore_conflicts=True)
+    Notification.objects.bulk_create(personal_routing(notes), ignore_conflicts=True)
 
 
 # --- the drainer -------------------------------------------------------------------------

@@ -227,11 +227,18 @@ class ReviewQuerySet(models.QuerySet):
 
 
 class NotificationQuerySet(models.QuerySet):
-    def unread_for(self, user) -> NotificationQuerySet:
-        """The user's notifications not yet read in the app (every channel they receive)."""
+    def in_app_for(self, user) -> NotificationQuerySet:
+        """The user's notices as the app lists them: one per notice, so neither the Slack
+        copy of one (``messaging.routing``) nor the digest that carried it is listed again."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(recipient=user, read_at__isnull=True)
+        return self.filter(recipient=user).exclude(
+            Q(channel=NotificationChannel.SLACK) | Q(kind__in=("digest_daily", "digest_weekly"))
+        )
+
+    def unread_for(self, user) -> NotificationQuerySet:
+        """The user's notifications not yet read in the app."""
+        return self.in_app_for(user).filter(read_at__isnull=True)
 
     def pending(self, *, max_attempts: int, now: datetime | None = None) -> NotificationQuerySet:
         """Rows to deliver at ``now``: unsent, tried fewer than ``max_attempts`` times, not

@@ -73,6 +73,12 @@ app.conf.beat_schedule = {
         "task": "lifecycle.send_expiry_reminders",
         "schedule": crontab(minute=0),
     },
+    # Digests go out at APPKEEPER_DIGEST_HOUR in each person's own time zone: every hour is
+    # that hour somewhere. A missed run is caught up by the next (held rows stay due).
+    "send-digests": {
+        "task": "messaging.send_digests",
+        "schedule": crontab(minute=0),
+    },
     "send-token-expiry-reminders": {
         "task": "lifecycle.send_token_expiry_reminders",
         "schedule": crontab(hour=6, minute=5),

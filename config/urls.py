@@ -4,10 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from messaging import preference_urls
+
 api_v1 = [
     path("", include("catalog.api.urls")),
     path("", include("lifecycle.api.urls")),
     path("", include("scorecards.api.urls")),
+    path("", include(preference_urls.api_patterns)),
 ]
 
 urlpatterns = [
@@ -30,6 +33,7 @@ urlpatterns = [
     path("", include("identity.scim.page_urls")),
     path("", include("core.urls")),
     path("", include("lifecycle.urls")),
+    path("", include(preference_urls.page_patterns)),
     path("", include("scorecards.urls")),
     path("", include("ops.urls")),
     path("", include("identity.urls")),

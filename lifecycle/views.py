@@ -260,7 +260,7 @@ def notifications(request):
         count = mark_read(user=request.user)
         messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
         return redirect("lifecycle:notifications")
-    rows = Notification.objects.filter(recipient=request.user).select_related("app")
+    rows = Notification.objects.in_app_for(request.user).select_related("app")
     page = Paginator(rows.order_by("-created_at", "-pk"), 50).get_page(request.GET.get("page"))
     items = list(page.object_list)
     unread = [n.pk for n in items if n.read_at is None]

@@ -155,6 +155,8 @@ API = {
     "tokens_list": (None, EVERYONE),
     "tokens_create": (None, EVERYONE),
     "tokens_revoke_create": ("token", TOKEN_OWNER),
+    "me_notification_preferences": (None, EVERYONE),
+    "me_notification_preferences_update": (None, EVERYONE),
 }
 
 
@@ -203,6 +205,7 @@ PAGES = {
     # Imports register apps: members of a team and the platform team.
     "backstage-imports": (None, cells(allowed=(*OWNERS_OR_PLATFORM, OTHER_TEAM), anonymous=LOGIN)),
     "api-tokens": (None, PAGES_LOGIN),
+    "notification-settings": (None, PAGES_LOGIN),
     "app-transfer": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "team-lead": ("team", cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "group-mappings": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),

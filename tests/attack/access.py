@@ -93,6 +93,9 @@ API_RULES: dict[str, tuple[str | None, str]] = {
     "tokens_list": (None, "is_signed_in"),
     "tokens_create": (None, "is_signed_in"),
     "tokens_revoke_create": ("token", "is_signed_in"),
+    # Anyone signed in, on their own preferences only (there is no one else's to name).
+    "me_notification_preferences": (None, "is_signed_in"),
+    "me_notification_preferences_update": (None, "is_signed_in"),
 }
 # Writes that change who may see an app when allowed (a submitted draft is a draft no
 # more): sent after every other request, whose expectations were read before.
@@ -284,6 +287,7 @@ def page_jobs(world: World, objects) -> list[tuple[str, str, Callable]]:
             "/policies/",
             "/sunset-cases/",
             "/me/notifications/",
+            "/me/notifications/settings/",
             "/scorecards/",
             "/scorecards/cleanup/",
         )

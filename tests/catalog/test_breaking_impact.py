@@ -232,8 +232,9 @@ def test_taking_effect_costs_the_same_queries_for_one_version_or_many(
 
     schedule(pets, 0)
     frozen.move_to(NOW + timedelta(hours=2))
-    # The claim, the mark, the audit events, the callers, the notices (and a savepoint).
-    with django_assert_num_queries(7) as one:
+    # The claim, the mark, the audit events, the callers, the recipients' preferences, the
+    # notices (and a savepoint).
+    with django_assert_num_queries(8) as one:
         assert contracts_take_effect() == 1
     for n in range(1, 6):
         provider = MicroAppFactory(state="active")

@@ -197,7 +197,7 @@ def test_the_reminders_job_keeps_its_budget_with_team_owned_apps(
     # As many apps as the owned-only budget test, every other one team-owned.
     for index in range(size):
         live_app(team=support_tools, owner=None if index % 2 else alice, days_left=10)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         assert lifecycle.reminders_send() == size
     assert Notification.objects.filter(recipient=carol).count() == size // 2
     assert Notification.objects.filter(recipient=alice).count() == size - size // 2
@@ -337,7 +337,7 @@ def test_opening_sunset_cases_keeps_its_budget_with_team_owned_apps(
         UsageReport(app=a, region=regions["eu-central"], date=timezone.now().date(), requests=5)
         for a in apps
     )
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         assert lifecycle.sunset_cases_open() == size
     told = {n.app_id for n in Notification.objects.filter(team=support_tools, recipient=None)}
     assert told >= {a.pk for a in apps if a.owner_id is None}

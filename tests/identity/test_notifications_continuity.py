@@ -108,8 +108,9 @@ def test_reminders_stay_query_flat_with_co_owners(
         app.co_owners.add(*people)
 
     # Lock the apps (co-owners included), the recorded reminders, the reminder rows, the
-    # outbox rows, plus the transaction's own statements.
-    with django_assert_max_num_queries(8):
+    # recipients' notification preferences, the outbox rows, plus the transaction's own
+    # statements.
+    with django_assert_max_num_queries(9):
         services.reminders_send()
 
     assert Notification.objects.filter(recipient__in=people).count() == 3 * size

@@ -27,7 +27,7 @@ def fleet(n, team, owner, **kwargs):
 @pytest.mark.parametrize("size", SIZES)
 def test_send_expiry_reminders_queries(size, support_tools, alice, django_assert_max_num_queries):
     fleet(size, support_tools, alice, days_left=10)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         assert services.reminders_send() == size
 
 
@@ -39,8 +39,9 @@ def test_expire_apps_queries(size, support_tools, alice, django_assert_max_num_q
     fleet(size, support_tools, alice, days_left=-1, criticality="critical")
     # Three steps, each one transaction over locked rows; the third reads the notices
     # already queued and the platform team, and records reminders an outage superseded.
-    # Opening the sunset cases asks once which of the apps live apps call.
-    with django_assert_max_num_queries(24):
+    # Opening the sunset cases asks once which of the apps live apps call. Each step that
+    # queues notices reads its recipients' preferences once (messaging.routing).
+    with django_assert_max_num_queries(27):
         result = services.apps_expire(now=now)
     assert (result.expired, result.sunsetting, result.recertification_overdue) == (size,) * 3
 
@@ -54,7 +55,7 @@ def test_open_sunset_cases_queries(
         UsageReport(app=a, region=regions["eu-central"], date=timezone.now().date(), requests=5)
         for a in apps
     )
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         assert services.sunset_cases_open() == size
 
 
@@ -63,7 +64,7 @@ def test_close_sunset_cases_queries(size, support_tools, alice, django_assert_ma
     past = timezone.now() - timedelta(days=1)
     for app in fleet(size, support_tools, alice, state=AppState.SUNSETTING):
         SunsetCase.objects.create(app=app, reason=SunsetReason.LOW_USAGE, grace_ends_at=past)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert services.sunset_cases_close() == size
 
 

@@ -200,7 +200,7 @@ def test_the_close_job_stays_query_flat_while_escalating(
     # SQLite splits the larger outbox insert at its variable limit).
     with (
         time_machine.travel(AFTER_GRACE, tick=False),
-        django_assert_max_num_queries(12),
+        django_assert_max_num_queries(13),
     ):
         assert services.sunset_cases_close(now=AFTER_GRACE) == size
     assert SunsetCase.objects.filter(escalated_at__isnull=False).count() == size

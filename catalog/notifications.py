@@ -54,7 +54,7 @@ def notify(
     address or webhook); returns None when the dedupe key was queued before."""
     try:
         with transaction.atomic():
-            return Notification.objects.create(
+            note = Notification.objects.create(
                 recipient_id=recipient.pk if recipient is not None else recipient_id,
                 team=team,
                 app=app,
@@ -67,6 +67,10 @@ def notify(
             )
     except IntegrityError:
         return None
+    from messaging.slack.fanout import team_slack_copies  # the chat services' own module
+
+    Notification.objects.bulk_create(team_slack_copies([note]), ignore_conflicts=True)
+    return note
 
 
 def co_owner_ids(app: MicroApp) -> list[int]:
@@ -115,13 +119,12 @@ def notify_owners(
     if app.team.webhook_url:
         hook = notify(
             recipient=None,
+            team=app.team,
             dedupe_key=f"{dedupe_key}:webhook",
             channel=NotificationChannel.WEBHOOK,
             **message,
         )
         if hook:
-            hook.team = app.team
-            hook.save(update_fields=["team"])
             sent.append(hook)
     return sent
 
@@ -254,7 +257,10 @@ def queue(notes: Iterable[Notification]) -> None:
     the daily jobs at a fixed number of queries however many apps are due (with
     500-row batches 100k apps took 125 queries). SQLite still splits the insert at its
     variable limit (Django's ``bulk_batch_size``), as it did before."""
-    Notification.objects.bulk_create(list(notes), ignore_conflicts=True)
+    from messaging.slack.fanout import team_slack_copies  # the chat services' own module
+
+    notes = list(notes)
+    Notification.objects.bulk_create(notes + team_slack_copies(notes), ignore_conflicts=True)
 
 
 # --- the drainer -------------------------------------------------------------------------
@@ -284,7 +290,7 @@ def claim(*, limit: int = BATCH_SIZE) -> list[Notification]:
         rows = list(
             Notification.objects.pending(max_attempts=MAX_ATTEMPTS)
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient", "team", "app__team")
+            .select_related("recipient__chat_profile", "team", "app__team")
             .order_by("created_at", "pk")[:limit]
         )
         if rows:

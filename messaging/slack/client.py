@@ -79,22 +79,24 @@ def fail(exc: SlackApiError, *, channel: str = "", team=None) -> NoReturn:
     raise exc
 
 
-def chat_profile(user) -> ChatProfile:
-    """The person's chat profile, read with the outbox row when the claim joined it."""
+def chat_profile(user) -> ChatProfile | None:
+    """The person's chat profile: as the outbox claim joined it, else read now (the claim
+    may predate the lookup an earlier row of the same batch made)."""
     try:
         return user.chat_profile
     except ChatProfile.DoesNotExist:
-        return ChatProfile(user=user)
+        return ChatProfile.objects.filter(user=user).first()
 
 
 def user_id_for(user, client: WebClient | None = None) -> str:
     """The person's Slack user id ("" when they are not in Slack): kept in their chat
     profile once found by email; a miss is remembered for a day."""
     profile = chat_profile(user)
-    if profile.slack_user_id:
+    if profile is not None and profile.slack_user_id:
         return profile.slack_user_id
     now = timezone.now()
-    if profile.slack_checked_at is not None and now - profile.slack_checked_at < LOOKUP_MISS_TTL:
+    checked = profile.slack_checked_at if profile is not None else None
+    if checked is not None and now - checked < LOOKUP_MISS_TTL:
         return ""
     if not user.email:
         return ""
@@ -106,12 +108,11 @@ def user_id_for(user, client: WebClient | None = None) -> str:
         if error_code(exc) != NOT_IN_SLACK:
             fail(exc)
         found = ""
-    profile.slack_user_id = found
-    profile.slack_checked_at = now
-    if profile.pk is None:
-        ChatProfile.objects.update_or_create(
-            user=user, defaults={"slack_user_id": found, "slack_checked_at": now}
-        )
-    else:
-        ChatProfile.objects.filter(pk=profile.pk).update(slack_user_id=found, slack_checked_at=now)
+    # One upsert: a concurrent worker may have just written the same person's profile.
+    ChatProfile.objects.bulk_create(
+        [ChatProfile(user=user, slack_user_id=found, slack_checked_at=now)],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["slack_user_id", "slack_checked_at"],
+    )
     return found

@@ -170,9 +170,10 @@ def clip_field(field: dict) -> dict:
 
 def context_line(note: Notification) -> str:
     kind = NoticeKind(note.kind).label if note.kind in NoticeKind.values else note.kind
+    team = note.team if note.recipient_id is None else None
     where = (
-        f"posted to the {escape(note.team.name)} channel"
-        if note.recipient_id is None and note.team_id is not None
+        f"posted to the {escape(team.name)} channel"
+        if team is not None
         else "sent to you: choose what reaches you where under Preferences"
     )
     return f"Appkeeper · {escape(kind.replace('_', ' '))} · {where}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
-from catalog.models import Notification
+from catalog.models import Notification, Team
 from core.outbox import Message, PermanentFailure
 from messaging.alerts import resolve_alerts
 from messaging.models import AlertCode
@@ -22,22 +22,22 @@ NOBODY = "The row names neither a person nor a team."
 def slack_message(note: Notification) -> Message:
     if not slack_enabled():
         return Message(key=note.pk, undeliverable=NOT_CONFIGURED)
-    if note.recipient_id:
-        if not note.recipient.is_active:
+    recipient, team = note.recipient, note.team
+    if recipient is not None:
+        if not recipient.is_active:
             return Message(key=note.pk, undeliverable=DEACTIVATED)
-        if not note.recipient.email:
+        if not recipient.email:
             return Message(key=note.pk, undeliverable=NO_EMAIL)
-        return Message(key=note.pk, call=lambda: post_direct(note))
-    if note.team_id:
-        if not note.team.slack_channel:
+        return Message(key=note.pk, call=lambda: post_direct(note, recipient))
+    if team is not None:
+        if not team.slack_channel:
             return Message(key=note.pk, undeliverable=NO_CHANNEL)
-        return Message(key=note.pk, call=lambda: post_to_team(note))
+        return Message(key=note.pk, call=lambda: post_to_team(note, team))
     return Message(key=note.pk, undeliverable=NOBODY)
 
 
-def post_direct(note: Notification) -> None:
+def post_direct(note: Notification, user) -> None:
     client = web_client()
-    user = note.recipient
     slack_id = user_id_for(user, client)
     if not slack_id:
         raise PermanentFailure(
@@ -55,8 +55,7 @@ def post_direct(note: Notification) -> None:
     resolve_alerts(AlertCode.SLACK_AUTH, "")
 
 
-def post_to_team(note: Notification) -> None:
-    team = note.team
+def post_to_team(note: Notification, team: Team) -> None:
     channel = team.slack_channel
     post = message_for(note)
     client = web_client()

@@ -39,7 +39,9 @@ def team_slack_copies(notes: Iterable[Notification]) -> list[Notification]:
         return []
     unloaded = {n.team_id for n in team_rows if not Notification.team.is_cached(n)}
     with_channel = {
-        n.team_id for n in team_rows if n.team_id not in unloaded and n.team.slack_channel
+        n.team.pk
+        for n in team_rows
+        if n.team_id not in unloaded and n.team is not None and n.team.slack_channel
     }
     if unloaded:
         with_channel |= set(

@@ -377,3 +377,49 @@ def test_the_outbox_with_slack_rows_stays_in_its_query_budget(
     with django_assert_max_num_queries(4 + 2 * rows + 3 * slack_rows + 1):
         assert notifications.send_pending().sent == rows
     assert len(slack.calls("users.lookupByEmail")) == 1
+
+
+# --- the manifest and the local Slack ------------------------------------------------------------
+
+
+def test_the_manifest_asks_for_what_the_code_calls():
+    from pathlib import Path
+
+    import yaml
+
+    manifest = yaml.safe_load(Path("docs/slack-app-manifest.yaml").read_text())
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "chat:write",
+        "chat:write.public",
+        "users:read",
+        "users:read.email",
+        "im:write",
+    }
+    settings_ = manifest["settings"]
+    assert settings_["socket_mode_enabled"] is False
+    assert settings_["interactivity"]["request_url"].endswith("/integrations/slack/interactions/")
+    assert manifest["features"]["bot_user"]["display_name"]
+
+
+def test_the_local_slack_answers_the_other_methods_like_slack(slack, alice):
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.webhook import WebhookClient
+
+    from messaging.slack.client import web_client
+
+    client = web_client()
+    slack.add_user("U0ALICE", alice.email)
+    assert client.users_info(user="U0ALICE")["user"]["profile"]["email"] == alice.email
+    with pytest.raises(SlackApiError) as missing:
+        client.users_info(user="U0NOBODY")
+    assert missing.value.response["error"] == "user_not_found"
+    view = client.views_open(trigger_id="t.1", view=blocks.renew_modal(MicroAppFactory()))
+    assert view["view"]["id"] and view["view"]["callback_id"] == blocks.RENEW_MODAL
+    assert WebhookClient(slack.response_url("r1")).send(text="Renewed").status_code == 200
+    assert [c.method for c in slack.calls()] == [
+        "users.info",
+        "users.info",
+        "views.open",
+        "response:r1",
+    ]
+    assert slack.calls("response:r1")[0].body == {"text": "Renewed"}

@@ -21,6 +21,11 @@ AUTH_ERRORS = frozenset(
 )
 CHANNEL_ERRORS = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 NOT_IN_SLACK = "users_not_found"
+# A direct message to a kept Slack id that no longer works (the person left the workspace,
+# or the id belongs to a bot): the id is dropped and looked up again after a day.
+GONE_FROM_SLACK = frozenset(
+    {"channel_not_found", "user_not_found", "user_disabled", "cannot_dm_bot"}
+)
 # A person without a Slack account is asked about again after this long, not per message.
 LOOKUP_MISS_TTL = timedelta(days=1)
 TIMEOUT_SECONDS = 5
@@ -116,3 +121,13 @@ def user_id_for(user, client: WebClient | None = None) -> str:
         update_fields=["slack_user_id", "slack_checked_at"],
     )
     return found
+
+
+def forget_user_id(user, exc: SlackApiError) -> NoReturn:
+    """Drop a kept Slack id that Slack no longer accepts (it is looked up again after a
+    day), and give the row up saying why."""
+    ChatProfile.objects.filter(user=user).update(slack_user_id="", slack_checked_at=timezone.now())
+    raise PermanentFailure(
+        f"Slack refused the direct message to {user.email} ({error_code(exc)}): they seem to "
+        "have left the workspace; they are looked up again after a day."
+    ) from exc

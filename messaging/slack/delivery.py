@@ -10,7 +10,15 @@ from core.outbox import Message, PermanentFailure
 from messaging.alerts import resolve_alerts
 from messaging.models import AlertCode
 from messaging.slack.blocks import message_for
-from messaging.slack.client import fail, slack_enabled, user_id_for, web_client
+from messaging.slack.client import (
+    GONE_FROM_SLACK,
+    error_code,
+    fail,
+    forget_user_id,
+    slack_enabled,
+    user_id_for,
+    web_client,
+)
 
 NOT_CONFIGURED = "Slack is not configured: set SLACK_BOT_TOKEN."
 NO_CHANNEL = "The team has no Slack channel."
@@ -51,6 +59,8 @@ def post_direct(note: Notification, user) -> None:
             channel=slack_id, text=post.text, blocks=post.blocks, unfurl_links=False
         )
     except SlackApiError as exc:
+        if error_code(exc) in GONE_FROM_SLACK:
+            forget_user_id(user, exc)
         fail(exc)
     resolve_alerts(AlertCode.SLACK_AUTH, "")
 

@@ -104,6 +104,23 @@ def test_a_person_not_in_slack_is_given_up_and_asked_about_once_a_day(slack, ali
     assert len(slack.calls("users.lookupByEmail")) == 2
 
 
+def test_a_person_who_left_slack_is_looked_up_again_after_a_day(slack, alice):
+    ChatProfile.objects.create(user=alice, slack_user_id="U0GONE")
+    slack.respond("chat.postMessage", error="user_not_found", times=1)
+    note = slack_row(key="dm:1", recipient=alice)
+    assert notifications.send_pending().gave_up == 1
+    assert given_up(note)
+    assert "left the workspace" in note.last_error
+    assert ChatProfile.objects.get(user=alice).slack_user_id == ""
+    assert not IntegrationAlert.objects.exists()
+
+    slack.add_user("U0ALICE", alice.email)
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        slack_row(key="dm:2", recipient=alice)
+        assert notifications.send_pending().sent == 1
+    assert posted(slack)[-1]["channel"] == "U0ALICE"
+
+
 def test_without_a_token_slack_rows_are_undeliverable(settings, alice):
     settings.SLACK_BOT_TOKEN = ""
     note = slack_row(key="dm:1", recipient=alice)

@@ -69,12 +69,9 @@ def notify(
             first.save(force_insert=True)
     except IntegrityError:
         return None
-    for copy in copies:
-        try:
-            with transaction.atomic():
-                copy.save(force_insert=True)
-        except IntegrityError:
-            pass
+    # Copies (a Slack direct message, a team channel's post) share the row's dedupe key
+    # with a suffix: a copy queued before is skipped, as the row is.
+    Notification.objects.bulk_create([*copies, *team_copies([first])], ignore_conflicts=True)
     return first
 
 
@@ -84,6 +81,13 @@ def personal_routing(notes: Iterable[Notification]) -> list[Notification]:
     from messaging.routing import route
 
     return route(notes)
+
+
+def team_copies(notes: list[Notification]) -> list[Notification]:
+    """A team's notices again in its chat channels (Slack, Microsoft Teams), where set."""
+    from messaging.slack.fanout import team_slack_copies
+
+    return team_slack_copies(notes)
 
 
 def co_owner_ids(app: MicroApp) -> list[int]:
@@ -132,13 +136,12 @@ def notify_owners(
     if app.team.webhook_url:
         hook = notify(
             recipient=None,
+            team=app.team,
             dedupe_key=f"{dedupe_key}:webhook",
             channel=NotificationChannel.WEBHOOK,
             **message,
         )
         if hook:
-            hook.team = app.team
-            hook.save(update_fields=["team"])
             sent.append(hook)
     return sent
 
@@ -271,7 +274,8 @@ def queue(notes: Iterable[Notification]) -> None:
     the daily jobs at a fixed number of queries however many apps are due (with
     500-row batches 100k apps took 125 queries). SQLite still splits the insert at its
     variable limit (Django's ``bulk_batch_size``), as it did before."""
-    Notification.objects.bulk_create(personal_routing(notes), ignore_conflicts=True)
+    routed = personal_routing(notes)
+    Notification.objects.bulk_create([*routed, *team_copies(routed)], ignore_conflicts=True)
 
 
 # --- the drainer -------------------------------------------------------------------------
@@ -301,7 +305,7 @@ def claim(*, limit: int = BATCH_SIZE) -> list[Notification]:
         rows = list(
             Notification.objects.pending(max_attempts=MAX_ATTEMPTS)
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient", "team", "app__team")
+            .select_related("recipient__chat_profile", "team", "app__team")
             .order_by("created_at", "pk")[:limit]
         )
         if rows:

@@ -150,12 +150,14 @@ def test_the_reminder_job_posts_to_the_team_channel_once(slack, settings, alice,
     assert reminders_send() == 1
     assert reminders_send() == 0  # the job again: nothing new, no second Slack row
 
-    [row] = Notification.objects.filter(channel=SLACK)
-    assert row.team == support_tools and row.recipient_id is None
+    # The team's copy; alice's own reminder also has its direct-message copy.
+    [row] = Notification.objects.filter(channel=SLACK, recipient__isnull=True)
+    assert row.team == support_tools
     assert row.dedupe_key.endswith(":slack")
     notifications.send_pending()
-    [post] = posted(slack)
-    assert post["channel"] == "C0SUPPORT"
+    by_channel = {post["channel"]: post for post in posted(slack)}
+    assert set(by_channel) == {"C0SUPPORT", "U0ALICE"}  # the team's channel, alice's DM
+    post = by_channel["C0SUPPORT"]
     assert message_errors(post["text"], post["blocks"]) == []
     [actions] = [b for b in post["blocks"] if b["type"] == "actions"]
     assert actions["elements"][0] == {
@@ -385,8 +387,9 @@ def test_the_outbox_with_slack_rows_stays_in_its_query_budget(
         notifications.notify(
             recipient=bob, app=app, kind="x", subject="s", body="b", dedupe_key=f"e:{i}"
         )
-    rows = 4 * size
-    slack_rows = 3 * size
+    # Each notify() to bob also queues his Slack copy (Slack is configured here).
+    rows = 5 * size
+    slack_rows = 4 * size
     # Per row: its attempt and its outcome. A Slack row at most three more: the open case
     # or review its buttons act on, the alerts its success resolves (two for a channel),
     # or for a person the claim found no chat profile for, reading it again; plus one

@@ -54,7 +54,7 @@ def notify(
     address or webhook); returns None when the dedupe key was queued before."""
     try:
         with transaction.atomic():
-            return Notification.objects.create(
+            note = Notification.objects.create(
                 recipient_id=recipient.pk if recipient is not None else recipient_id,
                 team=team,
                 app=app,
@@ -67,6 +67,11 @@ def notify(
             )
     except IntegrityError:
         return None
+    # Chat copies of a team notice (each chat service's own module decides which).
+    from messaging.teams.fanout import team_teams_copies
+
+    Notification.objects.bulk_create(team_teams_copies([note]), ignore_conflicts=True)
+    return note
 
 
 def co_owner_ids(app: MicroApp) -> list[int]:
@@ -254,7 +259,12 @@ def queue(notes: Iterable[Notification]) -> None:
     the daily jobs at a fixed number of queries however many apps are due (with
     500-row batches 100k apps took 125 queries). SQLite still splits the insert at its
     variable limit (Django's ``bulk_batch_size``), as it did before."""
-    Notification.objects.bulk_create(list(notes), ignore_conflicts=True)
+    notes = list(notes)
+    Notification.objects.bulk_create(notes, ignore_conflicts=True)
+    # Chat copies of the team notices (each chat service's own module decides which).
+    from messaging.teams.fanout import team_teams_copies
+
+    Notification.objects.bulk_create(team_teams_copies(notes), ignore_conflicts=True)
 
 
 # --- the drainer -------------------------------------------------------------------------

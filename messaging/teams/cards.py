@@ -68,7 +68,9 @@ def facts_and_links(note: Notification) -> tuple[list[tuple[str, str]], list[tup
         if case is not None:
             facts.append(("Answer by", _date(case.grace_ends_at)))
             facts.append(("Days left", _days_left(case.grace_ends_at)))
-            links.append(("Answer the sunset case", absolute(app.get_absolute_url() + "#lifecycle")))
+            links.append(
+                ("Answer the sunset case", absolute(app.get_absolute_url() + "#lifecycle"))
+            )
     elif app is not None and kind.startswith(REVIEW_KINDS):
         review = open_review(app)
         if review is not None:
@@ -95,9 +97,7 @@ def card(note: Notification) -> dict:
         }
     ]
     if facts:
-        body.append(
-            {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in facts]}
-        )
+        body.append({"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in facts]})
     if note.body:
         body.append({"type": "TextBlock", "text": note.body, "wrap": True})
     out = {

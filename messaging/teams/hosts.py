@@ -37,9 +37,7 @@ def validate_teams_webhook_url(value: str) -> None:
     except ValueError:
         raise ValidationError("Enter a valid URL.", code="invalid") from None
     if parts.scheme not in ("https", "http") or not host:
-        raise ValidationError(
-            "Enter the https URL Teams Workflows gave you.", code="invalid"
-        )
+        raise ValidationError("Enter the https URL Teams Workflows gave you.", code="invalid")
     if parts.username or parts.password:
         raise ValidationError("The URL must not carry a user name or password.", code="invalid")
     if not host_allowed(host, parts.scheme):

@@ -80,9 +80,9 @@ def post_card(team: Team, body: bytes) -> None:
 
 def teams_message(note: Notification) -> Message:
     """The outbox message for a Teams row: the team's card, or why there is none."""
-    if not note.team_id:
+    team = note.team if note.team_id else None
+    if team is None:
         return Message(key=note.pk, undeliverable="A Teams card goes to a team; this row has none.")
-    team = note.team
     if not team.teams_webhook_url:
         return Message(key=note.pk, undeliverable="The team has no Teams webhook.")
     body = json.dumps(workflows_payload(note), separators=(",", ":")).encode()

@@ -25,10 +25,11 @@ def _date(moment) -> str:
 
 
 def _days_left(moment) -> str:
-    days = (moment - timezone.now()).days
-    if days < 0:
-        return f"expired {-days} day{'s' if days != -1 else ''} ago"
-    return f"{days} day{'s' if days != 1 else ''}"
+    left = moment - timezone.now()
+    if left.total_seconds() <= 0:
+        return "none: past"
+    # Whole days, as the reminders count them ("expires in 5 days" until the 5th day ends).
+    return f"{left.days} day{'s' if left.days != 1 else ''}"
 
 
 def open_sunset_case(app: MicroApp):

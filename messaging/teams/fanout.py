@@ -26,7 +26,9 @@ def _team_of(note: Notification):
     if note.team_id is not None:
         return note.team
     # notify_owners writes its webhook row before naming the team on it: the app's team.
-    return note.app.team if note.app_id is not None else None
+    if note.channel == NotificationChannel.WEBHOOK and note.app_id is not None:
+        return note.app.team
+    return None
 
 
 def team_teams_copies(notes: Iterable[Notification]) -> list[Notification]:

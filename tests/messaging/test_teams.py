@@ -452,3 +452,20 @@ def test_metrics_count_waiting_and_given_up_rows_and_open_alerts(
     assert 'appkeeper_notifications_given_up_total{channel="teams"} 12.0' in text
     with django_assert_num_queries(2):
         list(health.outbox_families())
+
+
+def test_an_expired_app_says_no_days_are_left(app):
+    MicroApp.objects.filter(pk=app.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    app.refresh_from_db()
+    content = card(team_note(app, kind="app_expired", key="e:1"))
+    facts = {f["title"]: f["value"] for f in content["body"][1]["facts"]}
+    assert facts["Days left"] == "none: past"
+
+
+def test_a_personal_notice_without_a_recipient_id_is_not_copied_to_the_team(app):
+    stray = Notification(app=app, kind="k", subject="s", body="b", dedupe_key="p:owner")
+    assert team_teams_copies([stray]) == []
+    hook = Notification(
+        app=app, kind="k", subject="s", body="b", dedupe_key="p:webhook", channel="webhook"
+    )
+    assert [c.dedupe_key for c in team_teams_copies([hook])] == ["p:teams"]

@@ -251,6 +251,16 @@ def can_set_team_lead(user) -> bool:
     return is_platform(user)
 
 
+def can_edit_team_chat(user, team=None) -> bool:
+    """Set a team's Slack channel and Teams webhook: its lead, who knows where the team
+    talks, and the platform team. Without a team: the platform team only."""
+    if not is_signed_in(user):
+        return False
+    if is_platform(user):
+        return True
+    return team is not None and team.lead_id is not None and team.lead_id == user.pk
+
+
 def can_see_ops(user) -> bool:
     return is_platform(user)
 

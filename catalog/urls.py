@@ -33,6 +33,7 @@ urlpatterns = [
     path("teams/", teams.team_list, name="team-list"),
     path("teams/<slug:slug>/", teams.team_detail, name="team-detail"),
     path("teams/<slug:slug>/lead/", teams.team_set_lead, name="team-lead"),
+    path("teams/<slug:slug>/chat/", teams.team_set_chat, name="team-chat"),
     path("me/apps/", browse.my_apps, name="my-apps"),
     path("me/tokens/", tokens.api_tokens, name="api-tokens"),
     path("me/tokens/<int:pk>/revoke/", tokens.api_token_revoke, name="api-token-revoke"),

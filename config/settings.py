@@ -254,6 +254,12 @@ APPKEEPER_BACKSTAGE_MISSING_GRACE_DAYS = env_int(
 SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN", "")
 SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET", "")
 SLACK_API_BASE_URL = env_str("SLACK_API_BASE_URL", "https://slack.com/api/")
+# Hosts a team's Teams webhook may point at (a suffix match): Workflows and the old
+# connectors. Plain http is allowed only for a host listed here exactly (a local receiver).
+APPKEEPER_TEAMS_WEBHOOK_HOSTS = env_list(
+    "APPKEEPER_TEAMS_WEBHOOK_HOSTS",
+    [".logic.azure.com", ".powerplatform.com", ".webhook.office.com", ".powerautomate.com"],
+)
 # Digests go out at this hour in each person's time zone (weekly ones on Mondays).
 APPKEEPER_DIGEST_HOUR = env_int("APPKEEPER_DIGEST_HOUR", 8, minimum=0)
 # Reminders this close to expiry always go out at once, whatever the person chose.

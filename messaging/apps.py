@@ -9,3 +9,8 @@ class MessagingConfig(AppConfig):
 
     name = "messaging"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from messaging import health
+
+        health.register()

@@ -15,6 +15,8 @@ whatever the size of the fleet:
 5. Orphaned apps: how many live apps lost their owner with nobody to take over, and the
    longest waiting (two queries).
 6. Backstage sources: each one's last run and its errors (one query).
+7. Integrations: open integration alerts (a refused Teams webhook, a revoked Slack token)
+   and the outbox's deliveries of the last 24 hours per channel (two queries).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from core.charts import GraphNode as Node
 from core.charts import layered_layout
 from core.models import JobRun
 from lifecycle.observed import observed_edges, window_days
+from messaging.health import integrations
 
 # The topology picture stays readable (and cheap) up to this many apps; beyond it the page
 # says how many were left out.
@@ -244,6 +247,7 @@ def ops_page(request: HttpRequest) -> HttpResponse:
         "topology": topology(),
         "orphaned": orphaned_apps(),
         "backstage_sources": backstage_sources(),
+        "integrations": integrations(),
         "now": timezone.now(),
     }
     return render(request, "ops/ops.html", context)

@@ -151,6 +151,9 @@ API = {
     "teams_retrieve": ("team", EVERYONE),
     "teams_update": ("team", REFERENCE_DATA),
     "teams_partial_update": ("team", REFERENCE_DATA),
+    # A team's Slack channel and Teams webhook: its lead and the platform team (the matrix's
+    # team has no lead).
+    "teams_chat_partial_update": ("team", cells(allowed=PLATFORM_TEAM)),
     "telemetry_ingest": (None, SIGNED),
     "tokens_list": (None, EVERYONE),
     "tokens_create": (None, EVERYONE),
@@ -208,6 +211,7 @@ PAGES = {
     "notification-settings": (None, PAGES_LOGIN),
     "app-transfer": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "team-lead": ("team", cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
+    "team-chat": ("team", cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "group-mappings": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "backstage-sources": (None, cells(allowed=PLATFORM_TEAM, anonymous=LOGIN)),
     "api-token-revoke": (

@@ -19,6 +19,18 @@ class IsPlatformOrReadOnly(BasePermission):
         return request.method in SAFE_METHODS or permissions.can_manage_reference_data(request.user)
 
 
+class TeamChatPermission(BasePermission):
+    """A team's chat settings: its lead and the platform team (``can_edit_team_chat``)."""
+
+    message = "Only the team's lead or the platform team may change its chat settings."
+
+    def has_permission(self, request, view) -> bool:
+        return permissions.is_signed_in(request.user)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return permissions.can_edit_team_chat(request.user, obj)
+
+
 class AppActionPermission(BasePermission):
     """Reads are for whoever can see the object (the view's queryset hides the rest: 404).
     A write runs the predicate its view names for the action in ``app_actions``

@@ -70,6 +70,8 @@ class TeamSerializer(StrictModelSerializer):
         "An active person; usually a member of the team. Null: no lead.",
     )
 
+    teams_webhook_configured = serializers.SerializerMethodField()
+
     class Meta:
         model = Team
         fields = [
@@ -78,9 +80,16 @@ class TeamSerializer(StrictModelSerializer):
             "cost_center",
             "contact_email",
             "chat_channel",
+            "slack_channel",
+            "teams_webhook_configured",
             "members",
             "lead",
         ]
+        # Written through /teams/{slug}/chat/ by the team's lead or the platform team.
+        read_only_fields = ["slack_channel"]
+
+    def get_teams_webhook_configured(self, team: Team) -> bool:
+        return bool(team.teams_webhook_url)
 
     def validate_lead(self, lead):
         if lead is not None:

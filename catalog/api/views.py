@@ -16,7 +16,7 @@ from catalog import gate, impact, permissions, policies, services
 from catalog.api.exceptions import transition_code
 from catalog.api.fieldsets import FieldsetViewMixin, fieldset_parameters
 from catalog.api.impact_serializers import ImpactQuerySerializer, ImpactSerializer
-from catalog.api.permissions import AppActionPermission, IsPlatformOrReadOnly
+from catalog.api.permissions import AppActionPermission, IsPlatformOrReadOnly, TeamChatPermission
 from catalog.api.policy_serializers import (
     PolicyEvaluateSerializer,
     PolicyEvaluationSerializer,
@@ -36,6 +36,7 @@ from catalog.api.serializers import (
     SubmitConflictSerializer,
     TeamSerializer,
 )
+from catalog.api.team_chat_serializers import TeamChatSerializer
 from catalog.filters import MicroAppFilterSet, ReviewFilterSet
 from catalog.models import MicroApp, Region, Review, Team
 
@@ -65,6 +66,30 @@ class TeamViewSet(
             team = serializer.save()
             if given:
                 services.team_set_lead(team=team, lead=lead, actor=self.request.user)
+
+    def get_permissions(self):
+        if self.action == "chat":
+            return [TeamChatPermission()]
+        return super().get_permissions()
+
+    @extend_schema(request=TeamChatSerializer, responses=TeamChatSerializer)
+    @action(detail=True, methods=["patch"])
+    def chat(self, request, slug=None):
+        """Set the team's Slack channel and Teams webhook (its lead and the platform team).
+        The webhook URL is never answered back, only whether one is set and its host."""
+        from messaging.team_chat import set_team_chat
+
+        team = self.get_object()
+        serializer = TeamChatSerializer(team, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        set_team_chat(
+            team=team,
+            slack_channel=data.get("slack_channel", team.slack_channel),
+            teams_webhook_url=data.get("teams_webhook_url", team.teams_webhook_url),
+            actor=request.user,
+        )
+        return Response(TeamChatSerializer(team).data)
 
 
 class RegionViewSet(

@@ -65,3 +65,51 @@ class TeamLeadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.team = team
         self.fields["lead"].queryset = lead_choices(team)
+
+
+class TeamChatForm(forms.ModelForm):
+    """Where the team hears about its apps in chat. The Teams webhook is a secret: the
+    field starts empty, and an empty submission keeps the saved one unless "remove" is
+    ticked."""
+
+    teams_webhook_url = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Teams webhook URL",
+        help_text="From a Teams Workflows flow \u201cPost to a channel when a webhook request "
+        "is received\u201d. Leave empty to keep the saved one.",
+        widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    remove_teams_webhook = forms.BooleanField(required=False, label="Remove the Teams webhook")
+
+    class Meta:
+        model = Team
+        fields = ["slack_channel"]
+        labels = {"slack_channel": "Slack channel"}
+        help_texts = {
+            "slack_channel": "A channel id such as C0123ABCD (from \u201cCopy link\u201d) or a "
+            "name such as #team-payments. Invite the Appkeeper app to it.",
+        }
+
+    def clean_slack_channel(self) -> str:
+        from messaging.validators import validate_slack_channel
+
+        value = self.cleaned_data["slack_channel"].strip()
+        validate_slack_channel(value)
+        return value
+
+    def clean_teams_webhook_url(self) -> str:
+        from messaging.teams.hosts import validate_teams_webhook_url
+
+        value = self.cleaned_data["teams_webhook_url"].strip()
+        validate_teams_webhook_url(value)
+        return value
+
+    def chat_settings(self, team: Team) -> tuple[str, str]:
+        """The (Slack channel, Teams webhook) to save from the cleaned data."""
+        webhook = team.teams_webhook_url
+        if self.cleaned_data.get("remove_teams_webhook"):
+            webhook = ""
+        elif self.cleaned_data.get("teams_webhook_url"):
+            webhook = self.cleaned_data["teams_webhook_url"]
+        return self.cleaned_data["slack_channel"], webhook

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from catalog import permissions, services
 from catalog.choices import AppState
-from catalog.forms.teams import TeamLeadForm
+from catalog.forms.teams import TeamChatForm, TeamLeadForm
 from catalog.models import MicroApp, Team
 from core.panels import NavEntry, register_nav
 
@@ -76,7 +76,11 @@ def _backstage(team: Team) -> dict | None:
 
 
 def _detail_context(
-    request: HttpRequest, team: Team, children: list[Team], form: TeamLeadForm | None
+    request: HttpRequest,
+    team: Team,
+    children: list[Team],
+    form: TeamLeadForm | None,
+    chat_form: TeamChatForm | None = None,
 ) -> dict:
     user = request.user
     members = list(team.members.order_by("username"))
@@ -101,6 +105,22 @@ def _detail_context(
         "orphaned_count": sum(1 for app in apps if app.orphaned_at),
         "may_set_lead": may_set_lead,
         "form": form if may_set_lead else None,
+        **_chat_context(user, team, chat_form),
+    }
+
+
+def _chat_context(user, team: Team, chat_form: TeamChatForm | None) -> dict:
+    """The team's chat settings as shown (the Teams webhook masked to its host), and the
+    form for who may change them."""
+    from messaging.teams.hosts import masked
+
+    may_edit = permissions.can_edit_team_chat(user, team)
+    if may_edit and chat_form is None:
+        chat_form = TeamChatForm(instance=team)
+    return {
+        "teams_webhook_masked": masked(team.teams_webhook_url),
+        "may_edit_chat": may_edit,
+        "chat_form": chat_form if may_edit else None,
     }
 
 
@@ -152,4 +172,27 @@ def team_set_lead(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, f"{who} leads {team.name} now.")
             return redirect("team-detail", slug=team.slug)
     context = _detail_context(request, team, children, form)
+    return render(request, "catalog/team_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def team_set_chat(request: HttpRequest, slug: str) -> HttpResponse:
+    """Set the team's Slack channel and Teams webhook (its lead and the platform team). A
+    refused value re-renders the page with the error on the field, status 400, and
+    nothing written."""
+    from messaging.team_chat import set_team_chat
+
+    team, children = _team(slug)
+    if not permissions.can_edit_team_chat(request.user, team):
+        raise PermissionDenied("The team's lead or the platform team sets its chat channels.")
+    form = TeamChatForm(request.POST, instance=Team.objects.get(pk=team.pk))
+    if form.is_valid():
+        channel, webhook = form.chat_settings(team)
+        set_team_chat(
+            team=team, slack_channel=channel, teams_webhook_url=webhook, actor=request.user
+        )
+        messages.success(request, f"Chat settings of {team.name} saved.")
+        return redirect("team-detail", slug=team.slug)
+    context = _detail_context(request, team, children, None, form)
     return render(request, "catalog/team_detail.html", context, status=400)

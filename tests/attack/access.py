@@ -78,6 +78,7 @@ API_RULES: dict[str, tuple[str | None, str]] = {
     "teams_retrieve": ("team", "is_signed_in"),
     "teams_update": ("team", "can_manage_reference_data"),
     "teams_partial_update": ("team", "can_manage_reference_data"),
+    "teams_chat_partial_update": ("team", "can_edit_team_chat"),
     # Background imports and API tokens: the demo fleet holds none, so only their lists
     # are called until _objects builds one.
     "backstage_entities": (None, "is_signed_in"),

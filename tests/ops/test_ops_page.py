@@ -67,7 +67,7 @@ def test_the_page_takes_the_same_queries_for_a_small_and_a_larger_fleet(client, 
     small = _queries(client)
     _fleet(40, team)
     assert _queries(client) == small
-    assert small <= 12
+    assert small <= 14  # the Integrations panel: open alerts, deliveries per channel
 
 
 def test_layout_puts_dependencies_left_of_dependents_and_survives_cycles():

@@ -15,6 +15,7 @@ from celery.schedules import crontab
 
 import catalog.tasks  # noqa: F401  (registers the tasks the schedule names)
 import lifecycle.tasks  # noqa: F401
+import messaging.tasks  # noqa: F401
 import scorecards.tasks  # noqa: F401
 from config.celery import app as celery_app
 

@@ -21,7 +21,7 @@ from slack_sdk.webhook import WebhookClient
 from catalog.notifications import absolute
 from messaging.models import ChatProfile
 from messaging.slack import interactions_actions as actions
-from messaging.slack.web import TIMEOUT_SECONDS, web_client
+from messaging.slack.client import TIMEOUT_SECONDS, web_client
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from lifecycle.models import SunsetCase
 from lifecycle.selectors import renewal_refusal
 from lifecycle.services import JUSTIFICATION_MIN_CHARS
 from messaging.slack import interactions_modals as modals
-from messaging.slack.web import web_client
+from messaging.slack.client import web_client
 
 JUSTIFICATION = "justification"
 COMMENT = "comment"

@@ -85,10 +85,9 @@ def personal_routing(notes: Iterable[Notification]) -> list[Notification]:
 
 def team_copies(notes: list[Notification]) -> list[Notification]:
     """A team's notices again in its chat channels (Slack, Microsoft Teams), where set."""
-    from messaging.slack.fanout import team_slack_copies
-    from messaging.teams.fanout import team_teams_copies
+    from messaging.fanout import team_chat_copies
 
-    return [*team_slack_copies(notes), *team_teams_copies(notes)]
+    return team_chat_copies(notes)
 
 
 def co_owner_ids(app: MicroApp) -> list[int]:

@@ -16,9 +16,9 @@ from lifecycle.choices import NoticeKind, SunsetReason
 from lifecycle.models import SunsetCase
 from lifecycle.services.reminders import reminders_send
 from messaging.alerts import raise_alert
+from messaging.fanout import team_chat_copies
 from messaging.models import AlertCode, ChatProfile, IntegrationAlert
 from messaging.slack import blocks
-from messaging.slack.fanout import team_slack_copies
 from tests.factories import MicroAppFactory
 from tests.messaging.block_kit import message_errors, view_errors
 from tests.messaging.slack_server import SlackServer
@@ -177,7 +177,7 @@ def test_the_email_and_webhook_copies_of_a_notice_make_one_slack_post(support_to
         app=app, kind="x", subject="s", body="b", dedupe_key="k"
     )
     assert {r.dedupe_key for r in rows} >= {"k:team", "k:webhook"}
-    [copy] = team_slack_copies(rows)
+    [copy] = team_chat_copies(rows)
     assert (copy.dedupe_key, copy.team_id, copy.channel) == ("k:slack", support_tools.pk, SLACK)
 
     notifications.notify_owners(app=app, kind="x", subject="s", body="b", dedupe_key="n")
@@ -188,7 +188,7 @@ def test_teams_without_a_channel_get_no_slack_copy(support_tools, app):
     rows = notifications.owner_notifications(
         app=app, kind="x", subject="s", body="b", dedupe_key="k"
     )
-    assert team_slack_copies(rows) == []
+    assert team_chat_copies(rows) == []
     notifications.notify(team=support_tools, kind="x", subject="s", body="b", dedupe_key="t")
     assert not Notification.objects.filter(channel=SLACK).exists()
 

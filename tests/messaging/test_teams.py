@@ -23,9 +23,9 @@ from core.outbox import MAX_ATTEMPTS
 from lifecycle.choices import SunsetReason
 from lifecycle.models import SunsetCase
 from messaging import health
+from messaging.fanout import team_chat_copies
 from messaging.models import AlertCode, IntegrationAlert
 from messaging.teams.cards import card, workflows_payload
-from messaging.teams.fanout import team_teams_copies
 from tests.factories import MicroAppFactory, TeamFactory, UserFactory
 
 SCHEMA_PATH = (
@@ -216,7 +216,7 @@ def test_people_and_teams_without_a_teams_webhook_get_no_copy(app, db):
     quiet = TeamFactory(slug="quiet")
     person = Notification(recipient=app.owner, app=app, kind="k", subject="s", body="b")
     team_row = Notification(team=quiet, kind="k", subject="s", body="b", dedupe_key="q:team")
-    assert team_teams_copies([person, team_row]) == []
+    assert team_chat_copies([person, team_row]) == []
 
 
 # --- delivery -----------------------------------------------------------------------------
@@ -464,8 +464,8 @@ def test_an_expired_app_says_no_days_are_left(app):
 
 def test_a_personal_notice_without_a_recipient_id_is_not_copied_to_the_team(app):
     stray = Notification(app=app, kind="k", subject="s", body="b", dedupe_key="p:owner")
-    assert team_teams_copies([stray]) == []
+    assert team_chat_copies([stray]) == []
     hook = Notification(
         app=app, kind="k", subject="s", body="b", dedupe_key="p:webhook", channel="webhook"
     )
-    assert [c.dedupe_key for c in team_teams_copies([hook])] == ["p:teams"]
+    assert [c.dedupe_key for c in team_chat_copies([hook])] == ["p:teams"]
